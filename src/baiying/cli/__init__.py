@@ -1,0 +1,19 @@
+"""The `baiying` command line. Each area registers its commands from its own module."""
+
+import typer
+
+from baiying.cli import routing
+
+app = typer.Typer(
+    name="baiying",
+    help="Baiying (百应): contact-center routing, simulation and workforce planning.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+routing.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Routing engine (ACD): pure, no I/O; time passed in."""

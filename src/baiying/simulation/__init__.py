@@ -1,0 +1,1 @@
+"""The digital twin: a discrete-event simulator driving the same router."""
