@@ -1,0 +1,150 @@
+"""Multi-site placement: at which site a new contact waits.
+
+In order: (a) language/dialect affinity (Cantonese → the sites that list `yue`), (b) time-of-day rules in
+each rule's time zone, e.g. at night send about two thirds of contacts to HQ, (c) the local site, then
+(d) Best Service Routing: if the chosen site's expected wait would break the service-level objective,
+spill to the site with the shortest expected wait. Only open sites within their hours take new contacts;
+a draining site finishes what waits there, an evacuated site takes nothing.
+"""
+
+import zlib
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from baiying.ids import SiteId
+from baiying.routing.config import PlacementRules
+from baiying.routing.model import Contact, Queue, Site, SiteStatus
+
+INFINITE_WAIT = float("inf")
+ExpectedWait = Callable[[SiteId], float]
+
+
+class LocalTime:
+    """Minute of day in a time zone, cached per minute: placement asks it for every contact."""
+
+    __slots__ = ("_cache",)
+
+    def __init__(self) -> None:
+        self._cache: dict[str, tuple[int, int]] = {}
+
+    def minute_of_day(self, timezone: str, now: float) -> int:
+        epoch_minute = int(now // 60)
+        cached = self._cache.get(timezone)
+        if cached is not None and cached[0] == epoch_minute:
+            return cached[1]
+        local = datetime.fromtimestamp(epoch_minute * 60, ZoneInfo(timezone))
+        minute = local.hour * 60 + local.minute
+        self._cache[timezone] = (epoch_minute, minute)
+        return minute
+
+
+def share_point(contact_id: str) -> float:
+    """A stable number in [0, 1) per contact, so a share rule sends the same contact the same way."""
+    return zlib.crc32(contact_id.encode()) / 4294967296.0
+
+
+class Placement:
+    """The outcome: where the contact waits, why, and the site it overflowed from (if it did)."""
+
+    __slots__ = ("note", "overflow_from", "sites")
+
+    def __init__(self, sites: tuple[SiteId, ...], note: str, overflow_from: SiteId | None = None) -> None:
+        self.sites = sites
+        self.note = note
+        self.overflow_from = overflow_from
+
+
+class SitePlacer:
+    def __init__(self, sites: dict[SiteId, Site], rules: PlacementRules) -> None:
+        self.sites = sites
+        self.rules = rules
+        self.status: dict[SiteId, SiteStatus] = dict.fromkeys(sites, SiteStatus.OPEN)
+        self._serving = tuple(sites)
+        self.clock = LocalTime()
+        self._by_language: dict[str, list[SiteId]] = {}
+        for site in sites.values():
+            for language in site.languages:
+                self._by_language.setdefault(language, []).append(site.id)
+
+    def set_status(self, site_id: SiteId, status: SiteStatus) -> None:
+        self.status[site_id] = status
+        self._serving = tuple(s for s, st in self.status.items() if st is not SiteStatus.EVACUATED)
+
+    def serving(self) -> tuple[SiteId, ...]:
+        """Sites whose agents may take waiting contacts: all but the evacuated."""
+        return self._serving
+
+    def taking_new(self, now: float) -> list[SiteId]:
+        """Sites that take new contacts now: open and within their hours."""
+        found = []
+        for site_id, status in self.status.items():
+            if status is not SiteStatus.OPEN:
+                continue
+            site = self.sites[site_id]
+            if site.hours is None or site.hours.contains(self.clock.minute_of_day(site.timezone, now)):
+                found.append(site_id)
+        return found
+
+    def home_sites(self, language: str | None) -> list[SiteId]:
+        return self._by_language.get(language, []) if language else []
+
+    def place(self, contact: Contact, queue: Queue, now: float, expected_wait: ExpectedWait) -> Placement:
+        candidates = self.taking_new(now)
+        if not candidates:
+            fallback = self.serving()
+            if not fallback:
+                return Placement((), "every site is evacuated: waiting until one reopens")
+            return Placement(fallback, "no site is open for new contacts now: waiting at every serving site")
+        rules = self.rules
+        preferred: SiteId | None = None
+        note = ""
+        if rules.language_affinity and contact.language:
+            homes = [s for s in self.home_sites(contact.language) if s in candidates]
+            if homes:
+                preferred = min(homes, key=expected_wait) if len(homes) > 1 else homes[0]
+                note = f"{contact.language} → {preferred} (language affinity)"
+        if preferred is None:
+            for rule in rules.time_rules:
+                if rule.to_site not in candidates or (
+                    rule.queues is not None and queue.id not in rule.queues
+                ):
+                    continue
+                if rule.hours.contains(self.clock.minute_of_day(rule.timezone, now)):
+                    if share_point(contact.id) < rule.share:
+                        preferred = rule.to_site
+                        note = f"{rule.name}: {rule.share:.0%} of contacts to {rule.to_site}"
+                    break
+        if preferred is None and rules.local_preference and contact.site_id in candidates:
+            preferred = contact.site_id
+            note = f"local site {preferred}"
+        if preferred is None:
+            preferred = min(candidates, key=expected_wait)
+            note = f"{preferred} has the shortest expected wait"
+        return self._spill_if_late(preferred, note, candidates, queue, expected_wait)
+
+    def _spill_if_late(
+        self,
+        preferred: SiteId,
+        note: str,
+        candidates: list[SiteId],
+        queue: Queue,
+        expected_wait: ExpectedWait,
+    ) -> Placement:
+        threshold = self.rules.spill_when_wait_exceeds_seconds or queue.service_level.seconds
+        wait_there = expected_wait(preferred)
+        if wait_there <= threshold or len(candidates) == 1:
+            return Placement((preferred,), note)
+        waits = {site: expected_wait(site) for site in candidates}
+        best = min(candidates, key=waits.__getitem__)
+        if waits[best] >= wait_there:
+            return Placement((preferred,), f"{note}; EWT {_seconds(wait_there)} but no site is faster")
+        reason = (
+            f"{preferred} skipped: EWT {_seconds(wait_there)} > {threshold:.0f} s; "
+            f"{best} EWT {_seconds(waits[best])}"
+        )
+        return Placement((best,), reason, overflow_from=preferred)
+
+
+def _seconds(value: float) -> str:
+    return "∞ (nobody staffed)" if value == INFINITE_WAIT else f"{value:.0f} s"

@@ -1,0 +1,452 @@
+"""The routing engine (ACD) as a pure state machine: inputs and the current time in, decisions out.
+
+Nothing here reads a clock or does I/O, so the same engine runs live and inside the simulator. After every
+call, no waiting contact has an available agent who could take it (each side looks for the other when it
+becomes ready), every waiting contact is in exactly one bucket, and no agent holds more than its capacity.
+"""
+
+from baiying.errors import ConfigError, ConfigProblem, InvalidTransition
+from baiying.ids import AgentId, ContactId, QueueId, SiteId
+from baiying.routing import queueing
+from baiying.routing.availability import AvailabilityIndex
+from baiying.routing.config import RoutingConfig
+from baiying.routing.decisions import (
+    AgentStateChanged,
+    Decision,
+    OfferToAgent,
+    Overflow,
+    WithdrawOffer,
+    WrapUpFinished,
+)
+from baiying.routing.errors import NoSuchAgent, NoSuchContact, NoSuchQueue, NoSuchSite
+from baiying.routing.expressions import agent_view, contact_view
+from baiying.routing.model import AgentProfile, AgentState, Contact, SiteStatus
+from baiying.routing.placement import INFINITE_WAIT, SitePlacer
+from baiying.routing.selection import best_contact
+from baiying.routing.state import AgentRecord, ContactPhase, ContactRecord, Phase, WorkItem
+from baiying.routing.timers import TimerKind, Timers
+from baiying.routing.waiting import WaitingIndex
+
+AHT_SMOOTHING = 0.05  # weight of each completed contact in the running handle-time estimate
+
+
+class Router:
+    """`on(input, now)` or the named methods; each returns the decisions taken, in order."""
+
+    def __init__(self, config: RoutingConfig) -> None:
+        if not config.sites:
+            raise ConfigError("routing", [ConfigProblem("sites", "configure at least one site")])
+        self.config = config
+        self.placer = SitePlacer(config.sites, config.placement)
+        self.available = AvailabilityIndex()
+        self.waiting = WaitingIndex()
+        self.timers = Timers()
+        self.agents: dict[AgentId, AgentRecord] = {}
+        self.contacts: dict[ContactId, ContactRecord] = {}
+        self.staffed: dict[tuple[SiteId, str], int] = {}  # ready-or-working agents per site and skill
+        self.waiting_at: dict[tuple[QueueId, SiteId], int] = {}
+        self.handle_estimate = {q.id: q.expected_handle_seconds for q in config.queues.values()}
+        self._offers = 0
+        # Skill requirements of steps without ${...} templates are the same for every contact.
+        self._fixed_skills = {
+            id(step): step.resolved_skills_fixed()
+            for policy in config.policies.values()
+            for step in policy.steps
+            if not step.templated
+        }
+
+    # ---- time -------------------------------------------------------------------------------------------
+
+    def next_due(self) -> float | None:
+        """When the router next needs `advance()` (a step, offer or wrap-up deadline), if ever."""
+        return self.timers.next_due()
+
+    def advance(self, now: float) -> list[Decision]:
+        out: list[Decision] = []
+        self._fire_due(now, out)
+        return out
+
+    def _fire_due(self, now: float, out: list[Decision]) -> None:
+        timers = self.timers
+        while (fired := timers.pop_due(now)) is not None:
+            due, kind, owner, token = fired
+            if kind is TimerKind.WRAP_UP:
+                agent, item = owner
+                if agent.items.get(item.contact_id) is item and item.phase is Phase.WRAP_UP:
+                    self._finish_wrap_up(agent, item, due, out)
+                continue
+            record: ContactRecord = owner
+            if record.timer_token != token or self.contacts.get(record.id) is not record:
+                continue
+            if kind is TimerKind.OFFER and record.phase is ContactPhase.OFFERED:
+                self._offer_missed(record, due, out)
+            elif kind is TimerKind.STEP and record.phase is ContactPhase.WAITING:
+                queueing.step_timed_out(self, record, due, out)
+
+    # ---- agents -----------------------------------------------------------------------------------------
+
+    def login(self, profile: AgentProfile, now: float, *, ready: bool = True) -> list[Decision]:
+        out: list[Decision] = []
+        self._fire_due(now, out)
+        if profile.id in self.agents:
+            raise InvalidTransition(f"agent {profile.id} is already logged in")
+        if self.config.sites and profile.site_id not in self.config.sites:
+            raise NoSuchSite(f"agent {profile.id} belongs to unknown site {profile.site_id}")
+        if self.placer.status.get(profile.site_id) is SiteStatus.EVACUATED:
+            raise InvalidTransition(f"site {profile.site_id} is evacuated: agents cannot log in there")
+        agent = AgentRecord(profile, agent_view(profile), now)
+        self.agents[profile.id] = agent
+        self._set_presence(agent, AgentState.READY if ready else AgentState.AUX, None if ready else "login")
+        self._report(agent, now, out)
+        self._agent_changed(agent, now, out)
+        return out
+
+    def logout(self, agent_id: AgentId, now: float) -> list[Decision]:
+        """Log out now, or as soon as the work in hand is done; a ringing offer goes back to its queue."""
+        out: list[Decision] = []
+        self._fire_due(now, out)
+        agent = self._agent(agent_id)
+        self._withdraw_ringing(agent, "agent-logged-out", now, out)
+        self._set_presence(agent, AgentState.OFFLINE, None)
+        self._sync_available(agent)
+        self._report(agent, now, out)
+        self._forget_if_gone(agent)
+        return out
+
+    def set_ready(self, agent_id: AgentId, now: float) -> list[Decision]:
+        out: list[Decision] = []
+        self._fire_due(now, out)
+        agent = self._agent(agent_id)
+        if agent.presence is AgentState.OFFLINE:
+            raise InvalidTransition(f"agent {agent_id} is logging out; log in again instead")
+        self._set_presence(agent, AgentState.READY, None)
+        self._report(agent, now, out)
+        self._agent_changed(agent, now, out)
+        return out
+
+    def set_aux(self, agent_id: AgentId, reason: str, now: float) -> list[Decision]:
+        """Not ready (break, lunch, training…); takes effect after the work in hand."""
+        out: list[Decision] = []
+        self._fire_due(now, out)
+        agent = self._agent(agent_id)
+        if agent.presence is AgentState.OFFLINE:
+            raise InvalidTransition(f"agent {agent_id} is logging out; log in again instead")
+        self._withdraw_ringing(agent, "agent-went-aux", now, out)
+        self._set_presence(agent, AgentState.AUX, reason)
+        self._sync_available(agent)
+        self._report(agent, now, out)
+        return out
+
+    def update_profile(self, profile: AgentProfile, now: float) -> list[Decision]:
+        """Skills, capacity or attributes changed (an admin edit) while the agent is logged in."""
+        out: list[Decision] = []
+        self._fire_due(now, out)
+        agent = self._agent(profile.id)
+        if profile.site_id != agent.profile.site_id:
+            raise InvalidTransition(f"agent {profile.id} must log out to move to site {profile.site_id}")
+        for channel in list(agent.available_in):
+            self.available.remove(agent, channel)
+        agent.available_in.clear()
+        counted = agent.presence is AgentState.READY
+        if counted:
+            self._count_staffed(agent, -1)
+        agent.profile, agent.view = profile, agent_view(profile)
+        if counted:
+            self._count_staffed(agent, +1)
+        self._agent_changed(agent, now, out)
+        return out
+
+    # ---- contacts ---------------------------------------------------------------------------------------
+
+    def arrive(self, contact: Contact, now: float) -> list[Decision]:
+        out: list[Decision] = []
+        self._fire_due(now, out)
+        if contact.id in self.contacts:
+            raise InvalidTransition(f"contact {contact.id} is already being routed")
+        queue = self.config.queues.get(contact.queue_id)
+        if queue is None:
+            raise NoSuchQueue(f"unknown queue {contact.queue_id}")
+        policy = self.config.policies[queue.policy_id]
+        record = ContactRecord(contact, queue, policy, contact_view(contact))
+        self.contacts[contact.id] = record
+        queueing.place(self, record, now, out)
+        queueing.enter_step(self, record, 0, now, out, "arrived")
+        return out
+
+    def accept(self, contact_id: ContactId, agent_id: AgentId, now: float) -> list[Decision]:
+        out: list[Decision] = []
+        self._fire_due(now, out)
+        record = self._offered_to(contact_id, agent_id)
+        agent = self.agents[agent_id]
+        item = agent.items[contact_id]
+        item.phase, item.since = Phase.ACTIVE, now
+        record.phase = ContactPhase.CONNECTED
+        record.timer_token += 1
+        self._report(agent, now, out)
+        return out
+
+    def reject(self, contact_id: ContactId, agent_id: AgentId, now: float) -> list[Decision]:
+        """The agent declined: the contact goes back to its place and is not offered to this agent again."""
+        out: list[Decision] = []
+        self._fire_due(now, out)
+        record = self._offered_to(contact_id, agent_id)
+        agent = self.agents[agent_id]
+        self._take_back(record, agent, "rejected", now, out)
+        self._agent_changed(agent, now, out)
+        return out
+
+    def complete(self, contact_id: ContactId, now: float) -> list[Decision]:
+        """The agent finished handling the contact; the queue's wrap-up time follows."""
+        out: list[Decision] = []
+        self._fire_due(now, out)
+        record = self._contact(contact_id)
+        if record.phase is not ContactPhase.CONNECTED:
+            raise InvalidTransition(
+                f"contact {contact_id} is {record.phase.value}, not connected to an agent"
+            )
+        agent = self.agents[record.agent_id]
+        item = agent.items[contact_id]
+        handled = now - item.since
+        agent.worked_seconds += handled
+        queue = record.queue
+        estimate = self.handle_estimate[queue.id]
+        sample = handled + queue.wrap_up_seconds
+        self.handle_estimate[queue.id] = estimate + AHT_SMOOTHING * (sample - estimate)
+        del self.contacts[contact_id]
+        item.phase, item.since = Phase.WRAP_UP, now
+        if queue.wrap_up_seconds > 0:
+            self.timers.set(now + queue.wrap_up_seconds, TimerKind.WRAP_UP, (agent, item), 0)
+            self._report(agent, now, out)
+        else:
+            self._finish_wrap_up(agent, item, now, out)
+        return out
+
+    def end_wrap_up(self, agent_id: AgentId, now: float) -> list[Decision]:
+        """The agent ends after-contact work early."""
+        out: list[Decision] = []
+        self._fire_due(now, out)
+        agent = self._agent(agent_id)
+        wrapping = [item for item in agent.items.values() if item.phase is Phase.WRAP_UP]
+        if not wrapping:
+            raise InvalidTransition(f"agent {agent_id} is not in wrap-up")
+        for item in wrapping:
+            self._finish_wrap_up(agent, item, now, out)
+        return out
+
+    def abandon(self, contact_id: ContactId, now: float) -> list[Decision]:
+        """The customer left while waiting or while the offer was ringing."""
+        out: list[Decision] = []
+        self._fire_due(now, out)
+        record = self._contact(contact_id)
+        if record.phase is ContactPhase.CONNECTED:
+            raise InvalidTransition(f"contact {contact_id} is connected: complete it instead")
+        if record.phase is ContactPhase.OFFERED:
+            agent = self.agents[record.agent_id]
+            del agent.items[contact_id]
+            out.append(WithdrawOffer(contact_id, record.queue.id, agent.profile.id, "abandoned"))
+            self._report(agent, now, out)
+            self._agent_changed(agent, now, out)
+        else:
+            queueing.unwait(self, record)
+        del self.contacts[contact_id]
+        return out
+
+    def transfer_to_queue(self, contact_id: ContactId, queue_id: QueueId, now: float) -> list[Decision]:
+        """Move a waiting or connected contact to another queue; it keeps its age (true age ordering)."""
+        return queueing.transfer_to_queue(self, contact_id, queue_id, now)
+
+    def transfer_to_agent(self, contact_id: ContactId, agent_id: AgentId, now: float) -> list[Decision]:
+        """Send a contact to one named agent; if that agent stays busy, it falls back to its queue."""
+        return queueing.transfer_to_agent(self, contact_id, agent_id, now)
+
+    def accept_callback(self, contact_id: ContactId, now: float) -> list[Decision]:
+        """The caller took the callback offer and hung up; the contact keeps its place and age."""
+        return queueing.accept_callback(self, contact_id, now)
+
+    def set_site_status(self, site_id: SiteId, status: SiteStatus, now: float) -> list[Decision]:
+        """Open, drain or evacuate a site (evacuation moves its waiting contacts, in order, elsewhere)."""
+        return queueing.set_site_status(self, site_id, status, now)
+
+    # ---- internals: agents ------------------------------------------------------------------------------
+
+    def _agent(self, agent_id: AgentId) -> AgentRecord:
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            raise NoSuchAgent(f"agent {agent_id} is not logged in")
+        return agent
+
+    def _contact(self, contact_id: ContactId) -> ContactRecord:
+        record = self.contacts.get(contact_id)
+        if record is None:
+            raise NoSuchContact(f"contact {contact_id} is not being routed")
+        return record
+
+    def _offered_to(self, contact_id: ContactId, agent_id: AgentId) -> ContactRecord:
+        record = self._contact(contact_id)
+        if record.phase is not ContactPhase.OFFERED or record.agent_id != agent_id:
+            raise InvalidTransition(f"contact {contact_id} is not being offered to agent {agent_id}")
+        return record
+
+    def _set_presence(self, agent: AgentRecord, presence: AgentState, reason: str | None) -> None:
+        was_ready = agent.presence is AgentState.READY
+        agent.presence, agent.aux_reason = presence, reason
+        if was_ready != (presence is AgentState.READY):
+            self._count_staffed(agent, +1 if presence is AgentState.READY else -1)
+
+    def _count_staffed(self, agent: AgentRecord, delta: int) -> None:
+        site = agent.profile.site_id
+        staffed = self.staffed
+        for skill in (*agent.profile.skills, "*"):
+            staffed[(site, skill)] = staffed.get((site, skill), 0) + delta
+
+    def _report(self, agent: AgentRecord, now: float, out: list[Decision]) -> None:
+        state, reason = agent.state()
+        if state is agent.reported_state and reason == agent.reported_reason:
+            return
+        out.append(
+            AgentStateChanged(agent.profile.id, agent.profile.site_id, state, agent.reported_state, reason)
+        )
+        agent.reported_state, agent.reported_reason, agent.state_since = state, reason, now
+
+    def _sync_available(self, agent: AgentRecord) -> None:
+        """Re-file the agent in the availability index; re-filed agents go to the back (just worked)."""
+        available = self.available
+        for channel in agent.available_in:
+            available.remove(agent, channel)
+        agent.available_in = agent.channels_open()
+        for channel in agent.available_in:
+            available.add(agent, channel)
+
+    def _agent_changed(self, agent: AgentRecord, now: float, out: list[Decision]) -> None:
+        """The agent may take more work: give it the best waiting contacts, then file it as available."""
+        while channels := agent.channels_open():
+            record = best_contact(agent, channels, self.waiting)
+            if record is None:
+                break
+            self._offer(record, agent, record.bucket.skills, now, out)
+        self._sync_available(agent)
+
+    def _finish_wrap_up(self, agent: AgentRecord, item: WorkItem, now: float, out: list[Decision]) -> None:
+        del agent.items[item.contact_id]
+        agent.worked_seconds += now - item.since
+        out.append(
+            WrapUpFinished(agent.profile.id, item.contact_id, item.queue_id, agent.site_id, now - item.since)
+        )
+        self._report(agent, now, out)
+        if not self._forget_if_gone(agent):
+            self._agent_changed(agent, now, out)
+
+    def _forget_if_gone(self, agent: AgentRecord) -> bool:
+        if agent.presence is AgentState.OFFLINE and not agent.items:
+            for channel in agent.available_in:
+                self.available.remove(agent, channel)
+            del self.agents[agent.profile.id]
+            return True
+        return False
+
+    def _withdraw_ringing(
+        self, agent: AgentRecord, reason: str, now: float, out: list[Decision], *, requeue: bool = True
+    ) -> None:
+        for item in [i for i in agent.items.values() if i.phase is Phase.RESERVED]:
+            self._take_back(self.contacts[item.contact_id], agent, reason, now, out, requeue=requeue)
+
+    def _take_back(
+        self,
+        record: ContactRecord,
+        agent: AgentRecord,
+        reason: str,
+        now: float,
+        out: list[Decision],
+        *,
+        requeue: bool = True,
+    ) -> None:
+        """An offer did not become a conversation: the contact returns to its place (its age is kept)."""
+        del agent.items[record.id]
+        out.append(WithdrawOffer(record.id, record.queue.id, agent.profile.id, reason))
+        if record.declined_by is None:
+            record.declined_by = set()
+        record.declined_by.add(agent.profile.id)
+        record.agent_id = None
+        record.phase = ContactPhase.WAITING
+        self._report(agent, now, out)
+        if requeue:
+            queueing.refile(self, record, now, out, f"back to its place ({reason})")
+
+    def _offer_missed(self, record: ContactRecord, now: float, out: list[Decision]) -> None:
+        agent = self.agents[record.agent_id]
+        self._set_presence(agent, AgentState.AUX, "missed")
+        self._take_back(record, agent, "missed", now, out)
+        self._sync_available(agent)
+        self._report(agent, now, out)
+
+    # ---- internals: offers ------------------------------------------------------------------------------
+
+    def _offer(
+        self,
+        record: ContactRecord,
+        agent: AgentRecord,
+        skills: tuple[tuple[str, int], ...],
+        now: float,
+        out: list[Decision],
+    ) -> None:
+        queueing.unwait(self, record)
+        contact = record.contact
+        profile = agent.profile
+        channel = contact.channel
+        agent.items[contact.id] = WorkItem(contact.id, record.queue.id, channel, Phase.RESERVED, now)
+        self._offers += 1
+        agent.last_offer_seq = self._offers
+        record.phase = ContactPhase.OFFERED
+        record.agent_id = profile.id
+        record.timer_token += 1
+        expires = now + record.queue.offer_timeout_seconds
+        self.timers.set(expires, TimerKind.OFFER, record, record.timer_token)
+        idle = now - agent.state_since if agent.available_in else 0.0
+        if agent.available_in:
+            self._sync_available(agent)
+        levels = tuple((skill, profile.skills.get(skill, 0)) for skill, _ in skills)
+        if record.placement and profile.site_id not in record.placement:
+            out.append(
+                Overflow(
+                    contact.id,
+                    record.queue.id,
+                    record.placement[0],
+                    profile.site_id,
+                    f"widened by step '{record.policy.steps[record.step_index].name}'",
+                )
+            )
+            record.placement = (profile.site_id,)
+        out.append(
+            OfferToAgent(
+                contact.id,
+                record.queue.id,
+                profile.id,
+                profile.site_id,
+                expires,
+                record.callback,
+                record.policy.selection.value,
+                levels,
+                idle,
+                record.placement_note,
+            )
+        )
+        self._report(agent, now, out)
+
+    def _expected_wait(
+        self, record: ContactRecord, skills: tuple[tuple[str, int], ...], site: SiteId
+    ) -> float:
+        """Expected wait at `site`: zero with an agent free, else the work ahead shared by staffed agents."""
+        channel = record.contact.channel
+        available = self.available
+        if skills:
+            if all(available.count(channel, site, skill) for skill, _ in skills):
+                return 0.0
+            staffed = min(self.staffed.get((site, skill), 0) for skill, _ in skills)
+        else:
+            if available.at_site(channel, site):
+                return 0.0
+            staffed = self.staffed.get((site, "*"), 0)
+        if staffed <= 0:
+            return INFINITE_WAIT
+        ahead = self.waiting_at.get((record.queue.id, site), 0)
+        return (ahead + 1) * self.handle_estimate[record.queue.id] / staffed

@@ -1,0 +1,117 @@
+"""Matching in both directions: the best available agent for a waiting contact (by the policy's strategy),
+and the best waiting contact for an agent who just became free (priority, then true age, over every
+bucket the agent can serve).
+"""
+
+from collections.abc import Iterable
+
+from baiying.ids import SiteId
+from baiying.routing.availability import AvailabilityIndex
+from baiying.routing.model import Channel
+from baiying.routing.policy import Selection
+from baiying.routing.state import AgentRecord, ContactRecord
+from baiying.routing.waiting import ANY_SKILL, Bucket, WaitingIndex
+
+
+def fits(agent: AgentRecord, bucket: Bucket) -> bool:
+    """Can this agent take contacts of this bucket (skills, levels, filter, named agent)? Site and channel
+    are checked by the indexes that led here."""
+    skills = agent.profile.skills
+    for skill, level in bucket.skills:
+        if skills.get(skill, 0) < level:
+            return False
+    if bucket.named_agent is not None and agent.profile.id != bucket.named_agent:
+        return False
+    expression = bucket.expression
+    return expression is None or expression.matches(agent.view, bucket.contact_view)
+
+
+def best_agent(
+    record: ContactRecord,
+    bucket: Bucket,
+    available: AvailabilityIndex,
+    strategy: Selection,
+    now: float,
+) -> AgentRecord | None:
+    """The agent the strategy picks among those available at the bucket's sites, or None."""
+    best: AgentRecord | None = None
+    best_score: tuple[float, ...] = ()
+    declined = record.declined_by
+    channel = bucket.channel
+    for site in bucket.sites:
+        for group in _candidate_groups(bucket, available, channel, site, strategy):
+            for agent in group:
+                if declined is not None and agent.profile.id in declined:
+                    continue
+                if not fits(agent, bucket):
+                    continue
+                score = _score(agent, bucket, strategy, now)
+                if best is None or score < best_score:
+                    best, best_score = agent, score
+                if strategy is Selection.LONGEST_IDLE or strategy is Selection.MOST_SKILLED:
+                    # Groups are ordered longest-available first, so the first fit is this group's best.
+                    break
+    return best
+
+
+def _candidate_groups(
+    bucket: Bucket, available: AvailabilityIndex, channel: Channel, site: SiteId, strategy: Selection
+) -> Iterable[Iterable[AgentRecord]]:
+    if bucket.named_agent is not None:
+        agent = available.at_site(channel, site).get(bucket.named_agent)
+        return [[agent]] if agent is not None else []
+    if not bucket.skills:
+        return [available.at_site(channel, site).values()]
+    skills = bucket.skills
+    if strategy is Selection.MOST_SKILLED or len(skills) == 1:
+        lead, level = skills[0]
+    else:
+        # Drive the search by the scarcest required skill: fewest agents to look at.
+        lead, level = min(skills, key=lambda s: available.count(channel, site, s[0]))
+    if available.count(channel, site, lead) == 0:
+        return []
+    return (group.values() for group in available.levels(channel, site, lead, level))
+
+
+def _score(agent: AgentRecord, bucket: Bucket, strategy: Selection, now: float) -> tuple[float, ...]:
+    """Smaller is better."""
+    if strategy is Selection.LONGEST_IDLE:
+        return (agent.avail_seq,)
+    if strategy is Selection.MOST_SKILLED:
+        lead = bucket.skills[0][0] if bucket.skills else None
+        level = agent.profile.skills.get(lead, 0) if lead else 0
+        return (-level, agent.avail_seq)
+    if strategy is Selection.LEAST_OCCUPIED:
+        return (agent.occupancy(now), agent.avail_seq)
+    return (agent.last_offer_seq, agent.avail_seq)
+
+
+def best_contact(agent: AgentRecord, channels: set[Channel], waiting: WaitingIndex) -> ContactRecord | None:
+    """The highest-priority, oldest waiting contact this agent may take on one of `channels`."""
+    profile = agent.profile
+    site = profile.site_id
+    best: ContactRecord | None = None
+    best_key: tuple[int, float, int] = (0, 0.0, 0)
+    leads = [*profile.skills, ANY_SKILL, f"@{profile.id}"]
+    for lead in leads:
+        buckets = waiting.buckets_for(site, lead)
+        if not buckets:
+            continue
+        for bucket in buckets:
+            if bucket.channel not in channels or not fits(agent, bucket):
+                continue
+            record = bucket.head()
+            if record is None:
+                continue
+            if record.declined_by is not None and profile.id in record.declined_by:
+                record = next((r for r in bucket.in_order() if not _declined(r, agent)), None)
+                if record is None:
+                    continue
+            key = (-record.priority, record.contact.arrived_at, record.entry_seq)
+            if best is None or key < best_key:
+                best, best_key = record, key
+    return best
+
+
+def _declined(record: ContactRecord, agent: AgentRecord) -> bool:
+    return record.declined_by is not None and agent.profile.id in record.declined_by

@@ -1,0 +1,150 @@
+"""Run-time records the router keeps for each logged-in agent and each contact it is routing."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from baiying.ids import ContactId, QueueId, SiteId
+from baiying.routing.model import EXCLUSIVE_CHANNELS, AgentProfile, AgentState, Channel, Contact, Queue
+from baiying.routing.policy import Policy
+
+
+class Phase(StrEnum):
+    RESERVED = "reserved"  # offered, ringing
+    ACTIVE = "active"  # the agent is handling it
+    WRAP_UP = "wrap-up"
+
+
+@dataclass(slots=True)
+class WorkItem:
+    contact_id: ContactId
+    queue_id: QueueId
+    channel: Channel
+    phase: Phase
+    since: float
+
+
+class AgentRecord:
+    """A logged-in agent. `presence` is what the agent asked for; `state()` adds the work in hand."""
+
+    __slots__ = (
+        "aux_reason",
+        "avail_seq",
+        "available_in",
+        "items",
+        "last_offer_seq",
+        "logged_in_at",
+        "presence",
+        "profile",
+        "reported_reason",
+        "reported_state",
+        "state_since",
+        "view",
+        "worked_seconds",
+    )
+
+    def __init__(self, profile: AgentProfile, view: dict[str, Any], now: float) -> None:
+        self.profile = profile
+        self.view = view
+        self.presence = AgentState.OFFLINE
+        self.aux_reason: str | None = None
+        self.items: dict[ContactId, WorkItem] = {}
+        self.available_in: set[Channel] = set()
+        self.avail_seq = 0  # order of becoming available: smaller = idle longer
+        self.last_offer_seq = 0  # for round robin
+        self.logged_in_at = now
+        self.worked_seconds = 0.0  # busy + wrap-up, for least-occupied
+        self.reported_state = AgentState.OFFLINE
+        self.reported_reason: str | None = None
+        self.state_since = now
+
+    def state(self) -> tuple[AgentState, str | None]:
+        if not self.items:
+            return self.presence, (self.aux_reason if self.presence is AgentState.AUX else None)
+        phases = {item.phase for item in self.items.values()}
+        if Phase.ACTIVE in phases:
+            return AgentState.BUSY, None
+        if Phase.RESERVED in phases:
+            return AgentState.RESERVED, None
+        return AgentState.WRAP_UP, None
+
+    def channels_open(self) -> set[Channel]:
+        """Channels on which this agent can take one more contact now."""
+        if self.presence is not AgentState.READY:
+            return set()
+        capacity = self.profile.capacity
+        if not self.items:
+            return {channel for channel, slots in capacity.items() if slots > 0}
+        in_hand: dict[Channel, int] = {}
+        for item in self.items.values():
+            if item.channel in EXCLUSIVE_CHANNELS:
+                return set()
+            in_hand[item.channel] = in_hand.get(item.channel, 0) + 1
+        return {
+            channel
+            for channel, slots in capacity.items()
+            if channel not in EXCLUSIVE_CHANNELS and in_hand.get(channel, 0) < slots
+        }
+
+    def occupancy(self, now: float) -> float:
+        logged = now - self.logged_in_at
+        return self.worked_seconds / logged if logged > 0 else 0.0
+
+    @property
+    def site_id(self) -> SiteId:
+        return self.profile.site_id
+
+
+class ContactPhase(StrEnum):
+    WAITING = "waiting"
+    OFFERED = "offered"
+    CONNECTED = "connected"
+
+
+class ContactRecord:
+    __slots__ = (
+        "agent_id",
+        "bucket",
+        "callback",
+        "contact",
+        "declined_by",
+        "entry_seq",
+        "named_agent",
+        "phase",
+        "placement",
+        "placement_note",
+        "policy",
+        "priority",
+        "queue",
+        "step_deadline",
+        "step_index",
+        "timer_token",
+        "view",
+    )
+
+    def __init__(self, contact: Contact, queue: Queue, policy: Policy, view: dict[str, Any]) -> None:
+        self.contact = contact
+        self.queue = queue
+        self.policy = policy
+        self.view = view
+        self.priority = contact.priority
+        self.step_index = 0
+        self.placement: tuple[SiteId, ...] = ()
+        self.placement_note = ""
+        self.phase = ContactPhase.WAITING
+        self.agent_id: Any = None
+        self.bucket: Any = None  # the Bucket it waits in, None when not waiting
+        self.entry_seq = 0
+        self.declined_by: set[Any] | None = None  # agents who rejected or missed it: not offered again
+        self.callback = False
+        self.timer_token = 0
+        self.step_deadline: float | None = None
+        self.named_agent: Any = None  # a transfer to one agent waits for that agent only
+
+    @property
+    def id(self) -> ContactId:
+        return self.contact.id
+
+    def sort_key(self) -> tuple[int, float]:
+        """Higher priority first, then the oldest (true age across re-queues and queues)."""
+        return (-self.priority, self.contact.arrived_at)
