@@ -1,9 +1,9 @@
 """Named personas and small configurations for routing tests."""
 
-from baiying.ids import AgentId, ContactId, PolicyId, QueueId, SiteId
+from baiying.ids import AgentId, ContactId, PolicyId, QueueId, SiteId, TeamId
 from baiying.routing.config import PlacementRules, RoutingConfig, TimeRule
 from baiying.routing.model import AgentProfile, Channel, Contact, DailyHours, Queue, Site
-from baiying.routing.policy import Policy, Selection, Step
+from baiying.routing.policy import Policy, Selection, Step, make_step
 
 BEIJING, GUANGZHOU, XIAMEN, SHANGHAI = (
     SiteId("beijing"),
@@ -25,6 +25,7 @@ def agent(
     site: SiteId = BEIJING,
     skills: dict[str, int] | None = None,
     chats: int = 0,
+    team: str | None = None,
     **attributes: object,
 ) -> AgentProfile:
     capacity = {Channel.VOICE: 1, Channel.CALLBACK: 1}
@@ -34,6 +35,7 @@ def agent(
         AgentId(name),
         site,
         skills if skills is not None else {"billing": 5},
+        team_id=TeamId(team) if team else None,
         capacity=capacity,
         attributes=attributes,
     )
@@ -59,7 +61,7 @@ def config(
     queues: tuple[str, ...] = ("billing",),
     channel: Channel = Channel.VOICE,
 ) -> RoutingConfig:
-    policy = Policy(PolicyId("p"), steps or (Step_default(),), selection)
+    policy = Policy(PolicyId("p"), steps or (make_step("billing", {"billing": 1}),), selection)
     return RoutingConfig(
         sites=dict(SITES),
         queues={
@@ -75,12 +77,6 @@ def config(
         policies={policy.id: policy},
         placement=rules or PlacementRules(),
     )
-
-
-def Step_default() -> Step:  # noqa: N802 - reads as a constant
-    from baiying.routing.policy import make_step
-
-    return make_step("billing", {"billing": 1})
 
 
 def night_rule(share: float = 2 / 3) -> TimeRule:

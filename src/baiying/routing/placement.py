@@ -7,7 +7,7 @@ spill to the site with the shortest expected wait. Only open sites within their 
 a draining site finishes what waits there, an evacuated site takes nothing.
 """
 
-import zlib
+import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -41,7 +41,9 @@ class LocalTime:
 
 def share_point(contact_id: str) -> float:
     """A stable number in [0, 1) per contact, so a share rule sends the same contact the same way."""
-    return zlib.crc32(contact_id.encode()) / 4294967296.0
+    # crc32 is not uniform enough over sequential ids ("c1", "c2", …); blake2b is, and still cheap.
+    digest = hashlib.blake2b(contact_id.encode(), digest_size=8).digest()
+    return int.from_bytes(digest) / 18446744073709551616.0
 
 
 class Placement:
