@@ -28,7 +28,7 @@ def agent(
     team: str | None = None,
     **attributes: object,
 ) -> AgentProfile:
-    capacity = {Channel.VOICE: 1, Channel.CALLBACK: 1}
+    capacity = {Channel.VOICE: 1}
     if chats:
         capacity[Channel.CHAT] = chats
     return AgentProfile(

@@ -2,7 +2,7 @@
 
 import typer
 
-from baiying.cli import routing
+from baiying.cli import calls, routing, staffing
 
 app = typer.Typer(
     name="baiying",
@@ -13,6 +13,8 @@ app = typer.Typer(
 )
 
 routing.register(app)
+staffing.register(app)
+calls.register(app)
 
 
 def main() -> None:

@@ -1,70 +1,80 @@
 """Index of agents who can take one more contact now, by channel, site, skill and level.
 
-Each (channel, site, skill) keeps one insertion-ordered dict per level, so the first agent in a dict is the
-one who has been available longest; a decision looks at a handful of agents, never at all of them.
+Each (channel, site, skill) has a pool with one insertion-ordered dict per level, so the first agent in a
+dict is the one who has been available longest; a decision looks at a handful of agents, never at all of
+them. An agent's places in the index are computed once per channel, so filing and un-filing an agent costs
+one dict operation per skill.
 """
-
-from collections.abc import Iterator
 
 from baiying.ids import AgentId, SiteId
 from baiying.routing.model import MAX_SKILL_LEVEL, Channel
 from baiying.routing.state import AgentRecord
 
 SkillKey = tuple[Channel, SiteId, str]
-LevelDicts = list[dict[AgentId, AgentRecord]]
+
+
+class SkillPool:
+    """Available agents with one skill at one site on one channel; `levels[n]` holds those at level n."""
+
+    __slots__ = ("count", "levels")
+
+    def __init__(self) -> None:
+        self.levels: list[dict[AgentId, AgentRecord]] = [{} for _ in range(MAX_SKILL_LEVEL + 1)]
+        self.count = 0
+
+
+Slot = tuple[dict[AgentId, AgentRecord], SkillPool | None]
 
 
 class AvailabilityIndex:
-    __slots__ = ("_by_site", "_by_skill", "_count", "_seq")
+    # `pools` is read directly by the selection hot path.
+    __slots__ = ("_by_site", "_seq", "pools")
 
     def __init__(self) -> None:
-        self._by_skill: dict[SkillKey, LevelDicts] = {}
-        self._count: dict[SkillKey, int] = {}
+        self.pools: dict[SkillKey, SkillPool] = {}
         self._by_site: dict[tuple[Channel, SiteId], dict[AgentId, AgentRecord]] = {}
         self._seq = 0
 
     def add(self, agent: AgentRecord, channel: Channel) -> None:
-        profile = agent.profile
-        site, agent_id = profile.site_id, profile.id
         self._seq += 1
         agent.avail_seq = self._seq
-        by_skill, count = self._by_skill, self._count
-        for skill, level in profile.skills.items():
-            key = (channel, site, skill)
-            levels = by_skill.get(key)
-            if levels is None:
-                levels = by_skill[key] = [{} for _ in range(MAX_SKILL_LEVEL + 1)]
-            levels[level][agent_id] = agent
-            count[key] = count.get(key, 0) + 1
-        site_key = (channel, site)
-        at_site = self._by_site.get(site_key)
-        if at_site is None:
-            at_site = self._by_site[site_key] = {}
-        at_site[agent_id] = agent
+        agent_id = agent.profile.id
+        for group, pool in self._slots(agent, channel):
+            group[agent_id] = agent
+            if pool is not None:
+                pool.count += 1
 
     def remove(self, agent: AgentRecord, channel: Channel) -> None:
-        profile = agent.profile
-        site, agent_id = profile.site_id, profile.id
-        by_skill, count = self._by_skill, self._count
-        for skill, level in profile.skills.items():
-            key = (channel, site, skill)
-            if by_skill[key][level].pop(agent_id, None) is not None:
-                count[key] -= 1
-        self._by_site[(channel, site)].pop(agent_id, None)
+        agent_id = agent.profile.id
+        for group, pool in self._slots(agent, channel):
+            del group[agent_id]
+            if pool is not None:
+                pool.count -= 1
+
+    def _slots(self, agent: AgentRecord, channel: Channel) -> list[Slot]:
+        slots: list[Slot] | None = agent.index_slots.get(channel)
+        if slots is None:
+            site = agent.profile.site_id
+            slots = []
+            for skill, level in agent.profile.skills.items():
+                key = (channel, site, skill)
+                pool = self.pools.get(key)
+                if pool is None:
+                    pool = self.pools[key] = SkillPool()
+                slots.append((pool.levels[level], pool))
+            slots.append((self.at_site(channel, site, create=True), None))
+            agent.index_slots[channel] = slots
+        return slots
 
     def count(self, channel: Channel, site: SiteId, skill: str) -> int:
-        return self._count.get((channel, site, skill), 0)
+        pool = self.pools.get((channel, site, skill))
+        return pool.count if pool is not None else 0
 
-    def levels(
-        self, channel: Channel, site: SiteId, skill: str, min_level: int
-    ) -> Iterator[dict[AgentId, AgentRecord]]:
-        """Level dicts from the highest level down to `min_level`, each ordered longest-available first."""
-        levels = self._by_skill.get((channel, site, skill))
-        if levels is None:
-            return
-        for level in range(MAX_SKILL_LEVEL, min_level - 1, -1):
-            if levels[level]:
-                yield levels[level]
-
-    def at_site(self, channel: Channel, site: SiteId) -> dict[AgentId, AgentRecord]:
-        return self._by_site.get((channel, site), {})
+    def at_site(self, channel: Channel, site: SiteId, *, create: bool = False) -> dict[AgentId, AgentRecord]:
+        """Every available agent at a site on a channel, longest-available first."""
+        found = self._by_site.get((channel, site))
+        if found is None:
+            found = {}
+            if create:
+                self._by_site[(channel, site)] = found
+        return found

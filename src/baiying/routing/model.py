@@ -8,6 +8,7 @@ from typing import Any
 
 from baiying.ids import AgentId, ContactId, PolicyId, QueueId, SiteId, TeamId
 
+ANY_SKILL = "*"  # the index key of targets that require no skill
 MIN_SKILL_LEVEL = 1
 MAX_SKILL_LEVEL = 10
 
@@ -17,19 +18,13 @@ class Channel(StrEnum):
     CHAT = "chat"
     EMAIL = "email"
     SMS = "sms"
-    CALLBACK = "callback"
-    OUTBOUND = "outbound"
 
 
-# A voice call (and its callback/outbound variants) takes the whole agent: nothing else is offered beside it,
+# A voice call (callbacks are voice contacts too) takes the whole agent: nothing else is offered beside it,
 # and it is not offered to an agent who is already writing chats or emails.
-EXCLUSIVE_CHANNELS = frozenset({Channel.VOICE, Channel.CALLBACK, Channel.OUTBOUND})
+EXCLUSIVE_CHANNELS = frozenset({Channel.VOICE})
 
-DEFAULT_CAPACITY: Mapping[Channel, int] = {
-    Channel.VOICE: 1,
-    Channel.CALLBACK: 1,
-    Channel.OUTBOUND: 1,
-}
+DEFAULT_CAPACITY: Mapping[Channel, int] = {Channel.VOICE: 1}
 
 
 class AgentState(StrEnum):

@@ -63,6 +63,7 @@ class SitePlacer:
         self.rules = rules
         self.status: dict[SiteId, SiteStatus] = dict.fromkeys(sites, SiteStatus.OPEN)
         self._serving = tuple(sites)
+        self._taking_new: tuple[int, list[SiteId]] = (-1, [])  # cached per minute: asked for every contact
         self.clock = LocalTime()
         self._by_language: dict[str, list[SiteId]] = {}
         for site in sites.values():
@@ -71,6 +72,7 @@ class SitePlacer:
 
     def set_status(self, site_id: SiteId, status: SiteStatus) -> None:
         self.status[site_id] = status
+        self._taking_new = (-1, [])
         self._serving = tuple(s for s, st in self.status.items() if st is not SiteStatus.EVACUATED)
 
     def serving(self) -> tuple[SiteId, ...]:
@@ -79,6 +81,9 @@ class SitePlacer:
 
     def taking_new(self, now: float) -> list[SiteId]:
         """Sites that take new contacts now: open and within their hours."""
+        minute = int(now // 60)
+        if self._taking_new[0] == minute:
+            return self._taking_new[1]
         found = []
         for site_id, status in self.status.items():
             if status is not SiteStatus.OPEN:
@@ -86,6 +91,7 @@ class SitePlacer:
             site = self.sites[site_id]
             if site.hours is None or site.hours.contains(self.clock.minute_of_day(site.timezone, now)):
                 found.append(site_id)
+        self._taking_new = (minute, found)
         return found
 
     def home_sites(self, language: str | None) -> list[SiteId]:

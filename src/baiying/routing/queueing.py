@@ -37,10 +37,7 @@ def transfer_to_queue(
     record = release_for_transfer(router, contact_id, now, out)
     queue = router.config.queues[queue_id]
     moved = ContactRecord(
-        replace(record.contact, queue_id=queue_id),
-        queue,
-        router.config.policies[queue.policy_id],
-        record.view,
+        replace(record.contact, queue_id=queue_id), queue, router.config.policies[queue.policy_id]
     )
     moved.callback = record.callback
     router.contacts[contact_id] = moved
@@ -59,7 +56,7 @@ def transfer_to_agent(
     if target.presence is AgentState.OFFLINE:
         raise InvalidTransition(f"agent {agent_id} is logging out")
     record = release_for_transfer(router, contact_id, now, out)
-    moved = ContactRecord(record.contact, record.queue, record.policy, record.view)
+    moved = ContactRecord(record.contact, record.queue, record.policy)
     moved.callback = record.callback
     moved.named_agent = agent_id
     moved.placement = (target.profile.site_id,)

@@ -19,11 +19,11 @@ from baiying.routing.decisions import (
     WrapUpFinished,
 )
 from baiying.routing.errors import NoSuchAgent, NoSuchContact, NoSuchQueue, NoSuchSite
-from baiying.routing.expressions import agent_view, contact_view
+from baiying.routing.expressions import agent_view
 from baiying.routing.model import AgentProfile, AgentState, Contact, SiteStatus
 from baiying.routing.placement import INFINITE_WAIT, SitePlacer
 from baiying.routing.selection import best_contact
-from baiying.routing.state import AgentRecord, ContactPhase, ContactRecord, Phase, WorkItem
+from baiying.routing.state import AgentRecord, ContactPhase, ContactRecord, Phase, WorkItem, lookup_keys
 from baiying.routing.timers import TimerKind, Timers
 from baiying.routing.waiting import WaitingIndex
 
@@ -68,6 +68,8 @@ class Router:
 
     def _fire_due(self, now: float, out: list[Decision]) -> None:
         timers = self.timers
+        if not timers.due_by(now):
+            return
         while (fired := timers.pop_due(now)) is not None:
             due, kind, owner, token = fired
             if kind is TimerKind.WRAP_UP:
@@ -151,6 +153,8 @@ class Router:
         if counted:
             self._count_staffed(agent, -1)
         agent.profile, agent.view = profile, agent_view(profile)
+        agent.index_slots.clear()
+        agent.lookup_keys = lookup_keys(profile)
         if counted:
             self._count_staffed(agent, +1)
         self._agent_changed(agent, now, out)
@@ -167,7 +171,7 @@ class Router:
         if queue is None:
             raise NoSuchQueue(f"unknown queue {contact.queue_id}")
         policy = self.config.policies[queue.policy_id]
-        record = ContactRecord(contact, queue, policy, contact_view(contact))
+        record = ContactRecord(contact, queue, policy)
         self.contacts[contact.id] = record
         queueing.place(self, record, now, out)
         queueing.enter_step(self, record, 0, now, out, "arrived")

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 
 from baiying.ids import SiteId
 from baiying.routing.availability import AvailabilityIndex
-from baiying.routing.model import Channel
+from baiying.routing.model import MAX_SKILL_LEVEL, Channel
 from baiying.routing.policy import Selection
 from baiying.routing.state import AgentRecord, ContactRecord
-from baiying.routing.waiting import ANY_SKILL, Bucket, WaitingIndex
+from baiying.routing.waiting import Bucket, WaitingIndex
 
 
 def fits(agent: AgentRecord, bucket: Bucket) -> bool:
@@ -34,6 +34,8 @@ def best_agent(
     now: float,
 ) -> AgentRecord | None:
     """The agent the strategy picks among those available at the bucket's sites, or None."""
+    if strategy is Selection.LONGEST_IDLE and bucket.skills and bucket.named_agent is None:
+        return _longest_idle(record, bucket, available)
     best: AgentRecord | None = None
     best_score: tuple[float, ...] = ()
     declined = record.declined_by
@@ -54,6 +56,40 @@ def best_agent(
     return best
 
 
+def _longest_idle(record: ContactRecord, bucket: Bucket, available: AvailabilityIndex) -> AgentRecord | None:
+    """The hot path: every level dict is ordered by `avail_seq`, so each is read only up to the first agent
+    who fits, and not past the best found so far; sites with nobody free for the lead skill are skipped."""
+    best: AgentRecord | None = None
+    best_seq = float("inf")
+    declined = record.declined_by
+    channel = bucket.channel
+    skills = bucket.skills
+    simple = len(skills) == 1 and bucket.expression is None
+    pools = available.pools
+    lead, level = skills[0]
+    for site in bucket.sites:
+        if not simple:
+            lead, level = min(skills, key=lambda s: available.count(channel, site, s[0]))
+        pool = pools.get((channel, site, lead))
+        if pool is None or not pool.count:
+            continue
+        levels = pool.levels
+        for index in range(level, MAX_SKILL_LEVEL + 1):
+            group = levels[index]
+            if not group:
+                continue
+            for agent in group.values():
+                if agent.avail_seq >= best_seq:
+                    break
+                if declined is not None and agent.profile.id in declined:
+                    continue
+                if not simple and not fits(agent, bucket):
+                    continue
+                best, best_seq = agent, agent.avail_seq
+                break
+    return best
+
+
 def _candidate_groups(
     bucket: Bucket, available: AvailabilityIndex, channel: Channel, site: SiteId, strategy: Selection
 ) -> Iterable[Iterable[AgentRecord]]:
@@ -68,9 +104,10 @@ def _candidate_groups(
     else:
         # Drive the search by the scarcest required skill: fewest agents to look at.
         lead, level = min(skills, key=lambda s: available.count(channel, site, s[0]))
-    if available.count(channel, site, lead) == 0:
+    pool = available.pools.get((channel, site, lead))
+    if pool is None or not pool.count:
         return []
-    return (group.values() for group in available.levels(channel, site, lead, level))
+    return (group.values() for group in reversed(pool.levels[level:]) if group)
 
 
 def _score(agent: AgentRecord, bucket: Bucket, strategy: Selection, now: float) -> tuple[float, ...]:
@@ -89,12 +126,11 @@ def _score(agent: AgentRecord, bucket: Bucket, strategy: Selection, now: float) 
 def best_contact(agent: AgentRecord, channels: set[Channel], waiting: WaitingIndex) -> ContactRecord | None:
     """The highest-priority, oldest waiting contact this agent may take on one of `channels`."""
     profile = agent.profile
-    site = profile.site_id
     best: ContactRecord | None = None
     best_key: tuple[int, float, int] = (0, 0.0, 0)
-    leads = [*profile.skills, ANY_SKILL, f"@{profile.id}"]
-    for lead in leads:
-        buckets = waiting.buckets_for(site, lead)
+    nonempty = waiting.nonempty
+    for lookup in agent.lookup_keys:
+        buckets = nonempty.get(lookup)
         if not buckets:
             continue
         for bucket in buckets:

@@ -5,7 +5,16 @@ from enum import StrEnum
 from typing import Any
 
 from baiying.ids import ContactId, QueueId, SiteId
-from baiying.routing.model import EXCLUSIVE_CHANNELS, AgentProfile, AgentState, Channel, Contact, Queue
+from baiying.routing.expressions import contact_view
+from baiying.routing.model import (
+    ANY_SKILL,
+    EXCLUSIVE_CHANNELS,
+    AgentProfile,
+    AgentState,
+    Channel,
+    Contact,
+    Queue,
+)
 from baiying.routing.policy import Policy
 
 
@@ -24,6 +33,13 @@ class WorkItem:
     since: float
 
 
+_PHASE_STATE = {
+    Phase.ACTIVE: AgentState.BUSY,
+    Phase.RESERVED: AgentState.RESERVED,
+    Phase.WRAP_UP: AgentState.WRAP_UP,
+}
+
+
 class AgentRecord:
     """A logged-in agent. `presence` is what the agent asked for; `state()` adds the work in hand."""
 
@@ -31,9 +47,11 @@ class AgentRecord:
         "aux_reason",
         "avail_seq",
         "available_in",
+        "index_slots",
         "items",
         "last_offer_seq",
         "logged_in_at",
+        "lookup_keys",
         "presence",
         "profile",
         "reported_reason",
@@ -50,6 +68,8 @@ class AgentRecord:
         self.aux_reason: str | None = None
         self.items: dict[ContactId, WorkItem] = {}
         self.available_in: set[Channel] = set()
+        self.index_slots: dict[Channel, Any] = {}  # its places in the availability index, per channel
+        self.lookup_keys: list[tuple[SiteId, str]] = lookup_keys(profile)
         self.avail_seq = 0  # order of becoming available: smaller = idle longer
         self.last_offer_seq = 0  # for round robin
         self.logged_in_at = now
@@ -59,9 +79,13 @@ class AgentRecord:
         self.state_since = now
 
     def state(self) -> tuple[AgentState, str | None]:
-        if not self.items:
+        items = self.items
+        if not items:
             return self.presence, (self.aux_reason if self.presence is AgentState.AUX else None)
-        phases = {item.phase for item in self.items.values()}
+        if len(items) == 1:
+            (only,) = items.values()
+            return _PHASE_STATE[only.phase], None
+        phases = {item.phase for item in items.values()}
         if Phase.ACTIVE in phases:
             return AgentState.BUSY, None
         if Phase.RESERVED in phases:
@@ -95,6 +119,13 @@ class AgentRecord:
         return self.profile.site_id
 
 
+def lookup_keys(profile: AgentProfile) -> list[tuple[SiteId, str]]:
+    """Where to look for waiting contacts this agent may take: buckets led by one of its skills, buckets
+    with no skill requirement ("*"), and contacts transferred to it by name ("@id")."""
+    site = profile.site_id
+    return [(site, skill) for skill in profile.skills] + [(site, ANY_SKILL), (site, f"@{profile.id}")]
+
+
 class ContactPhase(StrEnum):
     WAITING = "waiting"
     OFFERED = "offered"
@@ -103,6 +134,7 @@ class ContactPhase(StrEnum):
 
 class ContactRecord:
     __slots__ = (
+        "_view",
         "agent_id",
         "bucket",
         "callback",
@@ -119,14 +151,13 @@ class ContactRecord:
         "step_deadline",
         "step_index",
         "timer_token",
-        "view",
     )
 
-    def __init__(self, contact: Contact, queue: Queue, policy: Policy, view: dict[str, Any]) -> None:
+    def __init__(self, contact: Contact, queue: Queue, policy: Policy) -> None:
         self.contact = contact
         self.queue = queue
         self.policy = policy
-        self.view = view
+        self._view: dict[str, Any] | None = None
         self.priority = contact.priority
         self.step_index = 0
         self.placement: tuple[SiteId, ...] = ()
@@ -140,6 +171,13 @@ class ContactRecord:
         self.timer_token = 0
         self.step_deadline: float | None = None
         self.named_agent: Any = None  # a transfer to one agent waits for that agent only
+
+    @property
+    def view(self) -> dict[str, Any]:
+        """The contact as routing expressions see it; built only for policies that use expressions."""
+        if self._view is None:
+            self._view = contact_view(self.contact)
+        return self._view
 
     @property
     def id(self) -> ContactId:

@@ -29,6 +29,10 @@ class Timers:
     def next_due(self) -> float | None:
         return self._heap[0][0] if self._heap else None
 
+    def due_by(self, now: float) -> bool:
+        heap = self._heap
+        return bool(heap) and heap[0][0] <= now
+
     def pop_due(self, now: float) -> tuple[float, TimerKind, Any, int] | None:
         if self._heap and self._heap[0][0] <= now:
             due, _, kind, owner, token = heapq.heappop(self._heap)

@@ -11,10 +11,9 @@ from collections.abc import Hashable, Iterator
 
 from baiying.ids import AgentId, SiteId
 from baiying.routing.expressions import CompiledExpression
-from baiying.routing.model import Channel
+from baiying.routing.model import ANY_SKILL, Channel
 from baiying.routing.state import ContactRecord
 
-ANY_SKILL = "*"
 Entry = tuple[int, float, int, ContactRecord]
 
 
@@ -73,11 +72,11 @@ class Bucket:
 
 
 class WaitingIndex:
-    __slots__ = ("_buckets", "_nonempty", "_seq")
+    __slots__ = ("_buckets", "_seq", "nonempty")
 
     def __init__(self) -> None:
         self._buckets: dict[Hashable, Bucket] = {}
-        self._nonempty: dict[tuple[SiteId, str], dict[Bucket, None]] = {}
+        self.nonempty: dict[tuple[SiteId, str], dict[Bucket, None]] = {}
         self._seq = 0
 
     def bucket(self, key: Hashable) -> Bucket | None:
@@ -97,9 +96,9 @@ class WaitingIndex:
         bucket.live += 1
         if bucket.live == 1:
             for key in bucket.index_keys:
-                found = self._nonempty.get(key)
+                found = self.nonempty.get(key)
                 if found is None:
-                    found = self._nonempty[key] = {}
+                    found = self.nonempty[key] = {}
                 found[bucket] = None
 
     def remove(self, record: ContactRecord) -> None:
@@ -111,11 +110,11 @@ class WaitingIndex:
         if bucket.live == 0:
             bucket.heap.clear()
             for key in bucket.index_keys:
-                self._nonempty[key].pop(bucket, None)
+                self.nonempty[key].pop(bucket, None)
 
     def buckets_for(self, site: SiteId, lead: str) -> dict[Bucket, None] | None:
         """Non-empty buckets at `site` whose first required skill is `lead` (or "*", or "@agent")."""
-        return self._nonempty.get((site, lead))
+        return self.nonempty.get((site, lead))
 
     def all_waiting(self) -> list[ContactRecord]:
         """Every waiting contact, best first (priority, then true age)."""
