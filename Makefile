@@ -3,15 +3,19 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.installed
+SOURCES := $(shell find src -name '*.py' -o -name '*.yaml' -o -name '*.html' -o -name '*.js')
 
 .PHONY: setup demo test lint bench lock clean
 
 setup: $(READY)
 
-$(READY): requirements.lock pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+# The package is installed, not linked, because the routing engine is compiled (mypyc, see setup.py):
+# any change under src/ re-installs it before the next run.
+$(READY): requirements.lock pyproject.toml setup.py $(SOURCES)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation --force-reinstall .
+	rm -rf build
 	touch $(READY)
 
 demo: $(READY)

@@ -116,7 +116,7 @@ def release_for_transfer(
     if record.phase is ContactPhase.OFFERED:
         raise InvalidTransition(f"contact {contact_id} is ringing at an agent: accept or reject it first")
     if record.phase is ContactPhase.CONNECTED:
-        agent = router.agents[record.agent_id]
+        agent = router._handler(record)
         item = agent.items[contact_id]
         agent.worked_seconds += now - item.since
         item.phase, item.since = Phase.WRAP_UP, now

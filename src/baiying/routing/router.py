@@ -20,7 +20,7 @@ from baiying.routing.decisions import (
 )
 from baiying.routing.errors import NoSuchAgent, NoSuchContact, NoSuchQueue, NoSuchSite
 from baiying.routing.expressions import agent_view
-from baiying.routing.model import AgentProfile, AgentState, Contact, SiteStatus
+from baiying.routing.model import ANY_SKILL, AgentProfile, AgentState, Contact, SiteStatus
 from baiying.routing.placement import INFINITE_WAIT, SitePlacer
 from baiying.routing.selection import best_contact
 from baiying.routing.state import AgentRecord, ContactPhase, ContactRecord, Phase, WorkItem, lookup_keys
@@ -208,7 +208,7 @@ class Router:
             raise InvalidTransition(
                 f"contact {contact_id} is {record.phase.value}, not connected to an agent"
             )
-        agent = self.agents[record.agent_id]
+        agent = self._handler(record)
         item = agent.items[contact_id]
         handled = now - item.since
         agent.worked_seconds += handled
@@ -245,7 +245,7 @@ class Router:
         if record.phase is ContactPhase.CONNECTED:
             raise InvalidTransition(f"contact {contact_id} is connected: complete it instead")
         if record.phase is ContactPhase.OFFERED:
-            agent = self.agents[record.agent_id]
+            agent = self._handler(record)
             del agent.items[contact_id]
             out.append(WithdrawOffer(contact_id, record.queue.id, agent.profile.id, "abandoned"))
             self._report(agent, now, out)
@@ -285,6 +285,12 @@ class Router:
             raise NoSuchContact(f"contact {contact_id} is not being routed")
         return record
 
+    def _handler(self, record: ContactRecord) -> AgentRecord:
+        """The agent a contact is ringing at or connected to."""
+        if record.agent_id is None:
+            raise InvalidTransition(f"contact {record.id} is not with an agent")
+        return self.agents[record.agent_id]
+
     def _offered_to(self, contact_id: ContactId, agent_id: AgentId) -> ContactRecord:
         record = self._contact(contact_id)
         if record.phase is not ContactPhase.OFFERED or record.agent_id != agent_id:
@@ -300,7 +306,7 @@ class Router:
     def _count_staffed(self, agent: AgentRecord, delta: int) -> None:
         site = agent.profile.site_id
         staffed = self.staffed
-        for skill in (*agent.profile.skills, "*"):
+        for skill in (*agent.profile.skills, ANY_SKILL):
             staffed[(site, skill)] = staffed.get((site, skill), 0) + delta
 
     def _report(self, agent: AgentRecord, now: float, out: list[Decision]) -> None:
@@ -325,7 +331,7 @@ class Router:
         """The agent may take more work: give it the best waiting contacts, then file it as available."""
         while channels := agent.channels_open():
             record = best_contact(agent, channels, self.waiting)
-            if record is None:
+            if record is None or record.bucket is None:
                 break
             self._offer(record, agent, record.bucket.skills, now, out)
         self._sync_available(agent)
@@ -377,7 +383,7 @@ class Router:
             queueing.refile(self, record, now, out, f"back to its place ({reason})")
 
     def _offer_missed(self, record: ContactRecord, now: float, out: list[Decision]) -> None:
-        agent = self.agents[record.agent_id]
+        agent = self._handler(record)
         self._set_presence(agent, AgentState.AUX, "missed")
         self._take_back(record, agent, "missed", now, out)
         self._sync_available(agent)
@@ -441,15 +447,23 @@ class Router:
     ) -> float:
         """Expected wait at `site`: zero with an agent free, else the work ahead shared by staffed agents."""
         channel = record.contact.channel
-        available = self.available
         if skills:
-            if all(available.count(channel, site, skill) for skill, _ in skills):
+            pools = self.available.pools
+            staffed_by_skill = self.staffed
+            free = True
+            staffed = 1 << 30
+            for skill, _ in skills:
+                if free:
+                    pool = pools.get((channel, site, skill))
+                    free = pool is not None and pool.count > 0
+                count = staffed_by_skill.get((site, skill), 0)
+                staffed = min(staffed, count)
+            if free:
                 return 0.0
-            staffed = min(self.staffed.get((site, skill), 0) for skill, _ in skills)
         else:
-            if available.at_site(channel, site):
+            if self.available.at_site(channel, site):
                 return 0.0
-            staffed = self.staffed.get((site, "*"), 0)
+            staffed = self.staffed.get((site, ANY_SKILL), 0)
         if staffed <= 0:
             return INFINITE_WAIT
         ahead = self.waiting_at.get((record.queue.id, site), 0)

@@ -60,7 +60,7 @@ def _longest_idle(record: ContactRecord, bucket: Bucket, available: Availability
     """The hot path: every level dict is ordered by `avail_seq`, so each is read only up to the first agent
     who fits, and not past the best found so far; sites with nobody free for the lead skill are skipped."""
     best: AgentRecord | None = None
-    best_seq = float("inf")
+    best_seq = 1 << 62  # an int, so compiled code compares machine integers
     declined = record.declined_by
     channel = bucket.channel
     skills = bucket.skills

@@ -2,9 +2,9 @@
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from baiying.ids import ContactId, QueueId, SiteId
+from baiying.ids import AgentId, ContactId, QueueId, SiteId
 from baiying.routing.expressions import contact_view
 from baiying.routing.model import (
     ANY_SKILL,
@@ -16,6 +16,9 @@ from baiying.routing.model import (
     Queue,
 )
 from baiying.routing.policy import Policy
+
+if TYPE_CHECKING:
+    from baiying.routing.waiting import Bucket
 
 
 class Phase(StrEnum):
@@ -163,14 +166,14 @@ class ContactRecord:
         self.placement: tuple[SiteId, ...] = ()
         self.placement_note = ""
         self.phase = ContactPhase.WAITING
-        self.agent_id: Any = None
-        self.bucket: Any = None  # the Bucket it waits in, None when not waiting
+        self.agent_id: AgentId | None = None
+        self.bucket: Bucket | None = None  # where it waits; None when not waiting
         self.entry_seq = 0
-        self.declined_by: set[Any] | None = None  # agents who rejected or missed it: not offered again
+        self.declined_by: set[AgentId] | None = None  # agents who rejected or missed it: not offered again
         self.callback = False
         self.timer_token = 0
         self.step_deadline: float | None = None
-        self.named_agent: Any = None  # a transfer to one agent waits for that agent only
+        self.named_agent: AgentId | None = None  # a transfer to one agent waits for that agent only
 
     @property
     def view(self) -> dict[str, Any]:
