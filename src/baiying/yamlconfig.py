@@ -1,6 +1,8 @@
 """Load YAML text into a pydantic model, with errors that name the source, the field path and the line.
 
 Pure: callers read the file and pass its text, so the core can validate configuration without I/O.
+Top-level keys starting with `x-` are ignored, as in docker-compose files: they hold YAML anchors
+(`x-day-curve: &day [...]`) for the rest of the file to reuse.
 """
 
 from typing import Any, TypeVar
@@ -37,6 +39,8 @@ def parse_with_lines(text: str, source: str) -> tuple[Any, dict[Path, int]]:
     lines: dict[Path, int] = {}
     _index_lines(node, (), lines)
     data = yaml.safe_load(text)
+    if isinstance(data, dict):
+        data = {key: value for key, value in data.items() if not str(key).startswith("x-")}
     return data, lines
 
 

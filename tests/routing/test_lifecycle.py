@@ -202,3 +202,15 @@ def test_invalid_calls_raise_precise_errors_and_change_nothing() -> None:
     with pytest.raises(UnknownEntity, match="unknown site mars"):
         router.login(agent("x", site="mars"), 1)  # type: ignore[arg-type]
     assert router.contacts[C1].agent_id == "li-na"
+
+
+def test_logging_back_in_before_the_last_contact_ends_cancels_the_logout() -> None:
+    router = Router(config())
+    router.login(agent("li-na"), 0)
+    router.arrive(contact("c1", 0), 0)
+    router.accept(C1, LI_NA, 1)
+    router.logout(LI_NA, 10)
+    assert state_of(router, "li-na") == (AgentState.BUSY, None)
+    router.login(agent("li-na"), 20)
+    router.complete(C1, 30)
+    assert state_of(router, "li-na") == (AgentState.READY, None)

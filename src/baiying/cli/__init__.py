@@ -2,7 +2,7 @@
 
 import typer
 
-from baiying.cli import calls, routing, staffing
+from baiying.cli import calls, demo, routing, simulation, staffing
 
 app = typer.Typer(
     name="baiying",
@@ -15,6 +15,8 @@ app = typer.Typer(
 routing.register(app)
 staffing.register(app)
 calls.register(app)
+simulation.register(app)
+demo.register(app)
 
 
 def main() -> None:

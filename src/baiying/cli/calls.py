@@ -1,6 +1,5 @@
 """`baiying import-calls`: read a real call log, print its KPIs per day, optionally export its event log."""
 
-import csv
 import json
 from dataclasses import asdict
 from enum import StrEnum
@@ -8,16 +7,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from baiying.analytics import KpiReport, Kpis, compute_kpis
 from baiying.cli.errors import read_text, user_errors
+from baiying.cli.output import kpi_table, number, percent, report_json, stdout, write_events_csv
 from baiying.errors import DomainError
-from baiying.events import Event, record_columns
 from baiying.importers import PRESETS, CallLogImport, CallLogMapping, load_mapping, read_call_log
-
-stdout = Console(highlight=False, soft_wrap=True)
 
 REJECTED_SHOWN = 5
 
@@ -29,6 +25,7 @@ class LogFormat(StrEnum):
 
 def register(app: typer.Typer) -> None:
     app.command("import-calls")(import_calls)
+    app.command("replay")(replay)
 
 
 def import_calls(
@@ -63,7 +60,7 @@ def import_calls(
             timezone=mapping.timezone,
         )
         if events_file is not None:
-            _write_events(events_file, imported.events)
+            write_events_csv(events_file, imported.events)
     if as_json:
         typer.echo(json.dumps(_as_json(imported, report), ensure_ascii=False))
     else:
@@ -82,32 +79,10 @@ def _mapping(log_format: LogFormat, mapping_file: Path | None) -> CallLogMapping
     return PRESETS[log_format.value]
 
 
-def _write_events(path: Path, events: tuple[Event, ...]) -> None:
-    columns = record_columns()
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, restval="")
-        writer.writeheader()
-        for event in events:
-            writer.writerow({key: _csv_value(value) for key, value in event.to_record().items()})
-
-
-def _csv_value(value: object) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, tuple):
-        return "|".join(str(item) for item in value)
-    return value
-
-
 def _print_tables(imported: CallLogImport, report: KpiReport) -> None:
-    table = Table(title=f"Real KPIs per day: {imported.source} ({report.timezone})")
-    for header in ("Day", "Offered", "Answered", "Abandoned", f"SL {report.sl_seconds:g}s", "ASA s", "AHT s"):
-        table.add_column(header, justify="left" if header == "Day" else "right")
-    for day in report.days:
-        table.add_row(f"{day.day.isoformat()} {day.day:%a}", *_cells(day.kpis))
-    table.add_section()
-    table.add_row("Total", *_cells(report.total), style="bold")
-    stdout.print(table)
+    rows = [(f"{day.day.isoformat()} {day.day:%a}", day.kpis) for day in report.days]
+    title = f"Real KPIs per day: {imported.source} ({report.timezone})"
+    stdout.print(kpi_table(title, "Day", rows, report.sl_seconds, report.total))
     ignored = ", ".join(f"{count} {reason}" for reason, count in sorted(imported.ignored.items()))
     stdout.print(
         f"{imported.rows_read} rows read: {len(imported.records)} calls offered, "
@@ -119,25 +94,6 @@ def _print_tables(imported: CallLogImport, report: KpiReport) -> None:
         stdout.print(f"  … and {len(imported.rejected) - REJECTED_SHOWN} more (see --json)")
 
 
-def _cells(kpis: Kpis) -> tuple[str, ...]:
-    return (
-        str(kpis.offered),
-        str(kpis.answered),
-        _percent(kpis.abandon_rate),
-        _percent(kpis.service_level),
-        _number(kpis.asa_seconds),
-        _number(kpis.aht_seconds),
-    )
-
-
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
-
-
-def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
-
-
 def _as_json(imported: CallLogImport, report: KpiReport) -> dict[str, Any]:
     return {
         "source": imported.source,
@@ -146,14 +102,127 @@ def _as_json(imported: CallLogImport, report: KpiReport) -> dict[str, Any]:
         "rejected": len(imported.rejected),
         "rejected_rows": [asdict(row) for row in imported.rejected],
         "ignored": dict(imported.ignored),
-        "timezone": report.timezone,
-        "interval_seconds": report.interval_seconds,
-        "sl_seconds": report.sl_seconds,
-        "days": [{"day": day.day.isoformat(), **asdict(day.kpis)} for day in report.days],
-        "intervals": [
-            {"start": row.start.isoformat(), "end": row.end.isoformat(), **asdict(row.kpis)}
-            for row in report.intervals
-        ],
-        "queues": [{"queue_id": row.queue_id, **asdict(row.kpis)} for row in report.queues],
-        "total": asdict(report.total),
+        **report_json(report),
     }
+
+
+def replay(
+    file: Annotated[Path, typer.Argument(help="The call log: CSV or TSV, one row per call, header first.")],
+    *,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option("--format", help="anonymous-bank (the built-in preset) or csv (needs --mapping)."),
+    ],
+    mapping_file: Annotated[
+        Path | None,
+        typer.Option("--mapping", help="YAML column mapping for --format csv."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for the patience and handle-time draws.")] = 1,
+    sl_seconds: Annotated[float, typer.Option(help="Service-level threshold (seconds).")] = 20.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
+) -> None:
+    """Replay a real call log through the simulator and compare simulated with real KPIs, day by day."""
+    from baiying.simulation.replay import REPLAY_QUEUE, plan_replay
+    from baiying.simulation.runner import simulate
+
+    with user_errors():
+        mapping = _mapping(log_format, mapping_file)
+        imported = read_call_log(file, mapping)
+        if not imported.records:
+            raise DomainError(f"{file} has no calls to replay")
+        real = compute_kpis(
+            imported.events, interval_seconds=3600, sl_seconds=sl_seconds, timezone=mapping.timezone
+        )
+        plan = plan_replay(
+            imported.records, timezone=mapping.timezone, seed=seed, sl_seconds=sl_seconds, source=str(file)
+        )
+        outcome = simulate(plan.scenario, arrivals=plan.arrivals, keep_events=0)
+    simulated = outcome.first.kpis
+    rows = _side_by_side(real, simulated)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "source": str(file),
+                    "calls": len(imported.records),
+                    "patience_mean_seconds": plan.patience.mean_seconds,
+                    "handle_mean_seconds": plan.handle.mean_seconds,
+                    "max_agents_per_hour": max(plan.agents_per_hour.values()),
+                    "lost": outcome.lost,
+                    "days": rows,
+                    "total": _pair(real.total, simulated.total),
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
+    stdout.print(
+        f"Replaying {len(imported.records):,} real calls from {file}: fitted patience "
+        f"{plan.patience.mean_seconds:.0f} s (exponential, served callers censored), handle time "
+        f"{plan.handle.mean_seconds:.0f} ± {plan.handle.sd_seconds:.0f} s, after-call work "
+        f"{plan.scenario.routing.queues[REPLAY_QUEUE].wrap_up_seconds:.0f} s; agents present per hour "
+        f"inferred from the log: 1–{max(plan.agents_per_hour.values())}"
+    )
+    table = Table(title=f"Simulated vs real, per day ({mapping.timezone})", title_justify="left")
+    for header in (
+        "Day",
+        "Offered",
+        "Abandoned real",
+        "sim",
+        f"SL {sl_seconds:g}s real",
+        "sim",
+        "ASA real",
+        "sim",
+    ):
+        table.add_column(header, justify="left" if header == "Day" else "right")
+    for row in rows:
+        table.add_row(
+            row["day"],
+            str(row["offered"]),
+            percent(row["real"]["abandon_rate"]),
+            percent(row["simulated"]["abandon_rate"]),
+            percent(row["real"]["service_level"]),
+            percent(row["simulated"]["service_level"]),
+            number(row["real"]["asa_seconds"]),
+            number(row["simulated"]["asa_seconds"]),
+        )
+    total = _pair(real.total, simulated.total)
+    table.add_section()
+    table.add_row(
+        "Total",
+        str(real.total.offered),
+        percent(total["real"]["abandon_rate"]),
+        percent(total["simulated"]["abandon_rate"]),
+        percent(total["real"]["service_level"]),
+        percent(total["simulated"]["service_level"]),
+        number(total["real"]["asa_seconds"]),
+        number(total["simulated"]["asa_seconds"]),
+        style="bold",
+    )
+    stdout.print(table)
+    stdout.print(f"Contacts lost in the replay: {outcome.lost}")
+
+
+def _side_by_side(real: KpiReport, simulated: KpiReport) -> list[dict[str, Any]]:
+    simulated_days = {row.day: row.kpis for row in simulated.days}
+    return [
+        {
+            "day": row.day.isoformat(),
+            "offered": row.kpis.offered,
+            **_pair(row.kpis, simulated_days.get(row.day)),
+        }
+        for row in real.days
+    ]
+
+
+def _pair(real: Kpis, simulated: Kpis | None) -> dict[str, dict[str, float | None]]:
+    def pick(kpis: Kpis | None) -> dict[str, float | None]:
+        if kpis is None:
+            return {"abandon_rate": None, "service_level": None, "asa_seconds": None}
+        return {
+            "abandon_rate": kpis.abandon_rate,
+            "service_level": kpis.service_level,
+            "asa_seconds": kpis.asa_seconds,
+        }
+
+    return {"real": pick(real), "simulated": pick(simulated)}

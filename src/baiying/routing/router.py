@@ -90,8 +90,17 @@ class Router:
     def login(self, profile: AgentProfile, now: float, *, ready: bool = True) -> list[Decision]:
         out: list[Decision] = []
         self._fire_due(now, out)
-        if profile.id in self.agents:
-            raise InvalidTransition(f"agent {profile.id} is already logged in")
+        existing = self.agents.get(profile.id)
+        if existing is not None:
+            if existing.presence is not AgentState.OFFLINE or existing.profile != profile:
+                raise InvalidTransition(f"agent {profile.id} is already logged in")
+            # Logged out while finishing a contact, and back before it ended: the logout is cancelled.
+            self._set_presence(
+                existing, AgentState.READY if ready else AgentState.AUX, None if ready else "login"
+            )
+            self._report(existing, now, out)
+            self._agent_changed(existing, now, out)
+            return out
         if self.config.sites and profile.site_id not in self.config.sites:
             raise NoSuchSite(f"agent {profile.id} belongs to unknown site {profile.site_id}")
         if self.placer.status.get(profile.site_id) is SiteStatus.EVACUATED:

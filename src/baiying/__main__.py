@@ -1,0 +1,5 @@
+"""`python -m baiying` is the `baiying` command."""
+
+from baiying.cli import main
+
+main()

@@ -1,0 +1,402 @@
+"""The discrete-event simulator: drives the very `Router` the live system uses with simulated callers and
+agents, and writes the same events the live system writes (`baiying.events`).
+
+Equal-time events run in a fixed order (site changes and shifts, completions, answers, router timers,
+abandonments, arrivals) and then by sequence, and every random draw comes from a named stream, so the
+same scenario and seed give a byte-identical event log.
+"""
+
+import heapq
+import random
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import cast
+
+from baiying import events as ev
+from baiying.errors import DomainError
+from baiying.ids import AgentId, ContactId, QueueId, SiteId, TeamId
+from baiying.routing.decisions import (
+    AgentStateChanged,
+    Decision,
+    Enqueue,
+    OfferCallback,
+    OfferToAgent,
+    Overflow,
+    RouteOut,
+    WithdrawOffer,
+    WrapUpFinished,
+)
+from baiying.routing.model import AgentProfile, Contact, SiteStatus
+from baiying.routing.router import Router
+from baiying.routing.state import ContactPhase
+from baiying.simulation.scenario import AgentGroupSpec, Scenario, TrafficSpec, clock_minutes
+from baiying.simulation.streams import PiecewisePoisson, hour_starts, local_moment, stream
+
+# Order of equal-time events.
+SITE, SHIFT, COMPLETE, ANSWER, TIMER, ABANDON, ARRIVAL = range(7)
+SHIFT_LOGIN, SHIFT_LOGOUT, BREAK_START, BREAK_END = range(4)
+REPLAYED = -1  # the arrival's `kind` for a recorded contact (otherwise, its traffic stream's index)
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledContact:
+    """A contact from a recorded arrival list (replay): when it came and how long it would take."""
+
+    at: float
+    queue: QueueId
+    handle_seconds: float
+    patience_seconds: float | None = None  # None: would never hang up
+    site: SiteId | None = None
+    language: str | None = None
+    intent: str | None = None
+    tier: str | None = None
+    priority: int = 0
+    customer_id: str | None = None
+
+
+@dataclass(slots=True)
+class Caller:
+    contact: Contact
+    handle_seconds: float
+    callback_acceptance: float
+    callback: bool = False
+
+
+class Simulation:
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        seed: int | None = None,
+        replication: int = 0,
+        arrivals: Sequence[ScheduledContact] | None = None,
+    ) -> None:
+        spec = scenario.spec
+        self.scenario = scenario
+        self.seed = spec.seed if seed is None else seed
+        self.replication = replication
+        self.router = Router(scenario.routing)
+        self.log: list[ev.Event] = []
+        self._heap: list[tuple[float, int, int, int, object]] = []
+        self._seq = 0
+        self._timer_at: float | None = None
+        self._callers: dict[ContactId, Caller] = {}
+        self._profiles: dict[AgentId, AgentProfile] = {}
+        self._on_shift: set[AgentId] = set()
+        self._rng_answer = self._stream("answer")
+        self._rng_callback = self._stream("callback")
+        self._answer = spec.answer_seconds.sampler(self._rng_answer)
+        boundaries = hour_starts(spec.start_date, spec.days, spec.timezone)
+        self.start, self.end = boundaries[0], boundaries[-1]
+        self._sources: list[
+            tuple[TrafficSpec, PiecewisePoisson, Callable[[], float], Callable[[], float] | None]
+        ] = []
+        for index, traffic in enumerate(spec.traffic):
+            stream_arrivals = PiecewisePoisson(
+                boundaries, traffic.hourly_rates(), self._stream("arrivals", traffic.name)
+            )
+            handle = traffic.handle.sampler(self._stream("handle", traffic.name))
+            patience = (
+                traffic.patience.sampler(self._stream("patience", traffic.name)) if traffic.patience else None
+            )
+            self._sources.append((traffic, stream_arrivals, handle, patience))
+            self._next_arrival(index)
+        for scheduled in arrivals or ():
+            self._push(scheduled.at, ARRIVAL, REPLAYED, scheduled)
+        for group in spec.agents:
+            self._schedule_group(group)
+        for event in spec.events:
+            day = spec.start_date + timedelta(days=event.day - 1)
+            at = local_moment(day, clock_minutes(event.at), spec.timezone)
+            self._push(at, SITE, 0, (SiteId(event.site), event.status))
+        self._count = 0
+
+    def _stream(self, *names: object) -> random.Random:
+        return stream(self.seed, self.replication, *names)
+
+    # ---- scheduling -------------------------------------------------------------------------------------
+
+    def _push(self, at: float, order: int, kind: int, payload: object) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, (at, order, self._seq, kind, payload))
+
+    def _next_arrival(self, source: int) -> None:
+        at = self._sources[source][1].next()
+        if at is not None:
+            self._push(at, ARRIVAL, source, None)
+
+    def _schedule_group(self, group: AgentGroupSpec) -> None:
+        spec = self.scenario.spec
+        timezone = self.scenario.routing.sites[SiteId(group.site)].timezone
+        intervals: list[tuple[float, float]] = []
+        breaks: list[tuple[float, float, float, str]] = []  # start, minutes, stagger minutes, reason
+        # Day 0 is the eve of the first day: its overnight shifts are still running when the scenario starts.
+        for day_index in range(-1, spec.days):
+            day = spec.start_date + timedelta(days=day_index)
+            for shift in group.shifts:
+                if shift.days is not None and day_index + 1 not in shift.days:
+                    continue
+                start, end = clock_minutes(shift.start), clock_minutes(shift.end)
+                if end <= start:
+                    end += 24 * 60
+                elif day_index == -1:
+                    continue
+                on, off = local_moment(day, start, timezone), local_moment(day, end, timezone)
+                if off <= self.start:
+                    continue
+                intervals.append((max(on, self.start), off))
+                for pause in shift.breaks:
+                    offset = clock_minutes(pause.start)
+                    offset += 24 * 60 if offset < start else 0
+                    moment = local_moment(day, offset, timezone)
+                    if moment >= self.start:
+                        breaks.append((moment, pause.minutes, pause.stagger_minutes, pause.reason))
+        merged = _merge(intervals)
+        for number in range(1, group.count + 1):
+            profile = AgentProfile(
+                AgentId(f"{group.group}-{number:03d}"),
+                SiteId(group.site),
+                dict(group.skills),
+                team_id=TeamId(group.team) if group.team else None,
+                capacity=dict(group.capacity),
+                attributes=dict(group.attributes),
+            )
+            self._profiles[profile.id] = profile
+            for on, off in merged:
+                self._push(on, SHIFT, SHIFT_LOGIN, profile.id)
+                if off < self.end:
+                    self._push(off, SHIFT, SHIFT_LOGOUT, profile.id)
+            for pause_start, minutes, stagger, reason in breaks:
+                begin = pause_start + stagger * 60 * (number - 1) / group.count
+                self._push(begin, SHIFT, BREAK_START, (profile.id, reason))
+                self._push(begin + minutes * 60, SHIFT, BREAK_END, (profile.id, reason))
+
+    # ---- running ----------------------------------------------------------------------------------------
+
+    def run(self, progress: Callable[[float], None] | None = None) -> list[ev.Event]:
+        """Run to the end of the last day; returns the event log. `progress` gets the share done (0..1)."""
+        heap, router, end = self._heap, self.router, self.end
+        span = end - self.start
+        next_report = self.start
+        while heap:
+            at, order, _, kind, payload = heapq.heappop(heap)
+            if at > end:
+                break
+            if order == ARRIVAL:
+                if kind == REPLAYED:
+                    self._replay(payload, at)  # type: ignore[arg-type]
+                else:
+                    self._arrive(kind, at)
+            elif order == TIMER:
+                self._timer_at = None
+                self._apply(router.advance(at), at)
+            elif order == ANSWER:
+                self._answered(payload, at)  # type: ignore[arg-type]
+            elif order == COMPLETE:
+                self._completed(payload, at)  # type: ignore[arg-type]
+            elif order == ABANDON:
+                self._abandoned(payload, at)  # type: ignore[arg-type]
+            elif order == SHIFT:
+                self._shift(kind, payload, at)
+            else:
+                self._site(payload, at)  # type: ignore[arg-type]
+            due = router.next_due()
+            if due is not None and (self._timer_at is None or due < self._timer_at):
+                self._timer_at = due
+                self._push(due, TIMER, 0, None)
+            if progress is not None and at >= next_report:
+                progress((at - self.start) / span)
+                next_report = at + span / 100
+        if progress is not None:
+            progress(1.0)
+        return self.log
+
+    def _arrive(self, source: int, at: float) -> None:
+        traffic, _, handle, patience = self._sources[source]
+        self._next_arrival(source)
+        self._count += 1
+        contact = Contact(
+            ContactId(f"{traffic.name}-{self._count:07d}"),
+            QueueId(traffic.queue),
+            at,
+            site_id=SiteId(traffic.site) if traffic.site else None,
+            language=traffic.language,
+            intent=traffic.intent,
+            tier=traffic.tier,
+            region=traffic.region,
+            priority=traffic.priority,
+        )
+        self._enter(
+            contact, handle(), patience() if patience is not None else None, traffic.callback_acceptance
+        )
+
+    def _replay(self, scheduled: ScheduledContact, at: float) -> None:
+        self._count += 1
+        contact = Contact(
+            ContactId(f"replay-{self._count:07d}"),
+            scheduled.queue,
+            at,
+            site_id=scheduled.site,
+            customer_id=scheduled.customer_id,
+            language=scheduled.language,
+            intent=scheduled.intent,
+            tier=scheduled.tier,
+            priority=scheduled.priority,
+        )
+        self._enter(contact, scheduled.handle_seconds, scheduled.patience_seconds, 0.0)
+
+    def _enter(
+        self, contact: Contact, handle: float, patience: float | None, callback_acceptance: float
+    ) -> None:
+        at = contact.arrived_at
+        self._callers[contact.id] = Caller(contact, handle, callback_acceptance)
+        self.log.append(
+            ev.ContactArrived(
+                at,
+                contact.id,
+                contact.queue_id,
+                str(contact.channel),
+                contact.site_id,
+                contact.language,
+                contact.intent,
+                contact.tier,
+                contact.region,
+                contact.priority,
+                contact.customer_id,
+            )
+        )
+        if patience is not None and patience > 0:
+            self._push(at + patience, ABANDON, 0, contact.id)
+        self._apply(self.router.arrive(contact, at), at)
+        if patience is not None and patience <= 0:
+            self._abandoned(contact.id, at)  # a recorded caller who hung up the moment they arrived
+
+    def _answered(self, offer: tuple[ContactId, AgentId], at: float) -> None:
+        contact_id, agent_id = offer
+        record = self.router.contacts.get(contact_id)
+        if record is None or record.phase is not ContactPhase.OFFERED or record.agent_id != agent_id:
+            return  # the offer was withdrawn (caller left, site evacuated) before it was answered
+        caller = self._callers[contact_id]
+        self._apply(self.router.accept(contact_id, agent_id, at), at)
+        site = self.router.agents[agent_id].site_id
+        wait = at - caller.contact.arrived_at
+        self.log.append(ev.ContactAnswered(at, contact_id, record.queue.id, agent_id, site, wait))
+        self._push(at + caller.handle_seconds, COMPLETE, 0, (contact_id, agent_id, at))
+
+    def _completed(self, work: tuple[ContactId, AgentId, float], at: float) -> None:
+        contact_id, agent_id, answered_at = work
+        record = self.router.contacts[contact_id]
+        site = self.router.agents[agent_id].site_id
+        self.log.append(
+            ev.ContactCompleted(at, contact_id, record.queue.id, agent_id, site, at - answered_at)
+        )
+        del self._callers[contact_id]
+        self._apply(self.router.complete(contact_id, at), at)
+
+    def _abandoned(self, contact_id: ContactId, at: float) -> None:
+        record = self.router.contacts.get(contact_id)
+        caller = self._callers.get(contact_id)
+        if record is None or caller is None or caller.callback or record.phase is ContactPhase.CONNECTED:
+            return
+        site = record.placement[0] if record.placement else None
+        queue = record.queue.id
+        self._apply(self.router.abandon(contact_id, at), at)
+        del self._callers[contact_id]
+        self.log.append(ev.ContactAbandoned(at, contact_id, queue, site, at - caller.contact.arrived_at))
+
+    def _shift(self, kind: int, payload: object, at: float) -> None:
+        router = self.router
+        if kind == SHIFT_LOGIN:
+            agent_id: AgentId = payload  # type: ignore[assignment]
+            self._on_shift.add(agent_id)
+            self._login(agent_id, at)
+        elif kind == SHIFT_LOGOUT:
+            agent_id = payload  # type: ignore[assignment]
+            self._on_shift.discard(agent_id)
+            if agent_id in router.agents:
+                self._apply(router.logout(agent_id, at), at)
+        else:
+            agent_id, why = cast(tuple[AgentId, str], payload)
+            if agent_id not in router.agents:
+                return
+            try:
+                change = (
+                    router.set_aux(agent_id, why, at)
+                    if kind == BREAK_START
+                    else router.set_ready(agent_id, at)
+                )
+            except DomainError:
+                return  # logging out, or on a break of another kind: the schedule yields to the person
+            self._apply(change, at)
+
+    def _login(self, agent_id: AgentId, at: float) -> None:
+        profile = self._profiles[agent_id]
+        if self.router.placer.status.get(profile.site_id) is SiteStatus.EVACUATED:
+            return  # logged in when the site reopens
+        self._apply(self.router.login(profile, at), at)
+
+    def _site(self, change: tuple[SiteId, SiteStatus], at: float) -> None:
+        site_id, status = change
+        previous = self.router.placer.status[site_id]
+        self.log.append(ev.SiteStatusChanged(at, site_id, status.value, previous.value))
+        self._apply(self.router.set_site_status(site_id, status, at), at)
+        if previous is SiteStatus.EVACUATED and status is not SiteStatus.EVACUATED:
+            for agent_id in sorted(self._on_shift):
+                if self._profiles[agent_id].site_id == site_id and agent_id not in self.router.agents:
+                    self._login(agent_id, at)
+
+    # ---- carrying out decisions -------------------------------------------------------------------------
+
+    def _apply(self, decisions: Iterable[Decision], at: float) -> None:
+        log = self.log
+        for decision in decisions:
+            kind = type(decision)
+            if kind is AgentStateChanged:
+                d: AgentStateChanged = decision  # type: ignore[assignment]
+                log.append(ev.AgentStateChanged(at, d.agent_id, d.site_id, d.state, d.previous, d.reason))
+            elif kind is OfferToAgent:
+                o: OfferToAgent = decision  # type: ignore[assignment]
+                log.append(ev.ContactOffered(at, o.contact_id, o.queue_id, o.agent_id, o.site_id))
+                self._push(at + self._answer(), ANSWER, 0, (o.contact_id, o.agent_id))
+            elif kind is Enqueue:
+                q: Enqueue = decision  # type: ignore[assignment]
+                log.append(ev.ContactQueued(at, q.contact_id, q.queue_id, q.site_ids, q.step))
+            elif kind is WrapUpFinished:
+                w: WrapUpFinished = decision  # type: ignore[assignment]
+                log.append(
+                    ev.WrapUpEnded(at, w.contact_id, w.queue_id, w.agent_id, w.site_id, w.wrap_up_seconds)
+                )
+            elif kind is Overflow:
+                f: Overflow = decision  # type: ignore[assignment]
+                log.append(
+                    ev.ContactOverflowed(at, f.contact_id, f.queue_id, f.from_site_id, f.to_site_id, f.reason)
+                )
+            elif kind is WithdrawOffer:
+                x: WithdrawOffer = decision  # type: ignore[assignment]
+                if x.reason in ("missed", "rejected"):
+                    log.append(
+                        ev.OfferDeclined(at, x.contact_id, x.queue_id, x.agent_id, x.reason == "missed")
+                    )
+            elif kind is RouteOut:
+                r: RouteOut = decision  # type: ignore[assignment]
+                self._callers.pop(r.contact_id, None)
+                log.append(ev.ContactRoutedOut(at, r.contact_id, r.queue_id, r.destination, r.waited_seconds))
+            elif kind is OfferCallback:
+                c: OfferCallback = decision  # type: ignore[assignment]
+                log.append(ev.CallbackOffered(at, c.contact_id, c.queue_id))
+                caller = self._callers[c.contact_id]
+                if self._rng_callback.random() < caller.callback_acceptance:
+                    caller.callback = True
+                    self.router.accept_callback(c.contact_id, at)
+
+
+def _merge(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Join overlapping or touching shifts, so a 24x7 agent is not logged out at midnight."""
+    merged: list[tuple[float, float]] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged

@@ -1,0 +1,45 @@
+"""`baiying simulate` through the command line."""
+
+import csv
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from baiying.cli import app
+from tests import REPO
+
+MMN = REPO / "scenarios" / "validation" / "mmn.yaml"
+runner = CliRunner()
+
+
+def test_json_output_has_estimates_and_accounting(tmp_path: Path) -> None:
+    events = tmp_path / "events.csv"
+    result = runner.invoke(app, ["simulate", str(MMN), "--replications", "2", "--json", "--events", str(events)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["replications"] == 2
+    assert data["lost"] == 0
+    assert 4000 < data["estimates"]["Offered"]["mean"] < 5600
+    assert data["estimates"]["Service level"]["ci95_half_width"] is not None
+    assert [a["lost"] for a in data["accounting"]] == [0, 0]
+    with events.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows[0]["kind"] == "agent-state-changed"
+    assert {"contact-arrived", "contact-answered", "contact-completed"} <= {row["kind"] for row in rows}
+
+
+def test_tables_and_days_override() -> None:
+    result = runner.invoke(app, ["simulate", str(MMN), "--days", "2", "--seed", "5"])
+    assert result.exit_code == 0, result.output
+    assert "seed 5" in result.output
+    assert "2026-11-24" in result.output  # the second day
+    assert "no contact lost" in result.output
+
+
+def test_bad_scenario_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(MMN.read_text().replace("count: 14", "count: -1"))
+    result = runner.invoke(app, ["simulate", str(bad)])
+    assert result.exit_code == 2
+    assert "agents[0].count: Input should be greater than or equal to 1" in result.output
