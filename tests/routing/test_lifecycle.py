@@ -214,3 +214,14 @@ def test_logging_back_in_before_the_last_contact_ends_cancels_the_logout() -> No
     router.login(agent("li-na"), 20)
     router.complete(C1, 30)
     assert state_of(router, "li-na") == (AgentState.READY, None)
+
+
+def test_wrap_up_time_can_be_given_per_contact() -> None:
+    router = Router(config(wrap_up=30))
+    router.login(agent("li-na"), 0)
+    router.arrive(contact("c1", 0), 0)
+    router.accept(C1, LI_NA, 0)
+    with pytest.raises(InvalidTransition, match="cannot be negative"):
+        router.complete(C1, 10, wrap_up_seconds=-1)
+    router.complete(C1, 10, wrap_up_seconds=5)
+    assert router.next_due() == 15

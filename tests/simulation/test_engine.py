@@ -83,21 +83,23 @@ def test_shifts_breaks_and_accounting() -> None:
     outcome = simulate(scenario)
     accounting = outcome.first.accounting
     assert accounting.lost == 0
-    assert accounting.arrived == sum(1 for e in outcome.first.events if isinstance(e, ev.ContactArrived)) > 2000
+    assert (
+        accounting.arrived == sum(1 for e in outcome.first.events if isinstance(e, ev.ContactArrived)) > 2000
+    )
 
 
 def test_night_rule_sends_about_two_thirds_to_hq() -> None:
     log = Simulation(load_scenario(SMALL, "small.yaml")).run()
-    night = {e.contact_id for e in log if isinstance(e, ev.ContactArrived) and not local(7) <= e.at < local(22)}
+    night = {
+        e.contact_id for e in log if isinstance(e, ev.ContactArrived) and not local(7) <= e.at < local(22)
+    }
     placed = {}
     for e in log:
         if isinstance(e, ev.ContactQueued | ev.ContactOffered) and e.contact_id in night:
             placed.setdefault(e.contact_id, e.site_ids[0] if isinstance(e, ev.ContactQueued) else e.site_id)
     share = sum(1 for site in placed.values() if site == "hq") / len(placed)
     assert 0.55 < share < 0.8, share
-    day_placed = [
-        e.site_id for e in log if isinstance(e, ev.ContactOffered) and local(9) <= e.at < local(11)
-    ]
+    day_placed = [e.site_id for e in log if isinstance(e, ev.ContactOffered) and local(9) <= e.at < local(11)]
     assert day_placed.count("branch") > day_placed.count("hq")  # local preference by day
 
 
@@ -117,7 +119,8 @@ def test_national_drill_moves_guangzhou_and_loses_nothing() -> None:
         for e in log
         if isinstance(e, ev.AgentStateChanged) and e.at == local(11) and e.state == "offline"
     }
-    assert offline and all(agent.startswith("gz-") for agent in offline)
+    assert offline
+    assert all(agent.startswith("gz-") for agent in offline)
     back = {
         e.agent_id
         for e in log
@@ -127,7 +130,9 @@ def test_national_drill_moves_guangzhou_and_loses_nothing() -> None:
     cantonese_by_day = [
         e.site_id
         for e in log
-        if isinstance(e, ev.ContactOffered) and e.contact_id.startswith("guangdong-billing-yue") and local(14) <= e.at
+        if isinstance(e, ev.ContactOffered)
+        and e.contact_id.startswith("guangdong-billing-yue")
+        and local(14) <= e.at
     ]
     assert cantonese_by_day.count("guangzhou") / len(cantonese_by_day) > 0.9
     total = outcome.first.kpis.total
@@ -149,3 +154,19 @@ def test_replay_of_recorded_arrivals() -> None:
     assert [e.at for e in arrived] == [local(9), local(9, 1)]
     completed = [e for e in log if isinstance(e, ev.ContactCompleted)]
     assert [round(e.handle_seconds) for e in completed] == [60, 60]
+
+
+def test_wrap_up_times_follow_the_stream_distribution() -> None:
+    text = SMALL.replace(
+        "handle: {kind: exponential, mean: 120},",
+        "handle: {kind: exponential, mean: 120}, wrap_up: {kind: constant, value: 42},",
+    )
+    log = Simulation(load_scenario(text, "small.yaml")).run()
+    wraps = {round(e.wrap_up_seconds, 6) for e in log if isinstance(e, ev.WrapUpEnded)}
+    assert wraps == {42.0}
+    queue_default = {
+        round(e.wrap_up_seconds, 6)
+        for e in Simulation(load_scenario(SMALL, "s")).run()
+        if isinstance(e, ev.WrapUpEnded)
+    }
+    assert queue_default == {10.0}

@@ -208,8 +208,10 @@ class Router:
         self._agent_changed(agent, now, out)
         return out
 
-    def complete(self, contact_id: ContactId, now: float) -> list[Decision]:
-        """The agent finished handling the contact; the queue's wrap-up time follows."""
+    def complete(
+        self, contact_id: ContactId, now: float, *, wrap_up_seconds: float | None = None
+    ) -> list[Decision]:
+        """The agent finished handling the contact; wrap-up follows: the queue's time, or this one's."""
         out: list[Decision] = []
         self._fire_due(now, out)
         record = self._contact(contact_id)
@@ -217,18 +219,20 @@ class Router:
             raise InvalidTransition(
                 f"contact {contact_id} is {record.phase.value}, not connected to an agent"
             )
+        queue = record.queue
+        wrap = queue.wrap_up_seconds if wrap_up_seconds is None else wrap_up_seconds
+        if wrap < 0:
+            raise InvalidTransition(f"wrap-up time cannot be negative ({wrap} s)")
         agent = self._handler(record)
         item = agent.items[contact_id]
         handled = now - item.since
         agent.worked_seconds += handled
-        queue = record.queue
         estimate = self.handle_estimate[queue.id]
-        sample = handled + queue.wrap_up_seconds
-        self.handle_estimate[queue.id] = estimate + AHT_SMOOTHING * (sample - estimate)
+        self.handle_estimate[queue.id] = estimate + AHT_SMOOTHING * (handled + wrap - estimate)
         del self.contacts[contact_id]
         item.phase, item.since = Phase.WRAP_UP, now
-        if queue.wrap_up_seconds > 0:
-            self.timers.set(now + queue.wrap_up_seconds, TimerKind.WRAP_UP, (agent, item), 0)
+        if wrap > 0:
+            self.timers.set(now + wrap, TimerKind.WRAP_UP, (agent, item), 0)
             self._report(agent, now, out)
         else:
             self._finish_wrap_up(agent, item, now, out)

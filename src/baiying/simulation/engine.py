@@ -55,11 +55,23 @@ class ScheduledContact:
     customer_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A traffic stream and its random draws."""
+
+    traffic: TrafficSpec
+    arrivals: PiecewisePoisson
+    handle: Callable[[], float]
+    patience: Callable[[], float] | None
+    wrap_up: Callable[[], float] | None
+
+
 @dataclass(slots=True)
 class Caller:
     contact: Contact
     handle_seconds: float
     callback_acceptance: float
+    wrap_up_seconds: float | None = None  # None: the queue's
     callback: bool = False
 
 
@@ -89,9 +101,7 @@ class Simulation:
         self._answer = spec.answer_seconds.sampler(self._rng_answer)
         boundaries = hour_starts(spec.start_date, spec.days, spec.timezone)
         self.start, self.end = boundaries[0], boundaries[-1]
-        self._sources: list[
-            tuple[TrafficSpec, PiecewisePoisson, Callable[[], float], Callable[[], float] | None]
-        ] = []
+        self._sources: list[Source] = []
         for index, traffic in enumerate(spec.traffic):
             stream_arrivals = PiecewisePoisson(
                 boundaries, traffic.hourly_rates(), self._stream("arrivals", traffic.name)
@@ -100,7 +110,10 @@ class Simulation:
             patience = (
                 traffic.patience.sampler(self._stream("patience", traffic.name)) if traffic.patience else None
             )
-            self._sources.append((traffic, stream_arrivals, handle, patience))
+            wrap_up = (
+                traffic.wrap_up.sampler(self._stream("wrap-up", traffic.name)) if traffic.wrap_up else None
+            )
+            self._sources.append(Source(traffic, stream_arrivals, handle, patience, wrap_up))
             self._next_arrival(index)
         for scheduled in arrivals or ():
             self._push(scheduled.at, ARRIVAL, REPLAYED, scheduled)
@@ -122,7 +135,7 @@ class Simulation:
         heapq.heappush(self._heap, (at, order, self._seq, kind, payload))
 
     def _next_arrival(self, source: int) -> None:
-        at = self._sources[source][1].next()
+        at = self._sources[source].arrivals.next()
         if at is not None:
             self._push(at, ARRIVAL, source, None)
 
@@ -212,9 +225,10 @@ class Simulation:
             progress(1.0)
         return self.log
 
-    def _arrive(self, source: int, at: float) -> None:
-        traffic, _, handle, patience = self._sources[source]
-        self._next_arrival(source)
+    def _arrive(self, index: int, at: float) -> None:
+        source = self._sources[index]
+        traffic = source.traffic
+        self._next_arrival(index)
         self._count += 1
         contact = Contact(
             ContactId(f"{traffic.name}-{self._count:07d}"),
@@ -227,9 +241,9 @@ class Simulation:
             region=traffic.region,
             priority=traffic.priority,
         )
-        self._enter(
-            contact, handle(), patience() if patience is not None else None, traffic.callback_acceptance
-        )
+        patience = source.patience() if source.patience is not None else None
+        wrap_up = source.wrap_up() if source.wrap_up is not None else None
+        self._enter(contact, source.handle(), patience, traffic.callback_acceptance, wrap_up)
 
     def _replay(self, scheduled: ScheduledContact, at: float) -> None:
         self._count += 1
@@ -247,10 +261,15 @@ class Simulation:
         self._enter(contact, scheduled.handle_seconds, scheduled.patience_seconds, 0.0)
 
     def _enter(
-        self, contact: Contact, handle: float, patience: float | None, callback_acceptance: float
+        self,
+        contact: Contact,
+        handle: float,
+        patience: float | None,
+        callback_acceptance: float,
+        wrap_up: float | None = None,
     ) -> None:
         at = contact.arrived_at
-        self._callers[contact.id] = Caller(contact, handle, callback_acceptance)
+        self._callers[contact.id] = Caller(contact, handle, callback_acceptance, wrap_up)
         self.log.append(
             ev.ContactArrived(
                 at,
@@ -291,8 +310,8 @@ class Simulation:
         self.log.append(
             ev.ContactCompleted(at, contact_id, record.queue.id, agent_id, site, at - answered_at)
         )
-        del self._callers[contact_id]
-        self._apply(self.router.complete(contact_id, at), at)
+        caller = self._callers.pop(contact_id)
+        self._apply(self.router.complete(contact_id, at, wrap_up_seconds=caller.wrap_up_seconds), at)
 
     def _abandoned(self, contact_id: ContactId, at: float) -> None:
         record = self.router.contacts.get(contact_id)

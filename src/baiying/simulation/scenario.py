@@ -94,6 +94,7 @@ class TrafficSpec(_Spec):
     )
     patience: Distribution | None = None  # None: callers never hang up
     handle: Distribution
+    wrap_up: Distribution | None = None  # None: the queue's fixed wrap-up time
     callback_acceptance: float = Field(default=0.0, ge=0, le=1)
 
     @model_validator(mode="after")
