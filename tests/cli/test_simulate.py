@@ -15,7 +15,9 @@ runner = CliRunner()
 
 def test_json_output_has_estimates_and_accounting(tmp_path: Path) -> None:
     events = tmp_path / "events.csv"
-    result = runner.invoke(app, ["simulate", str(MMN), "--replications", "2", "--json", "--events", str(events)])
+    result = runner.invoke(
+        app, ["simulate", str(MMN), "--replications", "2", "--json", "--events", str(events)]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["replications"] == 2

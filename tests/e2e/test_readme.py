@@ -45,9 +45,17 @@ def test_tour_command_runs_as_written(line: str, tmp_path: Path) -> None:
     if "../shared" in line and not SHARED_DATA.exists():
         pytest.skip(f"needs {SHARED_DATA} (../shared is absent outside the project workspace)")
     args = shlex.split(line)
-    args = [str((REPO / a).resolve()) if a.startswith(("examples/", "scenarios/", "../shared")) else a for a in args]
+    args = [
+        str((REPO / a).resolve()) if a.startswith(("examples/", "scenarios/", "../shared")) else a
+        for a in args
+    ]
     result = subprocess.run(
-        [str(BIN / args[0]), *args[1:]], cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False
+        [str(BIN / args[0]), *args[1:]],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "Traceback" not in result.stderr
