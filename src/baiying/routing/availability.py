@@ -57,14 +57,19 @@ class AvailabilityIndex:
             site = agent.profile.site_id
             slots = []
             for skill, level in agent.profile.skills.items():
-                key = (channel, site, skill)
-                pool = self.pools.get(key)
-                if pool is None:
-                    pool = self.pools[key] = SkillPool()
+                pool = self.pool(channel, site, skill)
                 slots.append((pool.levels[level], pool))
             slots.append((self.at_site(channel, site, create=True), None))
             agent.index_slots[channel] = slots
         return slots
+
+    def pool(self, channel: Channel, site: SiteId, skill: str) -> SkillPool:
+        """The pool for a skill at a site, created empty if nobody with that skill was filed yet."""
+        key = (channel, site, skill)
+        pool = self.pools.get(key)
+        if pool is None:
+            pool = self.pools[key] = SkillPool()
+        return pool
 
     def count(self, channel: Channel, site: SiteId, skill: str) -> int:
         pool = self.pools.get((channel, site, skill))

@@ -1,5 +1,9 @@
 """What the router decides. Adapters (the simulator, the live server, a telephony connector) carry these out
 and record the matching events. Each decision can say why, in words, through `explain()`.
+
+Decisions are values: nothing changes them after the router returns them. They are plain (not frozen)
+dataclasses because mypyc compiles those into native classes, built about three times faster, and the
+router builds several for every contact.
 """
 
 from dataclasses import dataclass
@@ -7,13 +11,13 @@ from dataclasses import dataclass
 from baiying.ids import AgentId, ContactId, QueueId, SiteId
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass
 class Decision:
     def explain(self) -> str:
         return type(self).__name__
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass
 class OfferToAgent(Decision):
     """Ring/offer `contact_id` to `agent_id`; it must be accepted before `expires_at`."""
 
@@ -37,7 +41,7 @@ class OfferToAgent(Decision):
         return f"{text}; {self.placement}" if self.placement else text
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass
 class Enqueue(Decision):
     """The contact waits (or keeps waiting, after a step change or a re-route) for agents at `site_ids`."""
 
@@ -52,7 +56,7 @@ class Enqueue(Decision):
         return f"{self.contact_id} waits in {self.queue_id} at {where} ({self.step}): {self.reason}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass
 class Overflow(Decision):
     """The contact goes to another site than the one it would have waited at."""
 
@@ -66,7 +70,7 @@ class Overflow(Decision):
         return f"{self.contact_id} overflows {self.from_site_id or '-'} → {self.to_site_id}: {self.reason}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass
 class WithdrawOffer(Decision):
     """Stop ringing the agent: the offer timed out (`missed`), was rejected, or the customer left."""
 
@@ -76,7 +80,7 @@ class WithdrawOffer(Decision):
     reason: str  # missed / rejected / abandoned / site-evacuated / agent-logged-out
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass
 class OfferCallback(Decision):
     """Offer the waiting caller a callback that keeps their place in the queue."""
 
@@ -84,7 +88,7 @@ class OfferCallback(Decision):
     queue_id: QueueId
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass
 class RouteOut(Decision):
     """The contact leaves live routing for voicemail or a ticket."""
 
@@ -95,7 +99,7 @@ class RouteOut(Decision):
     waited_seconds: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass
 class AgentStateChanged(Decision):
     agent_id: AgentId
     site_id: SiteId
@@ -108,7 +112,7 @@ class AgentStateChanged(Decision):
         return f"agent {self.agent_id}: {self.previous} → {self.state}{reason}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass
 class WrapUpFinished(Decision):
     agent_id: AgentId
     contact_id: ContactId

@@ -63,7 +63,9 @@ class SitePlacer:
         self.rules = rules
         self.status: dict[SiteId, SiteStatus] = dict.fromkeys(sites, SiteStatus.OPEN)
         self._serving = tuple(sites)
-        self._taking_new: tuple[int, list[SiteId]] = (-1, [])  # cached per minute: asked for every contact
+        # Cached per minute (asked for every contact): the sites taking new contacts, as a list and a set.
+        self._taking_new: tuple[int, list[SiteId], frozenset[SiteId]] = (-1, [], frozenset())
+        self._local_notes = {site: f"local site {site}" for site in sites}
         self.clock = LocalTime()
         self._by_language: dict[str, list[SiteId]] = {}
         for site in sites.values():
@@ -72,7 +74,7 @@ class SitePlacer:
 
     def set_status(self, site_id: SiteId, status: SiteStatus) -> None:
         self.status[site_id] = status
-        self._taking_new = (-1, [])
+        self._taking_new = (-1, [], frozenset())
         self._serving = tuple(s for s, st in self.status.items() if st is not SiteStatus.EVACUATED)
 
     def serving(self) -> tuple[SiteId, ...]:
@@ -81,9 +83,12 @@ class SitePlacer:
 
     def taking_new(self, now: float) -> list[SiteId]:
         """Sites that take new contacts now: open and within their hours."""
+        return self._taking_new_now(now)[1]
+
+    def _taking_new_now(self, now: float) -> tuple[int, list[SiteId], frozenset[SiteId]]:
         minute = int(now // 60)
         if self._taking_new[0] == minute:
-            return self._taking_new[1]
+            return self._taking_new
         found = []
         for site_id, status in self.status.items():
             if status is not SiteStatus.OPEN:
@@ -91,14 +96,14 @@ class SitePlacer:
             site = self.sites[site_id]
             if site.hours is None or site.hours.contains(self.clock.minute_of_day(site.timezone, now)):
                 found.append(site_id)
-        self._taking_new = (minute, found)
-        return found
+        self._taking_new = (minute, found, frozenset(found))
+        return self._taking_new
 
     def home_sites(self, language: str | None) -> list[SiteId]:
         return self._by_language.get(language, []) if language else []
 
     def place(self, contact: Contact, queue: Queue, now: float, expected_wait: ExpectedWait) -> Placement:
-        candidates = self.taking_new(now)
+        _, candidates, open_now = self._taking_new_now(now)
         if not candidates:
             fallback = self.serving()
             if not fallback:
@@ -108,24 +113,22 @@ class SitePlacer:
         preferred: SiteId | None = None
         note = ""
         if rules.language_affinity and contact.language:
-            homes = [s for s in self.home_sites(contact.language) if s in candidates]
+            homes = [s for s in self.home_sites(contact.language) if s in open_now]
             if homes:
                 preferred = min(homes, key=expected_wait) if len(homes) > 1 else homes[0]
                 note = f"{contact.language} → {preferred} (language affinity)"
         if preferred is None:
             for rule in rules.time_rules:
-                if rule.to_site not in candidates or (
-                    rule.queues is not None and queue.id not in rule.queues
-                ):
+                if rule.to_site not in open_now or (rule.queues is not None and queue.id not in rule.queues):
                     continue
                 if rule.hours.contains(self.clock.minute_of_day(rule.timezone, now)):
                     if share_point(contact.id) < rule.share:
                         preferred = rule.to_site
                         note = f"{rule.name}: {rule.share:.0%} of contacts to {rule.to_site}"
                     break
-        if preferred is None and rules.local_preference and contact.site_id in candidates:
+        if preferred is None and rules.local_preference and contact.site_id in open_now:
             preferred = contact.site_id
-            note = f"local site {preferred}"
+            note = self._local_notes[preferred]
         if preferred is None:
             preferred = min(candidates, key=expected_wait)
             note = f"{preferred} has the shortest expected wait"

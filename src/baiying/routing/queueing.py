@@ -243,7 +243,10 @@ def bucket_for(router: "Router", record: ContactRecord) -> Bucket:
     bucket = router.waiting.bucket(key)
     if bucket is None:
         view = dict(record.view) if expression else {}
-        bucket = router.waiting.add_bucket(Bucket(key, channel, skills, sites, expression, view, named))
+        pools = [[router.available.pool(channel, site, skill) for skill, _ in skills] for site in sites]
+        bucket = router.waiting.add_bucket(
+            Bucket(key, channel, skills, sites, expression, view, named, pools)
+        )
     return bucket
 
 

@@ -23,7 +23,14 @@ from baiying.routing.expressions import agent_view
 from baiying.routing.model import ANY_SKILL, AgentProfile, AgentState, Contact, SiteStatus
 from baiying.routing.placement import INFINITE_WAIT, SitePlacer
 from baiying.routing.selection import best_contact
-from baiying.routing.state import AgentRecord, ContactPhase, ContactRecord, Phase, WorkItem, lookup_keys
+from baiying.routing.state import (
+    NO_CHANNELS,
+    AgentRecord,
+    ContactPhase,
+    ContactRecord,
+    Phase,
+    WorkItem,
+)
 from baiying.routing.timers import TimerKind, Timers
 from baiying.routing.waiting import WaitingIndex
 
@@ -47,6 +54,7 @@ class Router:
         self.waiting_at: dict[tuple[QueueId, SiteId], int] = {}
         self.handle_estimate = {q.id: q.expected_handle_seconds for q in config.queues.values()}
         self._offers = 0
+        self._queues = {q.id: (q, config.policies[q.policy_id]) for q in config.queues.values()}
         # Skill requirements of steps without ${...} templates are the same for every contact.
         self._fixed_skills = {
             id(step): step.resolved_skills_fixed()
@@ -157,13 +165,11 @@ class Router:
             raise InvalidTransition(f"agent {profile.id} must log out to move to site {profile.site_id}")
         for channel in list(agent.available_in):
             self.available.remove(agent, channel)
-        agent.available_in.clear()
+        agent.available_in = NO_CHANNELS
         counted = agent.presence is AgentState.READY
         if counted:
             self._count_staffed(agent, -1)
-        agent.profile, agent.view = profile, agent_view(profile)
-        agent.index_slots.clear()
-        agent.lookup_keys = lookup_keys(profile)
+        agent.change_profile(profile, agent_view(profile))
         if counted:
             self._count_staffed(agent, +1)
         self._agent_changed(agent, now, out)
@@ -176,11 +182,10 @@ class Router:
         self._fire_due(now, out)
         if contact.id in self.contacts:
             raise InvalidTransition(f"contact {contact.id} is already being routed")
-        queue = self.config.queues.get(contact.queue_id)
-        if queue is None:
+        routed = self._queues.get(contact.queue_id)
+        if routed is None:
             raise NoSuchQueue(f"unknown queue {contact.queue_id}")
-        policy = self.config.policies[queue.policy_id]
-        record = ContactRecord(contact, queue, policy)
+        record = ContactRecord(contact, routed[0], routed[1])
         self.contacts[contact.id] = record
         queueing.place(self, record, now, out)
         queueing.enter_step(self, record, 0, now, out, "arrived")
@@ -447,7 +452,7 @@ class Router:
                 profile.site_id,
                 expires,
                 record.callback,
-                record.policy.selection.value,
+                record.policy.selection,  # a StrEnum is already the string; .value is a slow descriptor
                 levels,
                 idle,
                 record.placement_note,

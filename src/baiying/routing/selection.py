@@ -62,20 +62,22 @@ def _longest_idle(record: ContactRecord, bucket: Bucket, available: Availability
     best: AgentRecord | None = None
     best_seq = 1 << 62  # an int, so compiled code compares machine integers
     declined = record.declined_by
-    channel = bucket.channel
     skills = bucket.skills
     simple = len(skills) == 1 and bucket.expression is None
-    pools = available.pools
-    lead, level = skills[0]
-    for site in bucket.sites:
-        if not simple:
-            lead, level = min(skills, key=lambda s: available.count(channel, site, s[0]))
-        pool = pools.get((channel, site, lead))
-        if pool is None or not pool.count:
+    for site_pools in bucket.pools:
+        if simple:
+            pool = site_pools[0]
+            level = skills[0][1]
+        else:
+            # Drive the search by the scarcest required skill: fewest agents to look at.
+            index = min(range(len(site_pools)), key=lambda i: site_pools[i].count)
+            pool = site_pools[index]
+            level = skills[index][1]
+        if not pool.count:
             continue
         levels = pool.levels
-        for index in range(level, MAX_SKILL_LEVEL + 1):
-            group = levels[index]
+        for position in range(level, MAX_SKILL_LEVEL + 1):
+            group = levels[position]
             if not group:
                 continue
             for agent in group.values():
@@ -123,7 +125,9 @@ def _score(agent: AgentRecord, bucket: Bucket, strategy: Selection, now: float) 
     return (agent.last_offer_seq, agent.avail_seq)
 
 
-def best_contact(agent: AgentRecord, channels: set[Channel], waiting: WaitingIndex) -> ContactRecord | None:
+def best_contact(
+    agent: AgentRecord, channels: frozenset[Channel], waiting: WaitingIndex
+) -> ContactRecord | None:
     """The highest-priority, oldest waiting contact this agent may take on one of `channels`."""
     profile = agent.profile
     best: ContactRecord | None = None

@@ -27,7 +27,7 @@ class Phase(StrEnum):
     WRAP_UP = "wrap-up"
 
 
-@dataclass(slots=True)
+@dataclass  # plain, so mypyc compiles it to a native class
 class WorkItem:
     contact_id: ContactId
     queue_id: QueueId
@@ -43,6 +43,13 @@ _PHASE_STATE = {
 }
 
 
+NO_CHANNELS: frozenset[Channel] = frozenset()
+
+
+def _idle_channels(profile: AgentProfile) -> frozenset[Channel]:
+    return frozenset(channel for channel, slots in profile.capacity.items() if slots > 0)
+
+
 class AgentRecord:
     """A logged-in agent. `presence` is what the agent asked for; `state()` adds the work in hand."""
 
@@ -50,6 +57,7 @@ class AgentRecord:
         "aux_reason",
         "avail_seq",
         "available_in",
+        "idle_channels",
         "index_slots",
         "items",
         "last_offer_seq",
@@ -70,8 +78,9 @@ class AgentRecord:
         self.presence = AgentState.OFFLINE
         self.aux_reason: str | None = None
         self.items: dict[ContactId, WorkItem] = {}
-        self.available_in: set[Channel] = set()
+        self.available_in: frozenset[Channel] = NO_CHANNELS
         self.index_slots: dict[Channel, Any] = {}  # its places in the availability index, per channel
+        self.idle_channels = _idle_channels(profile)  # open channels with nothing in hand
         self.lookup_keys: list[tuple[SiteId, str]] = lookup_keys(profile)
         self.avail_seq = 0  # order of becoming available: smaller = idle longer
         self.last_offer_seq = 0  # for round robin
@@ -95,23 +104,30 @@ class AgentRecord:
             return AgentState.RESERVED, None
         return AgentState.WRAP_UP, None
 
-    def channels_open(self) -> set[Channel]:
+    def channels_open(self) -> frozenset[Channel]:
         """Channels on which this agent can take one more contact now."""
         if self.presence is not AgentState.READY:
-            return set()
-        capacity = self.profile.capacity
+            return NO_CHANNELS
         if not self.items:
-            return {channel for channel, slots in capacity.items() if slots > 0}
+            return self.idle_channels
+        capacity = self.profile.capacity
         in_hand: dict[Channel, int] = {}
         for item in self.items.values():
             if item.channel in EXCLUSIVE_CHANNELS:
-                return set()
+                return NO_CHANNELS
             in_hand[item.channel] = in_hand.get(item.channel, 0) + 1
-        return {
+        return frozenset(
             channel
             for channel, slots in capacity.items()
             if channel not in EXCLUSIVE_CHANNELS and in_hand.get(channel, 0) < slots
-        }
+        )
+
+    def change_profile(self, profile: AgentProfile, view: dict[str, Any]) -> None:
+        """New skills, capacity or attributes: everything derived from the old profile is dropped."""
+        self.profile, self.view = profile, view
+        self.index_slots = {}
+        self.lookup_keys = lookup_keys(profile)
+        self.idle_channels = _idle_channels(profile)
 
     def occupancy(self, now: float) -> float:
         logged = now - self.logged_in_at

@@ -10,6 +10,7 @@ import heapq
 from collections.abc import Hashable, Iterator
 
 from baiying.ids import AgentId, SiteId
+from baiying.routing.availability import SkillPool
 from baiying.routing.expressions import CompiledExpression
 from baiying.routing.model import ANY_SKILL, Channel
 from baiying.routing.state import ContactRecord
@@ -27,6 +28,7 @@ class Bucket:
         "key",
         "live",
         "named_agent",
+        "pools",
         "sites",
         "skills",
     )
@@ -40,8 +42,10 @@ class Bucket:
         expression: CompiledExpression | None,
         contact_view: dict[str, object],
         named_agent: AgentId | None,
+        pools: list[list[SkillPool]],
     ) -> None:
         self.key = key
+        self.pools = pools  # per site, the availability pool of each required skill: no lookups per decision
         self.channel = channel
         self.skills = skills
         self.sites = sites
