@@ -45,3 +45,12 @@ def test_bad_scenario_is_a_clear_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["simulate", str(bad)])
     assert result.exit_code == 2
     assert "agents[0].count: Input should be greater than or equal to 1" in result.output
+
+
+def test_report_in_chinese(tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    result = runner.invoke(app, ["simulate", str(MMN), "--report", str(page), "--language", "zh"])
+    assert result.exit_code == 0, result.output
+    html = page.read_text(encoding="utf-8")
+    assert 'lang="zh-CN"' in html
+    assert "服务水平" in html

@@ -7,7 +7,7 @@ import typer
 
 from baiying.cli.errors import read_text, user_errors
 from baiying.cli.output import stdout
-from baiying.cli.simulation import print_outcome, run_with_progress, write_report
+from baiying.cli.simulation import ReportLanguage, print_outcome, run_with_progress, write_report
 from baiying.scenarios import bundled
 from baiying.simulation.scenario import load_scenario
 
@@ -20,6 +20,9 @@ def demo(
     report: Annotated[Path, typer.Option(help="Where to write the HTML report.")] = Path(
         "var/demo/national.html"
     ),
+    language: Annotated[
+        ReportLanguage, typer.Option(help="Language of the HTML report: en or zh.")
+    ] = ReportLanguage.en,
 ) -> None:
     """Simulate a day of a national network (6 sites, ~20,000 contacts, an evacuation drill) and report it."""
     source = bundled("national.yaml")
@@ -31,7 +34,7 @@ def demo(
         )
         outcome = run_with_progress(scenario, None, 1, quiet=False)
         report.parent.mkdir(parents=True, exist_ok=True)
-        write_report(report, outcome)
+        write_report(report, outcome, language)
     print_outcome(outcome)
     stdout.print(f"\nHTML report with charts: [bold]{report}[/]")
     stdout.print("Next: baiying simulate scenarios/national.yaml --replications 5, or baiying --help")

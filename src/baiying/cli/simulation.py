@@ -2,6 +2,7 @@
 
 import json
 from collections import Counter
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -20,6 +21,11 @@ from baiying.simulation.runner import Estimate, SimulationOutcome, simulate
 from baiying.simulation.scenario import Scenario, load_scenario
 
 
+class ReportLanguage(StrEnum):
+    en = "en"
+    zh = "zh"
+
+
 def register(app: typer.Typer) -> None:
     app.command("simulate")(simulate_command)
 
@@ -32,6 +38,9 @@ def simulate_command(
     seed: Annotated[int | None, typer.Option(help="Random seed (default: the scenario's).")] = None,
     replications: Annotated[int, typer.Option(min=1, max=1000, help="Independent replications.")] = 1,
     report: Annotated[Path | None, typer.Option(help="Write an HTML report with charts here.")] = None,
+    language: Annotated[
+        ReportLanguage, typer.Option(help="Language of the HTML report: en or zh.")
+    ] = ReportLanguage.en,
     events: Annotated[
         Path | None, typer.Option(help="Write the first replication's event log as CSV.")
     ] = None,
@@ -48,7 +57,7 @@ def simulate_command(
         if events is not None:
             write_events_csv(events, outcome.first.events)
         if report is not None:
-            write_report(report, outcome)
+            write_report(report, outcome, language)
     if as_json:
         print(json.dumps(outcome_json(outcome), ensure_ascii=False, default=str))
         return
@@ -198,7 +207,9 @@ def _accounting(accounting: Any) -> dict[str, int]:
     }
 
 
-def write_report(path: Path, outcome: SimulationOutcome) -> None:
+def write_report(
+    path: Path, outcome: SimulationOutcome, language: ReportLanguage = ReportLanguage.en
+) -> None:
     """The first replication as a self-contained HTML page with charts."""
     from baiying.reports import render_report
 
@@ -228,5 +239,6 @@ def write_report(path: Path, outcome: SimulationOutcome) -> None:
         facts=facts,
         drills=drills,
         notes=notes,
+        language=language.value,
     )
     path.write_text(page, encoding="utf-8")
