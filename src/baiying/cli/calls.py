@@ -23,22 +23,28 @@ class LogFormat(StrEnum):
     csv = "csv"
 
 
+# The options `import-calls` and `replay` share: which file, in which format.
+CallLogFile = Annotated[
+    Path, typer.Argument(help="The call log: CSV or TSV, one row per call, header first.")
+]
+LogFormatOption = Annotated[
+    LogFormat, typer.Option("--format", help="anonymous-bank (the built-in preset) or csv (needs --mapping).")
+]
+MappingOption = Annotated[
+    Path | None, typer.Option("--mapping", help="YAML column mapping for --format csv.")
+]
+
+
 def register(app: typer.Typer) -> None:
     app.command("import-calls")(import_calls)
     app.command("replay")(replay)
 
 
 def import_calls(
-    file: Annotated[Path, typer.Argument(help="The call log: CSV or TSV, one row per call, header first.")],
+    file: CallLogFile,
     *,
-    log_format: Annotated[
-        LogFormat,
-        typer.Option("--format", help="anonymous-bank (the built-in preset) or csv (needs --mapping)."),
-    ],
-    mapping_file: Annotated[
-        Path | None,
-        typer.Option("--mapping", help="YAML column mapping for --format csv."),
-    ] = None,
+    log_format: LogFormatOption,
+    mapping_file: MappingOption = None,
     interval_minutes: Annotated[int, typer.Option(help="Reporting interval for --json (15, 30, 60).")] = 60,
     sl_seconds: Annotated[
         float, typer.Option(help="Service-level threshold: answered within this wait.")
@@ -107,16 +113,10 @@ def _as_json(imported: CallLogImport, report: KpiReport) -> dict[str, Any]:
 
 
 def replay(
-    file: Annotated[Path, typer.Argument(help="The call log: CSV or TSV, one row per call, header first.")],
+    file: CallLogFile,
     *,
-    log_format: Annotated[
-        LogFormat,
-        typer.Option("--format", help="anonymous-bank (the built-in preset) or csv (needs --mapping)."),
-    ],
-    mapping_file: Annotated[
-        Path | None,
-        typer.Option("--mapping", help="YAML column mapping for --format csv."),
-    ] = None,
+    log_format: LogFormatOption,
+    mapping_file: MappingOption = None,
     seed: Annotated[int, typer.Option(help="Seed for the patience and handle-time draws.")] = 1,
     sl_seconds: Annotated[float, typer.Option(help="Service-level threshold (seconds).")] = 20.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
