@@ -1,5 +1,5 @@
-"""Build hook: compile the routing engine's hot path with mypyc (it is mypy --strict clean, so it compiles
-as written). Set BAIYING_PURE_PYTHON=1 to install without a C compiler; behaviour is the same, slower.
+"""Build hook: compile the routing engine's hot path and the simulator's event loop with mypyc (they are
+mypy --strict clean, so they compile as written). Set BAIYING_PURE_PYTHON=1 to install without a C compiler; behaviour is the same, slower.
 """
 
 import os
@@ -22,10 +22,14 @@ COMPILED = [
     "waiting",
 ]
 
+SIMULATOR = ["engine"]  # the digital twin's event loop, which calls the router millions of times
+
 ext_modules = []
 if os.environ.get("BAIYING_PURE_PYTHON") != "1":
     from mypyc.build import mypycify
 
-    ext_modules = mypycify([f"src/baiying/routing/{name}.py" for name in COMPILED], opt_level="3")
+    paths = [f"src/baiying/routing/{name}.py" for name in COMPILED]
+    paths += [f"src/baiying/simulation/{name}.py" for name in SIMULATOR]
+    ext_modules = mypycify(paths, opt_level="3")
 
 setup(ext_modules=ext_modules)

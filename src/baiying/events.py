@@ -3,6 +3,9 @@
 The live system and the simulator append these to the same log, and `baiying.analytics` computes every KPI
 from them, so a simulated day and a real day are measured by the same code. `at` is a `Timestamp`
 (seconds since the epoch, UTC). Field names are stable: they are the columns of the exported log.
+
+Events are values and nothing changes them once written; they are not `frozen` dataclasses only because
+frozen construction costs three times as much and the simulator writes millions of them.
 """
 
 from dataclasses import asdict, dataclass, fields
@@ -11,7 +14,7 @@ from typing import Any, ClassVar
 from baiying.ids import AgentId, ContactId, QueueId, SiteId
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Event:
     kind: ClassVar[str] = "event"
     at: float
@@ -21,7 +24,7 @@ class Event:
         return {"kind": self.kind, **asdict(self)}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ContactArrived(Event):
     """A contact entered the center (a call reached the ACD, a chat was started, an email received)."""
 
@@ -38,7 +41,7 @@ class ContactArrived(Event):
     customer_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ContactQueued(Event):
     """The router placed a waiting contact at one or more sites (also after a step change or a re-route)."""
 
@@ -50,7 +53,7 @@ class ContactQueued(Event):
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ContactOverflowed(Event):
     """A contact was sent to another site than the one it would have waited at."""
 
@@ -62,7 +65,7 @@ class ContactOverflowed(Event):
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ContactOffered(Event):
     kind: ClassVar[str] = "contact-offered"
     contact_id: ContactId
@@ -72,7 +75,7 @@ class ContactOffered(Event):
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OfferDeclined(Event):
     """An offer was not taken: the agent rejected it, or did not answer in time (`missed`)."""
 
@@ -83,7 +86,7 @@ class OfferDeclined(Event):
     missed: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ContactAnswered(Event):
     kind: ClassVar[str] = "contact-answered"
     contact_id: ContactId
@@ -93,7 +96,7 @@ class ContactAnswered(Event):
     wait_seconds: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ContactAbandoned(Event):
     """The customer gave up while waiting (or while the offer was ringing)."""
 
@@ -104,7 +107,7 @@ class ContactAbandoned(Event):
     wait_seconds: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ContactCompleted(Event):
     """The agent finished talking/writing; wrap-up (after-contact work) may follow."""
 
@@ -116,7 +119,7 @@ class ContactCompleted(Event):
     handle_seconds: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class WrapUpEnded(Event):
     kind: ClassVar[str] = "wrap-up-ended"
     contact_id: ContactId
@@ -126,7 +129,7 @@ class WrapUpEnded(Event):
     wrap_up_seconds: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ContactTransferred(Event):
     kind: ClassVar[str] = "contact-transferred"
     contact_id: ContactId
@@ -135,7 +138,7 @@ class ContactTransferred(Event):
     agent_id: AgentId | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CallbackOffered(Event):
     """The caller was offered a callback that keeps their place in the queue."""
 
@@ -144,7 +147,7 @@ class CallbackOffered(Event):
     queue_id: QueueId
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ContactRoutedOut(Event):
     """The contact left the queue for voicemail, a ticket, or another system; no agent will take it live."""
 
@@ -155,7 +158,7 @@ class ContactRoutedOut(Event):
     wait_seconds: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AgentStateChanged(Event):
     kind: ClassVar[str] = "agent-state-changed"
     agent_id: AgentId
@@ -165,7 +168,7 @@ class AgentStateChanged(Event):
     reason: str | None = None  # the aux reason, e.g. "lunch" or "missed"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SiteStatusChanged(Event):
     kind: ClassVar[str] = "site-status-changed"
     site_id: SiteId

@@ -42,7 +42,7 @@ class SiteStatus(StrEnum):
     EVACUATED = "evacuated"  # takes nothing; its waiting contacts move to other sites
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass  # a value, but not frozen: mypyc builds plain dataclasses natively, one per arriving contact
 class Contact:
     """A request for service as it enters routing. `arrived_at` is its true age, kept across re-queues."""
 
