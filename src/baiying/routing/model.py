@@ -4,7 +4,7 @@ state)."""
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from baiying.ids import AgentId, ContactId, PolicyId, QueueId, SiteId, TeamId
 
@@ -42,22 +42,50 @@ class SiteStatus(StrEnum):
     EVACUATED = "evacuated"  # takes nothing; its waiting contacts move to other sites
 
 
-@dataclass  # a value, but not frozen: mypyc builds plain dataclasses natively, one per arriving contact
+@dataclass(init=False)  # explicit __init__ and Final fields: see decisions.py for why
 class Contact:
     """A request for service as it enters routing. `arrived_at` is its true age, kept across re-queues."""
 
-    id: ContactId
-    queue_id: QueueId
-    arrived_at: float
-    channel: Channel = Channel.VOICE
-    site_id: SiteId | None = None  # the site whose number/region it came in on
-    customer_id: str | None = None
-    language: str | None = None  # e.g. "cmn", "yue" (Cantonese), "nan" (Minnan)
-    intent: str | None = None
-    tier: str | None = None
-    region: str | None = None
-    priority: int = 0
-    attributes: Mapping[str, Any] = field(default_factory=dict)
+    id: Final[ContactId]
+    queue_id: Final[QueueId]
+    arrived_at: Final[float]
+    channel: Final[Channel]
+    site_id: Final[SiteId | None]  # the site whose number/region it came in on
+    customer_id: Final[str | None]
+    language: Final[str | None]  # e.g. "cmn", "yue" (Cantonese), "nan" (Minnan)
+    intent: Final[str | None]
+    tier: Final[str | None]
+    region: Final[str | None]
+    priority: Final[int]
+    attributes: Final[Mapping[str, Any]]
+
+    def __init__(
+        self,
+        id: ContactId,
+        queue_id: QueueId,
+        arrived_at: float,
+        channel: Channel = Channel.VOICE,
+        site_id: SiteId | None = None,
+        customer_id: str | None = None,
+        language: str | None = None,
+        intent: str | None = None,
+        tier: str | None = None,
+        region: str | None = None,
+        priority: int = 0,
+        attributes: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.id = id
+        self.queue_id = queue_id
+        self.arrived_at = arrived_at
+        self.channel = channel
+        self.site_id = site_id
+        self.customer_id = customer_id
+        self.language = language
+        self.intent = intent
+        self.tier = tier
+        self.region = region
+        self.priority = priority
+        self.attributes = attributes if attributes is not None else {}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,5 @@
 """Run-time records the router keeps for each logged-in agent and each contact it is routing."""
 
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -27,13 +26,19 @@ class Phase(StrEnum):
     WRAP_UP = "wrap-up"
 
 
-@dataclass  # plain, so mypyc compiles it to a native class
 class WorkItem:
-    contact_id: ContactId
-    queue_id: QueueId
-    channel: Channel
-    phase: Phase
-    since: float
+    """A contact in an agent's hands: ringing, being handled, or in wrap-up."""
+
+    __slots__ = ("channel", "contact_id", "phase", "queue_id", "since")
+
+    def __init__(
+        self, contact_id: ContactId, queue_id: QueueId, channel: Channel, phase: Phase, since: float
+    ) -> None:
+        self.contact_id = contact_id
+        self.queue_id = queue_id
+        self.channel = channel
+        self.phase = phase
+        self.since = since
 
 
 _PHASE_STATE = {
@@ -41,8 +46,6 @@ _PHASE_STATE = {
     Phase.RESERVED: AgentState.RESERVED,
     Phase.WRAP_UP: AgentState.WRAP_UP,
 }
-
-
 NO_CHANNELS: frozenset[Channel] = frozenset()
 
 
