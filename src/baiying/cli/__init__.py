@@ -2,7 +2,7 @@
 
 import typer
 
-from baiying.cli import calls, demo, routing, simulation, staffing
+from baiying.cli import calls, database, demo, routing, simulation, staffing
 
 app = typer.Typer(
     name="baiying",
@@ -17,6 +17,7 @@ staffing.register(app)
 calls.register(app)
 simulation.register(app)
 demo.register(app)
+database.register(app)
 
 
 def main() -> None:

@@ -31,7 +31,7 @@ from baiying.routing.decisions import (
 from baiying.routing.model import AgentProfile, Contact, SiteStatus
 from baiying.routing.router import Router
 from baiying.routing.state import ContactPhase
-from baiying.simulation.scenario import AgentGroupSpec, Scenario, TrafficSpec, clock_minutes
+from baiying.simulation.scenario import AgentGroupSpec, Scenario, TrafficSpec, agent_name, clock_minutes
 from baiying.simulation.streams import PiecewisePoisson, hour_starts, local_moment, stream
 
 # Order of equal-time events.
@@ -168,7 +168,7 @@ class Simulation:
         merged = _merge(intervals)
         for number in range(1, group.count + 1):
             profile = AgentProfile(
-                AgentId(f"{group.group}-{number:03d}"),
+                AgentId(agent_name(group, number)),
                 SiteId(group.site),
                 dict(group.skills),
                 team_id=TeamId(group.team) if group.team else None,

@@ -74,6 +74,11 @@ class AgentGroupSpec(_Spec):
     attributes: dict[str, str | int | float | bool] = Field(default_factory=dict)
 
 
+def agent_name(group: AgentGroupSpec, number: int) -> str:
+    """The name of the `number`-th agent (1-based) of a group: the simulator and the database agree on it."""
+    return f"{group.group}-{number:03d}"
+
+
 class TrafficSpec(_Spec):
     """One stream of contacts: a queue, where they come in, who they are, how many and when."""
 

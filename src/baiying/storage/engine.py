@@ -1,0 +1,134 @@
+"""Which database, and how to connect to it.
+
+SQLite is the embedded default (`var/baiying.db` under the current directory); PostgreSQL is chosen with
+`BAIYING_DATABASE_URL=postgresql+psycopg://user:password@host/db`. Nothing here connects until asked.
+"""
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.pool import StaticPool
+
+from baiying.errors import DomainError
+
+DATABASE_URL_ENV = "BAIYING_DATABASE_URL"
+DEFAULT_SQLITE_FILE = Path("var") / "baiying.db"
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+
+
+class InvalidDatabaseUrl(DomainError):
+    code = "invalid-database-url"
+
+
+class DatabaseUnavailable(DomainError):
+    code = "database-unavailable"
+
+
+def database_url(environ: Mapping[str, str] | None = None) -> str:
+    """`BAIYING_DATABASE_URL` if set, else the SQLite file `var/baiying.db` under the current directory
+    (as an absolute path; `var/` is created if missing)."""
+    env = os.environ if environ is None else environ
+    configured = env.get(DATABASE_URL_ENV, "").strip()
+    if configured:
+        return configured
+    path = (Path.cwd() / DEFAULT_SQLITE_FILE).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def parse_url(url: str | URL) -> URL:
+    """Parse and normalise a database URL: plain `postgresql://` means the installed psycopg 3 driver.
+
+    Raises InvalidDatabaseUrl for an unparsable URL or a database other than SQLite or PostgreSQL.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InvalidDatabaseUrl(f"{url!s} is not a database URL (e.g. sqlite:///var/baiying.db)") from None
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend != "sqlite":
+        raise InvalidDatabaseUrl(
+            f"{display_url(parsed)}: unsupported database {backend!r}; use sqlite:/// or postgresql+psycopg://"
+        )
+    return parsed
+
+
+def display_url(url: str | URL) -> str:
+    """The URL with any password hidden, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid database URL>"
+
+
+def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
+    """An engine for `url`: SQLite with foreign keys enforced, WAL and real transactions (so migrations and
+    savepoints work); PostgreSQL through psycopg 3 with a small pre-pinged pool. A file SQLite database's
+    directory is created if missing."""
+    parsed = parse_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed, echo)
+    return create_engine(
+        parsed,
+        echo=echo,
+        pool_size=5,
+        max_overflow=10,
+        pool_pre_ping=True,  # a server restart should cost one reconnect, not one failed request
+        pool_recycle=1800,
+        connect_args={"connect_timeout": 10, "application_name": "baiying"},
+    )
+
+
+def _sqlite_engine(url: URL, echo: bool) -> Engine:
+    database = url.database or ""
+    in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
+    options: dict[str, Any] = {
+        "echo": echo,
+        "connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+    }
+    if in_memory:
+        # Every connection to ":memory:" is a new empty database: share one.
+        options["poolclass"] = StaticPool
+    else:
+        Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, **options)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # sqlite3's own transaction handling commits before DDL and never starts SAVEPOINT-safe
+        # transactions; taking BEGIN over (the recipe in SQLAlchemy's SQLite notes) fixes both.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys=ON")
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+@contextmanager
+def connection_errors(url: str | URL) -> Iterator[None]:
+    """Turn a failure to reach the database into DatabaseUnavailable naming the (password-free) URL."""
+    try:
+        yield
+    except DBAPIError as exc:
+        # A failure to connect carries no statement; anything else is the caller's to handle.
+        if exc.statement is not None and not exc.connection_invalidated:
+            raise
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+        raise DatabaseUnavailable(f"cannot connect to the database at {display_url(url)}: {reason}") from None

@@ -1,0 +1,135 @@
+"""The append-only event log table: `baiying.events` in, the same dataclasses out.
+
+Each row's `data` is `Event.to_record()` as JSON. Reading rebuilds the exact dataclass: tuples come back
+as tuples, and enum values (an `AgentState` passed as a `str` field) come back as their string values,
+which compare equal to the enum. Sequences are the log's order: increasing, never reused.
+"""
+
+import types
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
+from enum import Enum
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+from sqlalchemy import Select, insert, select
+from sqlalchemy.orm import Session
+
+from baiying.errors import DomainError
+from baiying.events import EVENT_TYPES, Event
+from baiying.storage.tables import EventRow
+
+
+class UnreadableEvent(DomainError):
+    code = "unreadable-event"
+
+
+def _is_tuple(hint: Any) -> bool:
+    if get_origin(hint) is tuple:
+        return True
+    if get_origin(hint) in (Union, types.UnionType):
+        return any(_is_tuple(arg) for arg in get_args(hint))
+    return False
+
+
+# JSON has no tuples: these fields come back from the database as lists.
+_TUPLE_FIELDS: dict[str, frozenset[str]] = {
+    kind: frozenset(name for name, hint in get_type_hints(cls).items() if _is_tuple(hint))
+    for kind, cls in EVENT_TYPES.items()
+}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    return value
+
+
+def event_data(event: Event) -> dict[str, Any]:
+    """The JSON document stored for `event`: `to_record()` with enums as their values, tuples as lists."""
+    return {key: _plain(value) for key, value in event.to_record().items()}
+
+
+def event_from_data(data: Mapping[str, Any]) -> Event:
+    """Rebuild the event dataclass from its stored document; raises UnreadableEvent for an unknown kind or
+    a document that does not fit its kind (fields this code does not know are ignored)."""
+    kind = data.get("kind")
+    cls = EVENT_TYPES.get(str(kind))
+    if cls is None:
+        raise UnreadableEvent(f"unknown event kind {kind!r} in the event log")
+    tuples = _TUPLE_FIELDS[cls.kind]
+    values: dict[str, Any] = {}
+    for field in fields(cls):
+        if field.name in data:
+            value = data[field.name]
+            values[field.name] = tuple(value) if field.name in tuples and value is not None else value
+    try:
+        return cls(**values)
+    except TypeError as exc:
+        raise UnreadableEvent(f"event of kind {kind!r} cannot be read: {exc}") from None
+
+
+def _index_columns(event: Event) -> dict[str, Any]:
+    return {
+        "contact_id": getattr(event, "contact_id", None),
+        "agent_id": getattr(event, "agent_id", None),
+        "site_id": getattr(event, "site_id", None) or getattr(event, "to_site_id", None),
+        "queue_id": getattr(event, "queue_id", None) or getattr(event, "to_queue_id", None),
+    }
+
+
+class EventLog:
+    """Repository of the `events` table. It never commits: events join the caller's transaction, so they
+    are stored if and only if the state changes they describe are."""
+
+    def append(self, session: Session, tenant_id: str, events: Sequence[Event]) -> list[int]:
+        """Insert `events` in order; returns their sequences (increasing, in the same order)."""
+        if not events:
+            return []
+        rows = [
+            {"tenant_id": tenant_id, "at": e.at, "kind": e.kind, "data": event_data(e), **_index_columns(e)}
+            for e in events
+        ]
+        statement = insert(EventRow).returning(EventRow.sequence, sort_by_parameter_order=True)
+        return list(session.scalars(statement, rows))
+
+    def read(
+        self, session: Session, tenant_id: str, after_sequence: int = 0, limit: int | None = None
+    ) -> list[tuple[int, Event]]:
+        """The tenant's events with a sequence above `after_sequence`, in sequence order, at most `limit`.
+
+        On PostgreSQL concurrent writers may commit sequences out of order; a tailing reader that must not
+        miss any should read from a single writer's log (one router owns a tenant's queues).
+        """
+        query = (
+            select(EventRow.sequence, EventRow.data)
+            .where(EventRow.tenant_id == tenant_id, EventRow.sequence > after_sequence)
+            .order_by(EventRow.sequence)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        return self._load(session, query)
+
+    def read_range(
+        self, session: Session, tenant_id: str, start: float, end: float
+    ) -> list[tuple[int, Event]]:
+        """The tenant's events with `start <= at < end` (epoch seconds, UTC), in sequence order."""
+        query = (
+            select(EventRow.sequence, EventRow.data)
+            .where(EventRow.tenant_id == tenant_id, EventRow.at >= start, EventRow.at < end)
+            .order_by(EventRow.sequence)
+        )
+        return self._load(session, query)
+
+    def last_sequence(self, session: Session, tenant_id: str) -> int:
+        """The tenant's highest sequence, 0 for an empty log."""
+        query = select(EventRow.sequence).where(EventRow.tenant_id == tenant_id)
+        found = session.scalar(query.order_by(EventRow.sequence.desc()).limit(1))
+        return found or 0
+
+    @staticmethod
+    def _load(session: Session, query: Select[tuple[int, dict[str, Any]]]) -> list[tuple[int, Event]]:
+        return [(sequence, event_from_data(data)) for sequence, data in session.execute(query)]

@@ -1,0 +1,1 @@
+"""Storage adapter tests: the same contract on SQLite and PostgreSQL."""
