@@ -15,6 +15,7 @@ COMPILED = [
     "placement",
     "policy",
     "queueing",
+    "recording",
     "router",
     "selection",
     "state",

@@ -35,12 +35,17 @@ class AvailabilityIndex:
         self._by_site: dict[tuple[Channel, SiteId], dict[AgentId, AgentRecord]] = {}
         self._seq = 0
 
-    def add(self, agent: AgentRecord, channel: Channel) -> None:
-        self._seq += 1
-        agent.avail_seq = self._seq
+    def add(self, agent: AgentRecord, channel: Channel, *, keep_place: bool = False) -> None:
+        """File the agent at the back of each line, or (`keep_place`) where its `avail_seq` puts it."""
         agent_id = agent.profile.id
+        if not keep_place:
+            self._seq += 1
+            agent.avail_seq = self._seq
         for group, pool in self._slots(agent, channel):
-            group[agent_id] = agent
+            if keep_place:
+                _insert_in_order(group, agent)
+            else:
+                group[agent_id] = agent
             if pool is not None:
                 pool.count += 1
 
@@ -83,3 +88,14 @@ class AvailabilityIndex:
             if create:
                 self._by_site[(channel, site)] = found
         return found
+
+
+def _insert_in_order(group: dict[AgentId, AgentRecord], agent: AgentRecord) -> None:
+    """Insert keeping the dict ordered by `avail_seq` (rare: an admin edit); rebuilds the dict if needed."""
+    last = next(reversed(group.values()), None) if group else None
+    if last is None or last.avail_seq < agent.avail_seq:
+        group[agent.profile.id] = agent
+        return
+    ordered = sorted([*group.values(), agent], key=lambda a: a.avail_seq)
+    group.clear()
+    group.update((a.profile.id, a) for a in ordered)

@@ -63,6 +63,7 @@ class SitePlacer:
         self.rules = rules
         self.status: dict[SiteId, SiteStatus] = dict.fromkeys(sites, SiteStatus.OPEN)
         self._serving = tuple(sites)
+        self._serving_set = frozenset(sites)
         # Cached per minute (asked for every contact): the sites taking new contacts, as a list and a set.
         self._taking_new: tuple[int, list[SiteId], frozenset[SiteId]] = (-1, [], frozenset())
         self._local_notes = {site: f"local site {site}" for site in sites}
@@ -76,6 +77,10 @@ class SitePlacer:
         self.status[site_id] = status
         self._taking_new = (-1, [], frozenset())
         self._serving = tuple(s for s, st in self.status.items() if st is not SiteStatus.EVACUATED)
+        self._serving_set = frozenset(self._serving)
+
+    def serving_set(self) -> frozenset[SiteId]:
+        return self._serving_set
 
     def serving(self) -> tuple[SiteId, ...]:
         """Sites whose agents may take waiting contacts: all but the evacuated."""

@@ -30,8 +30,7 @@ def transfer_to_queue(
     router: "Router", contact_id: ContactId, queue_id: QueueId, now: float
 ) -> list[Decision]:
     """Move a waiting or connected contact to another queue; it keeps its age (true age ordering)."""
-    out: list[Decision] = []
-    router._fire_due(now, out)
+    out = router._begin(now)
     if queue_id not in router.config.queues:
         raise NoSuchQueue(f"unknown queue {queue_id}")
     record = release_for_transfer(router, contact_id, now, out)
@@ -43,15 +42,14 @@ def transfer_to_queue(
     router.contacts[contact_id] = moved
     place(router, moved, now, out)
     enter_step(router, moved, 0, now, out, f"transferred from {record.queue.id}")
-    return out
+    return router._deliver(out)
 
 
 def transfer_to_agent(
     router: "Router", contact_id: ContactId, agent_id: AgentId, now: float
 ) -> list[Decision]:
     """Send a contact to one named agent; if that agent stays busy, it falls back to its queue."""
-    out: list[Decision] = []
-    router._fire_due(now, out)
+    out = router._begin(now)
     target = router._agent(agent_id)
     if target.presence is AgentState.OFFLINE:
         raise InvalidTransition(f"agent {agent_id} is logging out")
@@ -64,29 +62,27 @@ def transfer_to_agent(
     moved.step_deadline = now + NAMED_AGENT_WAIT_SECONDS
     router.contacts[contact_id] = moved
     refile(router, moved, now, out, moved.placement_note)
-    return out
+    return router._deliver(out)
 
 
 def accept_callback(router: "Router", contact_id: ContactId, now: float) -> list[Decision]:
     """The caller took the callback offer and hung up; the contact keeps its place and age."""
-    out: list[Decision] = []
-    router._fire_due(now, out)
+    out = router._begin(now)
     record = router._contact(contact_id)
     if record.phase is not ContactPhase.WAITING:
         raise InvalidTransition(f"contact {contact_id} is {record.phase.value}, not waiting")
     record.callback = True
-    return out
+    return router._deliver(out)
 
 
 def set_site_status(router: "Router", site_id: SiteId, status: SiteStatus, now: float) -> list[Decision]:
     """Open, drain or evacuate a site. Evacuation logs its agents out and moves every contact waiting
     there to other sites in their original order; nothing is lost."""
-    out: list[Decision] = []
-    router._fire_due(now, out)
+    out = router._begin(now)
     if site_id not in router.config.sites:
         raise NoSuchSite(f"unknown site {site_id}")
     if router.placer.status[site_id] is status:
-        return out
+        return router._deliver(out)
     router.placer.set_status(site_id, status)
     if status is SiteStatus.EVACUATED:
         for agent in [a for a in router.agents.values() if a.profile.site_id == site_id]:
@@ -103,7 +99,7 @@ def set_site_status(router: "Router", site_id: SiteId, status: SiteStatus, now: 
         if status is SiteStatus.EVACUATED and site_id in record.placement:
             place(router, record, now, out, moved_from=site_id)
         refile(router, record, now, out, f"site {site_id} is now {status.value}")
-    return out
+    return router._deliver(out)
 
 
 # ---- internals --------------------------------------------------------------------------------------
@@ -165,6 +161,14 @@ def enter_step(
 
 def refile(router: "Router", record: ContactRecord, now: float, out: list[Decision], why: str) -> None:
     """File the waiting contact for its current step, or offer it at once if an agent is free for it."""
+    placement = record.placement
+    serving = router.placer.serving_set()
+    if not placement or not serving.issuperset(placement):
+        # Placed nowhere (every site was evacuated) or at a site evacuated since: place it again. A named
+        # agent at such a site has been logged out, so the contact goes back to its queue's routing.
+        record.named_agent = None
+        gone = [site for site in placement if site not in serving]
+        place(router, record, now, out, moved_from=gone[0] if gone else None)
     bucket = bucket_for(router, record)
     record.timer_token += 1
     agent = best_agent(record, bucket, router.available, record.policy.selection, now)

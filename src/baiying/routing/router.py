@@ -54,6 +54,7 @@ class Router:
         self.waiting_at: dict[tuple[QueueId, SiteId], int] = {}
         self.handle_estimate = {q.id: q.expected_handle_seconds for q in config.queues.values()}
         self._offers = 0
+        self._undelivered: list[Decision] = []
         self._queues = {q.id: (q, config.policies[q.policy_id]) for q in config.queues.values()}
         # Skill requirements of steps without ${...} templates are the same for every contact.
         self._fixed_skills = {
@@ -70,8 +71,21 @@ class Router:
         return self.timers.next_due()
 
     def advance(self, now: float) -> list[Decision]:
-        out: list[Decision] = []
+        out = self._begin(now)
+        return self._deliver(out)
+
+    def _begin(self, now: float) -> list[Decision]:
+        """Start a call: fire the deadlines due by `now` into the list of decisions to return.
+
+        Deadlines are facts of time, so they fire even when the call itself is then refused; their
+        decisions stay in `_undelivered` and come out with the next call that succeeds, never lost.
+        """
+        out = self._undelivered
         self._fire_due(now, out)
+        return out
+
+    def _deliver(self, out: list[Decision]) -> list[Decision]:
+        self._undelivered = []
         return out
 
     def _fire_due(self, now: float, out: list[Decision]) -> None:
@@ -96,19 +110,20 @@ class Router:
     # ---- agents -----------------------------------------------------------------------------------------
 
     def login(self, profile: AgentProfile, now: float, *, ready: bool = True) -> list[Decision]:
-        out: list[Decision] = []
-        self._fire_due(now, out)
+        out = self._begin(now)
         existing = self.agents.get(profile.id)
         if existing is not None:
             if existing.presence is not AgentState.OFFLINE or existing.profile != profile:
                 raise InvalidTransition(f"agent {profile.id} is already logged in")
+            if self.placer.status.get(profile.site_id) is SiteStatus.EVACUATED:
+                raise InvalidTransition(f"site {profile.site_id} is evacuated: agents cannot log in there")
             # Logged out while finishing a contact, and back before it ended: the logout is cancelled.
             self._set_presence(
                 existing, AgentState.READY if ready else AgentState.AUX, None if ready else "login"
             )
             self._report(existing, now, out)
             self._agent_changed(existing, now, out)
-            return out
+            return self._deliver(out)
         if self.config.sites and profile.site_id not in self.config.sites:
             raise NoSuchSite(f"agent {profile.id} belongs to unknown site {profile.site_id}")
         if self.placer.status.get(profile.site_id) is SiteStatus.EVACUATED:
@@ -118,35 +133,32 @@ class Router:
         self._set_presence(agent, AgentState.READY if ready else AgentState.AUX, None if ready else "login")
         self._report(agent, now, out)
         self._agent_changed(agent, now, out)
-        return out
+        return self._deliver(out)
 
     def logout(self, agent_id: AgentId, now: float) -> list[Decision]:
         """Log out now, or as soon as the work in hand is done; a ringing offer goes back to its queue."""
-        out: list[Decision] = []
-        self._fire_due(now, out)
+        out = self._begin(now)
         agent = self._agent(agent_id)
         self._withdraw_ringing(agent, "agent-logged-out", now, out)
         self._set_presence(agent, AgentState.OFFLINE, None)
         self._sync_available(agent)
         self._report(agent, now, out)
         self._forget_if_gone(agent)
-        return out
+        return self._deliver(out)
 
     def set_ready(self, agent_id: AgentId, now: float) -> list[Decision]:
-        out: list[Decision] = []
-        self._fire_due(now, out)
+        out = self._begin(now)
         agent = self._agent(agent_id)
         if agent.presence is AgentState.OFFLINE:
             raise InvalidTransition(f"agent {agent_id} is logging out; log in again instead")
         self._set_presence(agent, AgentState.READY, None)
         self._report(agent, now, out)
         self._agent_changed(agent, now, out)
-        return out
+        return self._deliver(out)
 
     def set_aux(self, agent_id: AgentId, reason: str, now: float) -> list[Decision]:
         """Not ready (break, lunch, training…); takes effect after the work in hand."""
-        out: list[Decision] = []
-        self._fire_due(now, out)
+        out = self._begin(now)
         agent = self._agent(agent_id)
         if agent.presence is AgentState.OFFLINE:
             raise InvalidTransition(f"agent {agent_id} is logging out; log in again instead")
@@ -154,32 +166,36 @@ class Router:
         self._set_presence(agent, AgentState.AUX, reason)
         self._sync_available(agent)
         self._report(agent, now, out)
-        return out
+        return self._deliver(out)
 
     def update_profile(self, profile: AgentProfile, now: float) -> list[Decision]:
         """Skills, capacity or attributes changed (an admin edit) while the agent is logged in."""
-        out: list[Decision] = []
-        self._fire_due(now, out)
+        out = self._begin(now)
         agent = self._agent(profile.id)
         if profile.site_id != agent.profile.site_id:
             raise InvalidTransition(f"agent {profile.id} must log out to move to site {profile.site_id}")
-        for channel in list(agent.available_in):
+        filed = agent.available_in
+        for channel in filed:
             self.available.remove(agent, channel)
         agent.available_in = NO_CHANNELS
         counted = agent.presence is AgentState.READY
         if counted:
             self._count_staffed(agent, -1)
         agent.change_profile(profile, agent_view(profile))
+        # An admin edit does not cost an idle agent its place in line: file it again where it was.
+        open_now = agent.channels_open()
+        for channel in filed & open_now:
+            self.available.add(agent, channel, keep_place=True)
+        agent.available_in = filed & open_now
         if counted:
             self._count_staffed(agent, +1)
         self._agent_changed(agent, now, out)
-        return out
+        return self._deliver(out)
 
     # ---- contacts ---------------------------------------------------------------------------------------
 
     def arrive(self, contact: Contact, now: float) -> list[Decision]:
-        out: list[Decision] = []
-        self._fire_due(now, out)
+        out = self._begin(now)
         if contact.id in self.contacts:
             raise InvalidTransition(f"contact {contact.id} is already being routed")
         routed = self._queues.get(contact.queue_id)
@@ -189,11 +205,10 @@ class Router:
         self.contacts[contact.id] = record
         queueing.place(self, record, now, out)
         queueing.enter_step(self, record, 0, now, out, "arrived")
-        return out
+        return self._deliver(out)
 
     def accept(self, contact_id: ContactId, agent_id: AgentId, now: float) -> list[Decision]:
-        out: list[Decision] = []
-        self._fire_due(now, out)
+        out = self._begin(now)
         record = self._offered_to(contact_id, agent_id)
         agent = self.agents[agent_id]
         item = agent.items[contact_id]
@@ -201,24 +216,22 @@ class Router:
         record.phase = ContactPhase.CONNECTED
         record.timer_token += 1
         self._report(agent, now, out)
-        return out
+        return self._deliver(out)
 
     def reject(self, contact_id: ContactId, agent_id: AgentId, now: float) -> list[Decision]:
         """The agent declined: the contact goes back to its place and is not offered to this agent again."""
-        out: list[Decision] = []
-        self._fire_due(now, out)
+        out = self._begin(now)
         record = self._offered_to(contact_id, agent_id)
         agent = self.agents[agent_id]
         self._take_back(record, agent, "rejected", now, out)
         self._agent_changed(agent, now, out)
-        return out
+        return self._deliver(out)
 
     def complete(
         self, contact_id: ContactId, now: float, *, wrap_up_seconds: float | None = None
     ) -> list[Decision]:
         """The agent finished handling the contact; wrap-up follows: the queue's time, or this one's."""
-        out: list[Decision] = []
-        self._fire_due(now, out)
+        out = self._begin(now)
         record = self._contact(contact_id)
         if record.phase is not ContactPhase.CONNECTED:
             raise InvalidTransition(
@@ -241,24 +254,22 @@ class Router:
             self._report(agent, now, out)
         else:
             self._finish_wrap_up(agent, item, now, out)
-        return out
+        return self._deliver(out)
 
     def end_wrap_up(self, agent_id: AgentId, now: float) -> list[Decision]:
         """The agent ends after-contact work early."""
-        out: list[Decision] = []
-        self._fire_due(now, out)
+        out = self._begin(now)
         agent = self._agent(agent_id)
         wrapping = [item for item in agent.items.values() if item.phase is Phase.WRAP_UP]
         if not wrapping:
             raise InvalidTransition(f"agent {agent_id} is not in wrap-up")
         for item in wrapping:
             self._finish_wrap_up(agent, item, now, out)
-        return out
+        return self._deliver(out)
 
     def abandon(self, contact_id: ContactId, now: float) -> list[Decision]:
         """The customer left while waiting or while the offer was ringing."""
-        out: list[Decision] = []
-        self._fire_due(now, out)
+        out = self._begin(now)
         record = self._contact(contact_id)
         if record.phase is ContactPhase.CONNECTED:
             raise InvalidTransition(f"contact {contact_id} is connected: complete it instead")
@@ -271,7 +282,7 @@ class Router:
         else:
             queueing.unwait(self, record)
         del self.contacts[contact_id]
-        return out
+        return self._deliver(out)
 
     def transfer_to_queue(self, contact_id: ContactId, queue_id: QueueId, now: float) -> list[Decision]:
         """Move a waiting or connected contact to another queue; it keeps its age (true age ordering)."""
@@ -336,13 +347,17 @@ class Router:
         )
         agent.reported_state, agent.reported_reason, agent.state_since = state, reason, now
 
-    def _sync_available(self, agent: AgentRecord) -> None:
-        """Re-file the agent in the availability index; re-filed agents go to the back (just worked)."""
+    def _sync_available(self, agent: AgentRecord, *, refile: bool = False) -> None:
+        """File the agent under the channels it can take work on now. An agent who just took work is
+        re-filed at the back (`refile`); otherwise an unchanged agent keeps its place in line."""
+        open_now = agent.channels_open()
+        if open_now == agent.available_in and not refile:
+            return
         available = self.available
         for channel in agent.available_in:
             available.remove(agent, channel)
-        agent.available_in = agent.channels_open()
-        for channel in agent.available_in:
+        agent.available_in = open_now
+        for channel in open_now:
             available.add(agent, channel)
 
     def _agent_changed(self, agent: AgentRecord, now: float, out: list[Decision]) -> None:
@@ -404,6 +419,8 @@ class Router:
         agent = self._handler(record)
         self._set_presence(agent, AgentState.AUX, "missed")
         self._take_back(record, agent, "missed", now, out)
+        # An agent who let one offer ring out is not there: its other ringing offers go back too.
+        self._withdraw_ringing(agent, "agent-went-aux", now, out)
         self._sync_available(agent)
         self._report(agent, now, out)
 
@@ -431,7 +448,7 @@ class Router:
         self.timers.set(expires, TimerKind.OFFER, record, record.timer_token)
         idle = now - agent.state_since if agent.available_in else 0.0
         if agent.available_in:
-            self._sync_available(agent)
+            self._sync_available(agent, refile=True)
         levels = tuple((skill, profile.skills.get(skill, 0)) for skill, _ in skills)
         if record.placement and profile.site_id not in record.placement:
             out.append(

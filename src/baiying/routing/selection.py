@@ -45,7 +45,7 @@ def best_agent(
             for agent in group:
                 if declined is not None and agent.profile.id in declined:
                     continue
-                if not fits(agent, bucket):
+                if record.contact.id in agent.items or not fits(agent, bucket):
                     continue
                 score = _score(agent, bucket, strategy, now)
                 if best is None or score < best_score:
@@ -62,6 +62,7 @@ def _longest_idle(record: ContactRecord, bucket: Bucket, available: Availability
     best: AgentRecord | None = None
     best_seq = 1 << 62  # an int, so compiled code compares machine integers
     declined = record.declined_by
+    contact_id = record.contact.id
     skills = bucket.skills
     simple = len(skills) == 1 and bucket.expression is None
     for site_pools in bucket.pools:
@@ -85,8 +86,8 @@ def _longest_idle(record: ContactRecord, bucket: Bucket, available: Availability
                     break
                 if declined is not None and agent.profile.id in declined:
                     continue
-                if not simple and not fits(agent, bucket):
-                    continue
+                if contact_id in agent.items or (not simple and not fits(agent, bucket)):
+                    continue  # an agent still wrapping up this contact's earlier leg cannot take it again
                 best, best_seq = agent, agent.avail_seq
                 break
     return best
@@ -129,7 +130,6 @@ def best_contact(
     agent: AgentRecord, channels: frozenset[Channel], waiting: WaitingIndex
 ) -> ContactRecord | None:
     """The highest-priority, oldest waiting contact this agent may take on one of `channels`."""
-    profile = agent.profile
     best: ContactRecord | None = None
     best_key: tuple[int, float, int] = (0, 0.0, 0)
     nonempty = waiting.nonempty
@@ -143,7 +143,7 @@ def best_contact(
             record = bucket.head()
             if record is None:
                 continue
-            if record.declined_by is not None and profile.id in record.declined_by:
+            if _declined(record, agent):
                 record = next((r for r in bucket.in_order() if not _declined(r, agent)), None)
                 if record is None:
                     continue
@@ -154,4 +154,7 @@ def best_contact(
 
 
 def _declined(record: ContactRecord, agent: AgentRecord) -> bool:
-    return record.declined_by is not None and agent.profile.id in record.declined_by
+    """The agent may not take this contact: it declined it, or still holds an earlier leg of it."""
+    return (record.declined_by is not None and agent.profile.id in record.declined_by) or (
+        record.contact.id in agent.items
+    )

@@ -18,17 +18,13 @@ from baiying import events as ev
 from baiying.errors import DomainError
 from baiying.ids import AgentId, ContactId, QueueId, SiteId, TeamId
 from baiying.routing.decisions import (
-    AgentStateChanged,
     Decision,
-    Enqueue,
     OfferCallback,
     OfferToAgent,
-    Overflow,
     RouteOut,
-    WithdrawOffer,
-    WrapUpFinished,
 )
 from baiying.routing.model import AgentProfile, Contact, SiteStatus
+from baiying.routing.recording import event_for
 from baiying.routing.router import Router
 from baiying.routing.state import ContactPhase
 from baiying.simulation.scenario import AgentGroupSpec, Scenario, TrafficSpec, agent_name, clock_minutes
@@ -386,40 +382,18 @@ class Simulation:
     def _apply(self, decisions: Iterable[Decision], at: float) -> None:
         log = self.log
         for decision in decisions:
+            event = event_for(decision, at)
+            if event is not None:
+                log.append(event)
             kind = type(decision)
-            if kind is AgentStateChanged:
-                d: AgentStateChanged = decision  # type: ignore[assignment]
-                log.append(ev.AgentStateChanged(at, d.agent_id, d.site_id, d.state, d.previous, d.reason))
-            elif kind is OfferToAgent:
+            if kind is OfferToAgent:
                 o: OfferToAgent = decision  # type: ignore[assignment]
-                log.append(ev.ContactOffered(at, o.contact_id, o.queue_id, o.agent_id, o.site_id))
                 self._push(at + self._answer(), ANSWER, 0, (o.contact_id, o.agent_id))
-            elif kind is Enqueue:
-                q: Enqueue = decision  # type: ignore[assignment]
-                log.append(ev.ContactQueued(at, q.contact_id, q.queue_id, q.site_ids, q.step))
-            elif kind is WrapUpFinished:
-                w: WrapUpFinished = decision  # type: ignore[assignment]
-                log.append(
-                    ev.WrapUpEnded(at, w.contact_id, w.queue_id, w.agent_id, w.site_id, w.wrap_up_seconds)
-                )
-            elif kind is Overflow:
-                f: Overflow = decision  # type: ignore[assignment]
-                log.append(
-                    ev.ContactOverflowed(at, f.contact_id, f.queue_id, f.from_site_id, f.to_site_id, f.reason)
-                )
-            elif kind is WithdrawOffer:
-                x: WithdrawOffer = decision  # type: ignore[assignment]
-                if x.reason in ("missed", "rejected"):
-                    log.append(
-                        ev.OfferDeclined(at, x.contact_id, x.queue_id, x.agent_id, x.reason == "missed")
-                    )
             elif kind is RouteOut:
                 r: RouteOut = decision  # type: ignore[assignment]
                 self._callers.pop(r.contact_id, None)
-                log.append(ev.ContactRoutedOut(at, r.contact_id, r.queue_id, r.destination, r.waited_seconds))
             elif kind is OfferCallback:
                 c: OfferCallback = decision  # type: ignore[assignment]
-                log.append(ev.CallbackOffered(at, c.contact_id, c.queue_id))
                 caller = self._callers[c.contact_id]
                 if self._rng_callback.random() < caller.callback_acceptance:
                     caller.callback = True
