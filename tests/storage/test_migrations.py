@@ -9,7 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from baiying.storage import migrate
+from baiying.storage import journal, migrate
 from baiying.storage.engine import (
     DATABASE_URL_ENV,
     DatabaseUnavailable,
@@ -27,7 +27,7 @@ def test_upgrade_takes_an_empty_database_to_head(empty_db_url: str) -> None:
 
     assert migrate.upgrade(empty_db_url) == (None, migrate.head_revision())
 
-    assert migrate.current_revision(empty_db_url) == migrate.head_revision() == "0001"
+    assert migrate.current_revision(empty_db_url) == migrate.head_revision() == "0002"
     assert migrate.is_up_to_date(empty_db_url)
     engine = make_engine(empty_db_url)
     tables = set(inspect(engine).get_table_names())
@@ -36,14 +36,14 @@ def test_upgrade_takes_an_empty_database_to_head(empty_db_url: str) -> None:
 
 
 def test_upgrade_again_changes_nothing(db_url: str) -> None:
-    assert migrate.upgrade(db_url) == ("0001", "0001")
+    assert migrate.upgrade(db_url) == ("0002", "0002")
 
 
 def test_ensure_up_to_date_refuses_an_unmigrated_database_with_the_fix(empty_db_url: str) -> None:
     with pytest.raises(migrate.DatabaseNotMigrated) as raised:
         migrate.ensure_up_to_date(empty_db_url)
     assert str(raised.value) == (
-        f"database at {display_url(empty_db_url)} is at revision none (no tables yet), code expects 0001: "
+        f"database at {display_url(empty_db_url)} is at revision none (no tables yet), code expects 0002: "
         "run `baiying db upgrade`"
     )
     assert raised.value.code == "database-not-migrated"
@@ -63,6 +63,7 @@ def test_a_database_from_newer_code_is_named_as_such(empty_db_url: str) -> None:
 
 
 def test_the_migration_creates_exactly_the_models(db_url: str) -> None:
+    assert journal.JournalRow.__tablename__ in Base.metadata.tables  # models outside tables.py count too
     engine = make_engine(db_url)
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)

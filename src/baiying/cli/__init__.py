@@ -2,7 +2,7 @@
 
 import typer
 
-from baiying.cli import calls, database, demo, routing, simulation, staffing
+from baiying.cli import calls, database, demo, routing, serve, simulation, staffing
 
 app = typer.Typer(
     name="baiying",
@@ -18,6 +18,7 @@ calls.register(app)
 simulation.register(app)
 demo.register(app)
 database.register(app)
+serve.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,115 @@
+"""Typed dependencies for routes: the database session, the clock, the account services, and who is
+asking (`CurrentUser`, from a bearer token or the session cookie)."""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session, sessionmaker
+
+from baiying.accounts.errors import Unauthenticated
+from baiying.accounts.login import Accounts
+from baiying.accounts.policy import Action, Kind, require_ever
+from baiying.accounts.principal import Principal
+from baiying.accounts.tokens import SessionClaims, TokenKind
+from baiying.api.settings import Settings
+from baiying.clock import Clock
+
+SESSION_COOKIE = "baiying_session"
+
+
+@dataclass
+class ApiState:
+    """What the app holds for its lifetime; `sessions` is set once the database has been checked."""
+
+    settings: Settings
+    clock: Clock
+    accounts: Accounts
+    sessions: sessionmaker[Session] | None = None
+
+
+def api_state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.baiying
+    return state
+
+
+def database_session(request: Request) -> Iterator[Session]:
+    sessions = api_state(request).sessions
+    if sessions is None:
+        raise RuntimeError("the app has not started: serve it, or enter `with TestClient(app)`")
+    with sessions() as session:
+        yield session
+
+
+def clock(request: Request) -> Clock:
+    return api_state(request).clock
+
+
+def accounts(request: Request) -> Accounts:
+    return api_state(request).accounts
+
+
+StateDep = Annotated[ApiState, Depends(api_state)]
+SessionDep = Annotated[Session, Depends(database_session)]
+ClockDep = Annotated[Clock, Depends(clock)]
+AccountsDep = Annotated[Accounts, Depends(accounts)]
+
+bearer_scheme = HTTPBearer(
+    auto_error=False, description="The `token` returned by POST /api/auth/login.", scheme_name="bearer"
+)
+cookie_scheme = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    description="The HttpOnly cookie set by POST /api/auth/login, for the browser.",
+    scheme_name="session-cookie",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    principal: Principal
+    claims: SessionClaims
+
+
+def authenticated(
+    session: SessionDep,
+    services: AccountsDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    cookie: Annotated[str | None, Depends(cookie_scheme)],
+) -> Authenticated:
+    """The principal of a valid bearer token, else of a valid session cookie; a bearer token that is
+    sent but invalid is refused even when a cookie is also sent."""
+    if bearer is not None:
+        principal, claims = services.principal(session, bearer.credentials, TokenKind.BEARER)
+    elif cookie:
+        principal, claims = services.principal(session, cookie, TokenKind.COOKIE)
+    else:
+        raise Unauthenticated("log in first: send `Authorization: Bearer <token>` or the session cookie")
+    return Authenticated(principal, claims)
+
+
+AuthenticatedDep = Annotated[Authenticated, Depends(authenticated)]
+
+
+def current_user(auth: AuthenticatedDep) -> Principal:
+    return auth.principal
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+def allowed(action: Action, kind: Kind) -> Any:
+    """A dependency giving the current user if some `kind` resource could allow `action`, else 403.
+
+    It runs before the request body is validated, so a role that may never call an endpoint gets 403,
+    not a validation error; the route then checks the exact resource with `require`.
+    """
+
+    def dependency(principal: CurrentUser) -> Principal:
+        require_ever(principal, action, kind)
+        return principal
+
+    checked: Callable[[Principal], Principal] = dependency
+    return Depends(checked)

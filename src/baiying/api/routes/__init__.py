@@ -1,0 +1,14 @@
+"""The API's routers, one module per resource; `ROUTERS` is what `create_app` includes."""
+
+from fastapi import APIRouter
+
+from baiying.api.routes import audit, auth, health, sites, users, wrap_up_codes
+
+ROUTERS: tuple[APIRouter, ...] = (
+    health.router,
+    auth.router,
+    sites.router,
+    wrap_up_codes.router,
+    users.router,
+    audit.router,
+)

@@ -1,0 +1,319 @@
+"""The live engine: every command is one transaction (journal, contact rows, events) published after
+COMMIT; a crash loses nothing, and the restarted center carries on exactly as one that never stopped."""
+
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from baiying import events as ev
+from baiying.application.center import LiveCenter
+from baiying.clock import ManualClock
+from baiying.errors import DomainError
+from baiying.ids import AgentId, ContactId, QueueId, SiteId
+from baiying.routing.model import SiteStatus
+from baiying.storage.engine import make_engine
+from baiying.storage.event_log import EventLog
+from baiying.storage.journal import RouterJournal
+from baiying.storage.repositories import QueueRepository
+from baiying.storage.tables import ContactRow, SiteRow
+from tests.application.helpers import (
+    A1,
+    AFTER_CRASH,
+    BEFORE_CRASH,
+    BILLING,
+    GZ,
+    T0,
+    TECH1,
+    TENANT,
+    Run,
+    arrive,
+    c,
+    load_national,
+    play,
+    until,
+)
+
+
+@pytest.fixture
+def url(db_url: str) -> str:
+    load_national(db_url)
+    return db_url
+
+
+@pytest.fixture
+def twin_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """A second database for a center that never crashes (SQLite whatever the backend under test)."""
+    path = tmp_path / "twin.db"
+    shutil.copyfile(sqlite_template, path)
+    load_national(f"sqlite:///{path}")
+    return f"sqlite:///{path}"
+
+
+def stored(url: str) -> dict[str, Any]:
+    """Everything the engine writes: events, journal, contact rows, site statuses."""
+    engine = make_engine(url)
+    with Session(engine) as session:
+        contacts = {
+            row.id: (
+                row.state,
+                row.queue_id,
+                tuple(row.placement),
+                row.agent_id,
+                row.step_index,
+                row.attributes,
+            )
+            for row in session.scalars(select(ContactRow).where(ContactRow.tenant_id == TENANT))
+        }
+        found = {
+            "events": EventLog().read(session, TENANT),
+            "journal": RouterJournal().read(session, TENANT),
+            "contacts": contacts,
+            "sites": {row.id: row.status for row in session.scalars(select(SiteRow))},
+        }
+    engine.dispose()
+    return found
+
+
+def state(center: LiveCenter) -> tuple[Any, ...]:
+    return center.waiting(TENANT), center.agents(TENANT), center.next_due(TENANT)
+
+
+def test_each_command_commits_its_events_and_publishes_exactly_those(url: str) -> None:
+    run = Run.open(url)
+    said = dict(play(run, BEFORE_CRASH + AFTER_CRASH))
+    until(run, T0 + 1000)
+
+    db = stored(url)
+    log = db["events"]
+    assert log == run.recorder.published  # published after commit, in log order, nothing more or less
+    assert [seq for seq, _ in log] == list(range(1, len(log) + 1))
+    events = [e for _, e in log]
+    assert ev.ContactAnswered(T0 + 5, c(1), BILLING, A1, SiteId("beijing"), 3.0) in events
+    assert ev.ContactCompleted(T0 + 20, c(1), BILLING, A1, SiteId("beijing"), 15.0) in events
+    assert ev.ContactAbandoned(T0 + 15, c(6), BILLING, SiteId("beijing"), 3.0) in events
+    assert ev.SiteStatusChanged(T0 + 145, GZ, "evacuated", "open") in events
+    transferred = [e for e in events if isinstance(e, ev.ContactTransferred)]
+    assert [(e.contact_id, e.from_queue_id, e.to_queue_id) for e in transferred] == [
+        (c(7), "billing", "tech"),
+        (c(7), "tech", "tech"),
+    ]
+    # Each leg of the transferred contact is completed once, by the agent who worked it.
+    legs = [
+        (e.agent_id, e.handle_seconds)
+        for e in events
+        if isinstance(e, ev.ContactCompleted) and e.contact_id == c(7)
+    ]
+    assert legs == [
+        ("bj-billing-early-003", 50.0),
+        ("bj-billing-early-002", 76.0),
+        ("bj-billing-early-003", 70.0),
+    ]
+    missed = [e for e in events if isinstance(e, ev.OfferDeclined)]
+    assert [(e.contact_id, e.agent_id, e.missed) for e in missed] == [
+        (c(10), "bj-billing-early-003", False),
+        (c(7), "bj-billing-early-003", True),
+    ]
+    # Refused commands left nothing: one journal entry per accepted command or deciding deadline.
+    refused = [label for label, lines in said.items() if any(line.startswith("refused") for line in lines)]
+    assert len(refused) == 2
+    commands = [entry.command for entry in db["journal"]]
+    assert commands[0] == "configure"
+    assert len([cmd for cmd in commands if cmd != "advance"]) == 1 + len(BEFORE_CRASH + AFTER_CRASH) - len(
+        refused
+    )
+
+    contacts = db["contacts"]
+    assert contacts[c(1)][0] == "completed"
+    assert contacts[c(1)][5] == {"wrap_up": {"code": "resolved", "notes": "refund issued"}}
+    assert contacts[c(6)][0] == "abandoned"
+    assert contacts[c(10)][0] == "abandoned"
+    assert contacts[c(7)][0:2] == ("completed", "tech")
+    assert {key: (row[0], row[3]) for key, row in contacts.items() if row[0] == "connected"} == {
+        c(8): ("connected", TECH1),
+        c(9): ("connected", A1),  # A1 logged out while talking: still with it
+    }
+    assert {row[0] for row in contacts.values()} == {"completed", "abandoned", "connected"}
+    assert db["sites"][GZ] == "open"
+    assert run.center.contact(TENANT, c(1)).state == "completed"
+    run.center.close()
+
+
+def test_after_a_crash_the_restarted_center_carries_on_like_its_uncrashed_twin(
+    url: str, twin_url: str
+) -> None:
+    first, twin = Run.open(url), Run.open(twin_url)
+    for (label, said), (_, twin_said) in zip(
+        play(first, BEFORE_CRASH), play(twin, BEFORE_CRASH), strict=True
+    ):
+        assert said == twin_said, label
+    before = state(first.center)
+    waiting, agents, due = before
+    assert [s.contact_id for s in waiting] == [c(4), c(9)]
+    assert {a.agent_id: a.state for a in agents} == {
+        "bj-billing-early-001": "busy",
+        "bj-billing-early-002": "busy",
+        "bj-billing-early-003": "busy",
+        TECH1: "reserved",  # c08 is ringing
+        "gz-billing-early-001": "wrap-up",
+    }
+    assert due is not None
+    assert due > first.clock.now()
+
+    # The process dies: the center is dropped, never closed; a new one starts on the same database.
+    crashed, published = first.center, first.recorder.published
+    del first
+    restarted = Run.open(url, at=twin.clock.now())
+
+    assert state(restarted.center) == before == state(twin.center)
+    replay = restarted.center.last_replay(TENANT)
+    assert replay.commands == len(stored(url)["journal"]) - 1  # everything after `configure`
+    assert stored(url)["events"] == published  # nothing lost, nothing written twice
+
+    for (label, said), (_, twin_said) in zip(
+        play(restarted, AFTER_CRASH), play(twin, AFTER_CRASH), strict=True
+    ):
+        assert said == twin_said, label
+    assert until(restarted, T0 + 1000) == until(twin, T0 + 1000)
+    assert state(restarted.center) == state(twin.center)
+
+    log, twin_log = stored(url)["events"], stored(twin_url)["events"]
+    assert log == twin_log  # the same events with the same sequences: as if it had never stopped
+    assert log == published + restarted.recorder.published
+    assert stored(url)["contacts"] == stored(twin_url)["contacts"]
+    for center in (crashed, restarted.center, twin.center):
+        center.close()
+
+
+def test_a_refused_command_changes_nothing(url: str) -> None:
+    run = Run.open(url)
+    list(play(run, BEFORE_CRASH))
+    center = run.center
+    due = center.next_due()
+    assert due is not None
+    assert due > run.clock.now()  # so no deadline commits on its own meanwhile
+    before, views = stored(url), state(center)
+    published = list(run.recorder.published)
+
+    refusals: list[tuple[str, Any]] = [
+        ("invalid-transition", lambda: center.accept(TENANT, c(8), A1)),  # rings at another agent
+        ("invalid-transition", lambda: center.complete(TENANT, c(2), agent_id=A1)),  # not A1's
+        ("unknown-wrap-up-code", lambda: center.complete(TENANT, c(2), wrap_up_code="nonsense")),
+        ("unknown-queue", lambda: center.arrive(TENANT, QueueId("nowhere"))),
+        ("unknown-site", lambda: center.arrive(TENANT, BILLING, site_id=SiteId("atlantis"))),
+        ("conflict", lambda: center.arrive(TENANT, BILLING, contact_id=c(1))),  # ended, but its id stays
+        ("invalid-contact", lambda: center.arrive(TENANT, BILLING, language="x" * 33)),
+        ("invalid-contact", lambda: center.arrive(TENANT, BILLING, attributes={"when": object()})),
+        ("unknown-agent", lambda: center.login(TENANT, AgentId("nobody"))),
+        ("invalid-transition", lambda: center.login(TENANT, A1)),  # already logged in
+        ("unknown-queue", lambda: center.transfer_to_queue(TENANT, c(9), QueueId("nowhere"))),
+        ("unknown-site", lambda: center.set_site_status(TENANT, SiteId("atlantis"), SiteStatus.DRAINING)),
+        ("unknown-contact", lambda: center.abandon(TENANT, c(1))),
+        ("invalid-transition", lambda: center.reconfigure(TENANT)),  # contacts in flight
+    ]
+    for code, attempt in refusals:
+        with pytest.raises(DomainError) as raised:
+            attempt()
+        assert raised.value.code == code, raised.value
+
+    assert stored(url) == before
+    assert state(center) == views
+    assert run.recorder.published == published
+    center.close()
+
+
+def test_a_failed_commit_rebuilds_the_router_from_the_journal(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = Run.open(url)
+    list(play(run, BEFORE_CRASH))
+    before, views = stored(url), state(run.center)
+
+    def broken(*_: Any, **__: Any) -> list[int]:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(EventLog, "append", broken)
+    with pytest.raises(RuntimeError, match="the disk is full"):
+        list(play(run, [arrive(87, 20)]))  # decided by the router, then lost with the transaction
+    assert stored(url) == before
+    assert state(run.center) == views  # rebuilt: the contact the database never stored is not waiting
+    assert run.center.last_replay(TENANT).commands == len(before["journal"]) - 1
+
+    monkeypatch.undo()
+    ((_, said),) = play(run, [arrive(88, 20)])
+    assert said[0].startswith("c20 waits in billing at beijing")
+    assert run.center.contact(TENANT, c(20)).state == "waiting"
+    run.center.close()
+
+
+def test_the_configuration_a_journal_began_with_is_kept_until_the_router_is_empty(url: str) -> None:
+    run = Run.open(url)
+    list(play(run, BEFORE_CRASH[:4]))  # agents in, a contact ringing
+    run.center.close()
+    engine = make_engine(url)
+    with Session(engine) as session:
+        QueueRepository(session, TENANT).update("billing", offer_timeout_seconds=5.0)
+        session.commit()
+
+    busy = Run.open(url, at=run.clock.now())
+    assert busy.center.last_replay(TENANT).epoch_sequence == 1  # replayed under the journaled config
+    assert busy.center.inspect(TENANT, lambda r: r.config.queues[BILLING].offer_timeout_seconds) == 20.0
+    with pytest.raises(DomainError, match="can change only when it is empty"):
+        busy.center.reconfigure(TENANT)
+    for agent in (A1, AgentId("bj-billing-early-002"), AgentId("gz-billing-early-001")):
+        busy.center.logout(TENANT, agent)
+    busy.center.abandon(TENANT, c(1))
+    busy.center.reconfigure(TENANT)
+    assert busy.center.inspect(TENANT, lambda r: r.config.queues[BILLING].offer_timeout_seconds) == 5.0
+    busy.center.close()
+
+    again = LiveCenter(url, ManualClock(T0 + 10))
+    assert again.last_replay(TENANT).epoch_sequence > 1
+    assert again.last_replay(TENANT).commands == 0
+    assert again.inspect(TENANT, lambda r: r.config.queues[BILLING].offer_timeout_seconds) == 5.0
+    again.close()
+    engine.dispose()
+
+
+def test_a_contact_is_found_while_routed_and_after_it_ended(url: str) -> None:
+    run = Run.open(url)
+    list(play(run, BEFORE_CRASH))
+    ringing = run.center.contact(TENANT, c(8))
+    assert (ringing.state, ringing.agent_id, ringing.routed) == ("offered", TECH1, True)
+    ended = run.center.contact(TENANT, c(6))
+    assert (ended.state, ended.routed, ended.arrived_at) == ("abandoned", False, T0 + 12)
+    with pytest.raises(DomainError, match="no contact c99"):
+        run.center.contact(TENANT, ContactId("c99"))
+    assert [s.contact_id for s in run.center.waiting(TENANT, QueueId("tech"))] == []
+    run.center.close()
+
+
+def test_commands_from_many_threads_are_serialized_in_journal_order(url: str) -> None:
+    run = Run.open(url)
+    errors: list[BaseException] = []
+
+    def caller(worker: int) -> None:
+        try:
+            for n in range(8):
+                run.center.arrive(TENANT, BILLING, contact_id=ContactId(f"t{worker}-{n}"), language="cmn")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=caller, args=(worker,)) for worker in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    waiting = run.center.waiting(TENANT)
+    assert len(waiting) == 32
+    assert stored(url)["events"] == run.recorder.published  # one order, in the log and on the bus
+
+    restarted = LiveCenter(url, ManualClock(run.clock.now()))
+    assert restarted.waiting(TENANT) == waiting
+    restarted.close()
+    run.center.close()
