@@ -22,6 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from baiying.analytics import KpiReport, Kpis
+from baiying.analytics.kpis import Tally
 from baiying.analytics.timegrid import TimeGrid
 from baiying.errors import DomainError
 from baiying.events import SiteStatusChanged
@@ -559,27 +560,7 @@ class _Builder:
         }
 
 
-_EMPTY = Kpis(
-    offered=0,
-    answered=0,
-    abandoned=0,
-    short_abandoned=0,
-    routed_out=0,
-    waiting_at_end=0,
-    answered_within_sl=0,
-    handled=0,
-    overflows=0,
-    service_level=None,
-    service_level_excl_short=None,
-    abandon_rate=None,
-    asa_seconds=None,
-    aht_seconds=None,
-    mean_abandon_wait_seconds=None,
-    longest_wait_seconds=None,
-    occupancy=None,
-    staffed_seconds=0.0,
-    working_seconds=0.0,
-)
+_EMPTY = Tally().freeze()  # a quiet interval: nothing offered, nothing measured
 
 
 def _volume(rows: Sequence[Kpis]) -> dict[str, list[int]]:
