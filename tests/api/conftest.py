@@ -124,7 +124,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def settings(world: str) -> Settings:
-    return Settings(database_url=world, secret_key=SECRET)
+    return Settings(database_url=world, secret_key=SECRET, live_timer=False)
 
 
 @pytest.fixture

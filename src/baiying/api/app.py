@@ -3,9 +3,18 @@ error handlers. Nothing connects at import or in `create_app`: the app's startup
 database is migrated (refusing to start otherwise, with the message of `ensure_up_to_date`) and opens
 the engine; shutdown disposes of it.
 
+The app also holds the live engine: one `LiveCenter` on the same database (rebuilt from its journal at
+startup), its `LiveStats`, and a timer task that fires routing deadlines as they fall due (waking at
+least every `live_timer_max_sleep_seconds`, so deadlines set by commands meanwhile are not missed);
+`Settings.live_timer=False` leaves the clock to the caller (tests drive a manual clock and call
+`center.advance()`).
+
 Run it with `baiying serve`, or `uvicorn --factory baiying.api.app:app_from_environment`.
 """
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -23,9 +32,13 @@ from baiying.api.deps import ApiState
 from baiying.api.limits import BodySizeLimit
 from baiying.api.routes import ROUTERS
 from baiying.api.settings import Settings
+from baiying.application.center import LiveCenter
+from baiying.application.stats import LiveStats
 from baiying.clock import Clock, SystemClock
 from baiying.storage.engine import make_engine
 from baiying.storage.migrate import ensure_up_to_date
+
+log = logging.getLogger(__name__)
 
 DESCRIPTION = """\
 Baiying's HTTP API. Log in with `POST /api/auth/login`, then send the returned token as
@@ -60,11 +73,27 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         engine = open_database(settings.database_url)
+        center = LiveCenter(settings.database_url, used_clock)
+        stats = LiveStats(
+            center, interval_seconds=settings.stats_interval_seconds, sl_seconds=settings.stats_sl_seconds
+        )
         state.sessions = sessionmaker(engine, expire_on_commit=False)
+        state.center, state.stats = center, stats
+        timer = (
+            asyncio.create_task(run_timer(center, settings.live_timer_max_sleep_seconds), name="live-timer")
+            if settings.live_timer
+            else None
+        )
         try:
             yield
         finally:
-            state.sessions = None
+            if timer is not None:
+                timer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await timer
+            state.sessions, state.center, state.stats = None, None, None
+            stats.close()
+            center.close()
             engine.dispose()
 
     app = FastAPI(
@@ -79,6 +108,29 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     return app
+
+
+async def run_timer(center: LiveCenter, max_sleep_seconds: float) -> None:
+    """Fire the center's deadlines as they fall due, until cancelled. The center's calls block (they
+    commit to the database), so they run in a worker thread; a failure is logged and retried."""
+    while True:
+        try:
+            due = await asyncio.to_thread(center.next_due)
+            wait = (
+                max_sleep_seconds
+                if due is None
+                else min(max(0.0, due - center.clock.now()), max_sleep_seconds)
+            )
+            if wait > 0:
+                await asyncio.sleep(wait)
+            due = await asyncio.to_thread(center.next_due)
+            if due is not None and due <= center.clock.now():
+                await asyncio.to_thread(center.advance)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("the live timer failed to advance the center; retrying")
+            await asyncio.sleep(max_sleep_seconds)
 
 
 def app_from_environment() -> FastAPI:

@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from baiying.accounts.errors import Unauthenticated
 from baiying.accounts.login import Accounts
-from baiying.accounts.policy import Action, Kind, require_ever
+from baiying.accounts.policy import Action, Kind, can_ever, require_ever
 from baiying.accounts.principal import Principal
 from baiying.accounts.tokens import SessionClaims, TokenKind
 from baiying.api.settings import Settings
+from baiying.application.center import LiveCenter
+from baiying.application.stats import LiveStats
 from baiying.clock import Clock
 
 SESSION_COOKIE = "baiying_session"
@@ -28,6 +30,8 @@ class ApiState:
     clock: Clock
     accounts: Accounts
     sessions: sessionmaker[Session] | None = None
+    center: LiveCenter | None = None  # the live engine, set with `sessions`
+    stats: LiveStats | None = None
 
 
 def api_state(request: Request) -> ApiState:
@@ -43,6 +47,20 @@ def database_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def live_center(request: Request) -> LiveCenter:
+    center = api_state(request).center
+    if center is None:
+        raise RuntimeError("the app has not started: serve it, or enter `with TestClient(app)`")
+    return center
+
+
+def live_stats(request: Request) -> LiveStats:
+    stats = api_state(request).stats
+    if stats is None:
+        raise RuntimeError("the app has not started: serve it, or enter `with TestClient(app)`")
+    return stats
+
+
 def clock(request: Request) -> Clock:
     return api_state(request).clock
 
@@ -54,6 +72,8 @@ def accounts(request: Request) -> Accounts:
 StateDep = Annotated[ApiState, Depends(api_state)]
 SessionDep = Annotated[Session, Depends(database_session)]
 ClockDep = Annotated[Clock, Depends(clock)]
+CenterDep = Annotated[LiveCenter, Depends(live_center)]
+StatsDep = Annotated[LiveStats, Depends(live_stats)]
 AccountsDep = Annotated[Accounts, Depends(accounts)]
 
 bearer_scheme = HTTPBearer(
@@ -109,6 +129,19 @@ def allowed(action: Action, kind: Kind) -> Any:
 
     def dependency(principal: CurrentUser) -> Principal:
         require_ever(principal, action, kind)
+        return principal
+
+    checked: Callable[[Principal], Principal] = dependency
+    return Depends(checked)
+
+
+def allowed_any(*pairs: tuple[Action, Kind]) -> Any:
+    """Like `allowed`, for an endpoint that any of several (action, kind) pairs may open."""
+
+    def dependency(principal: CurrentUser) -> Principal:
+        if not any(can_ever(principal, action, kind) for action, kind in pairs):
+            action, kind = pairs[0]
+            require_ever(principal, action, kind)
         return principal
 
     checked: Callable[[Principal], Principal] = dependency

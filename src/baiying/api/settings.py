@@ -29,6 +29,12 @@ class Settings:
     login_max_failures: int = DEFAULT_MAX_FAILURES
     login_window_seconds: float = DEFAULT_WINDOW_SECONDS
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # The live engine's timer loop (fires routing deadlines as they fall due); tests that drive a manual
+    # clock turn it off and call `LiveCenter.advance()` themselves.
+    live_timer: bool = True
+    live_timer_max_sleep_seconds: float = 1.0
+    stats_interval_seconds: int = 900
+    stats_sl_seconds: float = 20.0
 
     @classmethod
     def from_environment(

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from baiying.api.routes import audit, auth, health, sites, users, wrap_up_codes
+from baiying.api.routes import audit, auth, health, live, sites, users, wrap_up_codes
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
@@ -11,4 +11,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     wrap_up_codes.router,
     users.router,
     audit.router,
+    live.contacts,
+    live.queues,
+    live.agents,
+    live.stats,
 )

@@ -7,9 +7,10 @@ from fastapi import APIRouter, Response, status
 from baiying.accounts.policy import Action, Kind, Resource, can, require, resource
 from baiying.accounts.principal import Principal
 from baiying.api import audited
-from baiying.api.deps import ClockDep, SessionDep, allowed
+from baiying.api.deps import CenterDep, ClockDep, SessionDep, allowed
 from baiying.api.schemas import KeyPath
 from baiying.api.schemas.admin import SiteCreate, SitePublic, SiteStatusChange, SiteUpdate
+from baiying.ids import SiteId
 from baiying.routing.model import SiteStatus
 from baiying.storage.repositories import InvalidRecord, SiteRepository, snapshot
 from baiying.storage.tables import SiteRow
@@ -86,15 +87,25 @@ def change_site_status(
     body: SiteStatusChange,
     session: SessionDep,
     clock: ClockDep,
+    center: CenterDep,
     principal: Annotated[Principal, allowed(Action.CHANGE_STATUS, Kind.SITE)],
 ) -> SitePublic:
-    """Open, drain or evacuate a site (an admin's, or its supervisor's call); audited as "site-status"."""
+    """Open, drain or evacuate a site (an admin's, or its supervisor's call); audited as "site-status".
+    The live router applies it first: draining stops new placements there, evacuating moves the site's
+    waiting contacts to the other sites."""
     require(principal, Action.CHANGE_STATUS, _site(principal, site_id))
-    sites = SiteRepository(session, principal.tenant_id)
+    tenant = principal.tenant_id
+    sites = SiteRepository(session, tenant)
     row = sites.get(site_id)
     if row.status != body.status.value:
         before = snapshot(row)
-        sites.set_status(site_id, body.status, at=clock.now())
+        session.rollback()  # end the read: the live center commits the change in a transaction of its own
+        if center.inspect(tenant, lambda router: site_id in router.config.sites):
+            # The router re-places the site's contacts (failover) and stores the site's new status.
+            center.set_site_status(tenant, SiteId(site_id), body.status)
+        row = sites.get(site_id)
+        if row.status != body.status.value:  # a site the router does not route to (yet), or already there
+            sites.set_status(site_id, body.status, at=clock.now())
         audited.record(
             session, principal, clock, "site-status", ENTITY, site_id, before=before, after=snapshot(row)
         )

@@ -1,0 +1,357 @@
+"""The live engine over HTTP: contacts (the entry point of every channel), agents' sessions, supervisors'
+statistics and forced states. Every command goes through `LiveCenter`, which commits it and its events
+before it answers; who may do what is `baiying.accounts.policy`'s call:
+
+- contacts: an admin (or a channel adapter's admin user) creates them; an agent reads, completes,
+  transfers or cancels only those assigned to them; a supervisor reads those placed at their sites;
+- an agent's session (log in/out, state, offers, wrap-up): the agent's own, or an admin's or a scoped
+  supervisor's on their behalf (accepting and rejecting an offer are the agent's, or an admin's);
+- statistics: tenant-wide rows for an admin or an unscoped supervisor, site rows for a site's supervisor.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, status
+from sqlalchemy.orm import Session
+
+from baiying.accounts.errors import Forbidden
+from baiying.accounts.policy import Action, Kind, Resource, can, require, resource
+from baiying.accounts.principal import Principal
+from baiying.api import audited
+from baiying.api.deps import CenterDep, ClockDep, SessionDep, StatsDep, allowed, allowed_any
+from baiying.api.schemas import KeyPath
+from baiying.api.schemas.live import (
+    AgentLogin,
+    AgentPublic,
+    AgentStateChange,
+    CommandPublic,
+    CompleteRequest,
+    ContactCreate,
+    ContactCreated,
+    ContactPublic,
+    ForcedStateChange,
+    StatsPublic,
+    TransferRequest,
+)
+from baiying.application.center import LiveCenter
+from baiying.application.views import AgentStatus, ContactStatus
+from baiying.errors import InvalidTransition
+from baiying.ids import AgentId, ContactId, QueueId, SiteId
+from baiying.routing.errors import NoSuchQueue
+from baiying.storage.repositories import AgentRepository
+
+contacts = APIRouter(prefix="/api/contacts", tags=["contacts"])
+queues = APIRouter(prefix="/api/queues", tags=["queues"])
+agents = APIRouter(prefix="/api/agents", tags=["agent sessions"])
+stats = APIRouter(prefix="/api/stats", tags=["statistics"])
+
+SESSION_ACTIONS = ((Action.WORK, Kind.AGENT), (Action.FORCE_STATE, Kind.AGENT))
+
+
+def _contact_resource(principal: Principal, found: ContactStatus) -> Resource:
+    return resource(
+        Kind.CONTACT, principal.tenant_id, found.contact_id, sites=found.placement, agent=found.agent_id
+    )
+
+
+def _contact(center: LiveCenter, principal: Principal, contact_id: str, action: Action) -> ContactStatus:
+    found = center.contact(principal.tenant_id, ContactId(contact_id))
+    require(principal, action, _contact_resource(principal, found))
+    return found
+
+
+def _agent_resource(session: Session, principal: Principal, agent_id: str) -> Resource:
+    row = AgentRepository(session, principal.tenant_id).get(agent_id)
+    session.rollback()  # end the read: the center commits in a transaction of its own
+    return resource(Kind.AGENT, principal.tenant_id, agent_id, site=row.site_id, agent=agent_id)
+
+
+def _session_of(session: Session, principal: Principal, agent_id: str) -> AgentId:
+    """The agent whose session the caller may drive: their own, or one in an admin's or supervisor's scope."""
+    target = _agent_resource(session, principal, agent_id)
+    if not any(can(principal, action, target) for action, _ in SESSION_ACTIONS):
+        require(principal, Action.WORK, target)  # raises, naming the refusal
+    return AgentId(agent_id)
+
+
+def _status_of(center: LiveCenter, tenant_id: str, agent_id: str) -> AgentStatus | None:
+    return next((a for a in center.agents(tenant_id) if a.agent_id == agent_id), None)
+
+
+# ---- contacts -----------------------------------------------------------------------------------------
+
+
+@contacts.post("", status_code=status.HTTP_201_CREATED)
+def create_contact(
+    body: ContactCreate,
+    center: CenterDep,
+    principal: Annotated[Principal, allowed(Action.CREATE, Kind.CONTACT)],
+) -> ContactCreated:
+    """A new inbound contact enters routing now; the answer says where it is and what the router decided."""
+    tenant = principal.tenant_id
+    require(principal, Action.CREATE, resource(Kind.CONTACT, tenant, body.id, site=body.site))
+    result = center.arrive(
+        tenant,
+        QueueId(body.queue),
+        contact_id=ContactId(body.id) if body.id is not None else None,
+        channel=body.channel,
+        site_id=SiteId(body.site) if body.site is not None else None,
+        customer_id=body.customer,
+        language=body.language,
+        intent=body.intent,
+        tier=body.tier,
+        region=body.region,
+        priority=body.priority,
+        attributes=body.attributes,
+    )
+    assert result.contact_id is not None
+    return ContactCreated.created(center.contact(tenant, result.contact_id), result)
+
+
+@contacts.get("/{contact_id}")
+def get_contact(
+    contact_id: KeyPath,
+    center: CenterDep,
+    principal: Annotated[Principal, allowed(Action.READ, Kind.CONTACT)],
+) -> ContactPublic:
+    """Where the contact is now: waiting, offered or connected (to which agent, at which site), or how
+    it ended."""
+    return ContactPublic.of(_contact(center, principal, contact_id, Action.READ))
+
+
+@contacts.post("/{contact_id}/cancel")
+def cancel_contact(
+    contact_id: KeyPath,
+    center: CenterDep,
+    principal: Annotated[Principal, allowed(Action.UPDATE, Kind.CONTACT)],
+) -> CommandPublic:
+    """The customer left (hung up, closed the chat) while waiting or ringing: the contact is abandoned."""
+    _contact(center, principal, contact_id, Action.UPDATE)
+    return CommandPublic.of(center.abandon(principal.tenant_id, ContactId(contact_id)))
+
+
+@contacts.post("/{contact_id}/transfer")
+def transfer_contact(
+    contact_id: KeyPath,
+    body: TransferRequest,
+    center: CenterDep,
+    principal: Annotated[Principal, allowed(Action.UPDATE, Kind.CONTACT)],
+) -> CommandPublic:
+    """Transfer the contact to another queue, or to a named agent."""
+    _contact(center, principal, contact_id, Action.UPDATE)
+    tenant, contact = principal.tenant_id, ContactId(contact_id)
+    if body.queue is not None:
+        return CommandPublic.of(center.transfer_to_queue(tenant, contact, QueueId(body.queue)))
+    assert body.agent is not None
+    return CommandPublic.of(center.transfer_to_agent(tenant, contact, AgentId(body.agent)))
+
+
+@contacts.post("/{contact_id}/callback")
+def request_callback(
+    contact_id: KeyPath,
+    center: CenterDep,
+    principal: Annotated[Principal, allowed(Action.UPDATE, Kind.CONTACT)],
+) -> CommandPublic:
+    """The waiting customer accepts to be called back: they leave the line and keep their place."""
+    _contact(center, principal, contact_id, Action.UPDATE)
+    return CommandPublic.of(center.accept_callback(principal.tenant_id, ContactId(contact_id)))
+
+
+def _offered_agent(session: Session, center: LiveCenter, principal: Principal, contact_id: str) -> AgentId:
+    found = center.contact(principal.tenant_id, ContactId(contact_id))
+    if found.agent_id is None or found.state != "offered":
+        if not can(principal, Action.READ, _contact_resource(principal, found)):
+            raise Forbidden(
+                f"user {principal.login!r} may not work contact {contact_id!r}",
+                {"action": Action.WORK.value, "kind": Kind.CONTACT.value, "id": contact_id},
+            )
+        raise InvalidTransition(f"contact {contact_id} is not offered to anyone", {"contact_id": contact_id})
+    require(principal, Action.WORK, _agent_resource(session, principal, found.agent_id))
+    return found.agent_id
+
+
+@contacts.post("/{contact_id}/accept")
+def accept_offer(
+    contact_id: KeyPath,
+    session: SessionDep,
+    center: CenterDep,
+    principal: Annotated[Principal, allowed(Action.WORK, Kind.AGENT)],
+) -> CommandPublic:
+    """The agent the contact is offered to takes it."""
+    agent = _offered_agent(session, center, principal, contact_id)
+    return CommandPublic.of(center.accept(principal.tenant_id, ContactId(contact_id), agent))
+
+
+@contacts.post("/{contact_id}/reject")
+def reject_offer(
+    contact_id: KeyPath,
+    session: SessionDep,
+    center: CenterDep,
+    principal: Annotated[Principal, allowed(Action.WORK, Kind.AGENT)],
+) -> CommandPublic:
+    """The agent the contact is offered to declines it; it goes back to waiting."""
+    agent = _offered_agent(session, center, principal, contact_id)
+    return CommandPublic.of(center.reject(principal.tenant_id, ContactId(contact_id), agent))
+
+
+@contacts.post("/{contact_id}/complete")
+def complete_contact(
+    contact_id: KeyPath,
+    center: CenterDep,
+    principal: Annotated[Principal, allowed(Action.UPDATE, Kind.CONTACT)],
+    body: Annotated[CompleteRequest | None, Body()] = None,
+) -> CommandPublic:
+    """The agent finished the contact, with an active wrap-up code and notes if given."""
+    found = _contact(center, principal, contact_id, Action.UPDATE)
+    given = body if body is not None else CompleteRequest()
+    result = center.complete(
+        principal.tenant_id,
+        ContactId(contact_id),
+        agent_id=found.agent_id,
+        wrap_up_code=given.wrap_up_code,
+        notes=given.notes,
+    )
+    return CommandPublic.of(result)
+
+
+# ---- queues -------------------------------------------------------------------------------------------
+
+
+@queues.get("/{queue_id}/waiting")
+def waiting_in_queue(
+    queue_id: KeyPath,
+    center: CenterDep,
+    principal: Annotated[Principal, allowed(Action.READ, Kind.QUEUE)],
+) -> list[ContactPublic]:
+    """The queue's contacts waiting for an agent, in the order they will be served (those the caller
+    may read)."""
+    tenant = principal.tenant_id
+    require(principal, Action.READ, resource(Kind.QUEUE, tenant, queue_id))
+    if not center.inspect(tenant, lambda router: queue_id in router.config.queues):
+        raise NoSuchQueue(f"no queue {queue_id!r}", {"queue_id": queue_id})
+    found = center.waiting(tenant, QueueId(queue_id))
+    return [
+        ContactPublic.of(c) for c in found if can(principal, Action.READ, _contact_resource(principal, c))
+    ]
+
+
+# ---- agents' sessions ---------------------------------------------------------------------------------
+
+
+@agents.get("/{agent_id}/session")
+def get_session(
+    agent_id: KeyPath,
+    session: SessionDep,
+    center: CenterDep,
+    principal: Annotated[Principal, allowed(Action.READ, Kind.AGENT)],
+) -> AgentPublic | None:
+    """The agent's live state and contacts in hand; null while logged out."""
+    require(principal, Action.READ, _agent_resource(session, principal, agent_id))
+    found = _status_of(center, principal.tenant_id, agent_id)
+    return AgentPublic.of(found) if found is not None else None
+
+
+@agents.post("/{agent_id}/login")
+def log_agent_in(
+    agent_id: KeyPath,
+    session: SessionDep,
+    center: CenterDep,
+    principal: Annotated[Principal, allowed_any(*SESSION_ACTIONS)],
+    body: Annotated[AgentLogin | None, Body()] = None,
+) -> CommandPublic:
+    """Log the agent in with their stored skills: ready (by default), or in aux "login"."""
+    agent = _session_of(session, principal, agent_id)
+    ready = body.ready if body is not None else True
+    return CommandPublic.of(center.login(principal.tenant_id, agent, ready=ready))
+
+
+@agents.post("/{agent_id}/logout")
+def log_agent_out(
+    agent_id: KeyPath,
+    session: SessionDep,
+    center: CenterDep,
+    principal: Annotated[Principal, allowed_any(*SESSION_ACTIONS)],
+) -> CommandPublic:
+    agent = _session_of(session, principal, agent_id)
+    return CommandPublic.of(center.logout(principal.tenant_id, agent))
+
+
+@agents.put("/{agent_id}/state")
+def set_agent_state(
+    agent_id: KeyPath,
+    body: AgentStateChange,
+    session: SessionDep,
+    center: CenterDep,
+    principal: Annotated[Principal, allowed_any(*SESSION_ACTIONS)],
+) -> CommandPublic:
+    """Ready for contacts, or aux with a reason."""
+    agent = _session_of(session, principal, agent_id)
+    if body.state == "ready":
+        return CommandPublic.of(center.set_ready(principal.tenant_id, agent))
+    assert body.reason is not None
+    return CommandPublic.of(center.set_aux(principal.tenant_id, agent, body.reason))
+
+
+@agents.post("/{agent_id}/wrap-up/end")
+def end_wrap_up(
+    agent_id: KeyPath,
+    session: SessionDep,
+    center: CenterDep,
+    principal: Annotated[Principal, allowed_any(*SESSION_ACTIONS)],
+) -> CommandPublic:
+    """The agent is done with after-contact work before the wrap-up time ran out."""
+    agent = _session_of(session, principal, agent_id)
+    return CommandPublic.of(center.end_wrap_up(principal.tenant_id, agent))
+
+
+@agents.put("/{agent_id}/forced-state")
+def force_agent_state(
+    agent_id: KeyPath,
+    body: ForcedStateChange,
+    session: SessionDep,
+    center: CenterDep,
+    clock: ClockDep,
+    principal: Annotated[Principal, allowed(Action.FORCE_STATE, Kind.AGENT)],
+) -> CommandPublic:
+    """A supervisor sets an agent ready, in aux or logs them out; audited as "forced-state"."""
+    tenant = principal.tenant_id
+    require(principal, Action.FORCE_STATE, _agent_resource(session, principal, agent_id))
+    agent = AgentId(agent_id)
+    before = _audit_state(_status_of(center, tenant, agent_id))
+    if body.state == "ready":
+        result = center.set_ready(tenant, agent)
+    elif body.state == "aux":
+        assert body.reason is not None
+        result = center.set_aux(tenant, agent, body.reason)
+    else:
+        result = center.logout(tenant, agent)
+    after = _audit_state(_status_of(center, tenant, agent_id))
+    audited.record(session, principal, clock, "forced-state", "agent", agent_id, before=before, after=after)
+    session.commit()
+    return CommandPublic.of(result)
+
+
+def _audit_state(found: AgentStatus | None) -> dict[str, str | None]:
+    if found is None:
+        return {"state": "offline", "reason": None}
+    return {"state": found.state, "reason": found.reason}
+
+
+# ---- statistics ---------------------------------------------------------------------------------------
+
+
+@stats.get("")
+def live_stats(
+    live: StatsDep, principal: Annotated[Principal, allowed(Action.READ, Kind.STATS)]
+) -> StatsPublic:
+    """Now (waiting, ringing, longest wait, agents by state) and so far today and in the current
+    interval (SL, ASA, abandoned, AHT, ...), per queue, site and for the tenant."""
+    tenant = principal.tenant_id
+    snapshot = live.snapshot(tenant)
+    tenant_wide = can(principal, Action.READ, resource(Kind.STATS, tenant))
+    sites = None
+    if not tenant_wide:
+        sites = {
+            s for s in snapshot.sites if can(principal, Action.READ, resource(Kind.STATS, tenant, s, site=s))
+        }
+    return StatsPublic.of(snapshot, tenant_wide=tenant_wide, sites=sites)
