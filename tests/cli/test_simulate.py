@@ -54,3 +54,34 @@ def test_report_in_chinese(tmp_path: Path) -> None:
     html = page.read_text(encoding="utf-8")
     assert 'lang="zh-CN"' in html
     assert "服务水平" in html
+
+
+def _recorded_scenario(tmp_path: Path, rows: str) -> Path:
+    scenario = tmp_path / "replay.yaml"
+    text = MMN.read_text().split("traffic:")[0]
+    agents = MMN.read_text().split("agents:")[1]
+    scenario.write_text(text + "recorded_arrivals: {file: arrivals.csv}\nagents:" + agents)
+    (tmp_path / "arrivals.csv").write_text("at,queue,handle_seconds,patience_seconds,priority\n" + rows)
+    return scenario
+
+
+def test_a_scenario_can_replay_a_recorded_arrival_list(tmp_path: Path) -> None:
+    rows = "".join(f"2026-11-23T09:{minute:02d}:00+08:00,support,120,,0\n" for minute in range(30))
+    rows += "2026-11-23T09:30:00+08:00,support,60,0,1\n"  # hung up the moment they arrived
+    scenario = _recorded_scenario(tmp_path, rows)
+    result = runner.invoke(app, ["simulate", str(scenario), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["accounting"][0]["arrived"] == 31
+    assert data["accounting"][0]["abandoned"] == 1
+    assert data["lost"] == 0
+
+
+def test_bad_recorded_rows_name_line_and_field(tmp_path: Path) -> None:
+    rows = "2026-11-23T09:00:00+08:00,support,120,,0\n2026-11-23T09:01:00,support,120,,0\n"
+    rows += "2026-11-23T09:02:00+08:00,sales,abc,,0\n"
+    scenario = _recorded_scenario(tmp_path, rows)
+    result = runner.invoke(app, ["simulate", str(scenario)])
+    assert result.exit_code == 2
+    assert "arrivals.csv:3: at: '2026-11-23T09:01:00' has no UTC offset" in result.output
+    assert "arrivals.csv:4: queue: unknown queue 'sales'" in result.output

@@ -17,6 +17,7 @@ from baiying.cli.errors import read_text, user_errors
 from baiying.cli.output import kpi_table, number, percent, report_json, stdout, write_events_csv
 from baiying.clock import to_datetime
 from baiying.errors import DomainError
+from baiying.simulation.engine import ScheduledContact
 from baiying.simulation.runner import Estimate, SimulationOutcome, simulate
 from baiying.simulation.scenario import Scenario, load_scenario
 
@@ -53,7 +54,8 @@ def simulate_command(
             scenario = Scenario(
                 scenario.spec.model_copy(update={"days": days}), scenario.routing, scenario.source
             )
-        outcome = run_with_progress(scenario, seed, replications, quiet=as_json)
+        arrivals = recorded_arrivals(scenario, scenario_file)
+        outcome = run_with_progress(scenario, seed, replications, quiet=as_json, arrivals=arrivals)
         if events is not None:
             write_events_csv(events, outcome.first.events)
         if report is not None:
@@ -68,11 +70,28 @@ def simulate_command(
         stdout.print(f"HTML report: {report}")
 
 
+def recorded_arrivals(scenario: Scenario, scenario_file: Path) -> list[ScheduledContact] | None:
+    """The scenario's recorded arrival list, read from its file (relative to the scenario file)."""
+    recorded = scenario.spec.recorded_arrivals
+    if recorded is None:
+        return None
+    from baiying.importers.arrivals import read_arrivals
+
+    return read_arrivals(
+        scenario_file.parent / recorded.file, queues=scenario.routing.queues, sites=scenario.routing.sites
+    )
+
+
 def run_with_progress(
-    scenario: Scenario, seed: int | None, replications: int, *, quiet: bool
+    scenario: Scenario,
+    seed: int | None,
+    replications: int,
+    *,
+    quiet: bool,
+    arrivals: list[ScheduledContact] | None = None,
 ) -> SimulationOutcome:
     if quiet:
-        return simulate(scenario, seed=seed, replications=replications)
+        return simulate(scenario, seed=seed, replications=replications, arrivals=arrivals)
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
     with Progress(*columns, console=stdout, transient=True) as bar:
         task = bar.add_task(f"Simulating {scenario.spec.name}", total=replications)
@@ -80,6 +99,7 @@ def run_with_progress(
             scenario,
             seed=seed,
             replications=replications,
+            arrivals=arrivals,
             progress=lambda index, share: bar.update(task, completed=index + share),
         )
 

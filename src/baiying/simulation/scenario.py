@@ -144,6 +144,14 @@ class SiteEventSpec(_Spec):
     _check_at = field_validator("at")(lambda v: (clock_minutes(v), v)[1])
 
 
+class RecordedArrivalsSpec(_Spec):
+    """Contacts replayed as they were recorded: a CSV file (path relative to the scenario file) with the
+    columns at (ISO 8601 with offset, or epoch seconds), queue, handle_seconds, and optionally
+    patience_seconds, site, language, intent, tier, priority, customer_id."""
+
+    file: str = Field(min_length=1)
+
+
 class ScenarioSpec(RoutingSpec):
     name: str = "scenario"
     description: str = ""
@@ -156,7 +164,8 @@ class ScenarioSpec(RoutingSpec):
     short_abandon_seconds: float = Field(default=5, ge=0)
     answer_seconds: Distribution = Field(default_factory=lambda: ConstantDistribution(value=3))
     warm_up_minutes: float = Field(default=0, ge=0)
-    traffic: list[TrafficSpec] = Field(default_factory=list)  # empty only for a replay of recorded arrivals
+    traffic: list[TrafficSpec] = Field(default_factory=list)
+    recorded_arrivals: RecordedArrivalsSpec | None = None
     agents: list[AgentGroupSpec] = Field(min_length=1)
     events: list[SiteEventSpec] = Field(default_factory=list)
 
@@ -201,8 +210,8 @@ def _scenario_references(spec: ScenarioSpec) -> list[tuple[tuple[str | int, ...]
     problems: list[tuple[tuple[str | int, ...], str]] = []
     if not sites:
         problems.append((("sites",), "a scenario needs at least one site"))
-    if not spec.traffic:
-        problems.append((("traffic",), "a scenario needs at least one traffic stream"))
+    if not spec.traffic and spec.recorded_arrivals is None:
+        problems.append((("traffic",), "a scenario needs traffic streams or recorded_arrivals"))
     for index, stream in enumerate(spec.traffic):
         if stream.queue not in queues:
             problems.append((("traffic", index, "queue"), f"unknown queue {stream.queue!r}"))
