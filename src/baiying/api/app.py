@@ -32,6 +32,7 @@ from baiying.api.deps import ApiState
 from baiying.api.limits import BodySizeLimit
 from baiying.api.routes import ROUTERS
 from baiying.api.settings import Settings
+from baiying.api.websockets import StreamHub
 from baiying.application.center import LiveCenter
 from baiying.application.stats import LiveStats
 from baiying.clock import Clock, SystemClock
@@ -79,6 +80,7 @@ def create_app(
         )
         state.sessions = sessionmaker(engine, expire_on_commit=False)
         state.center, state.stats = center, stats
+        hub = _app.state.streams = StreamHub(center)  # the WebSocket streams' bus subscriber
         timer = (
             asyncio.create_task(run_timer(center, settings.live_timer_max_sleep_seconds), name="live-timer")
             if settings.live_timer
@@ -92,6 +94,7 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await timer
             state.sessions, state.center, state.stats = None, None, None
+            hub.close()
             stats.close()
             center.close()
             engine.dispose()

@@ -40,6 +40,8 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     "token-expired": 401,
     "forbidden": 403,
     "rate-limited": 429,
+    # another server (the one the traffic generator and bot agents drive) refused us
+    "traffic-refused": 502,
     # what is asked for
     "not-found": 404,
     "unknown-queue": 404,

@@ -2,7 +2,7 @@
 
 import typer
 
-from baiying.cli import calls, database, demo, routing, serve, simulation, staffing
+from baiying.cli import calls, database, demo, routing, serve, simulation, staffing, traffic
 
 app = typer.Typer(
     name="baiying",
@@ -19,6 +19,7 @@ simulation.register(app)
 demo.register(app)
 database.register(app)
 serve.register(app)
+traffic.register(app)
 
 
 def main() -> None:

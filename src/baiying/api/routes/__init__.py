@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from baiying.api.routes import audit, auth, health, live, sites, users, wrap_up_codes
+from baiying.api.routes import audit, auth, health, live, sites, streams, users, wrap_up_codes
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
@@ -15,4 +15,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     live.queues,
     live.agents,
     live.stats,
+    streams.router,
 )
