@@ -42,6 +42,8 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     "rate-limited": 429,
     # another server (the one the traffic generator and bot agents drive) refused us
     "traffic-refused": 502,
+    # the live demo's own server could not be started or reached (a CLI error; listed for completeness)
+    "demo-failed": 503,
     # what is asked for
     "not-found": 404,
     "unknown-queue": 404,

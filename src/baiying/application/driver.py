@@ -63,7 +63,7 @@ class RouterDriver:
         ensure_up_to_date(url)
         self.clock = clock
         self.bus = bus
-        self.db = make_engine(url)
+        self.db = make_engine(url, immediate=True)  # every command writes: take the lock at BEGIN
         self.journal = RouterJournal()
         self.log = EventLog()
         self._tenants: dict[str, _Tenant] = {}

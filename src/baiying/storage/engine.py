@@ -20,6 +20,7 @@ from baiying.errors import DomainError
 DATABASE_URL_ENV = "BAIYING_DATABASE_URL"
 DEFAULT_SQLITE_FILE = Path("var") / "baiying.db"
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+SQLITE_BEGIN_IMMEDIATE = "baiying_sqlite_begin_immediate"  # execution option: BEGIN IMMEDIATE
 
 
 class InvalidDatabaseUrl(DomainError):
@@ -69,13 +70,17 @@ def display_url(url: str | URL) -> str:
         return "<invalid database URL>"
 
 
-def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
+def make_engine(url: str | URL, *, echo: bool = False, immediate: bool = False) -> Engine:
     """An engine for `url`: SQLite with foreign keys enforced, WAL and real transactions (so migrations and
     savepoints work); PostgreSQL through psycopg 3 with a small pre-pinged pool. A file SQLite database's
-    directory is created if missing."""
+    directory is created if missing.
+
+    With `immediate`, SQLite transactions take the write lock when they begin (`immediate_transactions`).
+    """
     parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed, echo)
+        engine = _sqlite_engine(parsed, echo)
+        return immediate_transactions(engine) if immediate else engine
     return create_engine(
         parsed,
         echo=echo,
@@ -116,9 +121,23 @@ def _sqlite_engine(url: URL, echo: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        immediate = connection.get_execution_options().get(SQLITE_BEGIN_IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def immediate_transactions(engine: Engine) -> Engine:
+    """The same engine (pool, events) whose SQLite transactions begin IMMEDIATE: they take the write lock
+    at BEGIN, waiting up to the busy timeout for it. For transactions that will write: a deferred one
+    that reads, then writes, must upgrade its lock, and SQLite fails that upgrade at once with "database
+    is locked" (waiting could deadlock) when another writer got there first, as concurrent logins that
+    rehash a password did. Not the default: a thread that holds an IMMEDIATE transaction while another
+    connection of its own waits to write (a request's session open around a `LiveCenter` command)
+    deadlocks until the busy timeout. PostgreSQL engines are returned unchanged."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return engine.execution_options(**{SQLITE_BEGIN_IMMEDIATE: True})
 
 
 @contextmanager

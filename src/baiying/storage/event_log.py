@@ -9,9 +9,9 @@ import types
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from enum import Enum
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Any, Union, cast, get_args, get_origin, get_type_hints
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, Table, insert, select
 from sqlalchemy.orm import Session
 
 from baiying.errors import DomainError
@@ -81,6 +81,10 @@ def _index_columns(event: Event) -> dict[str, Any]:
     }
 
 
+_EVENTS = cast(Table, EventRow.__table__)
+_INSERT = insert(_EVENTS).returning(_EVENTS.c.sequence, sort_by_parameter_order=True)
+
+
 class EventLog:
     """Repository of the `events` table. It never commits: events join the caller's transaction, so they
     are stored if and only if the state changes they describe are."""
@@ -93,8 +97,9 @@ class EventLog:
             {"tenant_id": tenant_id, "at": e.at, "kind": e.kind, "data": event_data(e), **_index_columns(e)}
             for e in events
         ]
-        statement = insert(EventRow).returning(EventRow.sequence, sort_by_parameter_order=True)
-        return list(session.scalars(statement, rows))
+        # A Core insert (one cached statement, "insertmanyvalues" with RETURNING): about twice as fast as
+        # the ORM bulk path for the one to three events a command usually appends.
+        return list(session.execute(_INSERT, rows).scalars())
 
     def read(
         self, session: Session, tenant_id: str, after_sequence: int = 0, limit: int | None = None

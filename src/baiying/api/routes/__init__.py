@@ -2,7 +2,20 @@
 
 from fastapi import APIRouter
 
-from baiying.api.routes import audit, auth, health, live, sites, streams, users, wrap_up_codes
+from baiying.api.routes import (
+    agents_admin,
+    audit,
+    auth,
+    health,
+    live,
+    policies,
+    queues,
+    sites,
+    streams,
+    teams,
+    users,
+    wrap_up_codes,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
@@ -10,6 +23,10 @@ ROUTERS: tuple[APIRouter, ...] = (
     sites.router,
     wrap_up_codes.router,
     users.router,
+    teams.router,
+    agents_admin.router,
+    queues.router,
+    policies.router,
     audit.router,
     live.contacts,
     live.queues,

@@ -1,0 +1,109 @@
+"""`baiying demo --live` as a user runs it: a fresh database, the server, traffic and bot agents, the URL
+and logins printed, and a clean stop at the end of --minutes or at Ctrl-C."""
+
+import contextlib
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from tests import REPO
+
+RUN_TIMEOUT_SECONDS = 90.0
+LIVE_TIMEOUT_SECONDS = 60.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def command(*args: str) -> list[str]:
+    # 10:00 in the scenario: the morning peak, so traffic flows whatever the time of the test run.
+    return [sys.executable, "-m", "baiying", "demo", "--live", "--speed", "60", "--start", "10:00", *args]
+
+
+def environment() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(REPO / "src")}
+
+
+def check_logins(output: str, port: int) -> None:
+    assert f"http://127.0.0.1:{port}/docs" in output
+    assert re.search(r"admin login: +admin / \S{12,}", output), output
+    assert re.search(r"agent login: +\S+-001 / \S{12,}", output), output
+
+
+def test_live_demo_runs_for_its_minutes_and_answers_contacts(tmp_path: Path) -> None:
+    port = free_port()
+    result = subprocess.run(
+        command("--minutes", "0.3", "--port", str(port)),
+        cwd=tmp_path,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_SECONDS,
+        check=False,
+    )
+    output = result.stdout
+    assert result.returncode == 0, output[-3000:] + result.stderr[-3000:]
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    check_logins(output, port)
+    created = re.search(r"contacts created: (\d+)", output)
+    answered = re.search(r"answered: (\d+)", output)
+    assert created, output
+    assert answered, output
+    assert int(created.group(1)) > 0
+    assert 0 < int(answered.group(1)) <= int(created.group(1))
+    assert "the bots logged out" in output
+    assert "Server stopped." in output
+    assert (tmp_path / "var" / "demo" / "baiying.db").exists()
+
+
+def test_ctrl_c_stops_the_live_demo_cleanly(tmp_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        command("--port", str(port)),
+        cwd=tmp_path,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    assert process.stdout is not None
+    stdout = process.stdout
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in stdout], daemon=True)
+    reader.start()
+    seen: list[str] = []
+    try:
+        deadline = time.monotonic() + LIVE_TIMEOUT_SECONDS
+        while not any(line.startswith("Running traffic") for line in seen):
+            assert time.monotonic() < deadline, "".join(seen)
+            assert process.poll() is None, "".join(seen)
+            with contextlib.suppress(queue.Empty):
+                seen.append(lines.get(timeout=0.5))
+        time.sleep(3.0)  # some traffic
+        process.send_signal(signal.SIGINT)
+        _, errors = process.communicate(timeout=RUN_TIMEOUT_SECONDS)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    reader.join(5.0)
+    while not lines.empty():
+        seen.append(lines.get())
+    output = "".join(seen)
+    assert process.returncode in (0, 130), output[-3000:] + errors[-3000:]
+    assert "Traceback" not in errors, errors[-3000:]
+    check_logins(output, port)
+    assert "Stopping" in output
+    assert "Server stopped." in output
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0, "the server still listens"
