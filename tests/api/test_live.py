@@ -40,6 +40,11 @@ def password(login: str) -> str:
 
 @pytest.fixture
 def live_world(db_url: str) -> str:
+    return seed_live_world(db_url)
+
+
+def seed_live_world(db_url: str) -> str:
+    """The national scenario and one user per entry of USERS, each with `password(login)`."""
     load_national(db_url)
     engine = make_engine(db_url)
     with Session(engine) as session:

@@ -13,41 +13,19 @@ from typing import Any
 import anyio
 import pytest
 from fastapi.testclient import TestClient  # conftest imported it first, without the httpx2 warning
-from sqlalchemy.orm import Session
 from starlette.testclient import WebSocketTestSession
 
-from baiying.accounts.users import create_user
 from baiying.api.websockets import Feed, StreamHub
 from baiying.clock import ManualClock
-from baiying.storage.engine import make_engine
-from tests.api.conftest import FAST_PASSWORDS
-from tests.api.test_live import USERS, arrive, login, ok, open_app, password
-from tests.application.helpers import A1, GZ1, T0, TENANT, load_national
+from tests.api.test_live import arrive, login, ok, open_app, password, seed_live_world
+from tests.application.helpers import A1, GZ1, T0
 
 TIMEOUT = 5.0
 
 
 @pytest.fixture
 def stream_world(db_url: str) -> str:
-    load_national(db_url)
-    engine = make_engine(db_url)
-    with Session(engine) as session:
-        for user, grants in USERS.items():
-            create_user(
-                session,
-                TENANT,
-                user_id=user,
-                login=user,
-                display_name=user,
-                password=password(user),
-                grants=grants,
-                actor="seed",
-                at=T0,
-                passwords=FAST_PASSWORDS,
-            )
-        session.commit()
-    engine.dispose()
-    return db_url
+    return seed_live_world(db_url)
 
 
 @pytest.fixture
