@@ -91,7 +91,8 @@ def test_ctrl_c_stops_the_live_demo_cleanly(tmp_path: Path) -> None:
                 seen.append(lines.get(timeout=0.5))
         time.sleep(3.0)  # some traffic
         process.send_signal(signal.SIGINT)
-        _, errors = process.communicate(timeout=RUN_TIMEOUT_SECONDS)
+        # communicate() reads the same stdout pipe as the reader thread: keep its share of the lines too.
+        rest, errors = process.communicate(timeout=RUN_TIMEOUT_SECONDS)
     finally:
         if process.poll() is None:
             process.kill()
@@ -99,7 +100,7 @@ def test_ctrl_c_stops_the_live_demo_cleanly(tmp_path: Path) -> None:
     reader.join(5.0)
     while not lines.empty():
         seen.append(lines.get())
-    output = "".join(seen)
+    output = "".join(seen) + rest
     assert process.returncode in (0, 130), output[-3000:] + errors[-3000:]
     assert "Traceback" not in errors, errors[-3000:]
     check_logins(output, port)
