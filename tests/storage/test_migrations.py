@@ -20,6 +20,13 @@ from baiying.storage.engine import (
 )
 from baiying.storage.tables import Base
 
+HEAD = migrate.head_revision()
+
+
+def newest_migration_file_revision() -> str:
+    versions = Path(migrate.__file__).parent / "migrations" / "versions"
+    return max(path.name.split("_")[0] for path in versions.glob("[0-9]*.py"))
+
 
 def test_upgrade_takes_an_empty_database_to_head(empty_db_url: str) -> None:
     assert migrate.current_revision(empty_db_url) is None
@@ -27,7 +34,7 @@ def test_upgrade_takes_an_empty_database_to_head(empty_db_url: str) -> None:
 
     assert migrate.upgrade(empty_db_url) == (None, migrate.head_revision())
 
-    assert migrate.current_revision(empty_db_url) == migrate.head_revision() == "0002"
+    assert migrate.current_revision(empty_db_url) == HEAD == newest_migration_file_revision()
     assert migrate.is_up_to_date(empty_db_url)
     engine = make_engine(empty_db_url)
     tables = set(inspect(engine).get_table_names())
@@ -36,14 +43,14 @@ def test_upgrade_takes_an_empty_database_to_head(empty_db_url: str) -> None:
 
 
 def test_upgrade_again_changes_nothing(db_url: str) -> None:
-    assert migrate.upgrade(db_url) == ("0002", "0002")
+    assert migrate.upgrade(db_url) == (HEAD, HEAD)
 
 
 def test_ensure_up_to_date_refuses_an_unmigrated_database_with_the_fix(empty_db_url: str) -> None:
     with pytest.raises(migrate.DatabaseNotMigrated) as raised:
         migrate.ensure_up_to_date(empty_db_url)
     assert str(raised.value) == (
-        f"database at {display_url(empty_db_url)} is at revision none (no tables yet), code expects 0002: "
+        f"database at {display_url(empty_db_url)} is at revision none (no tables yet), code expects {HEAD}: "
         "run `baiying db upgrade`"
     )
     assert raised.value.code == "database-not-migrated"
