@@ -1,19 +1,17 @@
-"""`baiying demo --live` as a user runs it: a fresh database, the server, traffic and bot agents, the URL
+"""`baiying demo` as a user runs it: a fresh database, the server, traffic and bot agents, the URL
 and logins printed, and a clean stop at the end of --minutes or at Ctrl-C."""
 
-import contextlib
 import os
-import queue
 import re
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 from tests import REPO
+from tests.e2e.lines import LineReader, port_in_use
 
 RUN_TIMEOUT_SECONDS = 90.0
 LIVE_TIMEOUT_SECONDS = 60.0
@@ -27,7 +25,7 @@ def free_port() -> int:
 
 def command(*args: str) -> list[str]:
     # 10:00 in the scenario: the morning peak, so traffic flows whatever the time of the test run.
-    return [sys.executable, "-m", "baiying", "demo", "--live", "--speed", "60", "--start", "10:00", *args]
+    return [sys.executable, "-m", "baiying", "demo", "--speed", "60", "--start", "10:00", *args]
 
 
 def environment() -> dict[str, str]:
@@ -73,38 +71,24 @@ def test_ctrl_c_stops_the_live_demo_cleanly(tmp_path: Path) -> None:
         cwd=tmp_path,
         env=environment(),
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
     )
-    lines: queue.Queue[str] = queue.Queue()
-    assert process.stdout is not None
-    stdout = process.stdout
-    reader = threading.Thread(target=lambda: [lines.put(line) for line in stdout], daemon=True)
-    reader.start()
-    seen: list[str] = []
+    output = LineReader(process)
     try:
-        deadline = time.monotonic() + LIVE_TIMEOUT_SECONDS
-        while not any(line.startswith("Running traffic") for line in seen):
-            assert time.monotonic() < deadline, "".join(seen)
-            assert process.poll() is None, "".join(seen)
-            with contextlib.suppress(queue.Empty):
-                seen.append(lines.get(timeout=0.5))
+        running = output.wait_for(lambda line: line.startswith("Running traffic"), LIVE_TIMEOUT_SECONDS)
+        assert running, output.text()
         time.sleep(3.0)  # some traffic
         process.send_signal(signal.SIGINT)
-        # communicate() reads the same stdout pipe as the reader thread: keep its share of the lines too.
-        rest, errors = process.communicate(timeout=RUN_TIMEOUT_SECONDS)
+        process.wait(timeout=RUN_TIMEOUT_SECONDS)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
-    reader.join(5.0)
-    while not lines.empty():
-        seen.append(lines.get())
-    output = "".join(seen) + rest
-    assert process.returncode in (0, 130), output[-3000:] + errors[-3000:]
-    assert "Traceback" not in errors, errors[-3000:]
-    check_logins(output, port)
-    assert "Stopping" in output
-    assert "Server stopped." in output
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        assert probe.connect_ex(("127.0.0.1", port)) != 0, "the server still listens"
+    output.finish()
+    assert process.returncode in (0, 130), output.text()[-3000:]
+    assert "Traceback" not in output.text(), output.text()[-3000:]
+    check_logins(output.text(), port)
+    assert "Stopping" in output.text()
+    assert "Server stopped." in output.text()
+    assert not port_in_use(port), "the server still listens"

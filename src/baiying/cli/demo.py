@@ -1,5 +1,6 @@
-"""`baiying demo`: the quick start. Runs the bundled national scenario and writes its HTML report;
-`baiying demo --live` runs the live contact center instead (server, traffic and bot agents)."""
+"""`baiying demo`: the quick start. Runs the bundled national network as a live contact center (server,
+traffic and bot agents) until Ctrl-C; `baiying demo --twin` simulates a day of it instead and writes the
+HTML report."""
 
 from pathlib import Path
 from typing import Annotated
@@ -18,42 +19,37 @@ def register(app: typer.Typer) -> None:
 
 
 def demo(
-    report: Annotated[Path, typer.Option(help="Where to write the HTML report.")] = Path(
-        "var/demo/national.html"
-    ),
-    language: Annotated[
-        ReportLanguage, typer.Option(help="Language of the HTML report: en or zh.")
-    ] = ReportLanguage.en,
-    live: Annotated[
+    twin: Annotated[
         bool,
         typer.Option(
-            "--live",
-            help="Run the live contact center instead: a fresh database, the server, traffic and bot agents.",
+            "--twin",
+            help="Simulate a day of the network instead (the digital twin) and write its HTML report.",
         ),
     ] = False,
     minutes: Annotated[
         float | None,
-        typer.Option(
-            min=0, help="--live: stop after this many minutes (default: at Ctrl-C).", show_default=False
-        ),
+        typer.Option(min=0, help="Stop after this many minutes (default: at Ctrl-C).", show_default=False),
     ] = None,
-    speed: Annotated[
-        float, typer.Option(min=0.001, help="--live: acceleration of traffic and handle times.")
-    ] = 20.0,
-    port: Annotated[
-        int, typer.Option(min=1, max=65535, help="--live: the server's port on 127.0.0.1.")
-    ] = 8000,
+    speed: Annotated[float, typer.Option(min=0.001, help="Acceleration of traffic and handle times.")] = 20.0,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="The server's port on 127.0.0.1.")] = 8000,
     start: Annotated[
         str | None,
         typer.Option(
-            help="--live: the scenario's time of day to start the traffic at, HH:MM (default: now).",
+            help="The scenario's time of day to start the traffic at, HH:MM (default: now).",
             show_default=False,
         ),
     ] = None,
+    report: Annotated[Path, typer.Option(help="--twin: where to write the HTML report.")] = Path(
+        "var/demo/national.html"
+    ),
+    language: Annotated[
+        ReportLanguage, typer.Option(help="--twin: language of the HTML report, en or zh.")
+    ] = ReportLanguage.en,
 ) -> None:
-    """Simulate a day of a national network (6 sites, ~20,000 contacts, an evacuation drill) and report it;
-    with --live, run that network as a live contact center until Ctrl-C."""
-    if live:
+    """Run a national network (6 sites, ~140 agents on shift) as a live contact center until Ctrl-C: a fresh
+    database, the server on 127.0.0.1, traffic and bot agents, and logins printed once. With --twin,
+    simulate a day of it instead (~20,000 contacts, an evacuation drill) and report it."""
+    if not twin:
         _live(minutes, speed, port, start)
         return
     source = bundled("national.yaml")

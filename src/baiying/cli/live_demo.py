@@ -1,4 +1,4 @@
-"""`baiying demo --live`: the live contact center on this machine, with nothing to set up.
+"""`baiying demo`: the live contact center on this machine, with nothing to set up.
 
 A fresh SQLite database under var/demo/ is migrated and loaded with the bundled national scenario (sites,
 skills, agents, policies) plus an admin, a supervisor and one agent user per bot; `baiying serve` runs in a
