@@ -34,7 +34,14 @@ SUPERVISOR_AT_SITE = frozenset(
         (Action.FORCE_STATE, Kind.AGENT),
     }
 )
-SUPERVISOR_ANYWHERE = frozenset({(Action.READ, Kind.QUEUE), (Action.READ, Kind.WRAP_UP_CODE)})
+SUPERVISOR_ANYWHERE = frozenset(
+    {
+        (Action.READ, Kind.QUEUE),
+        (Action.READ, Kind.WRAP_UP_CODE),
+        (Action.READ, Kind.NOTIFICATION),
+        (Action.CREATE, Kind.NOTIFICATION),
+    }
+)
 AGENT_OWN = frozenset(
     {
         (Action.READ, Kind.AGENT),
@@ -43,7 +50,7 @@ AGENT_OWN = frozenset(
         (Action.UPDATE, Kind.CONTACT),
     }
 )
-AGENT_ANYWHERE = frozenset({(Action.READ, Kind.WRAP_UP_CODE)})
+AGENT_ANYWHERE = frozenset({(Action.READ, Kind.WRAP_UP_CODE), (Action.CREATE, Kind.NOTIFICATION)})
 NOTHING: frozenset[tuple[Action, Kind]] = frozenset()
 
 

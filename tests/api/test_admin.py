@@ -77,6 +77,26 @@ CALLS = [
     ),
     Call("delete user", "DELETE", "/api/users/sun", None, statuses(204, 403, 403)),
     Call("read audit log", "GET", "/api/audit", None, statuses(200, 403, 403)),
+    Call("list notification templates", "GET", "/api/notification-templates", None, statuses(200, 200, 200)),
+    Call(
+        "send an SMS",
+        "POST",
+        "/api/notifications",
+        {"channel": "sms", "to": "13800138000", "body": "您的工单已受理", "cause": "matrix"},
+        statuses(201, 201, 201),
+    ),
+    Call("read the outbox", "GET", "/api/notifications", None, statuses(200, 200, 403)),
+    Call("list webhooks", "GET", "/api/webhooks", None, statuses(200, 403, 403)),
+    Call(
+        "create webhook",
+        "POST",
+        "/api/webhooks",
+        {"id": "erp", "url": "https://erp.example.com/hook", "event_types": ["*"]},
+        statuses(201, 403, 403),
+    ),
+    Call("read webhook", "GET", "/api/webhooks/erp", None, statuses(200, 403, 403)),
+    Call("update webhook", "PATCH", "/api/webhooks/erp", {"active": False}, statuses(200, 403, 403)),
+    Call("delete webhook", "DELETE", "/api/webhooks/erp", None, statuses(204, 403, 403)),
 ]
 
 
@@ -103,6 +123,7 @@ def _template(path: str) -> str:
         "/api/sites/": "/api/sites/{site_id}",
         "/api/wrap-up-codes/": "/api/wrap-up-codes/{code}",
         "/api/users/": "/api/users/{user_id}",
+        "/api/webhooks/": "/api/webhooks/{id}",
     }
     for prefix, template in replacements.items():
         if path.startswith(prefix):

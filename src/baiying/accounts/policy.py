@@ -6,6 +6,8 @@
   queues and wrap-up codes (a wallboard names queues; a supervisor completes nothing).
 - agent: only their own agent record and session (log in/out, state, offers) and the contacts assigned to
   them; reads the tenant's wrap-up codes (needed to complete a contact).
+- notifications: supervisors read the outbox and send; agents send (an after-call SMS, a survey link)
+  but do not read what others sent; webhook subscriptions are for admins only.
 
 Nothing crosses tenants, not even for an admin. A principal holding several grants may do what any of
 them allows. `can` answers; `require` raises Forbidden with a message naming who, what and which.
@@ -42,6 +44,8 @@ class Kind(StrEnum):
     AUDIT_LOG = "audit-log"
     STATS = "stats"
     CONTACT = "contact"
+    NOTIFICATION = "notification"  # an SMS or email to a customer, in the outbox
+    WEBHOOK = "webhook"  # a subscription of an outside system to events
 
 
 class Scope(StrEnum):
@@ -86,6 +90,8 @@ POLICY: Final[Mapping[Role, Mapping[tuple[Action, Kind], Scope]]] = {
         (Action.FORCE_STATE, Kind.AGENT): Scope.SITE,
         (Action.READ, Kind.QUEUE): Scope.TENANT,
         (Action.READ, Kind.WRAP_UP_CODE): Scope.TENANT,
+        (Action.READ, Kind.NOTIFICATION): Scope.TENANT,
+        (Action.CREATE, Kind.NOTIFICATION): Scope.TENANT,
     },
     Role.AGENT: {
         (Action.READ, Kind.AGENT): Scope.OWN,
@@ -93,6 +99,7 @@ POLICY: Final[Mapping[Role, Mapping[tuple[Action, Kind], Scope]]] = {
         (Action.READ, Kind.CONTACT): Scope.OWN,
         (Action.UPDATE, Kind.CONTACT): Scope.OWN,  # complete with a wrap-up code, notes, transfer
         (Action.READ, Kind.WRAP_UP_CODE): Scope.TENANT,
+        (Action.CREATE, Kind.NOTIFICATION): Scope.TENANT,  # the after-call SMS, a survey link
     },
 }
 

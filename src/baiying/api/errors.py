@@ -32,6 +32,10 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     "unstorable-value": 422,
     "invalid-contact": 422,
     "unknown-wrap-up-code": 422,  # named in a request body (completing a contact), not in the path
+    "unknown-template": 422,  # named in a request body (sending a notification)
+    "invalid-recipient": 422,
+    "template-variable-missing": 422,
+    "template-not-for-channel": 422,
     "body-too-large": 413,
     "method-not-allowed": 405,
     # who is asking

@@ -2,7 +2,7 @@
 
 import typer
 
-from baiying.cli import calls, database, demo, routing, serve, simulation, staffing, traffic
+from baiying.cli import calls, database, demo, notifications, routing, serve, simulation, staffing, traffic
 
 app = typer.Typer(
     name="baiying",
@@ -20,6 +20,7 @@ demo.register(app)
 database.register(app)
 serve.register(app)
 traffic.register(app)
+notifications.register(app)
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(db)
 
 
-def _url(url: str | None) -> str:
+def chosen_url(url: str | None) -> str:
     from baiying.storage.engine import database_url, parse_url
 
     chosen = url if url is not None else database_url()
@@ -37,7 +37,7 @@ def upgrade(url: UrlOption = None) -> None:
 
     console = Console(highlight=False, soft_wrap=True)
     with user_errors():
-        chosen = _url(url)
+        chosen = chosen_url(url)
         before, after = migrate.upgrade(chosen)
     where = display_url(chosen)
     if before == after:
@@ -53,7 +53,7 @@ def status(url: UrlOption = None) -> None:
 
     console = Console(highlight=False, soft_wrap=True)
     with user_errors():
-        chosen = _url(url)
+        chosen = chosen_url(url)
         current = migrate.current_revision(chosen)
         head = migrate.head_revision()
     console.print(f"database: {display_url(chosen)}", markup=False)

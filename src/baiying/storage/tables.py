@@ -345,3 +345,7 @@ class AuditEntryRow(Base):
     entity_id: Mapped[str] = mapped_column(ID)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# Each area's own table module registers on the same metadata; imported last because it imports this one.
+from baiying.storage import notification_tables  # noqa: E402, F401

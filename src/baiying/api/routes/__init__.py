@@ -8,6 +8,7 @@ from baiying.api.routes import (
     auth,
     health,
     live,
+    notifications,
     policies,
     queues,
     sites,
@@ -33,4 +34,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     live.agents,
     live.stats,
     streams.router,
+    notifications.notifications,
+    notifications.templates,
+    notifications.webhooks,
 )

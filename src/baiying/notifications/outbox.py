@@ -1,0 +1,175 @@
+"""The durable outbox: every message and webhook call is a row before it is sent.
+
+`Outbox.enqueue` is idempotent by cause and applies the frequency caps (a capped message is kept as a
+`suppressed` row, saying which cap, so nothing disappears silently). `Outbox.relay_events` turns new
+event-log entries into webhook deliveries for the subscriptions that follow them, moving the tenant's
+cursor in the same transaction. Nothing here commits: callers own the transaction.
+"""
+
+import fnmatch
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from baiying.clock import Timestamp
+from baiying.notifications.caps import DEFAULT_CAPS, FrequencyCap, Sent, exceeded_cap, longest_period
+from baiying.notifications.model import Channel, DeliveryStatus, InvalidRecipient, Message, Purpose
+from baiying.notifications.recipients import normalise_recipient
+from baiying.storage.notification_tables import OutboxRow, WebhookCursorRow, WebhookSubscriptionRow
+from baiying.storage.tables import EventRow
+
+RELAY_BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Enqueued:
+    row: OutboxRow
+    created: bool  # False: the cause was already in the outbox, nothing new was queued
+
+
+class Outbox:
+    def __init__(self, session: Session, tenant_id: str, caps: Sequence[FrequencyCap] = DEFAULT_CAPS) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+        self.caps = tuple(caps)
+
+    def enqueue(
+        self,
+        message: Message,
+        *,
+        cause: str,
+        now: Timestamp,
+        customer_id: str | None = None,
+        template: str | None = None,
+    ) -> Enqueued:
+        existing = self._by_cause(cause)
+        if existing is not None:
+            return Enqueued(existing, created=False)
+        if message.channel is Channel.WEBHOOK:
+            raise InvalidRecipient("webhook calls come from subscriptions, not from enqueue")
+        recipient = normalise_recipient(message.channel, message.recipient)
+        row = OutboxRow(
+            tenant_id=self.tenant_id,
+            cause=cause,
+            channel=message.channel.value,
+            purpose=message.purpose.value,
+            recipient=recipient,
+            subject=message.subject,
+            body=message.body,
+            template=template,
+            customer_id=customer_id,
+            status=DeliveryStatus.PENDING.value,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        cap = self._exceeded_cap(message, recipient, customer_id, now)
+        if cap is not None:
+            row.status = DeliveryStatus.SUPPRESSED.value
+            row.next_attempt_at = None
+            row.last_error = f"frequency cap: {cap.describe()}"
+        self.session.add(row)
+        self.session.flush()
+        return Enqueued(row, created=True)
+
+    def relay_events(self, now: Timestamp, limit: int = RELAY_BATCH) -> int:
+        """Queue a webhook delivery for each new event and each active subscription that follows its kind;
+        returns how many events were read. Call repeatedly until it returns 0 to catch up."""
+        cursor = self.session.get(WebhookCursorRow, self.tenant_id)
+        if cursor is None:
+            cursor = WebhookCursorRow(tenant_id=self.tenant_id, last_sequence=0)
+            self.session.add(cursor)
+        rows = self.session.execute(
+            select(EventRow.sequence, EventRow.kind, EventRow.at, EventRow.data)
+            .where(EventRow.tenant_id == self.tenant_id, EventRow.sequence > cursor.last_sequence)
+            .order_by(EventRow.sequence)
+            .limit(limit)
+        ).all()
+        if not rows:
+            return 0
+        subscriptions = self.session.scalars(
+            select(WebhookSubscriptionRow).where(
+                WebhookSubscriptionRow.tenant_id == self.tenant_id, WebhookSubscriptionRow.active.is_(True)
+            )
+        ).all()
+        for sequence, kind, at, data in rows:
+            for subscription in subscriptions:
+                if follows(subscription.event_types, kind):
+                    self.session.add(
+                        _webhook_row(self.tenant_id, subscription, sequence, kind, at, data, now)
+                    )
+        cursor.last_sequence = rows[-1][0]
+        self.session.flush()
+        return len(rows)
+
+    def _by_cause(self, cause: str) -> OutboxRow | None:
+        return self.session.scalar(
+            select(OutboxRow).where(OutboxRow.tenant_id == self.tenant_id, OutboxRow.cause == cause)
+        )
+
+    def _exceeded_cap(
+        self, message: Message, recipient: str, customer_id: str | None, now: Timestamp
+    ) -> FrequencyCap | None:
+        if message.purpose is Purpose.TRANSACTIONAL or not self.caps:
+            return None
+        # The same person by customer record when known, else by address: caps follow the human.
+        who = (
+            OutboxRow.customer_id == customer_id
+            if customer_id is not None
+            else OutboxRow.recipient == recipient
+        )
+        history = self.session.execute(
+            select(OutboxRow.channel, OutboxRow.purpose, OutboxRow.created_at).where(
+                OutboxRow.tenant_id == self.tenant_id,
+                who,
+                OutboxRow.status.in_((DeliveryStatus.PENDING.value, DeliveryStatus.SENT.value)),
+                OutboxRow.created_at > now - longest_period(self.caps),
+            )
+        ).all()
+        sent = [Sent(Channel(channel), Purpose(purpose), at) for channel, purpose, at in history]
+        return exceeded_cap(self.caps, sent, message.channel, message.purpose, now)
+
+    def counts(self) -> dict[str, int]:
+        rows = self.session.execute(
+            select(OutboxRow.status, func.count())
+            .where(OutboxRow.tenant_id == self.tenant_id)
+            .group_by(OutboxRow.status)
+        ).all()
+        return {status: int(count) for status, count in rows}
+
+
+def follows(event_types: Sequence[str], kind: str) -> bool:
+    return any(fnmatch.fnmatchcase(kind, pattern) for pattern in event_types)
+
+
+def webhook_payload(sequence: int, kind: str, at: float, data: dict[str, Any]) -> dict[str, Any]:
+    return {"sequence": sequence, "type": kind, "at": at, "data": data}
+
+
+def _webhook_row(
+    tenant_id: str,
+    subscription: WebhookSubscriptionRow,
+    sequence: int,
+    kind: str,
+    at: float,
+    data: dict[str, Any],
+    now: Timestamp,
+) -> OutboxRow:
+    return OutboxRow(
+        tenant_id=tenant_id,
+        cause=f"event:{sequence}:webhook:{subscription.id}",
+        channel=Channel.WEBHOOK.value,
+        purpose=Purpose.TRANSACTIONAL.value,
+        recipient=subscription.url,
+        body=json.dumps(webhook_payload(sequence, kind, at, data), ensure_ascii=False, sort_keys=True),
+        subscription_id=subscription.id,
+        event_type=kind,
+        status=DeliveryStatus.PENDING.value,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
