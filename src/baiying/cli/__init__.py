@@ -2,7 +2,18 @@
 
 import typer
 
-from baiying.cli import calls, database, demo, notifications, routing, serve, simulation, staffing, traffic
+from baiying.cli import (
+    calls,
+    database,
+    demo,
+    email_in,
+    notifications,
+    routing,
+    serve,
+    simulation,
+    staffing,
+    traffic,
+)
 
 app = typer.Typer(
     name="baiying",
@@ -21,6 +32,7 @@ database.register(app)
 serve.register(app)
 traffic.register(app)
 notifications.register(app)
+email_in.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,106 @@
+"""Email in against a real server: an email becomes a contact in the email queue, a redelivery makes no
+second one, and while the server is down the sender is told to retry (451) so nothing is lost."""
+
+import smtplib
+from collections.abc import Iterator
+from email.message import EmailMessage
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from baiying.channels.email_in import EmailIntake, start_listener
+from baiying.channels.email_message import parse_email
+from baiying.storage.engine import make_engine
+from baiying.storage.tables import ContactRow
+from tests.traffic.server import ADMIN, ServerProcess, free_port, log_in, password, seed
+
+TENANT = "acme"
+SCENARIO = """
+name: email
+seed: 1
+sites: [{id: hq}]
+queues: [{id: email, policy: writers}]
+policies: [{id: writers, steps: [{target: {skills: {email: 1}}}]}]
+traffic: [{name: mail, queue: email, site: hq, daily_volume: 10, handle: {kind: constant, value: 60}}]
+agents: [{group: writer, site: hq, count: 1, skills: {email: 5}}]
+"""
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    url = f"sqlite:///{tmp_path / 'baiying.db'}"
+    seed(url, TENANT, SCENARIO, [])
+    process = ServerProcess(url, tmp_path)
+    process.start()
+    yield process
+    process.stop()
+
+
+def send(port: int, subject: str, body: str, message_id: str = "<m-1@example.cn>") -> None:
+    message = EmailMessage()
+    message["From"] = "王芳 <wang.fang@example.cn>"
+    message["To"] = "service@acme.cn"
+    message["Subject"] = subject
+    message["Message-ID"] = message_id
+    message.set_content(body)
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+        smtp.send_message(message)
+
+
+def test_an_email_becomes_one_contact_even_when_redelivered(server: ServerProcess) -> None:
+    intake = EmailIntake(server.base, ADMIN, password(ADMIN), "email", "hq")
+    port = free_port()
+    controller, handler = start_listener(intake, "127.0.0.1", port)
+    try:
+        send(port, "宽带无法上网", "从昨天开始一直断线。")
+        send(port, "宽带无法上网", "从昨天开始一直断线。")  # the sending server retried after a lost 250
+    finally:
+        controller.stop()
+    contact_id = handler.taken[0].removeprefix("contact ")
+    assert handler.taken == [f"contact {contact_id}"] * 2
+    with httpx.Client(base_url=server.base, timeout=10) as client:
+        contact = client.get(f"/api/contacts/{contact_id}", headers=log_in(client, ADMIN)).json()
+    assert contact["queue"] == "email"
+    engine = make_engine(server.url)
+    with Session(engine) as session:
+        [row] = session.scalars(select(ContactRow))
+    engine.dispose()
+    assert (row.id, row.channel) == (contact_id, "email")
+    assert row.attributes["email"] == "wang.fang@example.cn"
+    assert row.attributes["subject"] == "宽带无法上网"
+    assert row.attributes["text"] == "从昨天开始一直断线。"
+
+
+def test_while_the_server_is_down_the_sender_is_told_to_retry() -> None:
+    intake = EmailIntake(f"http://127.0.0.1:{free_port()}", ADMIN, "x", "email", timeout_seconds=2)
+    port = free_port()
+    controller, handler = start_listener(intake, "127.0.0.1", port)
+    try:
+        with pytest.raises(smtplib.SMTPDataError) as refused:
+            send(port, "hello", "anyone there?")
+    finally:
+        controller.stop()
+    assert refused.value.smtp_code == 451
+    assert handler.taken == []
+
+
+def test_the_contact_id_comes_from_the_message_id() -> None:
+    message = EmailMessage()
+    message["From"] = "a@b.cn"
+    message["Message-ID"] = "<m-1@example.cn>"
+    message.set_content("x")
+    assert parse_email(bytes(message)).contact_id.startswith("email-")
+
+
+def test_the_cli_wants_the_password_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from baiying.cli import app
+
+    monkeypatch.delenv("BAIYING_EMAIL_IN_PASSWORD", raising=False)
+    result = CliRunner().invoke(app, ["email-in", "--queue", "email", "--login", "mailbot"])
+    assert result.exit_code == 2
+    assert "set BAIYING_EMAIL_IN_PASSWORD to the password of 'mailbot'" in result.output
