@@ -40,6 +40,7 @@ SUPERVISOR_ANYWHERE = frozenset(
         (Action.READ, Kind.WRAP_UP_CODE),
         (Action.READ, Kind.NOTIFICATION),
         (Action.CREATE, Kind.NOTIFICATION),
+        (Action.READ, Kind.CARE),
     }
 )
 AGENT_OWN = frozenset(
@@ -50,7 +51,14 @@ AGENT_OWN = frozenset(
         (Action.UPDATE, Kind.CONTACT),
     }
 )
-AGENT_ANYWHERE = frozenset({(Action.READ, Kind.WRAP_UP_CODE), (Action.CREATE, Kind.NOTIFICATION)})
+AGENT_ANYWHERE = frozenset(
+    {
+        (Action.READ, Kind.WRAP_UP_CODE),
+        (Action.CREATE, Kind.NOTIFICATION),
+        (Action.READ, Kind.CARE),
+        (Action.CREATE, Kind.CARE),
+    }
+)
 NOTHING: frozenset[tuple[Action, Kind]] = frozenset()
 
 

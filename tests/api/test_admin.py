@@ -23,6 +23,15 @@ def statuses(admin: int, supervisor: int, agent: int) -> dict[str, int]:
     return {"wang": admin, "chen": supervisor, "lina": agent}
 
 
+PLAN = {
+    "name": "畅享39",
+    "monthly_fee_fen": 3900,
+    "minutes": 100,
+    "data_mb": 3000,
+    "extra_minute_fen": 15,
+    "extra_mb_fen": 3,
+}
+
 # In order: the admin's creations come before their deletions.
 CALLS = [
     Call("me", "GET", "/api/me", None, statuses(200, 200, 200)),
@@ -97,6 +106,27 @@ CALLS = [
     Call("read webhook", "GET", "/api/webhooks/erp", None, statuses(200, 403, 403)),
     Call("update webhook", "PATCH", "/api/webhooks/erp", {"active": False}, statuses(200, 403, 403)),
     Call("delete webhook", "DELETE", "/api/webhooks/erp", None, statuses(204, 403, 403)),
+    Call("list plans", "GET", "/api/care/plans", None, statuses(200, 200, 200)),
+    Call("put plan", "PUT", "/api/care/plans/basic", PLAN, statuses(201, 403, 403)),
+    Call("delete plan", "DELETE", "/api/care/plans/basic", None, statuses(204, 403, 403)),
+    Call(
+        "put usage",
+        "PUT",
+        "/api/care/usage/p-1/2026-10",
+        {"minutes": 5, "data_mb": 9},
+        statuses(200, 403, 403),
+    ),
+    Call("read usage", "GET", "/api/care/usage/p-1", None, statuses(200, 200, 200)),
+    Call(
+        "record an offer outcome",
+        "POST",
+        "/api/care/offers/outcomes",
+        {"customer_id": "c-1", "offer_id": "data-upgrade", "outcome": "shown"},
+        statuses(201, 403, 201),
+    ),
+    Call(
+        "offer conversion", "GET", "/api/care/offers/conversion?from=0&to=9e9", None, statuses(200, 200, 200)
+    ),
 ]
 
 
@@ -119,11 +149,15 @@ def _api_routes(client: TestClient) -> list[tuple[str, str]]:
 
 
 def _template(path: str) -> str:
+    path = path.partition("?")[0]
     replacements = {
         "/api/sites/": "/api/sites/{site_id}",
         "/api/wrap-up-codes/": "/api/wrap-up-codes/{code}",
         "/api/users/": "/api/users/{user_id}",
         "/api/webhooks/": "/api/webhooks/{id}",
+        "/api/care/plans/": "/api/care/plans/{plan_id}",
+        "/api/care/usage/p-1/": "/api/care/usage/{product_id}/{month}",
+        "/api/care/usage/": "/api/care/usage/{product_id}",
     }
     for prefix, template in replacements.items():
         if path.startswith(prefix):

@@ -140,3 +140,11 @@ def test_offer_rules_name_the_field_and_line_of_each_problem() -> None:
         "contact.<field> can be read" in message
     )
     assert "offers.yaml:6: offers[1].id: 'a' is used twice" in message
+
+
+def test_without_marketing_consent_only_care_offers_are_shown() -> None:
+    offers = bundled_offer_rules().next_best(
+        customer(marketing_consent=False), {"channel": "voice", "intent": "billing"}, TODAY, CATALOGUE
+    )
+    assert [o.id for o in offers] == ["cheaper-plan", "contract-renewal"]
+    assert {o.purpose for o in offers} == {"care"}

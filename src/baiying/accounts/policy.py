@@ -8,6 +8,7 @@
   them; reads the tenant's wrap-up codes (needed to complete a contact).
 - notifications: supervisors read the outbox and send; agents send (an after-call SMS, a survey link)
   but do not read what others sent; webhook subscriptions are for admins only.
+- care: every role reads plans, usage and offers; agents record offer outcomes; admins change plans and usage.
 
 Nothing crosses tenants, not even for an admin. A principal holding several grants may do what any of
 them allows. `can` answers; `require` raises Forbidden with a message naming who, what and which.
@@ -46,6 +47,7 @@ class Kind(StrEnum):
     CONTACT = "contact"
     NOTIFICATION = "notification"  # an SMS or email to a customer, in the outbox
     WEBHOOK = "webhook"  # a subscription of an outside system to events
+    CARE = "care"  # plans, usage, next-best offers and their outcomes
 
 
 class Scope(StrEnum):
@@ -92,6 +94,7 @@ POLICY: Final[Mapping[Role, Mapping[tuple[Action, Kind], Scope]]] = {
         (Action.READ, Kind.WRAP_UP_CODE): Scope.TENANT,
         (Action.READ, Kind.NOTIFICATION): Scope.TENANT,
         (Action.CREATE, Kind.NOTIFICATION): Scope.TENANT,
+        (Action.READ, Kind.CARE): Scope.TENANT,
     },
     Role.AGENT: {
         (Action.READ, Kind.AGENT): Scope.OWN,
@@ -100,6 +103,8 @@ POLICY: Final[Mapping[Role, Mapping[tuple[Action, Kind], Scope]]] = {
         (Action.UPDATE, Kind.CONTACT): Scope.OWN,  # complete with a wrap-up code, notes, transfer
         (Action.READ, Kind.WRAP_UP_CODE): Scope.TENANT,
         (Action.CREATE, Kind.NOTIFICATION): Scope.TENANT,  # the after-call SMS, a survey link
+        (Action.READ, Kind.CARE): Scope.TENANT,
+        (Action.CREATE, Kind.CARE): Scope.TENANT,  # record an offer's outcome
     },
 }
 

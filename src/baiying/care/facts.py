@@ -64,4 +64,5 @@ class CustomerFacts:
     birthday: date | None = None
     products: tuple[Product, ...] = ()
     usage: tuple[Usage, ...] = ()  # any order; the latest months count
+    marketing_consent: bool = True  # False: no marketing offer is shown, only care
     attributes: Mapping[str, Any] = field(default_factory=dict)

@@ -40,6 +40,7 @@ MONTHS = 3
 
 
 class Outcome(StrEnum):
+    SHOWN = "shown"  # the agent saw it (the base of conversion rates)
     ACCEPTED = "accepted"
     DECLINED = "declined"
     LATER = "later"
@@ -132,6 +133,8 @@ class OfferBook:
         offers = []
         for rule in self.rules:
             if str(contact.get("channel", "voice")) not in rule.channels or _resting(rule, history, today):
+                continue
+            if rule.purpose == "marketing" and not customer.marketing_consent:
                 continue
             if rule.kind == "plan-optimizer":
                 advice = _advice(product, catalogue, customer)

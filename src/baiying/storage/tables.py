@@ -348,4 +348,4 @@ class AuditEntryRow(Base):
 
 
 # Each area's own table module registers on the same metadata; imported last because it imports this one.
-from baiying.storage import notification_tables  # noqa: E402, F401
+from baiying.storage import care_tables, notification_tables  # noqa: E402, F401

@@ -6,6 +6,7 @@ from baiying.api.routes import (
     agents_admin,
     audit,
     auth,
+    care,
     health,
     live,
     notifications,
@@ -37,4 +38,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     notifications.notifications,
     notifications.templates,
     notifications.webhooks,
+    care.router,
 )

@@ -1,0 +1,162 @@
+"""Care: the plan catalogue and monthly usage the plan optimizer reads, offer outcomes, and the offer
+conversion report. The offers themselves reach the agent in the screen pop."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response, status
+from sqlalchemy import select
+
+from baiying.accounts.policy import Action, Kind, Resource, require, resource
+from baiying.accounts.principal import Principal
+from baiying.api import audited
+from baiying.api.deps import ClockDep, SessionDep, allowed
+from baiying.api.schemas import KeyPath
+from baiying.api.schemas.care import (
+    ConversionPublic,
+    OutcomeIn,
+    OutcomeRecorded,
+    PlanIn,
+    PlanPublic,
+    UsageIn,
+    UsagePublic,
+)
+from baiying.errors import DomainError
+from baiying.storage.care_tables import OfferOutcomeRow, PlanRow, UsageRow
+from baiying.storage.repositories import snapshot
+from baiying.storage.repositories.care import PlanRepository, conversion, record_usage
+
+router = APIRouter(prefix="/api/care", tags=["care"])
+
+
+class InvalidPeriod(DomainError):
+    code = "invalid-request"
+
+
+MonthPath = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+
+
+def _care(principal: Principal, id: str | None = None) -> Resource:
+    return resource(Kind.CARE, principal.tenant_id, id)
+
+
+@router.get("/plans")
+def list_plans(
+    session: SessionDep, principal: Annotated[Principal, allowed(Action.READ, Kind.CARE)]
+) -> list[PlanPublic]:
+    require(principal, Action.READ, _care(principal))
+    return [PlanPublic.of(row) for row in PlanRepository(session, principal.tenant_id).list()]
+
+
+@router.put("/plans/{plan_id}", responses={201: {"description": "Created"}})
+def put_plan(
+    plan_id: KeyPath,
+    body: PlanIn,
+    response: Response,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: Annotated[Principal, allowed(Action.UPDATE, Kind.CARE)],
+) -> PlanPublic:
+    """Create the plan, or replace it."""
+    require(principal, Action.UPDATE, _care(principal, plan_id))
+    plans = PlanRepository(session, principal.tenant_id)
+    existing = plans.find(plan_id)
+    if existing is None:
+        row = plans.add(PlanRow(id=plan_id, **body.model_dump()))
+        audited.record(session, principal, clock, "create", "plan", plan_id, after=snapshot(row))
+        response.status_code = status.HTTP_201_CREATED
+    else:
+        before = snapshot(existing)
+        row = plans.update(plan_id, **body.model_dump())
+        audited.record(
+            session, principal, clock, "update", "plan", plan_id, before=before, after=snapshot(row)
+        )
+    session.commit()
+    return PlanPublic.of(row)
+
+
+@router.delete("/plans/{plan_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_plan(
+    plan_id: KeyPath,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: Annotated[Principal, allowed(Action.DELETE, Kind.CARE)],
+) -> Response:
+    require(principal, Action.DELETE, _care(principal, plan_id))
+    plans = PlanRepository(session, principal.tenant_id)
+    before = snapshot(plans.get(plan_id))
+    plans.delete(plan_id)
+    audited.record(session, principal, clock, "delete", "plan", plan_id, before=before)
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.put("/usage/{product_id}/{month}")
+def put_usage(
+    product_id: KeyPath,
+    month: MonthPath,
+    body: UsageIn,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed(Action.UPDATE, Kind.CARE)],
+) -> UsagePublic:
+    """A subscription's use in one month (from billing), replacing what was recorded for that month."""
+    require(principal, Action.UPDATE, _care(principal, product_id))
+    row = record_usage(session, principal.tenant_id, product_id, month, body.minutes, body.data_mb)
+    session.commit()
+    return UsagePublic.of(row)
+
+
+@router.get("/usage/{product_id}")
+def get_usage(
+    product_id: KeyPath, session: SessionDep, principal: Annotated[Principal, allowed(Action.READ, Kind.CARE)]
+) -> list[UsagePublic]:
+    require(principal, Action.READ, _care(principal, product_id))
+    rows = session.scalars(
+        select(UsageRow)
+        .where(UsageRow.tenant_id == principal.tenant_id, UsageRow.product_id == product_id)
+        .order_by(UsageRow.month)
+    )
+    return [UsagePublic.of(row) for row in rows]
+
+
+@router.post("/offers/outcomes", status_code=status.HTTP_201_CREATED)
+def record_outcome(
+    body: OutcomeIn,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: Annotated[Principal, allowed(Action.CREATE, Kind.CARE)],
+) -> OutcomeRecorded:
+    """What happened to an offer the agent saw: shown, accepted, declined, or later."""
+    require(principal, Action.CREATE, _care(principal, body.offer_id))
+    row = OfferOutcomeRow(
+        tenant_id=principal.tenant_id,
+        customer_id=body.customer_id,
+        offer_id=body.offer_id,
+        outcome=body.outcome.value,
+        contact_id=body.contact_id,
+        user_id=principal.user_id,
+        at=clock.now(),
+    )
+    session.add(row)
+    session.commit()
+    return OutcomeRecorded(
+        id=row.id,
+        customer_id=row.customer_id,
+        offer_id=row.offer_id,
+        outcome=body.outcome,
+        contact_id=row.contact_id,
+        at=row.at,
+    )
+
+
+@router.get("/offers/conversion")
+def offer_conversion(
+    session: SessionDep,
+    principal: Annotated[Principal, allowed(Action.READ, Kind.CARE)],
+    start: Annotated[float, Query(alias="from", description="Epoch seconds, inclusive.")],
+    end: Annotated[float, Query(alias="to", description="Epoch seconds, exclusive.")],
+) -> list[ConversionPublic]:
+    """Per offer: how often it was shown, accepted, declined or put off, and the conversion rate."""
+    require(principal, Action.READ, _care(principal))
+    if end <= start:
+        raise InvalidPeriod(f"the period is empty: 'to' ({end:g}) must come after 'from' ({start:g})")
+    return [ConversionPublic.of(row) for row in conversion(session, principal.tenant_id, start, end)]

@@ -1,0 +1,94 @@
+"""Care as the API reads and writes it: plans, usage, offer outcomes and conversion."""
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from baiying.api.schemas import Id, Name
+from baiying.api.schemas.admin import _Input
+from baiying.care.offers import Outcome
+from baiying.storage.care_tables import PlanRow, UsageRow
+from baiying.storage.repositories.care import Conversion
+
+Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+Fen = Annotated[int, Field(ge=0, le=100_000_000, description="Money in fen (1/100 yuan).")]
+Amount = Annotated[int, Field(ge=0, le=100_000_000)]
+
+
+class PlanIn(_Input):
+    name: Name
+    monthly_fee_fen: Fen
+    minutes: Amount
+    data_mb: Amount
+    extra_minute_fen: Fen
+    extra_mb_fen: Fen
+
+
+class PlanPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    monthly_fee_fen: int
+    minutes: int
+    data_mb: int
+    extra_minute_fen: int
+    extra_mb_fen: int
+
+    @classmethod
+    def of(cls, row: PlanRow) -> "PlanPublic":
+        return cls.model_validate(row)
+
+
+class UsageIn(_Input):
+    minutes: Amount
+    data_mb: Amount
+
+
+class UsagePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    product_id: str
+    month: str
+    minutes: int
+    data_mb: int
+
+    @classmethod
+    def of(cls, row: UsageRow) -> "UsagePublic":
+        return cls.model_validate(row)
+
+
+class OutcomeIn(_Input):
+    customer_id: Id
+    offer_id: Id
+    outcome: Outcome
+    contact_id: Id | None = None
+
+
+class OutcomeRecorded(BaseModel):
+    id: int
+    customer_id: str
+    offer_id: str
+    outcome: Outcome
+    contact_id: str | None
+    at: float
+
+
+class ConversionPublic(BaseModel):
+    offer_id: str
+    shown: int
+    accepted: int
+    declined: int
+    later: int
+    conversion_rate: float | None = Field(description="accepted / shown; null when never shown")
+
+    @classmethod
+    def of(cls, row: Conversion) -> "ConversionPublic":
+        return cls(
+            offer_id=row.offer_id,
+            shown=row.shown,
+            accepted=row.accepted,
+            declined=row.declined,
+            later=row.later,
+            conversion_rate=row.rate,
+        )
