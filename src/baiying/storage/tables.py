@@ -345,3 +345,8 @@ class AuditEntryRow(Base):
     entity_id: Mapped[str] = mapped_column(ID)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# Tables of other contexts share `Base`; importing them here puts them in the metadata the migrations
+# are compared with, whichever module is imported first.
+from baiying.storage import customer_tables as _customer_tables  # noqa: E402, F401

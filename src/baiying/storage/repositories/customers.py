@@ -1,0 +1,663 @@
+"""Customers, contact points and products in the database, for one tenant; merges and CSV imports.
+
+Like the other repositories it takes the caller's `Session` and never commits. Contact points are stored
+normalised (`baiying.customers.contacts`) and unique per tenant and kind; a point already held by another
+customer raises ContactPointTaken, naming the holder.
+"""
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Update, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from baiying.customers.contacts import normalise
+from baiying.customers.errors import ContactPointTaken, InvalidContactPoint, UnknownCustomer, UnknownProduct
+from baiying.customers.events import CustomerCreated, CustomerEvent, CustomerMerged, CustomerUpdated
+from baiying.customers.importing import ParsedFile, ParsedRow, RejectedRow
+from baiying.customers.mapping import OnExisting
+from baiying.customers.matching import DuplicatePair, MatchConflict, duplicate_of, find_duplicates, match
+from baiying.customers.matching import name_key as key_of_name
+from baiying.customers.merging import FILLED_FIELDS, merge
+from baiying.customers.model import (
+    ApplianceTerms,
+    Consents,
+    ContactPoint,
+    ContactPointKind,
+    Customer,
+    TelecomTerms,
+)
+from baiying.ids import CustomerId
+from baiying.storage.customer_tables import (
+    ContactPointRow,
+    CustomerEventRow,
+    CustomerRow,
+    CustomerSettingsRow,
+    InteractionRow,
+    ProductRow,
+)
+from baiying.storage.repositories.base import Conflict, savepoint
+from baiying.storage.tables import ContactRow
+
+PROFILE_FIELDS = ("display_name", "region", "language", "dialect", "tier", "segment", "birthday", "site_id")
+CONSENT_FIELDS = ("consent_marketing", "consent_sms", "consent_email", "consent_calls")
+# Tables whose `customer_id` follows a merge to the survivor; another context (tickets) appends its own.
+CUSTOMER_REFERENCES: list[tuple[type[Any], str]] = [
+    (InteractionRow, "interactions"),
+    (ContactRow, "contacts"),
+]
+
+
+def new_customer_id() -> str:
+    return f"c-{uuid.uuid4().hex[:16]}"
+
+
+def settings_of(session: Session, tenant_id: str) -> CustomerSettingsRow:
+    """The tenant's customer settings; the defaults (+86, Asia/Shanghai, 72 h FCR window) if none stored."""
+    found = session.get(CustomerSettingsRow, tenant_id)
+    if found is not None:
+        return found
+    return CustomerSettingsRow(
+        tenant_id=tenant_id,
+        default_country_code=86,
+        timezone="Asia/Shanghai",
+        fcr_window_hours=72.0,
+        agents_see_own_site_only=False,
+        pii_roles=["admin"],
+        categories={},
+        resolved_codes=["resolved"],
+    )
+
+
+def record_event(session: Session, tenant_id: str, event: CustomerEvent, *, actor: str, at: float) -> None:
+    session.add(
+        CustomerEventRow(
+            tenant_id=tenant_id,
+            at=at,
+            kind=event.kind,
+            customer_id=event.customer_id,
+            actor=actor,
+            data=event.data(),
+        )
+    )
+
+
+def point_of(row: ContactPointRow) -> ContactPoint:
+    return ContactPoint(ContactPointKind(row.kind), row.value, row.label)
+
+
+@dataclass
+class CustomerStore:
+    session: Session
+    tenant_id: str
+
+    # ---- reading ----------------------------------------------------------------------------------------
+
+    def find(self, customer_id: str) -> CustomerRow | None:
+        return self.session.get(CustomerRow, {"tenant_id": self.tenant_id, "id": customer_id})
+
+    def get(self, customer_id: str) -> CustomerRow:
+        found = self.find(customer_id)
+        if found is None:
+            raise UnknownCustomer(f"no customer {customer_id!r}", {"id": customer_id})
+        return found
+
+    def points(self, customer_ids: Sequence[str]) -> dict[str, list[ContactPointRow]]:
+        found: dict[str, list[ContactPointRow]] = {cid: [] for cid in customer_ids}
+        if customer_ids:
+            rows = self.session.scalars(
+                select(ContactPointRow)
+                .where(
+                    ContactPointRow.tenant_id == self.tenant_id, ContactPointRow.customer_id.in_(customer_ids)
+                )
+                .order_by(ContactPointRow.id)
+            )
+            for row in rows:
+                found[row.customer_id].append(row)
+        return found
+
+    def products(self, customer_id: str) -> list[ProductRow]:
+        return list(
+            self.session.scalars(
+                select(ProductRow)
+                .where(ProductRow.tenant_id == self.tenant_id, ProductRow.customer_id == customer_id)
+                .order_by(ProductRow.id)
+            )
+        )
+
+    def customer(self, row: CustomerRow, points: Iterable[ContactPointRow] | None = None) -> Customer:
+        """The core value of a stored customer (with its points and appliance serials)."""
+        if points is None:
+            points = self.points([row.id])[row.id]
+        serials = self.session.scalars(
+            select(ProductRow.serial).where(
+                ProductRow.tenant_id == self.tenant_id,
+                ProductRow.customer_id == row.id,
+                ProductRow.serial.is_not(None),
+            )
+        )
+        return Customer(
+            id=CustomerId(row.id),
+            display_name=row.display_name,
+            contact_points=tuple(point_of(p) for p in points),
+            region=row.region,
+            language=row.language,
+            dialect=row.dialect,
+            tier=row.tier,
+            segment=row.segment,
+            birthday=row.birthday,
+            site_id=row.site_id,
+            consents=Consents(row.consent_marketing, row.consent_sms, row.consent_email, row.consent_calls),
+            attributes=dict(row.attributes),
+            merged_into=CustomerId(row.merged_into) if row.merged_into else None,
+            serials=tuple(sorted(s for s in serials if s)),
+        )
+
+    def by_point(self, kind: ContactPointKind, value: str) -> CustomerRow | None:
+        """The customer holding the normalised contact point (the survivor, for a merged record)."""
+        owner = self.session.scalar(
+            select(ContactPointRow.customer_id).where(
+                ContactPointRow.tenant_id == self.tenant_id,
+                ContactPointRow.kind == kind.value,
+                ContactPointRow.value == value,
+            )
+        )
+        return self.survivor(owner) if owner is not None else None
+
+    def survivor(self, customer_id: str) -> CustomerRow | None:
+        """The record now standing for `customer_id`: itself, or the one it was merged into."""
+        row = self.find(customer_id)
+        for _ in range(16):  # merge chains are short; a cycle cannot be made, this only bounds the walk
+            if row is None or row.merged_into is None:
+                return row
+            row = self.find(row.merged_into)
+        return row
+
+    def owners(self, points: Sequence[ContactPoint]) -> dict[str, CustomerId]:
+        """The current holder of each of `points` that is held, by value."""
+        if not points:
+            return {}
+        conditions = [
+            (ContactPointRow.kind == p.kind.value) & (ContactPointRow.value == p.value) for p in points
+        ]
+        rows = self.session.execute(
+            select(ContactPointRow.value, ContactPointRow.customer_id).where(
+                ContactPointRow.tenant_id == self.tenant_id, or_(*conditions)
+            )
+        )
+        return {value: CustomerId(owner) for value, owner in rows}
+
+    def search(
+        self,
+        *,
+        query: str | None = None,
+        site_ids: Iterable[str] | None = None,
+        include_merged: bool = False,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[CustomerRow], int]:
+        """A page of customers ordered by id, and how many match: by name (contains `query`, compared as
+        name keys) and, when `site_ids` is given, only customers of those sites."""
+        conditions: list[Any] = [CustomerRow.tenant_id == self.tenant_id]
+        if not include_merged:
+            conditions.append(CustomerRow.merged_into.is_(None))
+        if query:
+            conditions.append(CustomerRow.name_key.contains(key_of_name(query), autoescape=True))
+        if site_ids is not None:
+            conditions.append(CustomerRow.site_id.in_(list(site_ids)))
+        total = self.session.scalar(select(func.count()).select_from(CustomerRow).where(*conditions)) or 0
+        rows = self.session.scalars(
+            select(CustomerRow).where(*conditions).order_by(CustomerRow.id).limit(limit).offset(offset)
+        )
+        return list(rows), total
+
+    # ---- writing ----------------------------------------------------------------------------------------
+
+    def create(
+        self,
+        customer_id: str | None,
+        fields: dict[str, Any],
+        points: Sequence[ContactPoint],
+        *,
+        at: float,
+        actor: str,
+        source: str = "api",
+    ) -> CustomerRow:
+        """A new customer with its contact points; ContactPointTaken if one is held, Conflict for an id."""
+        chosen = customer_id or new_customer_id()
+        self._check_free(points, None)
+        values = {k: v for k, v in fields.items() if k in PROFILE_FIELDS + CONSENT_FIELDS + ("attributes",)}
+        row = CustomerRow(
+            tenant_id=self.tenant_id,
+            id=chosen,
+            name_key=key_of_name(values.get("display_name", "")),
+            merged_into=None,
+            created_at=at,
+            updated_at=at,
+            **{"attributes": {}, **dict.fromkeys(CONSENT_FIELDS, False), **values},
+        )
+        with savepoint(self.session, f"customer {chosen!r}"):
+            self.session.add(row)
+        for point in points:
+            self._add_point(chosen, point)
+        record_event(self.session, self.tenant_id, CustomerCreated(chosen, source), actor=actor, at=at)
+        return row
+
+    def update(self, customer_id: str, changes: dict[str, Any], *, at: float, actor: str) -> CustomerRow:
+        row = self.get(customer_id)
+        changed = [name for name, value in changes.items() if getattr(row, name) != value]
+        if not changed:
+            return row
+        with savepoint(self.session, f"customer {customer_id!r}"):
+            for name in changed:
+                setattr(row, name, changes[name])
+            if "display_name" in changed:
+                row.name_key = key_of_name(row.display_name)
+            row.updated_at = at
+        record_event(
+            self.session, self.tenant_id, CustomerUpdated(customer_id, tuple(changed)), actor=actor, at=at
+        )
+        return row
+
+    def add_points(self, customer_id: str, points: Sequence[ContactPoint]) -> list[ContactPoint]:
+        """Add the points the customer does not hold yet; returns those added."""
+        self._check_free(points, customer_id)
+        held = {p.value for p in self.points([customer_id])[customer_id]}
+        added = [p for p in points if p.value not in held]
+        for point in added:
+            self._add_point(customer_id, point)
+        return added
+
+    def remove_point(self, customer_id: str, kind: ContactPointKind, value: str) -> None:
+        row = self.session.scalar(
+            select(ContactPointRow).where(
+                ContactPointRow.tenant_id == self.tenant_id,
+                ContactPointRow.customer_id == customer_id,
+                ContactPointRow.kind == kind.value,
+                ContactPointRow.value == value,
+            )
+        )
+        if row is None:
+            raise InvalidContactPoint(
+                f"customer {customer_id!r} has no {kind.value} {value}", {"kind": kind.value, "value": value}
+            )
+        self.session.delete(row)
+        self.session.flush()
+
+    def _check_free(self, points: Sequence[ContactPoint], customer_id: str | None) -> None:
+        for value, owner in self.owners(points).items():
+            if owner != customer_id:
+                raise ContactPointTaken(
+                    f"{value} already belongs to customer {owner!r}", {"value": value, "customer_id": owner}
+                )
+
+    def _add_point(self, customer_id: str, point: ContactPoint) -> None:
+        with savepoint(self.session, f"contact point {point.value}"):
+            self.session.add(
+                ContactPointRow(
+                    tenant_id=self.tenant_id,
+                    customer_id=customer_id,
+                    kind=point.kind.value,
+                    value=point.value,
+                    match_key=point.match_key,
+                    label=point.label,
+                )
+            )
+
+    # ---- products ---------------------------------------------------------------------------------------
+
+    def product(self, customer_id: str, product_id: str) -> ProductRow:
+        row = self.session.get(ProductRow, {"tenant_id": self.tenant_id, "id": product_id})
+        if row is None or row.customer_id != customer_id:
+            raise UnknownProduct(
+                f"customer {customer_id!r} has no product {product_id!r}",
+                {"customer_id": customer_id, "id": product_id},
+            )
+        return row
+
+    def add_product(
+        self,
+        customer_id: str,
+        product_id: str | None,
+        name: str,
+        terms: TelecomTerms | ApplianceTerms,
+        *,
+        active: bool = True,
+        at: float,
+    ) -> ProductRow:
+        chosen = product_id or f"p-{uuid.uuid4().hex[:16]}"
+        kind = "telecom" if isinstance(terms, TelecomTerms) else "appliance"
+        row = ProductRow(
+            tenant_id=self.tenant_id,
+            id=chosen,
+            customer_id=customer_id,
+            kind=kind,
+            name=name,
+            active=active,
+            updated_at=at,
+            **{"minutes_used": 0, "data_used_mb": 0, **terms_columns(terms)},
+        )
+        with savepoint(self.session, f"product {chosen!r}"):
+            self.session.add(row)
+        return row
+
+    def update_product(
+        self, customer_id: str, product_id: str, changes: dict[str, Any], *, at: float
+    ) -> ProductRow:
+        row = self.product(customer_id, product_id)
+        with savepoint(self.session, f"product {product_id!r}"):
+            for name, value in changes.items():
+                setattr(row, name, value)
+            row.updated_at = at
+        return row
+
+    def delete_product(self, customer_id: str, product_id: str) -> None:
+        row = self.product(customer_id, product_id)
+        self.session.delete(row)
+        self.session.flush()
+
+    # ---- duplicates and merging -------------------------------------------------------------------------
+
+    def duplicates_of(self, customer_id: str) -> list[DuplicatePair]:
+        """The duplicate candidates of one customer, among records sharing a blocking key with it."""
+        target = self.customer(self.get(customer_id))
+        keys = [p.match_key for p in target.contact_points]
+        conditions: list[Any] = []
+        if keys:
+            conditions.append(
+                CustomerRow.id.in_(
+                    select(ContactPointRow.customer_id).where(
+                        ContactPointRow.tenant_id == self.tenant_id, ContactPointRow.match_key.in_(keys)
+                    )
+                )
+            )
+        if target.birthday is not None:
+            conditions.append(CustomerRow.birthday == target.birthday)
+        if target.serials:
+            conditions.append(
+                CustomerRow.id.in_(
+                    select(ProductRow.customer_id).where(
+                        ProductRow.tenant_id == self.tenant_id, ProductRow.serial.in_(target.serials)
+                    )
+                )
+            )
+        if not conditions:
+            return []
+        rows = self.session.scalars(
+            select(CustomerRow)
+            .where(
+                CustomerRow.tenant_id == self.tenant_id,
+                CustomerRow.id != customer_id,
+                CustomerRow.merged_into.is_(None),
+                or_(*conditions),
+            )
+            .limit(200)
+        )
+        pairs = [duplicate_of(target, self.customer(row)) for row in rows]
+        return sorted((p for p in pairs if p is not None), key=lambda p: (-p.score, p.first, p.second))
+
+    def all_duplicates(self, limit: int = 10_000) -> list[DuplicatePair]:
+        """Duplicate pairs among the tenant's first `limit` live customers (by id)."""
+        rows = list(
+            self.session.scalars(
+                select(CustomerRow)
+                .where(CustomerRow.tenant_id == self.tenant_id, CustomerRow.merged_into.is_(None))
+                .order_by(CustomerRow.id)
+                .limit(limit)
+            )
+        )
+        points = self.points([r.id for r in rows])
+        return find_duplicates(self.customer(row, points[row.id]) for row in rows)
+
+    def merge(self, survivor_id: str, merged_id: str, *, at: float, actor: str) -> CustomerMerged:
+        """Merge `merged_id` into `survivor_id` (see `baiying.customers.merging`): its contact points,
+        products, timeline and contacts (and any table in CUSTOMER_REFERENCES) move to the survivor; the
+        merged record stays with `merged_into` set; a CustomerMerged event records it."""
+        survivor_row, merged_row = self.get(survivor_id), self.get(merged_id)
+        result = merge(self.customer(survivor_row), self.customer(merged_row))
+        moved_points = self._moved(
+            update(ContactPointRow)
+            .where(ContactPointRow.tenant_id == self.tenant_id, ContactPointRow.customer_id == merged_id)
+            .values(customer_id=survivor_id)
+        )
+        moved_products = self._moved(
+            update(ProductRow)
+            .where(ProductRow.tenant_id == self.tenant_id, ProductRow.customer_id == merged_id)
+            .values(customer_id=survivor_id)
+        )
+        moved: dict[str, int] = {}
+        for model, name in CUSTOMER_REFERENCES:
+            moved[name] = self._moved(
+                update(model)
+                .where(model.tenant_id == self.tenant_id, model.customer_id == merged_id)
+                .values(customer_id=survivor_id)
+            )
+        new = result.survivor
+        for name in FILLED_FIELDS:
+            setattr(survivor_row, name, getattr(new, name))
+        survivor_row.consent_marketing = new.consents.marketing
+        survivor_row.consent_sms = new.consents.sms
+        survivor_row.consent_email = new.consents.email
+        survivor_row.consent_calls = new.consents.calls
+        survivor_row.attributes = dict(new.attributes)
+        survivor_row.updated_at = at
+        merged_row.merged_into = survivor_id
+        merged_row.updated_at = at
+        self.session.flush()
+        event = CustomerMerged(
+            survivor_id,
+            merged_id,
+            contact_points=moved_points,
+            products=moved_products,
+            interactions=moved.get("interactions", 0),
+            contacts=moved.get("contacts", 0),
+            filled=result.filled,
+        )
+        record_event(self.session, self.tenant_id, event, actor=actor, at=at)
+        # The merged record's own history says where it went.
+        record_event(
+            self.session,
+            self.tenant_id,
+            CustomerUpdated(merged_id, ("merged_into",)),
+            actor=actor,
+            at=at,
+        )
+        return event
+
+    def _moved(self, statement: Update) -> int:
+        return int(cast(CursorResult[Any], self.session.execute(statement)).rowcount)
+
+    def events(self, customer_id: str) -> list[CustomerEventRow]:
+        return list(
+            self.session.scalars(
+                select(CustomerEventRow)
+                .where(
+                    CustomerEventRow.tenant_id == self.tenant_id, CustomerEventRow.customer_id == customer_id
+                )
+                .order_by(CustomerEventRow.sequence)
+            )
+        )
+
+
+def terms_columns(terms: TelecomTerms | ApplianceTerms) -> dict[str, Any]:
+    """A product's terms as `ProductRow` columns (those of the other kind stay NULL)."""
+    if isinstance(terms, TelecomTerms):
+        return {
+            "plan": terms.plan,
+            "monthly_fee_cents": terms.monthly_fee_cents,
+            "minutes_allowance": terms.minutes_allowance,
+            "data_allowance_mb": terms.data_allowance_mb,
+            "minutes_used": terms.minutes_used,
+            "data_used_mb": terms.data_used_mb,
+        }
+    return {
+        "model": terms.model,
+        "serial": terms.serial,
+        "purchase_date": terms.purchase_date,
+        "warranty_end": terms.warranty_end,
+        "product_tier": terms.product_tier,
+    }
+
+
+def customer_for_contact(session: Session, tenant_id: str, attributes: dict[str, Any]) -> str | None:
+    """The customer a new contact comes from, by the contact point in its attributes (`phone`, `email` or
+    `chat_id`, in that order); None when it names none, or none that is known or valid."""
+    for key, kind in (
+        ("phone", ContactPointKind.PHONE),
+        ("email", ContactPointKind.EMAIL),
+        ("chat_id", ContactPointKind.CHAT),
+    ):
+        raw = attributes.get(key)
+        if not isinstance(raw, str) or not raw:
+            continue
+        try:
+            value = normalise(kind, raw, settings_of(session, tenant_id).default_country_code)
+        except InvalidContactPoint:
+            continue
+        found = CustomerStore(session, tenant_id).by_point(kind, value)
+        if found is not None:
+            return found.id
+    return None
+
+
+# ---- CSV import -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedRow:
+    line: int
+    customer_id: str
+    action: str  # "created" or "updated"
+    matched_by: tuple[str, ...] = ()  # for "updated": "id", or the contact points that matched
+
+
+@dataclass
+class ImportReport:
+    source: str
+    rows_read: int
+    imported: list[ImportedRow] = field(default_factory=list)
+    rejected: list[RejectedRow] = field(default_factory=list)
+
+    @property
+    def created(self) -> int:
+        return sum(1 for row in self.imported if row.action == "created")
+
+    @property
+    def updated(self) -> int:
+        return sum(1 for row in self.imported if row.action == "updated")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "rows_read": self.rows_read,
+            "created": self.created,
+            "updated": self.updated,
+            "rejected": len(self.rejected),
+            "imported_rows": [
+                {
+                    "line": r.line,
+                    "customer_id": r.customer_id,
+                    "action": r.action,
+                    "matched_by": list(r.matched_by),
+                }
+                for r in self.imported
+            ],
+            "rejected_rows": [{"line": r.line, "field": r.field, "reason": r.reason} for r in self.rejected],
+        }
+
+
+def import_customers(
+    session: Session,
+    tenant_id: str,
+    parsed: ParsedFile,
+    *,
+    on_existing: OnExisting,
+    at: float,
+    actor: str,
+) -> ImportReport:
+    """Store the parsed rows in order. Each row ends imported (created or updated) or rejected: the parse's
+    rejections, plus rows whose contact points belong to different customers, rows matching an existing
+    customer under `on_existing: reject`, and rows the database refuses (e.g. an unknown site). So
+    rows_read == len(imported) + len(rejected). Never commits."""
+    report = ImportReport(parsed.source, parsed.rows_read, rejected=list(parsed.rejected))
+    store = CustomerStore(session, tenant_id)
+    for row in parsed.rows:
+        try:
+            with session.begin_nested():
+                report.imported.append(_import_row(store, row, on_existing, at, actor, parsed.source))
+        except _RowRefused as refused:
+            report.rejected.append(RejectedRow(row.line, refused.field, refused.reason))
+        except (ContactPointTaken, UnknownCustomer, Conflict) as exc:
+            # A point held by another customer, or a rule the database enforces (an unknown site): the
+            # row is named, never dropped.
+            report.rejected.append(RejectedRow(row.line, "", exc.message))
+    report.rejected.sort(key=lambda r: r.line)
+    return report
+
+
+class _RowRefused(Exception):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+def _import_row(
+    store: CustomerStore, row: ParsedRow, on_existing: OnExisting, at: float, actor: str, source: str
+) -> ImportedRow:
+    points = [point for _, point in row.points]
+    column_of = {point.value: column for column, point in row.points}
+    existing_id = row.customer_id if row.customer_id and store.find(row.customer_id) is not None else None
+    try:
+        found = match(points, store.owners(points), CustomerId(existing_id) if existing_id else None)
+    except MatchConflict as conflict:
+        first = next(iter(conflict.owners))
+        raise _RowRefused(column_of.get(first, ""), str(conflict)) from None
+    fields: dict[str, Any] = {"display_name": row.display_name, **row.fields}
+    if row.consents is not None:
+        fields.update(
+            consent_marketing=row.consents.marketing,
+            consent_sms=row.consents.sms,
+            consent_email=row.consents.email,
+            consent_calls=row.consents.calls,
+        )
+    by: tuple[str, ...] = ()
+    if found.customer_id is None:
+        created = store.create(
+            row.customer_id,
+            {**fields, "attributes": dict(row.attributes)},
+            points,
+            at=at,
+            actor=actor,
+            source=f"import:{source}",
+        )
+        customer_id = created.id
+        action = "created"
+    else:
+        if on_existing is OnExisting.REJECT:
+            raise _RowRefused(
+                "",
+                f"matches existing customer {found.customer_id!r} by {', '.join(found.by)} "
+                "(on_existing: reject)",
+            )
+        survivor = store.survivor(found.customer_id)
+        assert survivor is not None
+        customer_id = survivor.id
+        merged_attributes = {**survivor.attributes, **row.attributes}
+        store.update(customer_id, {**fields, "attributes": merged_attributes}, at=at, actor=actor)
+        store.add_points(customer_id, points)
+        action, by = "updated", found.by
+    if row.product is not None:
+        product_id = row.product.id or f"{customer_id}-{row.line}"
+        existing = store.session.get(ProductRow, {"tenant_id": store.tenant_id, "id": product_id})
+        if existing is not None:
+            if existing.customer_id != customer_id:
+                raise _RowRefused("", f"product {product_id!r} belongs to customer {existing.customer_id!r}")
+            store.update_product(
+                customer_id, product_id, {"name": row.product.name, **terms_columns(row.product.terms)}, at=at
+            )
+        else:
+            store.add_product(customer_id, product_id, row.product.name, row.product.terms, at=at)
+    return ImportedRow(row.line, customer_id, action, by)
