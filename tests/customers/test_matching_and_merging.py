@@ -53,7 +53,7 @@ def test_points_of_two_customers_are_a_conflict_never_a_guess() -> None:
         "contact points belong to different customers: "
         "+8613800138000 belongs to c1, li.na@example.com belongs to c2"
     )
-    with pytest.raises(MatchConflict, match=r"\+8613800138000 belongs to c1$"):
+    with pytest.raises(MatchConflict, match=r"^the row is customer c9, but \+8613800138000 belongs to c1$"):
         match([PHONE], owners, CustomerId("c9"))
 
 

@@ -124,9 +124,12 @@ class Match:
 class MatchConflict(Exception):
     """The row's contact points belong to different customers."""
 
-    def __init__(self, owners: Mapping[str, CustomerId]) -> None:
+    def __init__(self, owners: Mapping[str, CustomerId], customer_id: CustomerId | None = None) -> None:
         described = ", ".join(f"{value} belongs to {owner}" for value, owner in owners.items())
-        super().__init__(f"contact points belong to different customers: {described}")
+        if customer_id is None:
+            super().__init__(f"contact points belong to different customers: {described}")
+        else:
+            super().__init__(f"the row is customer {customer_id}, but {described}")
         self.owners = dict(owners)
 
 
@@ -143,7 +146,7 @@ def match(
     if customer_id is not None:
         foreign = {value: owner for value, owner in owners.items() if owner != customer_id}
         if foreign:
-            raise MatchConflict(foreign)
+            raise MatchConflict(foreign, customer_id)
         return Match(customer_id, ("id",))
     if len(distinct) > 1:
         raise MatchConflict(owners)
