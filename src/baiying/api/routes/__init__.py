@@ -6,6 +6,8 @@ from baiying.api.routes import (
     agents_admin,
     audit,
     auth,
+    customer_timeline,
+    customers,
     health,
     live,
     policies,
@@ -33,4 +35,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     live.agents,
     live.stats,
     streams.router,
+    customer_timeline.router,  # before customers.router: /api/customers/fcr is not a customer id
+    customers.router,
+    customers.settings_router,
+    customer_timeline.screen_pop_router,
 )

@@ -499,6 +499,9 @@ def terms_columns(terms: TelecomTerms | ApplianceTerms) -> dict[str, Any]:
     }
 
 
+CONTACT_POINT_KEYS = frozenset({"phone", "email", "chat_id"})
+
+
 def customer_for_contact(session: Session, tenant_id: str, attributes: dict[str, Any]) -> str | None:
     """The customer a new contact comes from, by the contact point in its attributes (`phone`, `email` or
     `chat_id`, in that order); None when it names none, or none that is known or valid."""
