@@ -34,7 +34,7 @@ from baiying.customers.contacts import normalise
 from baiying.customers.errors import InvalidLookup
 from baiying.customers.interactions import first_contact_resolution, repeat_contact
 from baiying.customers.model import ContactPointKind
-from baiying.storage.customer_tables import CustomerRow
+from baiying.storage.customer_tables import CustomerRow, CustomerSettingsRow
 from baiying.storage.repositories.customer_timeline import (
     InteractionProjector,
     category_totals,
@@ -52,10 +52,12 @@ RECENT = 10
 MAX_ITEMS = 500
 
 
-def refresh(session: Session, tenant_id: str, now: float) -> None:
+def refresh(
+    session: Session, tenant_id: str, now: float, settings: CustomerSettingsRow | None = None
+) -> None:
     """Project new events into the timeline and commit; a concurrent refresh that got there first is fine."""
     try:
-        if InteractionProjector(session, tenant_id).catch_up(now):
+        if InteractionProjector(session, tenant_id).catch_up(now, settings=settings):
             session.commit()
     except IntegrityError:
         session.rollback()  # another request projected the same events; they are in the table now
@@ -157,12 +159,12 @@ def screen_pop(
     row = store.by_point(kind, value)
     if row is None:
         return ScreenPopPublic(lookup=lookup, found=False, customer=None, banner=None, sections={})
-    who = viewer_of(session, principal)
+    who = viewer_of(session, principal, settings)
     if not who.sees(row.site_id):
         raise Forbidden(
             f"user {who.user!r} may not read customer {row.id!r}", {"kind": "customer", "id": row.id}
         )
-    refresh(session, tenant, now)
+    refresh(session, tenant, now, settings)
     recent = timeline(session, tenant, row.id, limit=RECENT)
     oldest_recent = recent[-1].at if recent else now
     start = _start_of_day(now, settings.timezone)

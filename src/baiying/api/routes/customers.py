@@ -58,9 +58,10 @@ MAX_PAGE = 500
 # ---- who is asking -------------------------------------------------------------------------------------
 
 
-def viewer_of(session: Session, principal: Principal) -> Viewer:
+def viewer_of(session: Session, principal: Principal, settings: CustomerSettingsRow | None = None) -> Viewer:
     """The principal as a customer viewer, under the tenant's settings (an agent's site from its record)."""
-    settings = settings_of(session, principal.tenant_id)
+    if settings is None:
+        settings = settings_of(session, principal.tenant_id)
     grants: list[Grant] = []
     for grant in principal.grants:
         site = grant.site_id

@@ -155,14 +155,22 @@ class CustomerStore:
 
     def by_point(self, kind: ContactPointKind, value: str) -> CustomerRow | None:
         """The customer holding the normalised contact point (the survivor, for a merged record)."""
-        owner = self.session.scalar(
-            select(ContactPointRow.customer_id).where(
+        row = self.session.scalar(
+            select(CustomerRow)
+            .join(
+                ContactPointRow,
+                (ContactPointRow.tenant_id == CustomerRow.tenant_id)
+                & (ContactPointRow.customer_id == CustomerRow.id),
+            )
+            .where(
                 ContactPointRow.tenant_id == self.tenant_id,
                 ContactPointRow.kind == kind.value,
                 ContactPointRow.value == value,
             )
         )
-        return self.survivor(owner) if owner is not None else None
+        if row is None or row.merged_into is None:
+            return row
+        return self.survivor(row.id)
 
     def survivor(self, customer_id: str) -> CustomerRow | None:
         """The record now standing for `customer_id`: itself, or the one it was merged into."""
