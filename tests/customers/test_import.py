@@ -248,3 +248,20 @@ def test_the_cli_refuses_unusable_input_with_exit_2(world: str, tmp_path: Path) 
     assert "column 'Mail' (from email_columns[0]) is not in the header" in missing.output  # type: ignore[attr-defined]
     unknown = run(str(tmp_path / "c.csv"), "--column", "name=Name", "--tenant", "nobody", "--url", world)
     assert unknown.exit_code == 2  # type: ignore[attr-defined]
+
+
+def test_the_bundled_example_imports(world: str) -> None:
+    examples = Path(__file__).resolve().parents[2] / "examples" / "customers"
+    engine = make_engine(world)
+    with Session(engine) as session:
+        SiteRepository(session, "acme").add(SiteRow(id="beijing", name="Beijing"))
+        session.commit()
+    engine.dispose()
+    result = run(
+        str(examples / "customers.csv"), "--mapping", str(examples / "mapping.yaml"), "--url", world, "--json"
+    )
+    report = json.loads(result.output)  # type: ignore[attr-defined]
+    assert (report["created"], report["updated"], report["rejected"]) == (2, 0, 1)
+    assert report["rejected_rows"] == [
+        {"line": 4, "field": "手机", "reason": "'12345' is not a valid CN phone number (read as +86 12345)"}
+    ]

@@ -36,7 +36,7 @@ def import_customers(
     file: Annotated[Path, typer.Argument(help="The customer CSV (UTF-8), header first.")],
     *,
     mapping_file: Annotated[
-        Path | None, typer.Option("--mapping", help="YAML column mapping (see docs/customers.md).")
+        Path | None, typer.Option("--mapping", help="YAML column mapping (see examples/customers).")
     ] = None,
     columns: Annotated[
         list[str] | None,
