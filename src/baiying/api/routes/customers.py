@@ -7,9 +7,11 @@ customer events.
 """
 
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import ValidationError
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from baiying.accounts.errors import Forbidden
@@ -36,16 +38,18 @@ from baiying.api.schemas.customers import (
     ProductUpdate,
 )
 from baiying.customers.access import Grant, Viewer, viewer
-from baiying.customers.contacts import contact_point
+from baiying.customers.contacts import contact_point, region_of
 from baiying.customers.errors import InvalidMerge
+from baiying.customers.events import CustomerDeleted
 from baiying.customers.importing import parse_customers
 from baiying.customers.mapping import CustomerMapping, load_mapping
+from baiying.customers.matching import name_key
 from baiying.customers.model import ApplianceTerms, ContactPoint, ContactPointKind, TelecomTerms
 from baiying.errors import ConfigError, ConfigProblem
 from baiying.storage.customer_tables import CustomerRow, CustomerSettingsRow
-from baiying.storage.repositories import AgentRepository, snapshot
+from baiying.storage.repositories import AgentRepository, InvalidRecord, snapshot
 from baiying.storage.repositories.customer_import import import_customers
-from baiying.storage.repositories.customers import CustomerStore, settings_of
+from baiying.storage.repositories.customers import CustomerStore, record_event, settings_of
 from baiying.yamlconfig import format_path
 
 router = APIRouter(prefix="/api/customers", tags=["customers"])
@@ -151,10 +155,6 @@ def list_customers(
 def _with_siteless(
     store: CustomerStore, q: str | None, sites: set[str], limit: int, offset: int
 ) -> tuple[list[CustomerRow], int]:
-    from sqlalchemy import func, or_, select
-
-    from baiying.customers.matching import name_key
-
     conditions: list[Any] = [
         CustomerRow.tenant_id == store.tenant_id,
         CustomerRow.merged_into.is_(None),
@@ -199,7 +199,7 @@ def create_customer(
 def all_duplicates(
     session: SessionDep,
     principal: CurrentUser,
-    limit: Annotated[int, Query(ge=1, le=100_000, description="Customers scanned, by id.")] = 10_000,
+    limit: Annotated[int, Query(ge=1, le=50_000, description="Customers scanned, by id.")] = 10_000,
 ) -> list[DuplicatePublic]:
     """Duplicate candidates among the tenant's customers (an admin's view)."""
     _admin(session, principal, "scan")
@@ -294,9 +294,6 @@ def delete_customer(
     before = _snapshot(store, row)
     session.delete(row)
     session.flush()
-    from baiying.customers.events import CustomerDeleted
-    from baiying.storage.repositories.customers import record_event
-
     record_event(
         session, principal.tenant_id, CustomerDeleted(customer_id), actor=principal.user_id, at=clock.now()
     )
@@ -500,10 +497,6 @@ def put_settings(
 ) -> CustomerSettingsPublic:
     """The tenant's customer settings: default country code, time zone, FCR window, agents' site scope,
     PII roles, topic categories and the wrap-up codes that mean resolved."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    from baiying.storage.repositories import InvalidRecord
-
     _admin(session, principal, "configure")
     try:
         ZoneInfo(body.timezone)
@@ -511,8 +504,6 @@ def put_settings(
         raise InvalidRecord(
             f"unknown time zone {body.timezone!r} (use an IANA name such as Asia/Shanghai)"
         ) from None
-    from baiying.customers.contacts import region_of
-
     region_of(body.default_country_code)
     row = session.get(CustomerSettingsRow, principal.tenant_id)
     before = snapshot(row) if row is not None else None

@@ -48,6 +48,9 @@ CUSTOMER_REFERENCES: list[tuple[type[Any], str]] = [
 ]
 
 
+CHUNK = 5_000  # ids per IN (...) list: well under SQLite's limit on bound parameters
+
+
 def new_customer_id() -> str:
     return f"c-{uuid.uuid4().hex[:16]}"
 
@@ -125,17 +128,33 @@ class CustomerStore:
             )
         )
 
-    def customer(self, row: CustomerRow, points: Iterable[ContactPointRow] | None = None) -> Customer:
+    def serials(self, customer_ids: Sequence[str]) -> dict[str, list[str]]:
+        """The appliance serial numbers of each customer."""
+        found: dict[str, list[str]] = {cid: [] for cid in customer_ids}
+        if customer_ids:
+            rows = self.session.execute(
+                select(ProductRow.customer_id, ProductRow.serial).where(
+                    ProductRow.tenant_id == self.tenant_id,
+                    ProductRow.customer_id.in_(customer_ids),
+                    ProductRow.serial.is_not(None),
+                )
+            )
+            for customer_id, serial in rows:
+                if serial:
+                    found[customer_id].append(serial)
+        return found
+
+    def customer(
+        self,
+        row: CustomerRow,
+        points: Iterable[ContactPointRow] | None = None,
+        serials: Iterable[str] | None = None,
+    ) -> Customer:
         """The core value of a stored customer (with its points and appliance serials)."""
         if points is None:
             points = self.points([row.id])[row.id]
-        serials = self.session.scalars(
-            select(ProductRow.serial).where(
-                ProductRow.tenant_id == self.tenant_id,
-                ProductRow.customer_id == row.id,
-                ProductRow.serial.is_not(None),
-            )
-        )
+        if serials is None:
+            serials = self.serials([row.id])[row.id]
         return Customer(
             id=CustomerId(row.id),
             display_name=row.display_name,
@@ -414,8 +433,13 @@ class CustomerStore:
                 .limit(limit)
             )
         )
-        points = self.points([r.id for r in rows])
-        return find_duplicates(self.customer(row, points[row.id]) for row in rows)
+        customers: list[Customer] = []
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+            ids = [r.id for r in chunk]
+            points, serials = self.points(ids), self.serials(ids)
+            customers += [self.customer(row, points[row.id], serials[row.id]) for row in chunk]
+        return find_duplicates(customers)
 
     def merge(self, survivor_id: str, merged_id: str, *, at: float, actor: str) -> CustomerMerged:
         """Merge `merged_id` into `survivor_id` (see `baiying.customers.merging`): its contact points,
