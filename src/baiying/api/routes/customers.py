@@ -47,7 +47,7 @@ from baiying.customers.matching import name_key
 from baiying.customers.model import ApplianceTerms, ContactPoint, ContactPointKind, TelecomTerms
 from baiying.errors import ConfigError, ConfigProblem
 from baiying.storage.customer_tables import CustomerRow, CustomerSettingsRow
-from baiying.storage.repositories import AgentRepository, InvalidRecord, snapshot
+from baiying.storage.repositories import AgentRepository, InvalidRecord, customer_merge, snapshot
 from baiying.storage.repositories.customer_import import import_customers
 from baiying.storage.repositories.customers import CustomerStore, record_event, settings_of
 from baiying.yamlconfig import format_path
@@ -203,7 +203,7 @@ def all_duplicates(
 ) -> list[DuplicatePublic]:
     """Duplicate candidates among the tenant's customers (an admin's view)."""
     _admin(session, principal, "scan")
-    pairs = CustomerStore(session, principal.tenant_id).all_duplicates(limit)
+    pairs = customer_merge.all_duplicates(CustomerStore(session, principal.tenant_id), limit)
     return [
         DuplicatePublic(first=p.first, second=p.second, reasons=list(p.reasons), score=p.score) for p in pairs
     ]
@@ -359,7 +359,7 @@ def duplicates_of(customer_id: KeyPath, session: SessionDep, principal: CurrentU
     """Records that may be the same person: a shared contact point (ignoring an email's +tag), or a similar
     name with the same birthday or appliance serial."""
     store, _, who = visible(session, principal, customer_id)
-    pairs = store.duplicates_of(customer_id)
+    pairs = customer_merge.duplicates_of(store, customer_id)
     shown = []
     for p in pairs:
         other = p.second if p.first == customer_id else p.first
@@ -385,7 +385,9 @@ def merge_customers(
         "survivor": _snapshot(store, store.get(customer_id)),
         "merged": _snapshot(store, store.get(body.merged)),
     }
-    event = store.merge(customer_id, body.merged, at=clock.now(), actor=principal.user_id)
+    event = customer_merge.merge_customers(
+        store, customer_id, body.merged, at=clock.now(), actor=principal.user_id
+    )
     survivor = store.get(customer_id)
     audited.record(
         session,

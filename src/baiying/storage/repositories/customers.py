@@ -8,17 +8,15 @@ customer raises ContactPointTaken, naming the holder.
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Update, func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from baiying.customers.contacts import normalise
 from baiying.customers.errors import ContactPointTaken, InvalidContactPoint, UnknownCustomer, UnknownProduct
-from baiying.customers.events import CustomerCreated, CustomerEvent, CustomerMerged, CustomerUpdated
-from baiying.customers.matching import DuplicatePair, duplicate_of, find_duplicates
+from baiying.customers.events import CustomerCreated, CustomerEvent, CustomerUpdated
 from baiying.customers.matching import name_key as key_of_name
-from baiying.customers.merging import FILLED_FIELDS, merge
 from baiying.customers.model import (
     ApplianceTerms,
     Consents,
@@ -33,19 +31,12 @@ from baiying.storage.customer_tables import (
     CustomerEventRow,
     CustomerRow,
     CustomerSettingsRow,
-    InteractionRow,
     ProductRow,
 )
 from baiying.storage.repositories.base import savepoint
-from baiying.storage.tables import ContactRow
 
 PROFILE_FIELDS = ("display_name", "region", "language", "dialect", "tier", "segment", "birthday", "site_id")
 CONSENT_FIELDS = ("consent_marketing", "consent_sms", "consent_email", "consent_calls")
-# Tables whose `customer_id` follows a merge to the survivor; another context (tickets) appends its own.
-CUSTOMER_REFERENCES: list[tuple[type[Any], str]] = [
-    (InteractionRow, "interactions"),
-    (ContactRow, "contacts"),
-]
 
 
 CHUNK = 5_000  # ids per IN (...) list: well under SQLite's limit on bound parameters
@@ -382,122 +373,6 @@ class CustomerStore:
         row = self.product(customer_id, product_id)
         self.session.delete(row)
         self.session.flush()
-
-    # ---- duplicates and merging -------------------------------------------------------------------------
-
-    def duplicates_of(self, customer_id: str) -> list[DuplicatePair]:
-        """The duplicate candidates of one customer, among records sharing a blocking key with it."""
-        target = self.customer(self.get(customer_id))
-        keys = [p.match_key for p in target.contact_points]
-        conditions: list[Any] = []
-        if keys:
-            conditions.append(
-                CustomerRow.id.in_(
-                    select(ContactPointRow.customer_id).where(
-                        ContactPointRow.tenant_id == self.tenant_id, ContactPointRow.match_key.in_(keys)
-                    )
-                )
-            )
-        if target.birthday is not None:
-            conditions.append(CustomerRow.birthday == target.birthday)
-        if target.serials:
-            conditions.append(
-                CustomerRow.id.in_(
-                    select(ProductRow.customer_id).where(
-                        ProductRow.tenant_id == self.tenant_id, ProductRow.serial.in_(target.serials)
-                    )
-                )
-            )
-        if not conditions:
-            return []
-        rows = self.session.scalars(
-            select(CustomerRow)
-            .where(
-                CustomerRow.tenant_id == self.tenant_id,
-                CustomerRow.id != customer_id,
-                CustomerRow.merged_into.is_(None),
-                or_(*conditions),
-            )
-            .limit(200)
-        )
-        pairs = [duplicate_of(target, self.customer(row)) for row in rows]
-        return sorted((p for p in pairs if p is not None), key=lambda p: (-p.score, p.first, p.second))
-
-    def all_duplicates(self, limit: int = 10_000) -> list[DuplicatePair]:
-        """Duplicate pairs among the tenant's first `limit` live customers (by id)."""
-        rows = list(
-            self.session.scalars(
-                select(CustomerRow)
-                .where(CustomerRow.tenant_id == self.tenant_id, CustomerRow.merged_into.is_(None))
-                .order_by(CustomerRow.id)
-                .limit(limit)
-            )
-        )
-        customers: list[Customer] = []
-        for start in range(0, len(rows), CHUNK):
-            chunk = rows[start : start + CHUNK]
-            ids = [r.id for r in chunk]
-            points, serials = self.points(ids), self.serials(ids)
-            customers += [self.customer(row, points[row.id], serials[row.id]) for row in chunk]
-        return find_duplicates(customers)
-
-    def merge(self, survivor_id: str, merged_id: str, *, at: float, actor: str) -> CustomerMerged:
-        """Merge `merged_id` into `survivor_id` (see `baiying.customers.merging`): its contact points,
-        products, timeline and contacts (and any table in CUSTOMER_REFERENCES) move to the survivor; the
-        merged record stays with `merged_into` set; a CustomerMerged event records it."""
-        survivor_row, merged_row = self.get(survivor_id), self.get(merged_id)
-        result = merge(self.customer(survivor_row), self.customer(merged_row))
-        moved_points = self._moved(
-            update(ContactPointRow)
-            .where(ContactPointRow.tenant_id == self.tenant_id, ContactPointRow.customer_id == merged_id)
-            .values(customer_id=survivor_id)
-        )
-        moved_products = self._moved(
-            update(ProductRow)
-            .where(ProductRow.tenant_id == self.tenant_id, ProductRow.customer_id == merged_id)
-            .values(customer_id=survivor_id)
-        )
-        moved: dict[str, int] = {}
-        for model, name in CUSTOMER_REFERENCES:
-            moved[name] = self._moved(
-                update(model)
-                .where(model.tenant_id == self.tenant_id, model.customer_id == merged_id)
-                .values(customer_id=survivor_id)
-            )
-        new = result.survivor
-        for name in FILLED_FIELDS:
-            setattr(survivor_row, name, getattr(new, name))
-        survivor_row.consent_marketing = new.consents.marketing
-        survivor_row.consent_sms = new.consents.sms
-        survivor_row.consent_email = new.consents.email
-        survivor_row.consent_calls = new.consents.calls
-        survivor_row.attributes = dict(new.attributes)
-        survivor_row.updated_at = at
-        merged_row.merged_into = survivor_id
-        merged_row.updated_at = at
-        self.session.flush()
-        event = CustomerMerged(
-            survivor_id,
-            merged_id,
-            contact_points=moved_points,
-            products=moved_products,
-            interactions=moved.get("interactions", 0),
-            contacts=moved.get("contacts", 0),
-            filled=result.filled,
-        )
-        record_event(self.session, self.tenant_id, event, actor=actor, at=at)
-        # The merged record's own history says where it went.
-        record_event(
-            self.session,
-            self.tenant_id,
-            CustomerUpdated(merged_id, ("merged_into",)),
-            actor=actor,
-            at=at,
-        )
-        return event
-
-    def _moved(self, statement: Update) -> int:
-        return int(cast(CursorResult[Any], self.session.execute(statement)).rowcount)
 
     def events(self, customer_id: str) -> list[CustomerEventRow]:
         return list(
