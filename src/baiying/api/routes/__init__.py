@@ -6,6 +6,7 @@ from baiying.api.routes import (
     agents_admin,
     audit,
     auth,
+    customer_products,
     customer_timeline,
     customers,
     health,
@@ -37,6 +38,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     streams.router,
     customer_timeline.router,  # before customers.router: /api/customers/fcr is not a customer id
     customers.router,
+    customer_products.router,
     customers.settings_router,
     customer_timeline.screen_pop_router,
 )

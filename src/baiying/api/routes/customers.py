@@ -33,9 +33,6 @@ from baiying.api.schemas.customers import (
     ImportRequest,
     MergePublic,
     MergeRequest,
-    ProductCreate,
-    ProductPublic,
-    ProductUpdate,
 )
 from baiying.customers.access import Grant, Viewer, viewer
 from baiying.customers.contacts import contact_point, region_of
@@ -44,7 +41,7 @@ from baiying.customers.events import CustomerDeleted
 from baiying.customers.importing import parse_customers
 from baiying.customers.mapping import CustomerMapping, load_mapping
 from baiying.customers.matching import name_key
-from baiying.customers.model import ApplianceTerms, ContactPoint, ContactPointKind, TelecomTerms
+from baiying.customers.model import ContactPoint, ContactPointKind
 from baiying.errors import ConfigError, ConfigProblem
 from baiying.storage.customer_tables import CustomerRow, CustomerSettingsRow
 from baiying.storage.repositories import AgentRepository, InvalidRecord, customer_merge, snapshot
@@ -55,7 +52,6 @@ from baiying.yamlconfig import format_path
 router = APIRouter(prefix="/api/customers", tags=["customers"])
 settings_router = APIRouter(prefix="/api/customer-settings", tags=["customers"])
 ENTITY = "customer"
-PRODUCT = "customer-product"
 MAX_PAGE = 500
 
 
@@ -105,7 +101,7 @@ def _admin(session: Session, principal: Principal, verb: str) -> Viewer:
     return who
 
 
-def _writer(session: Session, principal: Principal, verb: str, site_id: str | None) -> Viewer:
+def writer(session: Session, principal: Principal, verb: str, site_id: str | None) -> Viewer:
     who = viewer_of(session, principal)
     if not who.writes or not who.sees(site_id):
         raise forbid(who, verb)
@@ -174,7 +170,7 @@ def create_customer(
     body: CustomerCreate, session: SessionDep, clock: ClockDep, principal: CurrentUser
 ) -> CustomerPublic:
     """A new customer; 409 `contact-point-taken` when one of its contact points is another customer's."""
-    _writer(session, principal, "create", body.site)
+    writer(session, principal, "create", body.site)
     store = CustomerStore(session, principal.tenant_id)
     fields = {
         "display_name": body.display_name,
@@ -411,77 +407,6 @@ def merge_customers(
         },
         filled=list(event.filled),
     )
-
-
-# ---- products ------------------------------------------------------------------------------------------
-
-
-@router.get("/{customer_id}/products")
-def list_products(customer_id: KeyPath, session: SessionDep, principal: CurrentUser) -> list[ProductPublic]:
-    store, _, _ = visible(session, principal, customer_id)
-    return [ProductPublic.of(row) for row in store.products(customer_id)]
-
-
-@router.post("/{customer_id}/products", status_code=status.HTTP_201_CREATED)
-def add_product(
-    customer_id: KeyPath, body: ProductCreate, session: SessionDep, clock: ClockDep, principal: CurrentUser
-) -> ProductPublic:
-    store, row, _ = visible(session, principal, customer_id)
-    _writer(session, principal, "add products to", row.site_id)
-    terms: TelecomTerms | ApplianceTerms
-    if body.kind.value == "telecom":
-        assert body.plan is not None
-        assert body.monthly_fee_cents is not None
-        terms = TelecomTerms(
-            body.plan,
-            body.monthly_fee_cents,
-            body.minutes_allowance,
-            body.data_allowance_mb,
-            body.minutes_used,
-            body.data_used_mb,
-        )
-    else:
-        assert body.model is not None
-        terms = ApplianceTerms(
-            body.model, body.serial, body.purchase_date, body.warranty_end, body.product_tier
-        )
-    product = store.add_product(customer_id, body.id, body.name, terms, active=body.active, at=clock.now())
-    audited.record(session, principal, clock, "create", PRODUCT, product.id, after=snapshot(product))
-    session.commit()
-    return ProductPublic.of(product)
-
-
-@router.patch("/{customer_id}/products/{product_id}")
-def update_product(
-    customer_id: KeyPath,
-    product_id: KeyPath,
-    body: ProductUpdate,
-    session: SessionDep,
-    clock: ClockDep,
-    principal: CurrentUser,
-) -> ProductPublic:
-    store, row, _ = visible(session, principal, customer_id)
-    _writer(session, principal, "change products of", row.site_id)
-    before = snapshot(store.product(customer_id, product_id))
-    product = store.update_product(customer_id, product_id, body.changes(), at=clock.now())
-    audited.record(
-        session, principal, clock, "update", PRODUCT, product_id, before=before, after=snapshot(product)
-    )
-    session.commit()
-    return ProductPublic.of(product)
-
-
-@router.delete("/{customer_id}/products/{product_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_product(
-    customer_id: KeyPath, product_id: KeyPath, session: SessionDep, clock: ClockDep, principal: CurrentUser
-) -> Response:
-    store, row, _ = visible(session, principal, customer_id)
-    _writer(session, principal, "delete products of", row.site_id)
-    before = snapshot(store.product(customer_id, product_id))
-    store.delete_product(customer_id, product_id)
-    audited.record(session, principal, clock, "delete", PRODUCT, product_id, before=before)
-    session.commit()
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 # ---- settings ------------------------------------------------------------------------------------------
