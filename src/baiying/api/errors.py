@@ -71,6 +71,14 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     "invalid-queue-parameters": 422,
     "unstable-queue": 422,
     "cannot-fit": 422,
+    # customers (issue 5)
+    "invalid-contact-point": 422,
+    "invalid-customer-import": 422,
+    "invalid-lookup": 422,
+    "unknown-customer": 404,
+    "unknown-product": 404,
+    "contact-point-taken": 409,
+    "invalid-merge": 409,
 }
 UNLISTED_DOMAIN_ERROR_STATUS = 400  # a domain error is the caller's; a test keeps this table complete
 

@@ -14,6 +14,7 @@ from baiying.cli import (
     staffing,
     traffic,
 )
+from baiying.cli import customers as customers_cli
 
 app = typer.Typer(
     name="baiying",
@@ -33,6 +34,7 @@ serve.register(app)
 traffic.register(app)
 notifications.register(app)
 email_in.register(app)
+customers_cli.register(app)
 
 
 def main() -> None:

@@ -347,5 +347,8 @@ class AuditEntryRow(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
-# Each area's own table module registers on the same metadata; imported last because it imports this one.
-from baiying.storage import care_tables, notification_tables  # noqa: E402, F401
+# Tables of other contexts share `Base`; importing them here puts them in the metadata the migrations
+# are compared with, whichever module is imported first.
+from baiying.storage import care_tables as _care_tables  # noqa: E402, F401
+from baiying.storage import customer_tables as _customer_tables  # noqa: E402, F401
+from baiying.storage import notification_tables as _notification_tables  # noqa: E402, F401

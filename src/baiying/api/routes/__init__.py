@@ -7,6 +7,9 @@ from baiying.api.routes import (
     audit,
     auth,
     care,
+    customer_products,
+    customer_timeline,
+    customers,
     health,
     live,
     notifications,
@@ -39,4 +42,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     notifications.templates,
     notifications.webhooks,
     care.router,
+    customer_timeline.router,  # before customers.router: /api/customers/fcr is not a customer id
+    customers.router,
+    customer_products.router,
+    customers.settings_router,
+    customer_timeline.screen_pop_router,
 )

@@ -39,6 +39,7 @@ from baiying.errors import InvalidTransition
 from baiying.ids import AgentId, ContactId, QueueId, SiteId
 from baiying.routing.errors import NoSuchQueue
 from baiying.storage.repositories import AgentRepository
+from baiying.storage.repositories.customers import CONTACT_POINT_KEYS, customer_for_contact
 
 contacts = APIRouter(prefix="/api/contacts", tags=["contacts"])
 queues = APIRouter(prefix="/api/queues", tags=["queues"])
@@ -85,18 +86,24 @@ def _status_of(center: LiveCenter, tenant_id: str, agent_id: str) -> AgentStatus
 def create_contact(
     body: ContactCreate,
     center: CenterDep,
+    session: SessionDep,
     principal: Annotated[Principal, allowed(Action.CREATE, Kind.CONTACT)],
 ) -> ContactCreated:
-    """A new inbound contact enters routing now; the answer says where it is and what the router decided."""
+    """A new inbound contact enters routing now; the answer says where it is and what the router decided.
+    Without `customer`, a `phone`, `email` or `chat_id` attribute links it to the customer holding it."""
     tenant = principal.tenant_id
     require(principal, Action.CREATE, resource(Kind.CONTACT, tenant, body.id, site=body.site))
+    customer = body.customer
+    if customer is None and CONTACT_POINT_KEYS & body.attributes.keys():  # the caller's phone, email, chat id
+        customer = customer_for_contact(session, tenant, body.attributes)
+        session.rollback()  # end the read: the center commits in a transaction of its own
     result = center.arrive(
         tenant,
         QueueId(body.queue),
         contact_id=ContactId(body.id) if body.id is not None else None,
         channel=body.channel,
         site_id=SiteId(body.site) if body.site is not None else None,
-        customer_id=body.customer,
+        customer_id=customer,
         language=body.language,
         intent=body.intent,
         tier=body.tier,

@@ -1,0 +1,191 @@
+"""A customer's interactions over HTTP: the timeline, tenant-wide FCR, and the screen pop
+(`GET /api/screen-pop?phone=...|email=...|chat_id=...`) that gives an agent the customer 360.
+
+Reads first bring the timeline up to date with the event log (`InteractionProjector.catch_up`).
+
+The screen pop's `sections` are open for other modules: register a `SectionProvider` in
+`SCREEN_POP_SECTIONS` under the section's name (e.g. "open_tickets") and it is called with the session,
+the tenant, the customer row and `now`; its JSON-able result appears under that name.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from baiying.accounts.errors import Forbidden
+from baiying.api.deps import ClockDep, CurrentUser, SessionDep
+from baiying.api.routes.customers import forbid, public, viewer_of, visible
+from baiying.api.schemas import KeyPath
+from baiying.api.schemas.customers import (
+    FcrPublic,
+    InteractionPublic,
+    ProductPublic,
+    RepeatContactPublic,
+    ScreenPopPublic,
+    TimelinePublic,
+)
+from baiying.clock import Timestamp
+from baiying.customers.contacts import normalise
+from baiying.customers.errors import InvalidLookup
+from baiying.customers.interactions import first_contact_resolution, repeat_contact
+from baiying.customers.model import ContactPointKind
+from baiying.storage.customer_tables import CustomerRow, CustomerSettingsRow
+from baiying.storage.repositories.customer_timeline import (
+    InteractionProjector,
+    category_totals,
+    interactions_between,
+    timeline,
+)
+from baiying.storage.repositories.customers import CustomerStore, settings_of
+
+router = APIRouter(prefix="/api/customers", tags=["customers"])
+screen_pop_router = APIRouter(prefix="/api/screen-pop", tags=["customers"])
+
+SectionProvider = Callable[[Session, str, CustomerRow, Timestamp], Any]
+SCREEN_POP_SECTIONS: dict[str, SectionProvider] = {}
+RECENT = 10
+MAX_ITEMS = 500
+
+
+def refresh(
+    session: Session, tenant_id: str, now: float, settings: CustomerSettingsRow | None = None
+) -> None:
+    """Project new events into the timeline and commit; a concurrent refresh that got there first is fine."""
+    try:
+        if InteractionProjector(session, tenant_id).catch_up(now, settings=settings):
+            session.commit()
+    except IntegrityError:
+        session.rollback()  # another request projected the same events; they are in the table now
+
+
+def _start_of_day(now: float, timezone: str) -> float:
+    local = datetime.fromtimestamp(now, tz=ZoneInfo(timezone))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+@router.get("/fcr")
+def tenant_fcr(
+    session: SessionDep,
+    clock: ClockDep,
+    principal: CurrentUser,
+    since: Annotated[float, Query(description="Contacts from (epoch seconds).")],
+    until: Annotated[float | None, Query(description="...until (default: now).")] = None,
+) -> FcrPublic:
+    """First-contact resolution of the tenant's handled contacts in [since, until): the share not followed
+    by another contact of the same customer on the same topic within the tenant's FCR window."""
+    who = viewer_of(session, principal)
+    if not (who.is_admin or "supervisor" in who.roles):
+        raise forbid(who, "measure")
+    now = clock.now()
+    end = now if until is None else until
+    if end <= since:
+        raise InvalidLookup(f"until ({end}) must be after since ({since})", {"since": since, "until": end})
+    tenant = principal.tenant_id
+    refresh(session, tenant, now)
+    settings = settings_of(session, tenant)
+    window = settings.fcr_window_hours * 3600
+    items = interactions_between(session, tenant, since, end + window)
+    result = first_contact_resolution(items, now, window, since=since, until=end)
+    return FcrPublic.of(result, since, end, settings.fcr_window_hours)
+
+
+@router.get("/{customer_id}/timeline")
+def customer_timeline(
+    customer_id: KeyPath,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=MAX_ITEMS)] = 50,
+    since: Annotated[float | None, Query(description="Only interactions from (epoch seconds).")] = None,
+) -> TimelinePublic:
+    """The customer's interactions across channels, newest first, with all-time counts by category."""
+    tenant = principal.tenant_id
+    visible(session, principal, customer_id)
+    refresh(session, tenant, clock.now())
+    items = timeline(session, tenant, customer_id, since=since, limit=limit)
+    return TimelinePublic(
+        customer_id=customer_id,
+        items=[InteractionPublic.of(item) for item in items],
+        counts=category_totals(session, tenant, customer_id),
+    )
+
+
+def _lookup(phone: str | None, email: str | None, chat_id: str | None) -> tuple[ContactPointKind, str]:
+    given = [
+        (kind, value)
+        for kind, value in (
+            (ContactPointKind.PHONE, phone),
+            (ContactPointKind.EMAIL, email),
+            (ContactPointKind.CHAT, chat_id),
+        )
+        if value is not None
+    ]
+    if len(given) != 1:
+        raise InvalidLookup(
+            "give exactly one of phone, email and chat_id",
+            {"given": [kind.value if kind is not ContactPointKind.CHAT else "chat_id" for kind, _ in given]},
+        )
+    return given[0]
+
+
+@screen_pop_router.get("")
+def screen_pop(
+    session: SessionDep,
+    clock: ClockDep,
+    principal: CurrentUser,
+    phone: Annotated[str | None, Query(max_length=64)] = None,
+    email: Annotated[str | None, Query(max_length=200)] = None,
+    chat_id: Annotated[str | None, Query(max_length=200)] = None,
+    contact_id: Annotated[
+        str | None, Query(max_length=64, description="The contact being handled, if already created.")
+    ] = None,
+    lang: Annotated[str, Query(pattern=r"^(en|zh)([-_][A-Za-z]+)?$")] = "en",
+) -> ScreenPopPublic:
+    """The customer 360 for a contact: profile, products, last interactions, repeat-contact banner and
+    counts by category (plus sections other modules register). An unknown contact point is not an error:
+    `found` is false. A customer the caller may not see is a 403."""
+    tenant = principal.tenant_id
+    now = clock.now()
+    kind, raw = _lookup(phone, email, chat_id)
+    settings = settings_of(session, tenant)
+    value = normalise(kind, raw, settings.default_country_code)
+    lookup = {"kind": kind.value, "value": value}
+    store = CustomerStore(session, tenant)
+    row = store.by_point(kind, value)
+    if row is None:
+        return ScreenPopPublic(lookup=lookup, found=False, customer=None, banner=None, sections={})
+    who = viewer_of(session, principal, settings)
+    if not who.sees(row.site_id):
+        raise Forbidden(
+            f"user {who.user!r} may not read customer {row.id!r}", {"kind": "customer", "id": row.id}
+        )
+    refresh(session, tenant, now, settings)
+    recent = timeline(session, tenant, row.id, limit=RECENT)
+    oldest_recent = recent[-1].at if recent else now
+    start = _start_of_day(now, settings.timezone)
+    today = (
+        recent
+        if len(recent) < RECENT or oldest_recent < start
+        else timeline(session, tenant, row.id, since=start)
+    )
+    repeat = repeat_contact(today, now, settings.timezone, current=contact_id)
+    sections: dict[str, Any] = {
+        "products": [ProductPublic.of(p).model_dump(mode="json") for p in store.products(row.id)],
+        "interactions": [InteractionPublic.of(item).model_dump(mode="json") for item in recent],
+        "repeat_contact": RepeatContactPublic.of(repeat, lang).model_dump(mode="json"),
+        "counts": category_totals(session, tenant, row.id),
+    }
+    for name, provider in SCREEN_POP_SECTIONS.items():
+        sections[name] = provider(session, tenant, row, now)
+    return ScreenPopPublic(
+        lookup=lookup,
+        found=True,
+        customer=public(store, row),
+        banner=repeat.banner(lang),
+        sections=sections,
+    )

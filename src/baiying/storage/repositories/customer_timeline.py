@@ -1,0 +1,259 @@
+"""The customer timeline: a projection of the event log into `customer_interactions`, and its reads.
+
+`InteractionProjector.catch_up` reads the tenant's contact events after its cursor and applies them:
+a `contact-arrived` of a known customer (its `customer_id`, else the contact point in the contact's
+attributes) starts an interaction; answered, transferred, abandoned, routed-out and completed events
+update it (a completion reads the wrap-up code the live engine stored on the contact). Applying an event
+twice changes nothing, so concurrent catch-ups are harmless. Merged customers' contacts land on the
+survivor. Reads call `catch_up` first, so the timeline is never behind the log it is read after.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from baiying.customers.interactions import categorise, resolution_of
+from baiying.customers.model import Category, Interaction, Resolution
+from baiying.ids import CustomerId
+from baiying.storage.customer_tables import CustomerSettingsRow, InteractionRow, ProjectionCursorRow
+from baiying.storage.repositories.customers import CustomerStore, customer_for_contact, settings_of
+from baiying.storage.tables import ContactRow, EventRow
+
+KINDS = (
+    "contact-arrived",
+    "contact-answered",
+    "contact-transferred",
+    "contact-abandoned",
+    "contact-routed-out",
+    "contact-completed",
+)
+BATCH = 5_000
+CONTACT = "contact"
+
+
+def _insert(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+class InteractionProjector:
+    def __init__(self, session: Session, tenant_id: str) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+
+    def cursor(self) -> int:
+        row = self.session.get(ProjectionCursorRow, self.tenant_id)
+        return row.last_sequence if row is not None else 0
+
+    def catch_up(
+        self, now: float, max_events: int = 100_000, settings: CustomerSettingsRow | None = None
+    ) -> int:
+        """Apply the tenant's new contact events (at most `max_events`); returns how many were applied.
+        Writes in the caller's transaction; never commits. Nothing new costs one query."""
+        applied = 0
+        # The cursor is read in the same statement as the events after it: one round trip when idle.
+        stored = (
+            select(ProjectionCursorRow.last_sequence)
+            .where(ProjectionCursorRow.tenant_id == self.tenant_id)
+            .scalar_subquery()
+        )
+        position: Any = func.coalesce(stored, 0)
+        while applied < max_events:
+            batch = list(
+                self.session.execute(
+                    select(EventRow.sequence, EventRow.kind, EventRow.contact_id, EventRow.data)
+                    .where(
+                        EventRow.sequence > position,
+                        EventRow.tenant_id == self.tenant_id,
+                        EventRow.kind.in_(KINDS),
+                    )
+                    .order_by(EventRow.sequence)
+                    .limit(min(BATCH, max_events - applied))
+                )
+            )
+            if not batch:
+                break
+            if settings is None:
+                settings = settings_of(self.session, self.tenant_id)
+            self._apply(batch, settings, now)
+            applied += len(batch)
+            position = batch[-1][0]
+            self._save_cursor(position)
+        return applied
+
+    def _save_cursor(self, position: int) -> None:
+        insert = _insert(self.session)
+        statement = insert(ProjectionCursorRow).values(tenant_id=self.tenant_id, last_sequence=position)
+        statement = statement.on_conflict_do_update(
+            index_elements=["tenant_id"],
+            set_={
+                "last_sequence": func.max(statement.excluded.last_sequence, ProjectionCursorRow.last_sequence)
+            }
+            if self.session.get_bind().dialect.name == "sqlite"
+            else {
+                "last_sequence": func.greatest(
+                    statement.excluded.last_sequence, ProjectionCursorRow.last_sequence
+                )
+            },
+        )
+        self.session.execute(statement)
+
+    def _apply(self, batch: Sequence[Any], settings: CustomerSettingsRow, now: float) -> None:
+        contact_ids = {contact_id for _, _, contact_id, _ in batch if contact_id}
+        contacts = {
+            row.id: row
+            for row in self.session.scalars(
+                select(ContactRow).where(
+                    ContactRow.tenant_id == self.tenant_id, ContactRow.id.in_(contact_ids)
+                )
+            )
+        }
+        current = {
+            row.source_id: row
+            for row in self.session.scalars(
+                select(InteractionRow).where(
+                    InteractionRow.tenant_id == self.tenant_id,
+                    InteractionRow.source == CONTACT,
+                    InteractionRow.source_id.in_(contact_ids),
+                )
+            )
+        }
+        store = CustomerStore(self.session, self.tenant_id)
+        for _, kind, contact_id, data in batch:
+            if contact_id is None:
+                continue
+            row = current.get(contact_id)
+            if kind == "contact-arrived":
+                if row is None:
+                    row = self._start(store, contact_id, data, contacts.get(contact_id), settings, now)
+                    if row is not None:
+                        current[contact_id] = row
+                continue
+            if row is None:
+                continue  # a contact of no known customer, or one whose arrival is not in the log
+            self._update(row, kind, data, contacts.get(contact_id), settings, now)
+        self.session.flush()
+
+    def _start(
+        self,
+        store: CustomerStore,
+        contact_id: str,
+        data: dict[str, Any],
+        contact: ContactRow | None,
+        settings: CustomerSettingsRow,
+        now: float,
+    ) -> InteractionRow | None:
+        customer_id = data.get("customer_id")
+        if not customer_id and contact is not None:
+            customer_id = customer_for_contact(self.session, self.tenant_id, dict(contact.attributes))
+        if not customer_id:
+            return None
+        survivor = store.survivor(str(customer_id))
+        topic = data.get("intent")
+        row = InteractionRow(
+            tenant_id=self.tenant_id,
+            source=CONTACT,
+            source_id=contact_id,
+            customer_id=survivor.id if survivor is not None else str(customer_id),
+            channel=str(data.get("channel") or "voice"),
+            at=float(data["at"]),
+            topic=topic,
+            category=categorise(topic, settings.categories).value,
+            outcome="open",
+            resolution=None,
+            queue_id=data.get("queue_id"),
+            site_id=data.get("site_id"),
+            updated_at=now,
+        )
+        self.session.add(row)
+        return row
+
+    def _update(
+        self,
+        row: InteractionRow,
+        kind: str,
+        data: dict[str, Any],
+        contact: ContactRow | None,
+        settings: CustomerSettingsRow,
+        now: float,
+    ) -> None:
+        if kind == "contact-answered":
+            row.outcome = "answered"
+            row.agent_id = data.get("agent_id")
+            row.site_id = data.get("site_id") or row.site_id
+        elif kind == "contact-transferred":
+            row.queue_id = data.get("to_queue_id") or row.queue_id
+        elif kind in ("contact-abandoned", "contact-routed-out"):
+            row.outcome = "abandoned" if kind == "contact-abandoned" else "routed-out"
+        elif kind == "contact-completed":
+            row.outcome = "completed"
+            row.agent_id = data.get("agent_id") or row.agent_id
+            wrap_up = (contact.attributes.get("wrap_up") if contact is not None else None) or {}
+            code = wrap_up.get("code") if isinstance(wrap_up, dict) else None
+            row.wrap_up_code = code
+            if row.topic is None and code:
+                row.topic = code
+                row.category = categorise(code, settings.categories).value
+        resolution = resolution_of(row.outcome, row.wrap_up_code, settings.resolved_codes)
+        row.resolution = resolution.value if resolution is not None else None
+        row.updated_at = now
+
+
+def interaction_of(row: InteractionRow) -> Interaction:
+    return Interaction(
+        source=row.source,
+        source_id=row.source_id,
+        customer_id=CustomerId(row.customer_id),
+        channel=row.channel,
+        at=row.at,
+        topic=row.topic,
+        category=Category(row.category),
+        outcome=row.outcome,
+        resolution=Resolution(row.resolution) if row.resolution else None,
+        agent_id=row.agent_id,
+        queue_id=row.queue_id,
+    )
+
+
+def timeline(
+    session: Session,
+    tenant_id: str,
+    customer_id: str,
+    *,
+    since: float | None = None,
+    limit: int | None = None,
+) -> list[Interaction]:
+    """The customer's interactions, newest first (at most `limit`, from `since` on)."""
+    query = select(InteractionRow).where(
+        InteractionRow.tenant_id == tenant_id, InteractionRow.customer_id == customer_id
+    )
+    if since is not None:
+        query = query.where(InteractionRow.at >= since)
+    query = query.order_by(InteractionRow.at.desc(), InteractionRow.source_id.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    return [interaction_of(row) for row in session.scalars(query)]
+
+
+def category_totals(session: Session, tenant_id: str, customer_id: str) -> dict[str, int]:
+    """All-time interactions of the customer by category (every category present)."""
+    rows = session.execute(
+        select(InteractionRow.category, func.count())
+        .where(InteractionRow.tenant_id == tenant_id, InteractionRow.customer_id == customer_id)
+        .group_by(InteractionRow.category)
+    )
+    counts = {category: int(count) for category, count in rows}
+    return {category.value: counts.get(category.value, 0) for category in Category}
+
+
+def interactions_between(session: Session, tenant_id: str, start: float, end: float) -> list[Interaction]:
+    """Every interaction of the tenant in [start, end), for tenant-wide FCR."""
+    rows = session.scalars(
+        select(InteractionRow)
+        .where(InteractionRow.tenant_id == tenant_id, InteractionRow.at >= start, InteractionRow.at < end)
+        .order_by(InteractionRow.at)
+    )
+    return [interaction_of(row) for row in rows]
