@@ -103,7 +103,7 @@ def test_contacts_build_the_timeline_and_the_screen_pop(
     assert pop["customer"]["tier"] == "gold"
     assert pop["banner"] == "4th contact today, last at 11:00 (complaint, resolved)"
     sections = pop["sections"]
-    assert set(sections) == {"products", "interactions", "repeat_contact", "counts"}
+    assert set(sections) == {"products", "interactions", "repeat_contact", "counts", "care"}
     assert [p["id"] for p in sections["products"]] == ["m1"]
     assert [i["source_id"] for i in sections["interactions"]] == ["k3", "k2", "k1"]
     assert sections["counts"]["complaint"] == 1

@@ -1,15 +1,19 @@
 """Care: the plan catalogue and monthly usage the plan optimizer reads, offer outcomes, and the offer
 conversion report. The offers themselves reach the agent in the screen pop."""
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query, Response, status
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from baiying.accounts.policy import Action, Kind, Resource, require, resource
 from baiying.accounts.principal import Principal
 from baiying.api import audited
 from baiying.api.deps import ClockDep, SessionDep, allowed
+from baiying.api.routes.customer_timeline import SCREEN_POP_SECTIONS, PopContext
 from baiying.api.schemas import KeyPath
 from baiying.api.schemas.care import (
     ConversionPublic,
@@ -20,12 +24,65 @@ from baiying.api.schemas.care import (
     UsageIn,
     UsagePublic,
 )
+from baiying.care.offers import bundled_offer_rules
+from baiying.care.reminders import reminders
 from baiying.errors import DomainError
 from baiying.storage.care_tables import OfferOutcomeRow, PlanRow, UsageRow
+from baiying.storage.customer_tables import CustomerRow
 from baiying.storage.repositories import snapshot
-from baiying.storage.repositories.care import PlanRepository, conversion, record_usage
+from baiying.storage.repositories.care import (
+    PlanRepository,
+    catalogue,
+    conversion,
+    customer_facts,
+    past_outcomes,
+    record_usage,
+)
+from baiying.storage.tables import ContactRow
 
 router = APIRouter(prefix="/api/care", tags=["care"])
+OFFERS = bundled_offer_rules()
+
+
+def care_section(session: Session, tenant_id: str, customer: CustomerRow, pop: PopContext) -> dict[str, Any]:
+    """The screen pop's "care" section: reminders for today and the next-best offers for this contact."""
+    facts = customer_facts(session, tenant_id, customer)
+    today = datetime.fromtimestamp(pop.now, ZoneInfo(pop.timezone)).date()
+    contact = _contact_view(session, tenant_id, pop.contact_id)
+    plans = catalogue(session, tenant_id)
+    history = past_outcomes(session, tenant_id, customer.id)
+    language = "zh" if pop.lang.startswith("zh") else "en"
+    return {
+        "reminders": [
+            {"kind": r.kind.value, "text": r.text[language], "product_id": r.product_id}
+            for r in reminders(facts, today, {plan.id: plan for plan in plans})
+        ],
+        "offers": [
+            {
+                "id": offer.id,
+                "title": offer.title[language],
+                "pitch": offer.pitch[language],
+                "purpose": offer.purpose,
+                "monthly_saving_fen": offer.advice.saving_fen if offer.advice is not None else None,
+            }
+            for offer in OFFERS.next_best(facts, contact, today, plans, history)
+        ],
+    }
+
+
+def _contact_view(session: Session, tenant_id: str, contact_id: str | None) -> dict[str, Any]:
+    contact = session.get(ContactRow, (tenant_id, contact_id)) if contact_id is not None else None
+    if contact is None:
+        return {"channel": "voice"}
+    return {
+        **contact.attributes,
+        "channel": contact.channel,
+        "intent": contact.intent,
+        "queue": contact.queue_id,
+    }
+
+
+SCREEN_POP_SECTIONS["care"] = care_section
 
 
 class InvalidPeriod(DomainError):

@@ -5,10 +5,12 @@ Reads first bring the timeline up to date with the event log (`InteractionProjec
 
 The screen pop's `sections` are open for other modules: register a `SectionProvider` in
 `SCREEN_POP_SECTIONS` under the section's name (e.g. "open_tickets") and it is called with the session,
-the tenant, the customer row and `now`; its JSON-able result appears under that name.
+the tenant, the customer row and a `PopContext` (now, time zone, language, contact); its JSON-able result
+appears under that name.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -46,7 +48,18 @@ from baiying.storage.repositories.customers import CustomerStore, settings_of
 router = APIRouter(prefix="/api/customers", tags=["customers"])
 screen_pop_router = APIRouter(prefix="/api/screen-pop", tags=["customers"])
 
-SectionProvider = Callable[[Session, str, CustomerRow, Timestamp], Any]
+
+@dataclass(frozen=True, slots=True)
+class PopContext:
+    """What a section provider knows of the screen pop besides the customer."""
+
+    now: Timestamp
+    timezone: str  # the tenant's, for "today"
+    lang: str  # en or zh
+    contact_id: str | None  # the contact being handled, if already created
+
+
+SectionProvider = Callable[[Session, str, CustomerRow, PopContext], Any]
 SCREEN_POP_SECTIONS: dict[str, SectionProvider] = {}
 RECENT = 10
 MAX_ITEMS = 500
@@ -180,8 +193,9 @@ def screen_pop(
         "repeat_contact": RepeatContactPublic.of(repeat, lang).model_dump(mode="json"),
         "counts": category_totals(session, tenant, row.id),
     }
+    context = PopContext(now, settings.timezone, lang, contact_id)
     for name, provider in SCREEN_POP_SECTIONS.items():
-        sections[name] = provider(session, tenant, row, now)
+        sections[name] = provider(session, tenant, row, context)
     return ScreenPopPublic(
         lookup=lookup,
         found=True,

@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from baiying.care.facts import Plan, Usage
+from baiying.care.facts import CustomerFacts, Plan, Product, Usage
 from baiying.care.offers import Outcome, PastOutcome
+from baiying.customers.model import ProductKind
 from baiying.storage.care_tables import OfferOutcomeRow, PlanRow, UsageRow
+from baiying.storage.customer_tables import CustomerRow, ProductRow
 from baiying.storage.repositories.base import Repository
 
 
@@ -112,3 +114,46 @@ def conversion(session: Session, tenant_id: str, start: float, end: float) -> li
         )
         for offer, by in sorted(counts.items())
     ]
+
+
+def customer_facts(session: Session, tenant_id: str, customer: CustomerRow) -> CustomerFacts:
+    """The customer as care sees it: profile, active products, and the main subscription's usage."""
+    rows = session.scalars(
+        select(ProductRow)
+        .where(ProductRow.tenant_id == tenant_id, ProductRow.customer_id == customer.id, ProductRow.active)
+        .order_by(ProductRow.id)
+    ).all()
+    plans = {plan.id: plan for plan in catalogue(session, tenant_id)}
+    by_name = {plan.name: plan.id for plan in plans.values()}
+    products = tuple(_product(row, plans, by_name) for row in rows)
+    main = next((p for p in products if p.kind == "subscription" and p.plan_id), None)
+    usage = usage_of(session, tenant_id, [main.id])[main.id] if main is not None else []
+    return CustomerFacts(
+        id=customer.id,
+        name=customer.display_name,
+        tier=customer.tier,
+        segment=customer.segment,
+        region=customer.region,
+        language=customer.language,
+        birthday=customer.birthday,
+        products=products,
+        usage=tuple(usage),
+        marketing_consent=customer.consent_marketing,
+        attributes=dict(customer.attributes or {}),
+    )
+
+
+def _product(row: ProductRow, plans: dict[str, Plan], by_name: dict[str, str]) -> Product:
+    if row.kind == ProductKind.TELECOM.value:
+        # The product names its plan by the catalogue's id or by its name.
+        plan_id = row.plan if row.plan in plans else by_name.get(row.plan or "")
+        return Product(row.id, "subscription", row.name, plan_id=plan_id)
+    return Product(
+        row.id,
+        "appliance",
+        row.name,
+        model=row.model,
+        serial=row.serial,
+        warranty_end=row.warranty_end,
+        tier=row.product_tier,
+    )
