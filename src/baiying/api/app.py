@@ -3,6 +3,9 @@ error handlers. Nothing connects at import or in `create_app`: the app's startup
 database is migrated (refusing to start otherwise, with the message of `ensure_up_to_date`) and opens
 the engine; shutdown disposes of it.
 
+With the live timer it also runs the notification dispatcher (`baiying.notifications`), which relays
+events to webhook subscribers and sends the outbox's SMS and email every few seconds.
+
 The app also holds the live engine: one `LiveCenter` on the same database (rebuilt from its journal at
 startup), its `LiveStats`, and a timer task that fires routing deadlines as they fall due (waking at
 least every `live_timer_max_sleep_seconds`, so deadlines set by commands meanwhile are not missed);
@@ -36,6 +39,8 @@ from baiying.api.websockets import StreamHub
 from baiying.application.center import LiveCenter
 from baiying.application.stats import LiveStats
 from baiying.clock import Clock, SystemClock
+from baiying.notifications.dispatch import Dispatcher, senders_from_environment
+from baiying.notifications.running import run_dispatcher
 from baiying.storage.engine import make_engine
 from baiying.storage.migrate import ensure_up_to_date
 
@@ -86,13 +91,25 @@ def create_app(
             if settings.live_timer
             else None
         )
+        outbox = (
+            asyncio.create_task(
+                run_dispatcher(
+                    Dispatcher(state.sessions, senders_from_environment(), used_clock),
+                    settings.notifications_every_seconds,
+                ),
+                name="notifications",
+            )
+            if settings.live_timer
+            else None
+        )
         try:
             yield
         finally:
-            if timer is not None:
-                timer.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await timer
+            for task in (timer, outbox):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             state.sessions, state.center, state.stats = None, None, None
             hub.close()
             stats.close()

@@ -33,6 +33,8 @@ class Settings:
     # clock turn it off and call `LiveCenter.advance()` themselves.
     live_timer: bool = True
     live_timer_max_sleep_seconds: float = 1.0
+    # With the live timer: how often the outbox is relayed and sent (SMS, email, webhooks).
+    notifications_every_seconds: float = 2.0
     stats_interval_seconds: int = 900
     stats_sl_seconds: float = 20.0
 
