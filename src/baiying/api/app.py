@@ -38,6 +38,7 @@ from baiying.application.stats import LiveStats
 from baiying.clock import Clock, SystemClock
 from baiying.storage.engine import make_engine
 from baiying.storage.migrate import ensure_up_to_date
+from baiying.web import install as install_web
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,7 @@ def create_app(
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    install_web(app)  # the browser's pages and their static files (baiying.web)
     return app
 
 
