@@ -138,7 +138,7 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "board.offered": ("Offered", "呼入量"),
     "board.agents": ("Agents", "坐席"),
     "board.none": ("No figures yet.", "暂无数据。"),
-    "board.chart.title": ("Today, by interval", "今日分时段"),
+    "board.chart.title": ("By interval, since this page opened", "分时段（自打开本页起）"),
     "board.chart.volume": ("Offered", "呼入量"),
     "board.chart.sl": ("Service level", "服务水平"),
     "sites.title": ("Sites", "站点"),

@@ -9,8 +9,10 @@
   const { t, api, stream, page, duration, clockTime, showError, skew } = window.Baiying;
   const $ = (id) => document.getElementById(id);
   const siteNames = new Map(page.sites.map((s) => [s.id, s.name]));
+  const siteStatus = new Map(page.sites.map((s) => [s.id, s.status]));
   const STATES = ["ready", "reserved", "busy", "wrap-up", "aux"];
   let agents = [];
+  let lastStats = null;
   let renderedAgents = "";
 
   function percent(ratio) {
@@ -20,12 +22,28 @@
     return typeof value === "number" ? duration(value) : "—";
   }
 
-  function tile(key, title, figures) {
+  /* A site with nothing to count (no contact today, nobody logged in) is absent from the snapshot. */
+  const EMPTY = {
+    waiting: 0,
+    longest_wait_seconds: null,
+    agents: {},
+    today: { service_level: null, asa_seconds: null, abandoned: 0, offered: 0 },
+    interval: { service_level: null },
+  };
+
+  function tile(key, title, figures, status) {
     const element = document.createElement("article");
     element.className = "tile";
     element.dataset.tile = key;
     const heading = document.createElement("h3");
     heading.textContent = title;
+    if (status) {
+      const badge = document.createElement("span");
+      badge.className = "badge site-status";
+      badge.dataset.status = status;
+      badge.textContent = t("site." + status);
+      heading.append(" ", badge);
+    }
     element.append(heading);
     const grid = document.createElement("dl");
     const fields = [
@@ -64,20 +82,20 @@
   function renderStats(stats) {
     skew.seen(stats.at);
     $("board-updated").textContent = t("board.updated", { time: clockTime(stats.at) });
-    const total = $("tiles-total");
-    total.replaceChildren();
-    if (stats.total) total.append(tile("total", t("board.total"), stats.total));
+    lastStats = stats;
     const sites = $("tiles-sites");
     sites.replaceChildren();
-    for (const id of Object.keys(stats.sites).sort()) {
-      sites.append(tile("site:" + id, siteNames.get(id) || id, stats.sites[id]));
+    if (stats.total) sites.append(tile("total", t("board.total"), stats.total));
+    const ids = new Set([...siteNames.keys(), ...Object.keys(stats.sites)]);
+    for (const id of [...ids].sort()) {
+      sites.append(tile("site:" + id, siteNames.get(id) || id, stats.sites[id] || EMPTY, siteStatus.get(id)));
     }
     const queues = $("tiles-queues");
     queues.replaceChildren();
     for (const id of Object.keys(stats.queues).sort()) {
       queues.append(tile("queue:" + id, id, stats.queues[id]));
     }
-    $("board-none").hidden = !!stats.total || Object.keys(stats.sites).length > 0;
+    $("board-none").hidden = sites.children.length > 0;
     chart.add(stats);
   }
 
@@ -132,7 +150,10 @@
 
   // ---- sites --------------------------------------------------------------------------------------
   function renderSites(rows) {
+    let changed = false;
     for (const site of rows) {
+      if (siteStatus.get(site.id) !== site.status) changed = true;
+      siteStatus.set(site.id, site.status);
       const row = document.querySelector('#site-list tr[data-site="' + CSS.escape(site.id) + '"]');
       if (!row) continue;
       const badge = row.querySelector(".site-status");
@@ -143,6 +164,7 @@
       if (evacuate) evacuate.hidden = site.status === "evacuated";
       if (reopen) reopen.hidden = site.status === "open";
     }
+    if (changed && lastStats) renderStats(lastStats);
   }
 
   async function refreshSites() {
