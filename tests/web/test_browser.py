@@ -326,3 +326,61 @@ def test_a_supervisor_watches_the_wallboard_and_evacuates_a_site(
     shot(page, "wallboard-zh")
     page.click("#site-list button.reopen[data-site='branch']")
     expect(page.locator('#site-list tr[data-site="branch"] .site-status')).to_have_text("开放")
+
+
+def test_an_agent_goes_aux_rejects_an_offer_transfers_a_contact_and_logs_out(
+    page: Any, server: ServerProcess, api: httpx.Client
+) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(server.base + "/agent")
+    page.wait_for_url("**/login?next=/agent")
+    page.fill("#login", "agent-001")
+    page.fill("#password", "not the password")
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#login-error")).to_have_text("Wrong login or password.")
+    page.fill("#password", password("agent-001"))
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url("**/agent")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "online")
+    expect(page.locator("#agent-state")).to_have_text("Logged out")
+    page.click("#btn-login")
+    expect(page.locator("#agent-state")).to_have_text("Ready")
+
+    page.select_option("#aux-reason", "lunch")
+    page.click("#btn-aux")
+    expect(page.locator("#agent-state")).to_have_text("Not ready")
+    expect(page.locator("#agent-reason")).to_have_text("Lunch")
+    assert api.get("/api/agents/agent-001/session").json()["reason"] == "lunch"
+    page.click("#btn-ready")
+    expect(page.locator("#agent-state")).to_have_text("Ready")
+
+    rejected = api.post("/api/contacts", json={"queue": "support", "site": "hq"}).json()["id"]
+    expect(page.locator("#offer")).to_be_visible()
+    page.click("#btn-reject")
+    expect(page.locator("#offer")).to_be_hidden()
+    expect(page.locator("#offer-notice")).to_contain_text("rejected")
+    assert api.get(f"/api/contacts/{rejected}").json()["phase"] == "waiting"
+    assert api.post(f"/api/contacts/{rejected}/cancel").status_code == 200
+
+    moved = api.post("/api/contacts", json={"queue": "support", "site": "hq"}).json()["id"]
+    page.click("#btn-accept")
+    expect(page.locator("#pop")).to_be_visible()
+    page.select_option("#transfer-queue", "sales")
+    page.click("#btn-transfer")
+    expect(page.locator("#pop-phase")).to_have_text("Wrap-up")  # the queue's wrap-up time follows
+    expect(page.locator("#work-actions")).to_be_hidden()
+    expect(page.locator("#agent-state")).to_have_text("Wrap-up")
+    page.click("#btn-end-wrap-up")
+    expect(page.locator("#pop-none")).to_be_visible()
+    expect(page.locator("#agent-state")).to_have_text("Ready")
+    found = api.get(f"/api/contacts/{moved}").json()
+    assert (found["queue"], found["phase"]) == ("sales", "waiting")
+    assert api.post(f"/api/contacts/{moved}/cancel").status_code == 200
+
+    page.click("#btn-logout")
+    expect(page.locator("#agent-state")).to_have_text("Logged out")
+    page.click("#logout")
+    page.wait_for_url("**/login")
+    page.goto(server.base + "/agent")
+    page.wait_for_url("**/login?next=/agent")

@@ -271,11 +271,24 @@
     const entry = inHand();
     if (!entry) return;
     const id = entry.contact.id;
-    command("POST", contactPath(id, "transfer"), { queue: $("transfer-queue").value }, () => {
-      view.contacts.delete(id); // the contact left this agent: the stream tells only the state change
-      render();
-    });
+    // The stream tells the agent's new state but not what became of the contact (gone, or kept in
+    // wrap-up): the session says which contacts the agent still holds, and in which phase.
+    command("POST", contactPath(id, "transfer"), { queue: $("transfer-queue").value }, resync);
   });
+  async function resync() {
+    try {
+      const session = await api("GET", base + "/session");
+      const held = session ? session.contacts : {};
+      for (const [id, entry] of [...view.contacts]) {
+        if (!(id in held)) view.contacts.delete(id);
+        else entry.phase = held[id];
+      }
+      render();
+    } catch (failure) {
+      showError($("desktop-error"), failure);
+    }
+  }
+
   $("btn-end-wrap-up").addEventListener("click", () => command("POST", base + "/wrap-up/end"));
 
   render();
