@@ -357,6 +357,11 @@ def test_an_agent_goes_aux_rejects_an_offer_transfers_a_contact_and_logs_out(
 
     rejected = api.post("/api/contacts", json={"queue": "support", "site": "hq"}).json()["id"]
     expect(page.locator("#offer")).to_be_visible()
+    page.reload()  # the offer and its deadline come back from the stream's hello
+    expect(page.locator("#offer")).to_be_visible()
+    expect(page.locator("#offer-countdown")).to_contain_text("Answer within")
+    seconds = int(page.locator("#offer-countdown").get_attribute("data-seconds") or "0")
+    assert 580 <= seconds <= 600, seconds
     page.click("#btn-reject")
     expect(page.locator("#offer")).to_be_hidden()
     expect(page.locator("#offer-notice")).to_contain_text("rejected")

@@ -199,7 +199,10 @@ def agent_desktop(request: Request, principal: ViewerDep, session: SessionDep) -
     ]
     # Agents may transfer to any queue (transferring is an update of their own contact); the API lets
     # them read no queue, so the desktop names the tenant's queues itself.
-    queues = [{"id": row.id, "name": row.name} for row in QueueRepository(session, tenant).list()]
+    queues = [
+        {"id": row.id, "name": row.name, "offer_timeout_seconds": row.offer_timeout_seconds}
+        for row in QueueRepository(session, tenant).list()
+    ]
     session.rollback()
     page = {"agent": agent_id, "codes": codes, "queues": queues, "aux": list(AUX_REASONS)}
     return render(

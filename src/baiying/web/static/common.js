@@ -24,6 +24,9 @@
     const response = await fetch(path, options);
     const text = await response.text();
     const data = text ? JSON.parse(text) : null;
+    if (response.status === 401 && path !== "/api/auth/login") {
+      location.href = "/login?next=" + encodeURIComponent(location.pathname); // the session ended
+    }
     if (!response.ok) {
       const error = (data && data.error) || {};
       throw {
@@ -58,6 +61,10 @@
         if (stopped) return;
         if (event.code === 4401) {
           location.href = "/login?next=" + encodeURIComponent(location.pathname);
+          return;
+        }
+        if (event.code === 4403 || event.code === 4404) {
+          setConnection("offline"); // refused for good: retrying would not help
           return;
         }
         setConnection("reconnecting");

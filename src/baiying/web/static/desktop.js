@@ -179,7 +179,7 @@
             view.contacts.set(item.contact.id, {
               contact: item.contact,
               phase: item.phase,
-              expiresAt: known ? known.expiresAt : null,
+              expiresAt: known ? known.expiresAt : deadlineOf(item, message),
             });
           }
         }
@@ -222,6 +222,15 @@
         return;
     }
     render();
+  }
+
+  /* `hello` does not say when a ringing offer expires. An agent rings with one offer at a time and is
+   * "reserved" since it began, so the deadline is that time plus the queue's offer timeout. */
+  const offerTimeouts = new Map(page.queues.map((q) => [q.id, q.offer_timeout_seconds]));
+  function deadlineOf(item, hello) {
+    const timeout = offerTimeouts.get(item.contact.queue);
+    if (item.phase !== "reserved" || hello.state !== "reserved" || typeof hello.since !== "number") return null;
+    return typeof timeout === "number" ? hello.since + timeout : null;
   }
 
   function setPhase(contactId, phase) {
