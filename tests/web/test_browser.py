@@ -286,7 +286,9 @@ def test_a_supervisor_watches_the_wallboard_and_evacuates_a_site(
     expect(tile(page, "queue:sales", "waiting")).to_have_text("3")
     expect(tile(page, "total", "waiting")).to_have_text(str(before + 3))
     expect(tile(page, "total", "offered")).not_to_have_text("0")
-    assert page.evaluate("!!Chart.getChart(document.getElementById('intraday'))")
+    volume = "Chart.getChart(document.getElementById('intraday')).data.datasets[0].data"
+    page.wait_for_function(f"{volume}.reduce((a, b) => a + b, 0) >= {before + 3}")
+    expect(page.locator("#chart-title")).to_have_text("Today, by interval")
 
     # An agent logged in elsewhere shows in the list; the supervisor sends them to lunch.
     assert api.post("/api/agents/agent-002/login", json={"ready": True}).status_code == 200

@@ -5,8 +5,9 @@ static files (Chart.js served from the reports' copy)."""
 
 from pathlib import Path
 
+from baiying.clock import ManualClock
 from tests.api.conftest import TestClient
-from tests.application.helpers import GZ1
+from tests.application.helpers import GZ1, T0
 from tests.web.conftest import sign_in
 
 WEB = Path(__file__).resolve().parents[2] / "src" / "baiying" / "web"
@@ -120,3 +121,21 @@ def test_static_files_and_the_reports_chart_js_are_served(web: TestClient) -> No
     assert chart.headers["content-type"].startswith("text/javascript")
     assert chart.content == REPORTS_CHART.read_bytes()
     assert web.get("/web/static/nothing.js").status_code == 404
+
+
+def test_the_intraday_chart_reads_todays_intervals(web: TestClient) -> None:
+    sign_in(web, "boss")
+    clock: ManualClock = web.app.state.baiying.clock  # type: ignore[attr-defined]
+    assert web.get("/wallboard/intraday").json() == []
+    for n in range(3):
+        body = {"id": f"c{n}", "queue": "billing", "site": "guangzhou", "language": "yue"}
+        assert web.post("/api/contacts", json=body).status_code == 201
+        clock.advance(600)  # 10 minutes apart: the first two share a 15-minute interval
+    points = web.get("/wallboard/intraday").json()
+    assert [p["offered"] for p in points] == [2, 1]
+    assert points[0]["start"] <= T0 < points[0]["start"] + 900
+    assert points[1]["start"] == points[0]["start"] + 900
+    assert all(p["service_level"] in (None, 0.0) for p in points)  # nobody answered
+    web.cookies.clear()
+    sign_in(web, "sup-gz")  # a site's supervisor reads no tenant-wide figures
+    assert web.get("/wallboard/intraday").json()["error"]["code"] == "forbidden"

@@ -5,7 +5,7 @@ the same HTTP API and WebSocket streams as any client.
 - `/login`: the form posts to `POST /api/auth/login`, which sets the session cookie;
 - `/lang/{language}?next=/path`: remembers the user's language (a cookie) and goes back;
 - `/agent`: the agent desktop; `/wallboard`: the supervisor wallboard (with `/wallboard/agents`, the
-  live agents the user may see, as JSON);
+  live agents the user may see, and `/wallboard/intraday`, today's intervals, as JSON);
 - `/web/static/...`: the pages' scripts and styles; `/web/vendor/chart.js`: the Chart.js file vendored
   for the HTML reports, served from there.
 """
@@ -20,10 +20,10 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel
 
-from baiying.accounts.policy import Action, Kind, can, can_ever, resource
+from baiying.accounts.policy import Action, Kind, can, can_ever, require, resource
 from baiying.accounts.principal import Principal
 from baiying.accounts.tokens import TokenKind
-from baiying.api.deps import SESSION_COOKIE, CenterDep, CurrentUser, SessionDep, StateDep
+from baiying.api.deps import SESSION_COOKIE, CenterDep, CurrentUser, SessionDep, StateDep, StatsDep
 from baiying.errors import DomainError
 from baiying.storage.repositories import QueueRepository, SiteRepository, WrapUpCodeRepository
 from baiying.web.messages import MESSAGES, Language, catalogue, from_accept_language, parse_language
@@ -271,6 +271,32 @@ def live_agents(principal: CurrentUser, center: CenterDep) -> list[LiveAgent]:
                 )
             )
     return found
+
+
+class IntervalPoint(BaseModel):
+    start: float  # seconds since the epoch
+    offered: int
+    answered: int
+    abandoned: int
+    service_level: float | None
+
+
+@router.get("/wallboard/intraday")
+def intraday(principal: CurrentUser, live: StatsDep) -> list[IntervalPoint]:
+    """Today's intervals with activity, tenant-wide (for those who may read tenant-wide statistics): the
+    wallboard's volume and service-level chart."""
+    tenant = principal.tenant_id
+    require(principal, Action.READ, resource(Kind.STATS, tenant))
+    return [
+        IntervalPoint(
+            start=row.start.timestamp(),
+            offered=row.kpis.offered,
+            answered=row.kpis.answered,
+            abandoned=row.kpis.abandoned,
+            service_level=row.kpis.service_level,
+        )
+        for row in live.today(tenant).intervals
+    ]
 
 
 @router.get("/web/vendor/chart.js")

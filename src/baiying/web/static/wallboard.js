@@ -99,7 +99,9 @@
     chart.add(stats);
   }
 
-  /* Today by interval: the interval figures of the tenant (or the first site) as each interval ends. */
+  /* Today by interval: the tenant's past intervals from GET /wallboard/intraday (once a minute), the
+   * current one from the stream. A supervisor of some sites only (no tenant-wide figures) sees their first
+   * site's intervals as the page saw them. */
   const chart = {
     points: new Map(),
     instance: null,
@@ -111,6 +113,22 @@
         sl: figures.interval.service_level,
       });
       this.draw();
+    },
+    async load() {
+      try {
+        for (const point of await api("GET", "/wallboard/intraday")) {
+          this.points.set(point.start, { offered: point.offered, sl: point.service_level });
+        }
+        this.draw();
+      } catch (failure) {
+        if (failure.status !== 403) {
+          showError($("board-error"), failure);
+          return true; // try again later
+        }
+        $("chart-title").textContent = t("board.chart.session");
+        return false;
+      }
+      return true;
     },
     draw() {
       if (typeof window.Chart === "undefined") return;
@@ -297,6 +315,9 @@
       refreshSites();
       refreshAgents();
     },
+  });
+  chart.load().then((tenantWide) => {
+    if (tenantWide) setInterval(() => chart.load(), 60_000);
   });
   refreshAgents();
   setInterval(refreshAgents, 2000);
