@@ -370,9 +370,20 @@ def test_an_agent_goes_aux_rejects_an_offer_transfers_a_contact_and_logs_out(
     assert api.get(f"/api/contacts/{rejected}").json()["phase"] == "waiting"
     assert api.post(f"/api/contacts/{rejected}/cancel").status_code == 200
 
-    moved = api.post("/api/contacts", json={"queue": "support", "site": "hq"}).json()["id"]
+    # A service application's panel plugs into the screen pop and is given the contact.
+    page.evaluate(
+        """Baiying.desktop.panels.register("customer-360", (slot, contact) => {
+            slot.textContent = "360 view of " + contact.customer_id;
+            return true;
+        })"""
+    )
+    moved = api.post("/api/contacts", json={"queue": "support", "site": "hq", "customer": "c-77"}).json()[
+        "id"
+    ]
     page.click("#btn-accept")
     expect(page.locator("#pop")).to_be_visible()
+    expect(page.locator('[data-panel="customer-360"]')).to_have_text("360 view of c-77")
+    expect(page.locator('[data-panel="tickets"]')).to_be_hidden()  # nothing registered there
     page.select_option("#transfer-queue", "sales")
     page.click("#btn-transfer")
     expect(page.locator("#pop-phase")).to_have_text("Wrap-up")  # the queue's wrap-up time follows
