@@ -13,6 +13,7 @@ elsewhere, saying why. No browser is ever downloaded: the system's executable is
 """
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from baiying.storage.engine import make_engine
 from baiying.storage.tables import ContactRow, Role
 from tests.traffic.server import REPO, ServerProcess, log_in, password, seed
 
-CHROMIUM = Path(os.environ.get("BAIYING_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM = Path(os.environ.get("BAIYING_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

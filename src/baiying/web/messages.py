@@ -38,6 +38,7 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "监控大屏仅供主管和管理员使用。",
     ),
     "error.back": ("Back to the start", "返回首页"),
+    "error.noscript": ("These pages need JavaScript.", "本页面需要启用 JavaScript。"),
     # login
     "login.title": ("Log in", "登录"),
     "login.login": ("Login", "账号"),
