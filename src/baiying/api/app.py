@@ -43,6 +43,7 @@ from baiying.notifications.dispatch import Dispatcher, senders_from_environment
 from baiying.notifications.running import run_dispatcher
 from baiying.storage.engine import make_engine
 from baiying.storage.migrate import ensure_up_to_date
+from baiying.web import install as install_web
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +128,7 @@ def create_app(
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    install_web(app)  # the browser's pages and their static files (baiying.web)
     return app
 
 

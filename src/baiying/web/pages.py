@@ -1,0 +1,305 @@
+"""The browser's pages, rendered on the server (Jinja2) and brought to life by small scripts that call
+the same HTTP API and WebSocket streams as any client.
+
+- `/`: the user's home (the wallboard for supervisors and admins, the desktop for agents), or `/login`;
+- `/login`: the form posts to `POST /api/auth/login`, which sets the session cookie;
+- `/lang/{language}?next=/path`: remembers the user's language (a cookie) and goes back;
+- `/agent`: the agent desktop; `/wallboard`: the supervisor wallboard (with `/wallboard/agents`, the
+  live agents the user may see, and `/wallboard/intraday`, today's intervals, as JSON);
+- `/web/static/...`: the pages' scripts and styles; `/web/vendor/chart.js`: the Chart.js file vendored
+  for the HTML reports, served from there.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Final
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from pydantic import BaseModel
+
+from baiying.accounts.policy import Action, Kind, can, can_ever, require, resource
+from baiying.accounts.principal import Principal
+from baiying.accounts.tokens import TokenKind
+from baiying.api.deps import SESSION_COOKIE, CenterDep, CurrentUser, SessionDep, StateDep, StatsDep
+from baiying.errors import DomainError
+from baiying.storage.repositories import QueueRepository, SiteRepository, WrapUpCodeRepository
+from baiying.web.messages import MESSAGES, Language, catalogue, from_accept_language, parse_language
+
+HERE = Path(__file__).resolve().parent
+STATIC_DIR: Final = HERE / "static"
+STATIC_PATH: Final = "/web/static"
+CHART_JS: Final = HERE.parent / "reports" / "static" / "chart.umd.min.js"
+LANGUAGE_COOKIE: Final = "baiying_lang"
+LANGUAGE_COOKIE_MAX_AGE: Final = 365 * 86_400
+
+# Aux reasons an agent picks from (the API takes any short text; these are the desktop's codes, each
+# with an "aux.<code>" message).
+AUX_REASONS: Final = ("break", "lunch", "meeting", "training", "coaching")
+
+router = APIRouter(include_in_schema=False)
+
+_templates = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def language_of(request: Request) -> Language:
+    """The user's language: their cookie, else their browser's, else English."""
+    chosen = parse_language(request.cookies.get(LANGUAGE_COOKIE))
+    return chosen if chosen is not None else from_accept_language(request.headers.get("accept-language"))
+
+
+def translator(language: Language) -> Any:
+    messages = catalogue(language)
+
+    def t(key: str, **values: object) -> str:
+        if key not in MESSAGES:
+            raise KeyError(f"no message {key!r} in baiying.web.messages")
+        text = messages[key]
+        return text.format(**values) if values else text
+
+    return t
+
+
+def viewer(request: Request, state: StateDep, session: SessionDep) -> Principal | None:
+    """Who the session cookie stands for, or None (no cookie, expired, logged out, user deactivated)."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    try:
+        principal, _claims = state.accounts.principal(session, cookie, TokenKind.COOKIE)
+    except DomainError:
+        return None
+    finally:
+        session.rollback()  # end the read
+    return principal
+
+
+ViewerDep = Annotated[Principal | None, Depends(viewer)]
+
+
+def may_watch(principal: Principal) -> bool:
+    return can_ever(principal, Action.READ, Kind.STATS)
+
+
+def agent_of(principal: Principal) -> str | None:
+    """The agent record the user works as (the first, if several)."""
+    return min(principal.agent_ids) if principal.agent_ids else None
+
+
+def home_of(principal: Principal) -> str:
+    if may_watch(principal):
+        return "/wallboard"
+    if agent_of(principal) is not None:
+        return "/agent"
+    return "/docs"
+
+
+def _safe_next(target: str | None) -> str:
+    """A path on this site (never another host) to go back to."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+@dataclass(frozen=True)
+class NavItem:
+    href: str
+    key: str
+
+
+def _nav(principal: Principal | None) -> list[NavItem]:
+    if principal is None:
+        return []
+    items = []
+    if agent_of(principal) is not None:
+        items.append(NavItem("/agent", "nav.desktop"))
+    if may_watch(principal):
+        items.append(NavItem("/wallboard", "nav.wallboard"))
+    items.append(NavItem("/docs", "nav.api"))
+    return items
+
+
+def render(
+    request: Request,
+    template: str,
+    principal: Principal | None,
+    *,
+    status_code: int = 200,
+    page: dict[str, Any] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """A page in the user's language; `page` travels to the page's script as JSON."""
+    language = language_of(request)
+    body = _templates.get_template(template).render(
+        t=translator(language),
+        lang=language,
+        messages=catalogue(language),
+        user=principal,
+        nav=_nav(principal),
+        path=request.url.path,
+        here=quote(request.url.path),
+        static=STATIC_PATH,
+        page=page or {},
+        **context,
+    )
+    return HTMLResponse(body, status_code=status_code, headers={"Cache-Control": "no-store"})
+
+
+def _to_login(request: Request) -> RedirectResponse:
+    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+
+@router.get("/")
+def home(principal: ViewerDep) -> RedirectResponse:
+    return RedirectResponse(home_of(principal) if principal is not None else "/login", status_code=303)
+
+
+@router.get("/login", response_model=None)
+def login_page(request: Request, principal: ViewerDep, next: str | None = None) -> Response:
+    if principal is not None:
+        return RedirectResponse(_safe_next(next) if next else home_of(principal), status_code=303)
+    return render(request, "login.html", None, page={"next": _safe_next(next)})
+
+
+@router.get("/lang/{language}")
+def switch_language(language: str, next: str | None = None) -> RedirectResponse:
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    chosen = parse_language(language)
+    if chosen is not None:
+        response.set_cookie(
+            LANGUAGE_COOKIE, chosen, max_age=LANGUAGE_COOKIE_MAX_AGE, path="/", samesite="lax"
+        )
+    return response
+
+
+def _forbidden(request: Request, principal: Principal, message: str) -> HTMLResponse:
+    return render(request, "forbidden.html", principal, status_code=403, message=message)
+
+
+@router.get("/agent", response_model=None)
+def agent_desktop(request: Request, principal: ViewerDep, session: SessionDep) -> Response:
+    if principal is None:
+        return _to_login(request)
+    agent_id = agent_of(principal)
+    if agent_id is None:
+        return _forbidden(request, principal, "error.forbidden.agent")
+    tenant = principal.tenant_id
+    codes = [
+        {"code": row.code, "label": row.label}
+        for row in WrapUpCodeRepository(session, tenant).list()
+        if row.active
+    ]
+    # Agents may transfer to any queue (transferring is an update of their own contact); the API lets
+    # them read no queue, so the desktop names the tenant's queues itself.
+    queues = [
+        {"id": row.id, "name": row.name, "offer_timeout_seconds": row.offer_timeout_seconds}
+        for row in QueueRepository(session, tenant).list()
+    ]
+    session.rollback()
+    page = {"agent": agent_id, "codes": codes, "queues": queues, "aux": list(AUX_REASONS)}
+    return render(
+        request,
+        "agent.html",
+        principal,
+        page=page,
+        agent_id=agent_id,
+        codes=codes,
+        queues=queues,
+        aux=AUX_REASONS,
+    )
+
+
+@router.get("/wallboard", response_model=None)
+def wallboard(request: Request, principal: ViewerDep, session: SessionDep) -> Response:
+    if principal is None:
+        return _to_login(request)
+    if not may_watch(principal):
+        return _forbidden(request, principal, "error.forbidden.wallboard")
+    tenant = principal.tenant_id
+    sites = [
+        {
+            "id": row.id,
+            "name": row.name,
+            "status": row.status,
+            "can_change": can(
+                principal, Action.CHANGE_STATUS, resource(Kind.SITE, tenant, row.id, site=row.id)
+            ),
+        }
+        for row in SiteRepository(session, tenant).list()
+        if can(principal, Action.READ, resource(Kind.SITE, tenant, row.id, site=row.id))
+    ]
+    session.rollback()
+    page = {"sites": sites, "aux": list(AUX_REASONS)}
+    return render(request, "wallboard.html", principal, page=page, sites=sites)
+
+
+class LiveAgent(BaseModel):
+    id: str
+    site: str
+    state: str
+    reason: str | None
+    since: float
+    contacts: int
+    can_force: bool
+
+
+@router.get("/wallboard/agents")
+def live_agents(principal: CurrentUser, center: CenterDep) -> list[LiveAgent]:
+    """The logged-in agents the user may read, with their state and since when (for the wallboard)."""
+    tenant = principal.tenant_id
+    found = []
+    for status in sorted(center.agents(tenant), key=lambda a: a.agent_id):
+        target = resource(Kind.AGENT, tenant, status.agent_id, site=status.site_id, agent=status.agent_id)
+        if can(principal, Action.READ, target):
+            found.append(
+                LiveAgent(
+                    id=status.agent_id,
+                    site=status.site_id,
+                    state=status.state,
+                    reason=status.reason,
+                    since=status.since,
+                    contacts=len(status.contacts),
+                    can_force=can(principal, Action.FORCE_STATE, target),
+                )
+            )
+    return found
+
+
+class IntervalPoint(BaseModel):
+    start: float  # seconds since the epoch
+    offered: int
+    answered: int
+    abandoned: int
+    service_level: float | None
+
+
+@router.get("/wallboard/intraday")
+def intraday(principal: CurrentUser, live: StatsDep) -> list[IntervalPoint]:
+    """Today's intervals with activity, tenant-wide (for those who may read tenant-wide statistics): the
+    wallboard's volume and service-level chart."""
+    tenant = principal.tenant_id
+    require(principal, Action.READ, resource(Kind.STATS, tenant))
+    return [
+        IntervalPoint(
+            start=row.start.timestamp(),
+            offered=row.kpis.offered,
+            answered=row.kpis.answered,
+            abandoned=row.kpis.abandoned,
+            service_level=row.kpis.service_level,
+        )
+        for row in live.today(tenant).intervals
+    ]
+
+
+@router.get("/web/vendor/chart.js")
+def chart_js() -> FileResponse:
+    """Chart.js (MIT), the copy vendored for the HTML reports."""
+    return FileResponse(CHART_JS, media_type="text/javascript")

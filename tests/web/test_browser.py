@@ -1,0 +1,405 @@
+"""The web UI in a real browser: Debian's Chromium driven by Playwright, against a real `baiying serve`
+process on a seeded SQLite database (tests/traffic/server.py), at 1366×768.
+
+- An agent logs in through the form, logs in to the queues, receives a contact created through the API
+  with its deadline counting down, accepts it and sees the screen pop; the server is killed and
+  restarted, the desktop reconnects by itself and shows the same contact; the agent completes it with a
+  wrap-up code and notes (stored with the contact) and ends wrap-up; in Chinese the labels are Chinese.
+- A supervisor's wallboard tiles follow contacts as they arrive; the supervisor evacuates a site after
+  confirming the dialog and sees its waiting contacts move to the other site; forces an agent's state.
+
+Screenshots go to test-artifacts/web/. Without Chromium the tests fail in CI (`CI` set) and are skipped
+elsewhere, saying why. No browser is ever downloaded: the system's executable is launched.
+"""
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from baiying.accounts.passwords import Passwords
+from baiying.accounts.principal import Grant
+from baiying.accounts.users import create_user
+from baiying.clock import SystemClock
+from baiying.storage.engine import make_engine
+from baiying.storage.tables import ContactRow, Role
+from tests.traffic.server import REPO, ServerProcess, log_in, password, seed
+
+CHROMIUM = Path(os.environ.get("BAIYING_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = REPO / "test-artifacts" / "web"
+VIEWPORT = {"width": 1366, "height": 768}
+WAIT_MS = 10_000
+TENANT = "web"
+AGENTS = ["agent-001", "agent-002"]
+SUPERVISOR = "sup"
+SCENARIO = """
+name: web ui test
+days: 1
+seed: 1
+sites:
+  - {id: hq, name: Headquarters}
+  - {id: branch, name: Branch office}
+queues:
+  - {id: support, policy: support-agents, offer_timeout_seconds: 600, wrap_up_seconds: 600}
+  - {id: sales, policy: sales-agents, offer_timeout_seconds: 600, wrap_up_seconds: 600}
+policies:
+  - id: support-agents
+    steps:
+      - target: {skills: {support: 1}}
+  - id: sales-agents
+    steps:
+      - target: {skills: {sales: 1}}
+traffic:
+  - {name: calls, queue: support, site: hq, rates_per_hour: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+     1, 1, 1, 1, 1, 1, 1, 1], handle: {kind: constant, value: 60}}
+agents:
+  - {group: agent, site: hq, count: 2, skills: {support: 5}}
+"""
+
+
+def chromium_or_skip() -> None:
+    if CHROMIUM.exists():
+        return
+    reason = f"no Chromium at {CHROMIUM} (apt-get install chromium, as .ci/run does; or set BAIYING_CHROMIUM)"
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def add_supervisor(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            create_user(
+                session,
+                TENANT,
+                user_id=SUPERVISOR,
+                login=SUPERVISOR,
+                display_name="Supervisor Sun",
+                password=password(SUPERVISOR),
+                grants=[Grant(Role.SUPERVISOR)],
+                actor="seed",
+                at=SystemClock().now() - 86_400,
+                passwords=Passwords(),
+            )
+            session.commit()
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    chromium_or_skip()
+    workdir = tmp_path_factory.mktemp("web")
+    url = f"sqlite:///{workdir / 'baiying.db'}"
+    seed(url, TENANT, SCENARIO, AGENTS)
+    add_supervisor(url)
+    process = ServerProcess(url, workdir)
+    process.start()
+    try:
+        with httpx.Client(base_url=process.base, timeout=10.0) as client:
+            admin = log_in(client, "boss")
+            body = {"code": "resolved", "label": "Resolved"}
+            assert client.post("/api/wrap-up-codes", json=body, headers=admin).status_code == 201
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    chromium_or_skip()
+    if os.environ.get("CI"):
+        from playwright.sync_api import sync_playwright
+    else:
+        sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+        sync_playwright = sync_api.sync_playwright
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport=VIEWPORT, locale="en-US")
+    context.set_default_timeout(WAIT_MS)
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        yield opened
+    finally:
+        context.close()
+    assert errors == [], errors  # no script failed on any page
+
+
+@pytest.fixture
+def api(server: ServerProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.base, timeout=10.0) as client:
+        client.headers.update(log_in(client, "boss"))
+        yield client
+
+
+def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def sign_in(page: Any, server: ServerProcess, login: str) -> None:
+    page.goto(server.base + "/")
+    page.wait_for_url("**/login**")
+    page.fill("#login", login)
+    page.fill("#password", password(login))
+    page.click("#login-form button[type=submit]")
+
+
+def fits(page: Any) -> None:
+    """Nothing sticks out sideways at 1366×768."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= VIEWPORT["width"], width
+
+
+def test_an_agent_takes_a_contact_from_offer_to_wrap_up(
+    page: Any, server: ServerProcess, api: httpx.Client
+) -> None:
+    from playwright.sync_api import expect
+
+    sign_in(page, server, "agent-001")
+    page.wait_for_url("**/agent")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "online")
+    expect(page.locator("#agent-state")).to_have_text("Logged out")
+    page.click("#btn-login")
+    expect(page.locator("#agent-state")).to_have_text("Ready")
+    fits(page)
+    shot(page, "agent-ready")
+
+    contact = {
+        "queue": "support",
+        "site": "hq",
+        "customer": "cust-42",
+        "language": "zh",
+        "intent": "billing",
+        "tier": "gold",
+        "attributes": {"caller_number": "+8613800138000"},
+    }
+    created = api.post("/api/contacts", json=contact)
+    assert created.status_code == 201, created.text
+    contact_id = created.json()["id"]
+    expect(page.locator("#offer")).to_be_visible()
+    expect(page.locator("#offer-caller")).to_have_text("+8613800138000")
+    expect(page.locator("#offer-countdown")).to_contain_text("Answer within")
+    seconds = int(page.locator("#offer-countdown").get_attribute("data-seconds") or "0")
+    assert 590 <= seconds <= 600, seconds  # the queue's 600 s offer timeout, counting down
+    expect(page.locator("#agent-state")).to_have_text("Ringing")
+    shot(page, "agent-offer")
+
+    page.click("#btn-accept")
+    expect(page.locator("#pop")).to_be_visible()
+    expect(page.locator("#offer")).to_be_hidden()
+    expect(page.locator("#pop-caller")).to_have_text("+8613800138000")
+    expect(page.locator("#pop-customer")).to_have_text("cust-42")
+    expect(page.locator("#pop-queue")).to_have_text("support")
+    expect(page.locator("#pop-language")).to_have_text("zh")
+    expect(page.locator("#pop-intent")).to_have_text("billing")
+    expect(page.locator("#pop-tier")).to_have_text("gold")
+    expect(page.locator("#agent-state")).to_have_text("Busy")
+    fits(page)
+    shot(page, "agent-screen-pop")
+
+    # The server goes away and comes back: the desktop reconnects and the server restores its state.
+    server.kill()
+    expect(page.locator("#connection")).to_have_attribute("data-state", "reconnecting")
+    server.start()
+    expect(page.locator("#connection")).to_have_attribute("data-state", "online", timeout=20_000)
+    expect(page.locator("#agent-state")).to_have_text("Busy")
+    expect(page.locator("#pop-caller")).to_have_text("+8613800138000")
+
+    page.select_option("#wrap-up-code", "resolved")
+    page.fill("#notes", "Explained the bill.")
+    page.click("#btn-complete")
+    expect(page.locator("#agent-state")).to_have_text("Wrap-up")
+    expect(page.locator("#btn-end-wrap-up")).to_be_visible()
+    shot(page, "agent-wrap-up")
+    page.click("#btn-end-wrap-up")
+    expect(page.locator("#pop-none")).to_be_visible()
+    expect(page.locator("#agent-state")).to_have_text("Ready")
+    assert api.get(f"/api/contacts/{contact_id}").json()["phase"] == "completed"
+    engine = make_engine(server.url)
+    try:
+        with Session(engine) as session:
+            stored = session.scalars(select(ContactRow).where(ContactRow.id == contact_id)).one()
+            assert stored.attributes["wrap_up"] == {"code": "resolved", "notes": "Explained the bill."}
+    finally:
+        engine.dispose()
+
+    # 中文: the same desktop with Chinese labels.
+    page.click("a[data-lang=zh]")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(page.locator("#agent-state")).to_have_text("就绪")
+    expect(page.locator("#btn-ready")).to_have_text("就绪")
+    expect(page.locator("#btn-logout")).to_have_text("签出队列")
+    expect(page.locator("#connection")).to_have_text("已连接")
+    fits(page)
+    shot(page, "agent-zh")
+    page.click("#btn-logout")
+    expect(page.locator("#agent-state")).to_have_text("已登出")
+
+
+def tile(page: Any, key: str, field: str) -> Any:
+    return page.locator(f'[data-tile="{key}"] [data-field="{field}"]')
+
+
+def test_a_supervisor_watches_the_wallboard_and_evacuates_a_site(
+    page: Any, server: ServerProcess, api: httpx.Client
+) -> None:
+    from playwright.sync_api import expect
+
+    sign_in(page, server, SUPERVISOR)
+    page.wait_for_url("**/wallboard")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "online")
+    before = int(tile(page, "total", "waiting").inner_text())
+
+    # Nobody has the sales skill: these contacts wait where they came in.
+    for site in ("branch", "branch", "hq"):
+        created = api.post("/api/contacts", json={"queue": "sales", "site": site})
+        assert created.status_code == 201, created.text
+    expect(tile(page, "site:branch", "waiting")).to_have_text("2")
+    expect(tile(page, "site:hq", "waiting")).to_have_text("1")
+    expect(tile(page, "queue:sales", "waiting")).to_have_text("3")
+    expect(tile(page, "total", "waiting")).to_have_text(str(before + 3))
+    expect(tile(page, "total", "offered")).not_to_have_text("0")
+    volume = "Chart.getChart(document.getElementById('intraday')).data.datasets[0].data"
+    page.wait_for_function(f"{volume}.reduce((a, b) => a + b, 0) >= {before + 3}")
+    expect(page.locator("#chart-title")).to_have_text("Today, by interval")
+
+    # An agent logged in elsewhere shows in the list; the supervisor sends them to lunch.
+    assert api.post("/api/agents/agent-002/login", json={"ready": True}).status_code == 200
+    row = page.locator('#agent-list tr[data-agent="agent-002"]')
+    expect(row.locator(".badge")).to_have_text("Ready")
+    row.locator("select").select_option("aux:lunch")
+    row.locator("button.force").click()
+    expect(row.locator(".badge")).to_have_text("Not ready · Lunch")
+    fits(page)
+    shot(page, "wallboard")
+
+    # Evacuate the branch: a confirmation first; cancelling changes nothing.
+    evacuate = page.locator('#site-list button.evacuate[data-site="branch"]')
+    evacuate.click()
+    expect(page.locator("#evacuate-dialog")).to_be_visible()
+    expect(page.locator("#evacuate-title")).to_have_text("Evacuate site Branch office?")
+    page.click("#evacuate-cancel")
+    expect(page.locator("#evacuate-dialog")).to_be_hidden()
+    assert api.get("/api/sites/branch").json()["status"] == "open"
+    evacuate.click()
+    shot(page, "wallboard-evacuate-dialog")
+    page.click("#evacuate-confirm")
+    expect(page.locator('#site-list tr[data-site="branch"] .site-status')).to_have_text("Evacuated")
+    expect(tile(page, "site:hq", "waiting")).to_have_text("3")  # the branch's two moved to hq
+    expect(tile(page, "site:branch", "waiting")).to_have_text("0")
+    expect(page.locator('[data-tile="site:branch"] .site-status')).to_have_text("Evacuated")
+    assert api.get("/api/sites/branch").json()["status"] == "evacuated"
+    moved = api.get("/api/queues/sales/waiting").json()
+    assert [c["site"] for c in moved] == ["hq", "hq", "hq"]
+    shot(page, "wallboard-evacuated")
+
+    page.click("a[data-lang=zh]")
+    expect(page.locator('[data-tile="site:hq"] dt').first).to_have_text("排队中")
+    expect(page.locator('#site-list tr[data-site="branch"] .site-status')).to_have_text("已疏散")
+    expect(page.locator("#site-list button.reopen[data-site='branch']")).to_have_text("重新开放")
+    fits(page)
+    shot(page, "wallboard-zh")
+    page.click("#site-list button.reopen[data-site='branch']")
+    expect(page.locator('#site-list tr[data-site="branch"] .site-status')).to_have_text("开放")
+
+
+def test_an_agent_goes_aux_rejects_an_offer_transfers_a_contact_and_logs_out(
+    page: Any, server: ServerProcess, api: httpx.Client
+) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(server.base + "/agent")
+    page.wait_for_url("**/login?next=/agent")
+    page.fill("#login", "agent-001")
+    page.fill("#password", "not the password")
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#login-error")).to_have_text("Wrong login or password.")
+    page.fill("#password", password("agent-001"))
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url("**/agent")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "online")
+    expect(page.locator("#agent-state")).to_have_text("Logged out")
+    page.click("#btn-login")
+    expect(page.locator("#agent-state")).to_have_text("Ready")
+
+    page.select_option("#aux-reason", "lunch")
+    page.click("#btn-aux")
+    expect(page.locator("#agent-state")).to_have_text("Not ready")
+    expect(page.locator("#agent-reason")).to_have_text("Lunch")
+    assert api.get("/api/agents/agent-001/session").json()["reason"] == "lunch"
+    page.click("#btn-ready")
+    expect(page.locator("#agent-state")).to_have_text("Ready")
+
+    rejected = api.post("/api/contacts", json={"queue": "support", "site": "hq"}).json()["id"]
+    expect(page.locator("#offer")).to_be_visible()
+    page.reload()  # the offer and its deadline come back from the stream's hello
+    expect(page.locator("#offer")).to_be_visible()
+    expect(page.locator("#offer-countdown")).to_contain_text("Answer within")
+    seconds = int(page.locator("#offer-countdown").get_attribute("data-seconds") or "0")
+    assert 580 <= seconds <= 600, seconds
+    page.click("#btn-reject")
+    expect(page.locator("#offer")).to_be_hidden()
+    expect(page.locator("#offer-notice")).to_contain_text("rejected")
+    assert api.get(f"/api/contacts/{rejected}").json()["phase"] == "waiting"
+    assert api.post(f"/api/contacts/{rejected}/cancel").status_code == 200
+
+    # A service application's panel plugs into the screen pop and is given the contact.
+    page.evaluate(
+        """Baiying.desktop.panels.register("customer-360", (slot, contact) => {
+            slot.textContent = "360 view of " + contact.customer_id;
+            return true;
+        })"""
+    )
+    moved = api.post("/api/contacts", json={"queue": "support", "site": "hq", "customer": "c-77"}).json()[
+        "id"
+    ]
+    page.click("#btn-accept")
+    expect(page.locator("#pop")).to_be_visible()
+    expect(page.locator('[data-panel="customer-360"]')).to_have_text("360 view of c-77")
+    expect(page.locator('[data-panel="tickets"]')).to_be_hidden()  # nothing registered there
+    page.select_option("#transfer-queue", "sales")
+    page.click("#btn-transfer")
+    expect(page.locator("#pop-phase")).to_have_text("Wrap-up")  # the queue's wrap-up time follows
+    expect(page.locator("#work-actions")).to_be_hidden()
+    expect(page.locator("#agent-state")).to_have_text("Wrap-up")
+    page.click("#btn-end-wrap-up")
+    expect(page.locator("#pop-none")).to_be_visible()
+    expect(page.locator("#agent-state")).to_have_text("Ready")
+    found = api.get(f"/api/contacts/{moved}").json()
+    assert (found["queue"], found["phase"]) == ("sales", "waiting")
+    assert api.post(f"/api/contacts/{moved}/cancel").status_code == 200
+
+    page.click("#btn-logout")
+    expect(page.locator("#agent-state")).to_have_text("Logged out")
+    page.click("#logout")
+    page.wait_for_url("**/login")
+    page.goto(server.base + "/agent")
+    page.wait_for_url("**/login?next=/agent")
