@@ -195,8 +195,25 @@ class Rules:
             start = self._since(rule.trigger.since, subject)
             if start is None or start + rule.trigger.after > now:
                 continue
-            candidates.append((rule, f"{rule.id}|{subject.ticket.id}|{start!r}", start + rule.trigger.after))
+            candidates.append(
+                (rule, self.time_cause(rule.id, subject.ticket.id, start), start + rule.trigger.after)
+            )
         return self._fire(candidates, subject, fired, now)
+
+    @staticmethod
+    def time_cause(rule_id: str, ticket_id: str, start: Timestamp) -> str:
+        return f"{rule_id}|{ticket_id}|{start!r}"
+
+    def next_due(self, subject: Subject, fired: Container[str] = ()) -> Timestamp | None:
+        """The earliest moment a time rule not yet fired would fall due for the ticket as it is now."""
+        moments = []
+        for rule in self.ordered:
+            if rule.trigger.after is None or not self._matches(rule, subject):
+                continue
+            start = self._since(rule.trigger.since, subject)
+            if start is not None and self.time_cause(rule.id, subject.ticket.id, start) not in fired:
+                moments.append(start + rule.trigger.after)
+        return min(moments, default=None)
 
     @staticmethod
     def _since(since: Since, s: Subject) -> Timestamp | None:

@@ -13,6 +13,7 @@ from baiying.api.routes import (
     sites,
     streams,
     teams,
+    tickets,
     users,
     wrap_up_codes,
 )
@@ -33,4 +34,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     live.agents,
     live.stats,
     streams.router,
+    tickets.router,
 )
