@@ -60,6 +60,7 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     "missing-fields": 422,
     "invalid-ticket": 422,
     "invalid-calendar": 422,
+    "unknown-rule": 422,  # named in the request body
     # the server's state
     "database-unavailable": 503,
     "database-not-migrated": 503,

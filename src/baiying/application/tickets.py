@@ -16,7 +16,7 @@ from uuid import uuid4
 from sqlalchemy.orm import Session
 
 from baiying.clock import Timestamp
-from baiying.storage.repositories.tickets import TicketRepository, to_ticket
+from baiying.storage.repositories.tickets import TicketRepository, tenants_due, to_ticket
 from baiying.storage.ticket_tables import TicketOutboxRow, TicketRow
 from baiying.tickets.actions import (
     Assigned,
@@ -90,6 +90,7 @@ class TicketDesk:
         self.tenant_id = tenant_id
         self.config = config
         self.tickets = TicketRepository(session, tenant_id)
+        self.fired_log: list[dict[str, Any]] = []  # every rule firing carried out, for reports
 
     # --- commands ------------------------------------------------------------------------------------
 
@@ -231,7 +232,8 @@ class TicketDesk:
         return sequence
 
     def sweep_ticket(self, row: TicketRow, now: Timestamp, report: SweepReport) -> None:
-        """SLA warnings and breaches, then time rules, due by `now` for one ticket."""
+        """SLA warnings and breaches (with their actions and the rules they trigger), then time rules, due
+        by `now` for one ticket."""
         book = self.clocks(row)
         if book is not None:
             events = book.check(now)
@@ -241,9 +243,8 @@ class TicketDesk:
             ]
             self._sla(row, book, events, now)
         fired = self.tickets.fired(row.id)
-        for firing in self.config.rules.due(self._subject(row), now, fired):
+        for firing in self.config.rules.due(self.subject(row), now, fired):
             if not firing.already_fired:
-                report.firings.append(_firing_report(row.id, firing))
                 self._fire(row, firing, now)
         self._refresh(row, now, book, touch=False)
 
@@ -251,16 +252,18 @@ class TicketDesk:
         """Everything due by `now` across the tenant. A dry run does the same work and rolls it back, so
         it shows exactly what a real sweep would do; the caller commits a real one."""
         report = SweepReport(now, dry_run)
+        logged = len(self.fired_log)
         for row in self.tickets.due(now):
             report.tickets += 1
             self.sweep_ticket(row, now, report)
+        report.firings = self.fired_log[logged:]
         if dry_run:
             self.session.rollback()
         return report
 
     # --- internals -----------------------------------------------------------------------------------
 
-    def _subject(self, row: TicketRow) -> Subject:
+    def subject(self, row: TicketRow) -> Subject:
         return Subject(
             to_ticket(row),
             StateCategory(row.category),
@@ -297,13 +300,14 @@ class TicketDesk:
     ) -> None:
         fired = self.tickets.fired(row.id)
         firings = self.config.rules.on_event(
-            event, self._subject(row), event_key=str(sequence), at=now, transition=transition, fired=fired
+            event, self.subject(row), event_key=str(sequence), at=now, transition=transition, fired=fired
         )
         for firing in firings:
             if not firing.already_fired:
                 self._fire(row, firing, now)
 
     def _fire(self, row: TicketRow, firing: Firing, now: Timestamp) -> None:
+        self.fired_log.append(_firing_report(row.id, firing))
         self.tickets.record_firing(row.id, firing.rule_id, firing.cause, firing.at, now)
         self.tickets.append(
             row.id, now, SYSTEM, "rule-fired", {"rule": firing.rule_id, "cause": firing.cause}
@@ -420,7 +424,7 @@ class TicketDesk:
             if due is not None:
                 moments.append(due)
         if StateCategory(row.category) is not StateCategory.CLOSED:
-            rule_due = self.config.rules.next_due(self._subject(row), self.tickets.fired(row.id))
+            rule_due = self.config.rules.next_due(self.subject(row), self.tickets.fired(row.id))
             if rule_due is not None:
                 moments.append(rule_due)
         row.next_due_at = min(moments, default=None)
@@ -428,6 +432,21 @@ class TicketDesk:
             row.updated_at = now
             row.version += 1
         self.session.flush()
+
+
+def sweep_due(
+    session: Session, config: TicketConfig, now: Timestamp, *, dry_run: bool = False
+) -> list[SweepReport]:
+    """Sweep every tenant with something due by `now`, committing each tenant's sweep (a dry run commits
+    nothing). The live server calls this periodically with its clock's time; `baiying tickets sweep` and
+    `POST /api/tickets/automation/sweep` call it on demand."""
+    reports = []
+    for tenant_id in tenants_due(session, now):
+        report = TicketDesk(session, tenant_id, config).sweep(now, dry_run=dry_run)
+        if not dry_run:
+            session.commit()
+        reports.append(report)
+    return reports
 
 
 def _assignment(row: TicketRow) -> dict[str, str | None]:

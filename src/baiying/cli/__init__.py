@@ -3,6 +3,7 @@
 import typer
 
 from baiying.cli import calls, database, demo, routing, serve, simulation, staffing, traffic
+from baiying.cli import tickets as ticket_commands
 
 app = typer.Typer(
     name="baiying",
@@ -20,6 +21,7 @@ demo.register(app)
 database.register(app)
 serve.register(app)
 traffic.register(app)
+ticket_commands.register(app)
 
 
 def main() -> None:

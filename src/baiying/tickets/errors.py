@@ -39,3 +39,7 @@ class InvalidTicket(DomainError):
 
 class CalendarError(DomainError):
     code = "invalid-calendar"
+
+
+class UnknownRule(DomainError):
+    code = "unknown-rule"

@@ -121,6 +121,18 @@ class Subject:
 
 
 @dataclass(frozen=True, slots=True)
+class Preview:
+    """What one rule would do to one ticket now: whether it matches, when a time rule falls due (None
+    for an event rule), whether that cause has fired, and the effects it would have."""
+
+    rule_id: str
+    matches: bool
+    due_at: Timestamp | None
+    already_fired: bool
+    effects: tuple[Effect, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Firing:
     rule_id: str
     cause: str
@@ -199,6 +211,21 @@ class Rules:
                 (rule, self.time_cause(rule.id, subject.ticket.id, start), start + rule.trigger.after)
             )
         return self._fire(candidates, subject, fired, now)
+
+    def preview(self, rule_id: str, subject: Subject, now: Timestamp, fired: Container[str] = ()) -> Preview:
+        """A dry run of one rule on one ticket (KeyError for an unknown rule id)."""
+        rule = self.by_id[rule_id]
+        matches = rule.enabled and self._matches(rule, subject)
+        due_at, done = None, False
+        if rule.trigger.after is not None:
+            start = self._since(rule.trigger.since, subject)
+            if start is None:
+                matches = False
+            else:
+                due_at = start + rule.trigger.after
+                done = self.time_cause(rule.id, subject.ticket.id, start) in fired
+        effects = tuple(resolve(rule.actions, subject.ticket, actor_agent=None, now=now)) if matches else ()
+        return Preview(rule.id, matches, due_at, done, effects)
 
     @staticmethod
     def time_cause(rule_id: str, ticket_id: str, start: Timestamp) -> str:

@@ -24,6 +24,9 @@ from baiying.api.schemas.tickets import (
     AttainmentRow,
     CommentCreate,
     OutboxPublic,
+    PreviewRequest,
+    RulePreviewPublic,
+    RulePublic,
     SlaClockPublic,
     SlaStatus,
     SweepPublic,
@@ -37,9 +40,9 @@ from baiying.application.tickets import Actor, NewTicket, TicketDesk
 from baiying.storage.repositories.tickets import TicketFilter
 from baiying.storage.tables import AgentRow, Role, SiteRow, TeamRow
 from baiying.storage.ticket_tables import TicketRow
-from baiying.tickets.actions import TICKET_ROLES
+from baiying.tickets.actions import TICKET_ROLES, effect_record
 from baiying.tickets.bundled import default_config
-from baiying.tickets.errors import InvalidTicket
+from baiying.tickets.errors import InvalidTicket, UnknownRule
 from baiying.tickets.model import Assignment, CommentKind, Priority, StateCategory, TicketType
 from baiying.tickets.sla import SlaEventKind
 
@@ -235,6 +238,49 @@ def sweep(
         tickets=report.tickets,
         sla_events=report.sla_events,
         firings=report.firings,
+    )
+
+
+@router.get("/automation/rules")
+def list_rules(desk: DeskDep, _principal: Annotated[Principal, Depends(_overseer)]) -> list[RulePublic]:
+    """The automation rules in the order they run (disabled ones included, marked)."""
+    rules = sorted(desk.config.rules.by_id.values(), key=lambda rule: rule.order)
+    return [
+        RulePublic(
+            id=rule.id,
+            order=rule.order,
+            enabled=rule.enabled,
+            description=rule.description,
+            trigger=rule.trigger.model_dump(mode="json", exclude_none=True),
+            stop=rule.stop,
+        )
+        for rule in rules
+    ]
+
+
+@router.post("/{ticket_id}/automation/preview")
+def preview_rule(
+    ticket_id: KeyPath,
+    body: PreviewRequest,
+    desk: DeskDep,
+    clock: ClockDep,
+    principal: Annotated[Principal, Depends(_overseer)],
+) -> RulePreviewPublic:
+    """Dry-run one rule on one ticket: whether it matches, when it is due, what it would do."""
+    row = _ticket(desk, principal, ticket_id)
+    if body.rule_id not in desk.config.rules.by_id:
+        known = ", ".join(desk.config.rules.by_id)
+        raise UnknownRule(f"no automation rule {body.rule_id!r} (rules: {known})", {"field": "rule_id"})
+    now = clock.now()
+    preview = desk.config.rules.preview(body.rule_id, desk.subject(row), now, desk.tickets.fired(ticket_id))
+    return RulePreviewPublic(
+        rule_id=preview.rule_id,
+        ticket_id=ticket_id,
+        matches=preview.matches,
+        due_at=preview.due_at,
+        due=preview.matches and preview.due_at is not None and preview.due_at <= now,
+        already_fired=preview.already_fired,
+        effects=[effect_record(effect) for effect in preview.effects],
     )
 
 

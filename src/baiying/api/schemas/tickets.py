@@ -182,3 +182,28 @@ class SweepPublic(BaseModel):
     tickets: int
     sla_events: list[dict[str, Any]]
     firings: list[dict[str, Any]]
+
+
+class PreviewRequest(_Input):
+    rule_id: Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]{1,64}$")]
+
+
+class RulePreviewPublic(BaseModel):
+    """What the rule would do to the ticket now; nothing is changed or recorded."""
+
+    rule_id: str
+    ticket_id: str
+    matches: bool
+    due_at: float | None = Field(description="For a time rule: when it falls due for this ticket.")
+    due: bool = Field(description="For a time rule: due by now; an event rule is never due by itself.")
+    already_fired: bool
+    effects: list[dict[str, Any]]
+
+
+class RulePublic(BaseModel):
+    id: str
+    order: int
+    enabled: bool
+    description: str
+    trigger: dict[str, Any]
+    stop: bool

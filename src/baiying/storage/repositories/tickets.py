@@ -215,6 +215,17 @@ class TicketRepository:
         )
 
 
+def tenants_due(session: Session, now: float) -> list[str]:
+    """Tenants with a ticket whose SLA moment or time rule is due by `now`."""
+    query = (
+        select(TicketRow.tenant_id)
+        .where(TicketRow.category != "closed", TicketRow.next_due_at <= now)
+        .distinct()
+        .order_by(TicketRow.tenant_id)
+    )
+    return list(session.scalars(query))
+
+
 _CLOCK_COLUMNS = (
     "status",
     "target_seconds",
