@@ -61,6 +61,8 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     "invalid-ticket": 422,
     "invalid-calendar": 422,
     "unknown-rule": 422,  # named in the request body
+    "attachment-too-large": 413,
+    "unsupported-attachment-type": 415,
     # the server's state
     "database-unavailable": 503,
     "database-not-migrated": 503,

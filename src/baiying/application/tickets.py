@@ -8,6 +8,7 @@ trigger the automation rules, each cause at most once (its firing is a row with 
 Effects of automation do not trigger further rules.
 """
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -17,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from baiying.clock import Timestamp
 from baiying.storage.repositories.tickets import TicketRepository, tenants_due, to_ticket
-from baiying.storage.ticket_tables import TicketOutboxRow, TicketRow
+from baiying.storage.ticket_attachments import AttachmentStore
+from baiying.storage.ticket_tables import TicketAttachmentRow, TicketOutboxRow, TicketRow
 from baiying.tickets.actions import (
     Assigned,
     CallbackScheduled,
@@ -29,6 +31,7 @@ from baiying.tickets.actions import (
     effect_record,
     resolve,
 )
+from baiying.tickets.attachments import AttachmentPolicy
 from baiying.tickets.config import TicketConfig
 from baiying.tickets.errors import InvalidTicket
 from baiying.tickets.model import (
@@ -230,6 +233,44 @@ class TicketDesk:
             self._rules_on(row, RuleEvent.CUSTOMER_WROTE, sequence, now)
         self._refresh(row, now, book)
         return sequence
+
+    def attach(
+        self,
+        actor: Actor,
+        ticket_id: str,
+        filename: str,
+        content_type: str | None,
+        data: bytes,
+        now: Timestamp,
+        *,
+        store: AttachmentStore,
+        policy: AttachmentPolicy,
+    ) -> TicketAttachmentRow:
+        """Check the file against `policy`, store its bytes, record it and an `attachment-added` event."""
+        row = self.tickets.get(ticket_id)
+        kind = policy.check(filename, content_type, data)
+        attachment_id = f"at-{uuid4().hex[:12]}"
+        key = f"{self.tenant_id}/{row.id}/{attachment_id}"
+        attachment = TicketAttachmentRow(
+            tenant_id=self.tenant_id,
+            id=attachment_id,
+            ticket_id=row.id,
+            filename=filename,
+            content_type=kind,
+            size_bytes=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            storage_key=key,
+            uploaded_by=actor.user_id,
+            uploaded_at=now,
+        )
+        store.put(key, data)
+        self.session.add(attachment)
+        details = {"id": attachment_id, "filename": filename, "content_type": kind, "size_bytes": len(data)}
+        self.tickets.append(
+            row.id, now, actor.user_id, "attachment-added", {**details, "sha256": attachment.sha256}
+        )
+        self._refresh(row, now, None if row.sla_policy is None else self.clocks(row))
+        return attachment
 
     def sweep_ticket(self, row: TicketRow, now: Timestamp, report: SweepReport) -> None:
         """SLA warnings and breaches (with their actions and the rules they trigger), then time rules, due

@@ -1,5 +1,5 @@
 """Tickets (issue 5): the tickets, their append-only history, SLA clocks, the outbox of requested
-notifications and callbacks, the automation rules' firings, and attachments.
+notifications and callbacks, the automation rules' firings, and attachments' metadata.
 
 On the same `tables.Base` as the rest of the schema (migration 0004 creates exactly these tables; the
 migration test compares them). `customer_id` is a plain indexed string: customers live in another module
@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Double,
@@ -161,3 +162,25 @@ class TicketRuleFiringRow(Base):
     ticket_id: Mapped[str] = mapped_column(ID)
     due_at: Mapped[float] = mapped_column(Double)
     fired_at: Mapped[float] = mapped_column(Double)
+
+
+class TicketAttachmentRow(Base):
+    """A file attached to a ticket; its bytes are in the attachment store under `storage_key`."""
+
+    __tablename__ = "ticket_attachments"
+    __table_args__ = (
+        ForeignKeyConstraint(*TICKET_FK, ondelete="CASCADE"),
+        CheckConstraint("size_bytes > 0", name="size_bytes"),
+        Index(None, "tenant_id", "ticket_id"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(ID)
+    filename: Mapped[str] = mapped_column(NAME)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(255))
+    uploaded_by: Mapped[str] = mapped_column(NAME)
+    uploaded_at: Mapped[float] = mapped_column(Double)

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from baiying.api.schemas import Id, Name
-from baiying.storage.ticket_tables import TicketEventRow, TicketOutboxRow, TicketRow
+from baiying.storage.ticket_tables import TicketAttachmentRow, TicketEventRow, TicketOutboxRow, TicketRow
 from baiying.tickets.calendar import BusinessCalendar
 from baiying.tickets.model import CommentKind, Priority, TicketType
 from baiying.tickets.sla import SlaClock
@@ -207,3 +207,18 @@ class RulePublic(BaseModel):
     description: str
     trigger: dict[str, Any]
     stop: bool
+
+
+class AttachmentPublic(BaseModel):
+    id: str
+    ticket_id: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: float
+
+    @classmethod
+    def of(cls, row: TicketAttachmentRow) -> "AttachmentPublic":
+        return cls(**{name: getattr(row, name) for name in cls.model_fields})

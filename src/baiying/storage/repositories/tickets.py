@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from baiying.storage.tables import SiteRow
 from baiying.storage.ticket_tables import (
+    TicketAttachmentRow,
     TicketEventRow,
     TicketOutboxRow,
     TicketRow,
@@ -194,6 +195,23 @@ class TicketRepository:
                 fired_at=fired_at,
             )
         )
+
+    def attachments(self, ticket_id: str) -> list[TicketAttachmentRow]:
+        query = select(TicketAttachmentRow).where(
+            TicketAttachmentRow.tenant_id == self.tenant_id, TicketAttachmentRow.ticket_id == ticket_id
+        )
+        return list(
+            self.session.scalars(query.order_by(TicketAttachmentRow.uploaded_at, TicketAttachmentRow.id))
+        )
+
+    def attachment(self, ticket_id: str, attachment_id: str) -> TicketAttachmentRow:
+        row = self.session.get(TicketAttachmentRow, {"tenant_id": self.tenant_id, "id": attachment_id})
+        if row is None or row.ticket_id != ticket_id:
+            raise UnknownTicket(
+                f"ticket {ticket_id!r} has no attachment {attachment_id!r}",
+                {"id": ticket_id, "attachment": attachment_id},
+            )
+        return row
 
     def count(self) -> int:
         query = select(func.count()).select_from(TicketRow).where(TicketRow.tenant_id == self.tenant_id)

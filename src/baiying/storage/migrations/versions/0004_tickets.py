@@ -1,5 +1,5 @@
 """Tickets, workflows and SLA clocks (issue 5): tickets, their append-only events, SLA clocks, the outbox
-of notification and callback requests, and automation rule firings.
+of notification and callback requests, automation rule firings, and attachments' metadata.
 
 Revision ID: 0004
 Revises: 0003
@@ -159,8 +159,28 @@ def upgrade() -> None:
     )
     _index("ticket_rule_firings", "tenant_id", "ticket_id")
 
+    op.create_table(
+        "ticket_attachments",
+        sa.Column("tenant_id", ID, nullable=False),
+        sa.Column("id", ID, nullable=False),
+        sa.Column("ticket_id", ID, nullable=False),
+        sa.Column("filename", NAME, nullable=False),
+        sa.Column("content_type", sa.String(100), nullable=False),
+        sa.Column("size_bytes", sa.BigInteger(), nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("storage_key", sa.String(255), nullable=False),
+        sa.Column("uploaded_by", NAME, nullable=False),
+        sa.Column("uploaded_at", sa.Double(), nullable=False),
+        _check("ticket_attachments", "size_bytes", "size_bytes > 0"),
+        _ticket_fk("ticket_attachments"),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_ticket_attachments")),
+    )
+    _index("ticket_attachments", "tenant_id", "ticket_id")
+
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_ticket_attachments_tenant_id_ticket_id"), table_name="ticket_attachments")
+    op.drop_table("ticket_attachments")
     op.drop_index(op.f("ix_ticket_rule_firings_tenant_id_ticket_id"), table_name="ticket_rule_firings")
     op.drop_table("ticket_rule_firings")
     op.drop_index(op.f("ix_ticket_outbox_tenant_id_ticket_id"), table_name="ticket_outbox")
