@@ -337,3 +337,43 @@ def test_sla_attainment_report(client: TestClient, users: Users, clock: ManualCl
             "/api/tickets/reports/sla-attainment", params={"since": T0, "until": T0}, headers=users["zhou"]
         )
     )[:2] == (422, "invalid-ticket")
+
+
+def test_a_won_lead_opens_the_installation_work_order(client: TestClient, users: Users) -> None:
+    wang = users["wang"]  # an admin acts in every ticket role, sales included
+    lead = create(client, wang, type="lead", subject="50 seats for Acme Logistics", customer_id="cus-9")
+    assert (lead["state"], lead["queue_id"]) == ("new", "enterprise-sales")
+    ok(move(client, wang, lead["id"], "qualify", interest="call-center seats"))
+    won = ok(move(client, wang, lead["id"], "win", outcome_note="signed for two years"))
+    assert (won["state"], won["category"]) == ("won", "closed")
+
+    history = ok(client.get(f"/api/tickets/{lead['id']}/history", headers=wang))
+    (follow_up,) = [e["data"]["ticket_id"] for e in history if e["kind"] == "follow-up-created"]
+    child = ok(client.get(f"/api/tickets/{follow_up}", headers=wang))
+    assert (child["type"], child["subject"], child["parent_id"], child["customer_id"]) == (
+        "repair",
+        "Install the service sold",
+        lead["id"],
+        "cus-9",
+    )
+    assert child["state"] == "recorded"
+
+
+def test_the_outbox_is_read_and_acknowledged_by_adapters(client: TestClient, users: Users) -> None:
+    lina, zhou = users["lina"], users["zhou"]
+    tid = create(client, lina)["id"]
+    ok(move(client, lina, tid, "escalate", escalation_reason="hard"))
+    ok(move(client, users["zhangwei"], tid, "take"))
+    ok(move(client, users["zhangwei"], tid, "solve", resolution="Reset the ONT", promote_to_kb=True))
+    candidates = ok(client.get("/api/tickets/outbox", params={"kind": "knowledge-candidate"}, headers=zhou))
+    assert [(c["ticket_id"], c["payload"]["answer"]) for c in candidates] == [(tid, "Reset the ONT")]
+    done = ok(client.post(f"/api/tickets/outbox/{candidates[0]['id']}/done", headers=zhou))
+    assert done["status"] == "done"
+    assert ok(client.get("/api/tickets/outbox", params={"kind": "knowledge-candidate"}, headers=zhou)) == []
+    assert len(ok(client.get("/api/tickets/outbox", params={"status": "done"}, headers=zhou))) == 1
+    assert error_of(client.post("/api/tickets/outbox/999999/done", headers=zhou)) == (
+        404,
+        "unknown-ticket",
+        "no outbox entry 999999",
+    )
+    assert error_of(client.get("/api/tickets/outbox", headers=lina))[:2] == (403, "forbidden")

@@ -159,7 +159,7 @@ class TicketDesk:
     def transition(
         self, actor: Actor, ticket_id: str, name: str, fields: Mapping[str, Any], now: Timestamp
     ) -> TicketRow:
-        row = self.tickets.get(ticket_id)
+        row = self.tickets.get(ticket_id, for_update=True)
         workflow = self.config.workflow(TicketType(row.type))
         outcome = workflow.transition(
             to_ticket(row), name, roles=actor.roles, fields=fields, actor_agent=actor.agent_id, now=now
@@ -202,7 +202,7 @@ class TicketDesk:
         return row
 
     def assign(self, actor: Actor, ticket_id: str, assignment: Assignment, now: Timestamp) -> TicketRow:
-        row = self.tickets.get(ticket_id)
+        row = self.tickets.get(ticket_id, for_update=True)
         if StateCategory(row.category) is StateCategory.CLOSED:
             raise InvalidTicket(f"ticket {ticket_id!r} is closed: reopen it first", {"id": ticket_id})
         sequence = self._apply_assignment(row, assignment, actor.user_id, now, kind="assigned")
@@ -213,7 +213,7 @@ class TicketDesk:
     def comment(self, actor: Actor, ticket_id: str, kind: CommentKind, body: str, now: Timestamp) -> int:
         """An internal note, a customer-visible reply (answers the customer: fulfils a pending first or
         next response) or the customer's own message (starts the next-response clock)."""
-        row = self.tickets.get(ticket_id)
+        row = self.tickets.get(ticket_id, for_update=True)
         category = StateCategory(row.category)
         if category is StateCategory.CLOSED and kind is not CommentKind.NOTE:
             raise InvalidTicket(
@@ -247,7 +247,7 @@ class TicketDesk:
         policy: AttachmentPolicy,
     ) -> TicketAttachmentRow:
         """Check the file against `policy`, store its bytes, record it and an `attachment-added` event."""
-        row = self.tickets.get(ticket_id)
+        row = self.tickets.get(ticket_id, for_update=True)
         kind = policy.check(filename, content_type, data)
         attachment_id = f"at-{uuid4().hex[:12]}"
         key = f"{self.tenant_id}/{row.id}/{attachment_id}"
@@ -276,6 +276,8 @@ class TicketDesk:
         """SLA warnings and breaches (with their actions and the rules they trigger), then time rules, due
         by `now` for one ticket."""
         book = self.clocks(row)
+        logged = len(self.fired_log)
+        events = []
         if book is not None:
             events = book.check(now)
             report.sla_events += [
@@ -287,7 +289,7 @@ class TicketDesk:
         for firing in self.config.rules.due(self.subject(row), now, fired):
             if not firing.already_fired:
                 self._fire(row, firing, now)
-        self._refresh(row, now, book, touch=False)
+        self._refresh(row, now, book, touch=bool(events) or len(self.fired_log) > logged)
 
     def sweep(self, now: Timestamp, *, dry_run: bool = False) -> SweepReport:
         """Everything due by `now` across the tenant. A dry run does the same work and rolls it back, so

@@ -10,7 +10,7 @@ SLA report and the sweep are for admins and supervisors.
 """
 
 from collections import defaultdict
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
@@ -51,6 +51,8 @@ from baiying.tickets.model import Assignment, CommentKind, Priority, StateCatego
 from baiying.tickets.sla import SlaEventKind
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
+OutboxKind = Literal["notification", "callback", "knowledge-candidate"]
+OutboxStatus = Literal["pending", "done"]
 CUSTOMER_VISIBLE = (CommentKind.REPLY.value, CommentKind.CUSTOMER.value)
 
 
@@ -260,6 +262,36 @@ def list_rules(desk: DeskDep, _principal: Annotated[Principal, Depends(_overseer
         )
         for rule in rules
     ]
+
+
+@router.get("/outbox")
+def list_outbox(
+    desk: DeskDep,
+    clock: ClockDep,
+    _principal: Annotated[Principal, Depends(_overseer)],
+    kind: Annotated[OutboxKind | None, Query()] = None,
+    status: Annotated[OutboxStatus | None, Query()] = "pending",
+    due: Annotated[bool, Query(description="Only entries due by now.")] = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[OutboxPublic]:
+    """Requests waiting for an adapter: notifications to send, callbacks to make, answers offered to the
+    knowledge base (`kind=knowledge-candidate`). Oldest first."""
+    rows = desk.tickets.outbox(kind=kind, status=status, due_by=clock.now() if due else None, limit=limit)
+    return [OutboxPublic.of(row) for row in rows]
+
+
+@router.post("/outbox/{entry_id}/done")
+def outbox_done(
+    entry_id: int,
+    session: SessionDep,
+    desk: DeskDep,
+    _principal: Annotated[Principal, Depends(_overseer)],
+) -> OutboxPublic:
+    """Mark a request as carried out (idempotent)."""
+    row = desk.tickets.outbox_entry(entry_id)
+    row.status = "done"
+    session.commit()
+    return OutboxPublic.of(row)
 
 
 @router.post("/{ticket_id}/automation/preview")

@@ -73,8 +73,19 @@ class TicketRepository:
     def find(self, ticket_id: str) -> TicketRow | None:
         return self.session.get(TicketRow, {"tenant_id": self.tenant_id, "id": ticket_id})
 
-    def get(self, ticket_id: str) -> TicketRow:
-        row = self.find(ticket_id)
+    def get(self, ticket_id: str, *, for_update: bool = False) -> TicketRow:
+        """The ticket; `for_update` locks its row until the transaction ends (PostgreSQL; SQLite writers
+        are serialised anyway), so two changes to one ticket cannot interleave."""
+        if for_update:
+            query = (
+                select(TicketRow)
+                .where(TicketRow.tenant_id == self.tenant_id, TicketRow.id == ticket_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+            row = self.session.scalars(query).one_or_none()
+        else:
+            row = self.find(ticket_id)
         if row is None:
             raise UnknownTicket(f"no ticket {ticket_id!r}", {"id": ticket_id})
         return row
@@ -106,6 +117,8 @@ class TicketRepository:
             )
             .order_by(TicketRow.next_due_at, TicketRow.id)
             .limit(limit)
+            # Tickets being changed right now are left to the next sweep rather than waited for.
+            .with_for_update(skip_locked=True)
         )
         return list(self.session.scalars(query))
 
@@ -170,13 +183,31 @@ class TicketRepository:
         self.session.add(row)
         return row
 
-    def outbox(self, ticket_id: str | None = None, kind: str | None = None) -> list[TicketOutboxRow]:
+    def outbox(
+        self,
+        ticket_id: str | None = None,
+        kind: str | None = None,
+        status: str | None = None,
+        due_by: float | None = None,
+        limit: int | None = None,
+    ) -> list[TicketOutboxRow]:
+        """Outbox entries in the order they were requested, filtered by what is given."""
         query = select(TicketOutboxRow).where(TicketOutboxRow.tenant_id == self.tenant_id)
         if ticket_id is not None:
             query = query.where(TicketOutboxRow.ticket_id == ticket_id)
         if kind is not None:
             query = query.where(TicketOutboxRow.kind == kind)
-        return list(self.session.scalars(query.order_by(TicketOutboxRow.id)))
+        if status is not None:
+            query = query.where(TicketOutboxRow.status == status)
+        if due_by is not None:
+            query = query.where(TicketOutboxRow.due_at <= due_by)
+        return list(self.session.scalars(query.order_by(TicketOutboxRow.id).limit(limit)))
+
+    def outbox_entry(self, entry_id: int) -> TicketOutboxRow:
+        row = self.session.get(TicketOutboxRow, entry_id)
+        if row is None or row.tenant_id != self.tenant_id:
+            raise UnknownTicket(f"no outbox entry {entry_id}", {"outbox_id": entry_id})
+        return row
 
     def fired(self, ticket_id: str) -> set[str]:
         query = select(TicketRuleFiringRow.cause).where(
