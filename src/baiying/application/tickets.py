@@ -17,9 +17,9 @@ from uuid import uuid4
 from sqlalchemy.orm import Session
 
 from baiying.clock import Timestamp
-from baiying.storage.repositories.tickets import TicketRepository, tenants_due, to_ticket
+from baiying.storage.repositories.tickets import TicketRepository, outbox_row, tenants_due, to_ticket
 from baiying.storage.ticket_attachments import AttachmentStore
-from baiying.storage.ticket_tables import TicketAttachmentRow, TicketOutboxRow, TicketRow
+from baiying.storage.ticket_tables import TicketAttachmentRow, TicketRow
 from baiying.tickets.actions import (
     Assigned,
     CallbackScheduled,
@@ -377,53 +377,10 @@ class TicketDesk:
                 after = {"priority": row.priority, **_assignment(row)}
                 data = {"role": effect.role, "before": before, "after": after, "cause": cause}
                 self.tickets.append(row.id, now, actor.user_id, "escalated", data)
-            elif isinstance(effect, NotificationRequested):
-                recipient = effect.recipient
-                if recipient == "customer":
-                    recipient = f"customer:{row.customer_id}" if row.customer_id else "customer"
-                self.tickets.request(
-                    TicketOutboxRow(
-                        ticket_id=row.id,
-                        kind="notification",
-                        recipient=recipient,
-                        channel=effect.channel.value,
-                        template=effect.template,
-                        payload={"subject": row.subject, "state": row.state},
-                        due_at=now,
-                        cause=cause,
-                        status="pending",
-                        created_at=now,
-                    )
-                )
-            elif isinstance(effect, CallbackScheduled):
-                recipient = f"customer:{row.customer_id}" if row.customer_id else "customer"
-                self.tickets.request(
-                    TicketOutboxRow(
-                        ticket_id=row.id,
-                        kind="callback",
-                        recipient=recipient,
-                        template=effect.purpose,
-                        payload={"purpose": effect.purpose},
-                        due_at=effect.due_at,
-                        cause=cause,
-                        status="pending",
-                        created_at=now,
-                    )
-                )
-            elif isinstance(effect, KnowledgeCandidate):
-                payload = {"question": effect.question, "answer": effect.answer, "ticket_type": row.type}
-                self.tickets.request(
-                    TicketOutboxRow(
-                        ticket_id=row.id,
-                        kind="knowledge-candidate",
-                        payload=payload,
-                        due_at=now,
-                        cause=cause,
-                        status="pending",
-                        created_at=now,
-                    )
-                )
-                self.tickets.append(row.id, now, actor.user_id, "knowledge-candidate", payload)
+            elif isinstance(effect, NotificationRequested | CallbackScheduled | KnowledgeCandidate):
+                request = self.tickets.request(outbox_row(row, effect, cause, now))
+                if isinstance(effect, KnowledgeCandidate):
+                    self.tickets.append(row.id, now, actor.user_id, "knowledge-candidate", request.payload)
             elif isinstance(effect, FollowUpRequested):
                 child = self.create(
                     actor,

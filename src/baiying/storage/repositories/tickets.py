@@ -20,6 +20,7 @@ from baiying.storage.ticket_tables import (
     TicketRuleFiringRow,
     TicketSlaClockRow,
 )
+from baiying.tickets.actions import CallbackScheduled, KnowledgeCandidate, NotificationRequested
 from baiying.tickets.errors import UnknownTicket
 from baiying.tickets.model import Assignment, Priority, Ticket, TicketType
 from baiying.tickets.sla import SiteHours, SlaClock
@@ -262,6 +263,41 @@ class TicketRepository:
             site.closes_minute,
             frozenset(holiday.day for holiday in site.holidays),
         )
+
+
+def outbox_row(
+    ticket: TicketRow,
+    effect: NotificationRequested | CallbackScheduled | KnowledgeCandidate,
+    cause: str,
+    now: float,
+) -> TicketOutboxRow:
+    """The outbox request for an effect: a notification (due now), a callback (due when scheduled) or an
+    answer offered to the knowledge base. "customer" becomes "customer:<id>" when the ticket has one."""
+    customer = f"customer:{ticket.customer_id}" if ticket.customer_id else "customer"
+    common = {"tenant_id": ticket.tenant_id, "ticket_id": ticket.id, "cause": cause, "status": "pending"}
+    if isinstance(effect, NotificationRequested):
+        return TicketOutboxRow(
+            **common,
+            kind="notification",
+            recipient=customer if effect.recipient == "customer" else effect.recipient,
+            channel=effect.channel.value,
+            template=effect.template,
+            payload={"subject": ticket.subject, "state": ticket.state},
+            due_at=now,
+            created_at=now,
+        )
+    if isinstance(effect, CallbackScheduled):
+        return TicketOutboxRow(
+            **common,
+            kind="callback",
+            recipient=customer,
+            template=effect.purpose,
+            payload={"purpose": effect.purpose},
+            due_at=effect.due_at,
+            created_at=now,
+        )
+    payload = {"question": effect.question, "answer": effect.answer, "ticket_type": ticket.type}
+    return TicketOutboxRow(**common, kind="knowledge-candidate", payload=payload, due_at=now, created_at=now)
 
 
 def tenants_due(session: Session, now: float) -> list[str]:
