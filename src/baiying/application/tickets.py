@@ -291,12 +291,14 @@ class TicketDesk:
                 self._fire(row, firing, now)
         self._refresh(row, now, book, touch=bool(events) or len(self.fired_log) > logged)
 
-    def sweep(self, now: Timestamp, *, dry_run: bool = False) -> SweepReport:
+    def sweep(self, now: Timestamp, *, dry_run: bool = False, full: bool = False) -> SweepReport:
         """Everything due by `now` across the tenant. A dry run does the same work and rolls it back, so
-        it shows exactly what a real sweep would do; the caller commits a real one."""
+        it shows exactly what a real sweep would do; the caller commits a real one. A `full` sweep looks
+        at every open ticket, not only those indexed as due: run one after the rules or SLA policies
+        change, and it re-indexes when each ticket is next due."""
         report = SweepReport(now, dry_run)
         logged = len(self.fired_log)
-        for row in self.tickets.due(now):
+        for row in self.tickets.due(now, None if full else 1000, every_open=full):
             report.tickets += 1
             self.sweep_ticket(row, now, report)
         report.firings = self.fired_log[logged:]
@@ -435,14 +437,14 @@ class TicketDesk:
 
 
 def sweep_due(
-    session: Session, config: TicketConfig, now: Timestamp, *, dry_run: bool = False
+    session: Session, config: TicketConfig, now: Timestamp, *, dry_run: bool = False, full: bool = False
 ) -> list[SweepReport]:
     """Sweep every tenant with something due by `now`, committing each tenant's sweep (a dry run commits
     nothing). The live server calls this periodically with its clock's time; `baiying tickets sweep` and
     `POST /api/tickets/automation/sweep` call it on demand."""
     reports = []
-    for tenant_id in tenants_due(session, now):
-        report = TicketDesk(session, tenant_id, config).sweep(now, dry_run=dry_run)
+    for tenant_id in tenants_due(session, now, every_open=full):
+        report = TicketDesk(session, tenant_id, config).sweep(now, dry_run=dry_run, full=full)
         if not dry_run:
             session.commit()
         reports.append(report)

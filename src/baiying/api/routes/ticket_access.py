@@ -11,7 +11,7 @@ automation and the outbox are for admins and supervisors.
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from baiying.accounts.errors import Forbidden
 from baiying.accounts.principal import Principal
@@ -22,6 +22,7 @@ from baiying.storage.tables import AgentRow, Role
 from baiying.storage.ticket_tables import TicketRow
 from baiying.tickets.actions import TICKET_ROLES
 from baiying.tickets.bundled import default_config
+from baiying.tickets.config import TicketConfig
 from baiying.tickets.model import TicketType
 
 
@@ -58,8 +59,11 @@ def may_see(principal: Principal, row: TicketRow) -> bool:
     return False
 
 
-def desk(session: SessionDep, principal: CurrentUser) -> TicketDesk:
-    return TicketDesk(session, principal.tenant_id, default_config())
+def desk(request: Request, session: SessionDep, principal: CurrentUser) -> TicketDesk:
+    """The tenant's desk, with the app's ticket configuration (`app.state.ticket_config`, else the
+    shipped one)."""
+    config: TicketConfig | None = getattr(request.app.state, "ticket_config", None)
+    return TicketDesk(session, principal.tenant_id, config if config is not None else default_config())
 
 
 DeskDep = Annotated[TicketDesk, Depends(desk)]

@@ -75,7 +75,7 @@ def sweep(
     _principal: OverseerDep,
 ) -> SweepPublic:
     """Run (or with `dry_run`, show without doing) every SLA warning, breach and time rule due now."""
-    report = desk.sweep(clock.now(), dry_run=body.dry_run)
+    report = desk.sweep(clock.now(), dry_run=body.dry_run, full=body.full)
     if not body.dry_run:
         session.commit()
     return SweepPublic(

@@ -58,6 +58,7 @@ class CommentCreate(_Input):
 
 class SweepRequest(_Input):
     dry_run: bool = False
+    full: bool = Field(default=False, description="Look at every open ticket (after the rules changed).")
 
 
 class TicketPublic(BaseModel):

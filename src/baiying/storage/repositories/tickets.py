@@ -107,20 +107,19 @@ class TicketRepository:
         query = query.order_by(TicketRow.created_at.desc(), TicketRow.id).limit(limit).offset(offset)
         return list(self.session.scalars(query))
 
-    def due(self, now: float, limit: int = 1000) -> list[TicketRow]:
-        """Tickets not closed whose next SLA moment or time rule is due by `now`, earliest first."""
+    def due(self, now: float, limit: int | None = 1000, *, every_open: bool = False) -> list[TicketRow]:
+        """Tickets not closed whose next SLA moment or time rule is due by `now`, earliest first;
+        `every_open`: every ticket not closed (after the rules changed, their due moments may have)."""
         query = (
             select(TicketRow)
-            .where(
-                TicketRow.tenant_id == self.tenant_id,
-                TicketRow.category != "closed",
-                TicketRow.next_due_at <= now,
-            )
+            .where(TicketRow.tenant_id == self.tenant_id, TicketRow.category != "closed")
             .order_by(TicketRow.next_due_at, TicketRow.id)
             .limit(limit)
             # Tickets being changed right now are left to the next sweep rather than waited for.
             .with_for_update(skip_locked=True)
         )
+        if not every_open:
+            query = query.where(TicketRow.next_due_at <= now)
         return list(self.session.scalars(query))
 
     # --- history -------------------------------------------------------------------------------------
@@ -300,15 +299,13 @@ def outbox_row(
     return TicketOutboxRow(**common, kind="knowledge-candidate", payload=payload, due_at=now, created_at=now)
 
 
-def tenants_due(session: Session, now: float) -> list[str]:
-    """Tenants with a ticket whose SLA moment or time rule is due by `now`."""
-    query = (
-        select(TicketRow.tenant_id)
-        .where(TicketRow.category != "closed", TicketRow.next_due_at <= now)
-        .distinct()
-        .order_by(TicketRow.tenant_id)
-    )
-    return list(session.scalars(query))
+def tenants_due(session: Session, now: float, *, every_open: bool = False) -> list[str]:
+    """Tenants with a ticket whose SLA moment or time rule is due by `now` (`every_open`: with a ticket
+    not closed)."""
+    query = select(TicketRow.tenant_id).where(TicketRow.category != "closed")
+    if not every_open:
+        query = query.where(TicketRow.next_due_at <= now)
+    return list(session.scalars(query.distinct().order_by(TicketRow.tenant_id)))
 
 
 _CLOCK_COLUMNS = (
