@@ -459,6 +459,7 @@ def _public(row: TicketRow) -> dict[str, Any]:
     names = (
         "type",
         "state",
+        "category",
         "priority",
         "level",
         "customer_id",
