@@ -248,3 +248,41 @@ def test_cross_references_are_checked_with_lines() -> None:
 def test_yaml_syntax_errors_carry_the_line() -> None:
     with pytest.raises(ConfigError, match=r"^w\.yaml:2: not valid YAML: mapping values are not allowed here"):
         load_workflow("type: lead\ninitial: a: b\n", "w.yaml")
+
+
+DEAD_ENDS = """\
+type: lead
+initial: new
+states:
+  new: {category: open}
+  stuck: {category: open}
+  orphan: {category: waiting}
+  paused: {category: waiting}
+  done: {category: closed}
+transitions:
+  - name: finish
+    from: [new]
+    to: done
+    roles: [sales]
+  - name: trap
+    from: [new]
+    to: stuck
+    roles: [sales]
+  - name: pause
+    from: [new]
+    to: paused
+    roles: [sales]
+  - name: resume
+    from: [paused]
+    to: "@previous"
+    roles: [sales]
+"""
+
+
+def test_unreachable_states_and_dead_ends_are_named() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_workflow(DEAD_ENDS, "lead.yaml")
+    assert str(raised.value).splitlines() == [
+        "lead.yaml:5: states.stuck: no transitions lead from state 'stuck' to a closed state",
+        "lead.yaml:6: states.orphan: state 'orphan' cannot be reached from 'new'",
+    ]

@@ -288,6 +288,60 @@ def load_workflow(text: str, source: str) -> Workflow:
 
 
 def _cross_check(spec: WorkflowSpec, lines: dict[Path, int]) -> Iterable[ConfigProblem]:
+    problems_so_far = list(_references(spec, lines))
+    yield from problems_so_far
+    if spec.initial in spec.states and not problems_so_far:
+        yield from _check_paths(spec, lambda path, reason: _problem(lines, path, reason))
+
+
+def _problem(lines: dict[Path, int], path: Path, reason: str) -> ConfigProblem:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return ConfigProblem(text, reason, line_of(path, lines))
+
+
+def _next_states(spec: WorkflowSpec) -> dict[str, set[str]]:
+    """Where each state can go; `@previous` goes back to any state that leads into it."""
+    closed = {name for name, state in spec.states.items() if state.category is StateCategory.CLOSED}
+    leaving: dict[str, set[str]] = {name: set() for name in spec.states}
+    for t in spec.transitions:
+        sources = [s for s in spec.states if s not in closed] if t.from_ == ANY_STATE else list(t.from_)
+        for source in sources:
+            if t.to != PREVIOUS:
+                leaving[source].add(t.to)
+    for t in spec.transitions:
+        if t.to == PREVIOUS:
+            sources = [s for s in spec.states if s not in closed] if t.from_ == ANY_STATE else list(t.from_)
+            for source in sources:
+                leaving[source] |= {before for before, after in leaving.items() if source in after}
+    return leaving
+
+
+def _check_paths(spec: WorkflowSpec, problem: Any) -> Iterable[ConfigProblem]:
+    """Every state reachable from the initial one; from every state not closed, a way to a closed one."""
+    leaving = _next_states(spec)
+    reached, frontier = {spec.initial}, [spec.initial]
+    while frontier:
+        for target in leaving[frontier.pop()] - reached:
+            reached.add(target)
+            frontier.append(target)
+    closed = {name for name, state in spec.states.items() if state.category is StateCategory.CLOSED}
+    ends, changed = set(closed), True
+    while changed:
+        changed = False
+        for source, targets in leaving.items():
+            if source not in ends and targets & ends:
+                ends.add(source)
+                changed = True
+    for name in spec.states:
+        if name not in reached:
+            yield problem(("states", name), f"state {name!r} cannot be reached from {spec.initial!r}")
+        elif name not in ends:
+            yield problem(("states", name), f"no transitions lead from state {name!r} to a closed state")
+
+
+def _references(spec: WorkflowSpec, lines: dict[Path, int]) -> Iterable[ConfigProblem]:
     states = spec.states
 
     def problem(path: Path, reason: str) -> ConfigProblem:
