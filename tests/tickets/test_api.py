@@ -377,3 +377,17 @@ def test_the_outbox_is_read_and_acknowledged_by_adapters(client: TestClient, use
         "no outbox entry 999999",
     )
     assert error_of(client.get("/api/tickets/outbox", headers=lina))[:2] == (403, "forbidden")
+
+
+def test_a_supervisors_pages_hold_only_their_sites_tickets(
+    client: TestClient, users: Users, clock: ManualClock
+) -> None:
+    at_guangzhou = create(client, users["lina"], site_id="guangzhou")["id"]
+    clock.advance(1)
+    nowhere = create(client, users["lina"])["id"]
+    clock.advance(1)
+    for _ in range(3):
+        create(client, users["lina"], site_id="beijing")
+        clock.advance(1)
+    page = ok(client.get("/api/tickets", params={"limit": 2}, headers=users["chen"]))
+    assert [t["id"] for t in page] == [nowhere, at_guangzhou]

@@ -59,6 +59,19 @@ def may_see(principal: Principal, row: TicketRow) -> bool:
     return False
 
 
+def visible_sites(principal: Principal) -> frozenset[str] | None:
+    """The sites whose tickets the principal may read (tickets of no site too); None: every ticket."""
+    sites: set[str] = set()
+    for grant in principal.grants:
+        if grant.role in (Role.ADMIN, Role.AGENT) or (
+            grant.role is Role.SUPERVISOR and grant.site_id is None
+        ):
+            return None
+        if grant.role is Role.SUPERVISOR and grant.site_id is not None:
+            sites.add(grant.site_id)
+    return frozenset(sites)
+
+
 def desk(request: Request, session: SessionDep, principal: CurrentUser) -> TicketDesk:
     """The tenant's desk, with the app's ticket configuration (`app.state.ticket_config`, else the
     shipped one)."""

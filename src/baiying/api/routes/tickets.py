@@ -11,7 +11,14 @@ from fastapi import APIRouter, Query, status
 from baiying.accounts.errors import Forbidden
 from baiying.api.deps import ClockDep, CurrentUser, SessionDep
 from baiying.api.routes import ticket_attachments, ticket_automation
-from baiying.api.routes.ticket_access import ActorDep, DeskDep, may_see, public, readable_ticket
+from baiying.api.routes.ticket_access import (
+    ActorDep,
+    DeskDep,
+    may_see,
+    public,
+    readable_ticket,
+    visible_sites,
+)
 from baiying.api.schemas import KeyPath
 from baiying.api.schemas.tickets import (
     AssignmentRequest,
@@ -100,9 +107,9 @@ def list_tickets(
         team_id=team_id,
         agent_id=agent_id,
         open_only=open,
+        sites=visible_sites(principal),  # in the query, so pages are full
     )
-    rows = desk.tickets.search(where, limit=limit, offset=offset)
-    return [TicketPublic.of(row) for row in rows if may_see(principal, row)]
+    return [TicketPublic.of(row) for row in desk.tickets.search(where, limit=limit, offset=offset)]
 
 
 @_tickets.get("/{ticket_id}")

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from baiying.storage.tables import SiteRow
@@ -46,7 +46,8 @@ def to_ticket(row: TicketRow) -> Ticket:
 
 @dataclass(frozen=True, slots=True)
 class TicketFilter:
-    """Tickets whose columns equal the given values (None: any). `open_only`: not in a closed state."""
+    """Tickets whose columns equal the given values (None: any). `open_only`: not in a closed state;
+    `sites`: only tickets of these sites or of none (None: every ticket)."""
 
     type: str | None = None
     state: str | None = None
@@ -59,6 +60,7 @@ class TicketFilter:
     team_id: str | None = None
     agent_id: str | None = None
     open_only: bool = False
+    sites: frozenset[str] | None = None
 
     def equalities(self) -> dict[str, Any]:
         names = ("type", "state", "category", "priority", "level", "customer_id", "site_id", "queue_id")
@@ -102,6 +104,8 @@ class TicketRepository:
         query = select(TicketRow).where(TicketRow.tenant_id == self.tenant_id)
         for name, value in where.equalities().items():
             query = query.where(getattr(TicketRow, name) == value)
+        if where.sites is not None:
+            query = query.where(or_(TicketRow.site_id.in_(sorted(where.sites)), TicketRow.site_id.is_(None)))
         if where.open_only:
             query = query.where(TicketRow.category != "closed")
         query = query.order_by(TicketRow.created_at.desc(), TicketRow.id).limit(limit).offset(offset)
