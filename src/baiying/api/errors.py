@@ -56,6 +56,17 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     "unknown-site": 404,
     "conflict": 409,
     "invalid-transition": 409,
+    # tickets
+    "unknown-ticket": 404,
+    "unknown-transition": 422,  # named in the request body
+    "transition-not-available": 409,
+    "transition-forbidden": 403,
+    "missing-fields": 422,
+    "invalid-ticket": 422,
+    "invalid-calendar": 422,
+    "unknown-rule": 422,  # named in the request body
+    "attachment-too-large": 413,
+    "unsupported-attachment-type": 415,
     # the server's state
     "database-unavailable": 503,
     "database-not-migrated": 503,

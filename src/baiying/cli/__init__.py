@@ -15,6 +15,7 @@ from baiying.cli import (
     traffic,
 )
 from baiying.cli import customers as customers_cli
+from baiying.cli import tickets as ticket_commands
 
 app = typer.Typer(
     name="baiying",
@@ -35,6 +36,7 @@ traffic.register(app)
 notifications.register(app)
 email_in.register(app)
 customers_cli.register(app)
+ticket_commands.register(app)
 
 
 def main() -> None:

@@ -352,3 +352,4 @@ class AuditEntryRow(Base):
 from baiying.storage import care_tables as _care_tables  # noqa: E402, F401
 from baiying.storage import customer_tables as _customer_tables  # noqa: E402, F401
 from baiying.storage import notification_tables as _notification_tables  # noqa: E402, F401
+from baiying.storage import ticket_tables as _ticket_tables  # noqa: E402, F401

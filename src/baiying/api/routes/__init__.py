@@ -18,6 +18,7 @@ from baiying.api.routes import (
     sites,
     streams,
     teams,
+    tickets,
     users,
     wrap_up_codes,
 )
@@ -47,4 +48,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     customer_products.router,
     customers.settings_router,
     customer_timeline.screen_pop_router,
+    tickets.router,
 )

@@ -1,0 +1,228 @@
+"""Tickets and work orders: create, read, list, take workflow transitions, assign, comment, history, SLA
+status. `router` also carries the reports and automation (`ticket_automation`, first, so its fixed paths
+win over `/{ticket_id}`) and the attachments (`ticket_attachments`); who may do what is in
+`ticket_access`.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from baiying.accounts.errors import Forbidden
+from baiying.api.deps import ClockDep, CurrentUser, SessionDep
+from baiying.api.routes import ticket_attachments, ticket_automation
+from baiying.api.routes.ticket_access import (
+    ActorDep,
+    DeskDep,
+    may_see,
+    public,
+    readable_ticket,
+    visible_sites,
+)
+from baiying.api.schemas import KeyPath
+from baiying.api.schemas.tickets import (
+    AssignmentRequest,
+    CommentCreate,
+    OutboxPublic,
+    SlaClockPublic,
+    SlaStatus,
+    TicketCreate,
+    TicketEventPublic,
+    TicketPublic,
+    TransitionRequest,
+)
+from baiying.application.tickets import NewTicket
+from baiying.storage.repositories.tickets import TicketFilter
+from baiying.storage.tables import AgentRow, SiteRow, TeamRow
+from baiying.tickets.errors import InvalidTicket
+from baiying.tickets.model import Assignment, CommentKind, Priority, StateCategory, TicketType
+
+_tickets = APIRouter(prefix="/api/tickets", tags=["tickets"])
+CUSTOMER_VISIBLE = (CommentKind.REPLY.value, CommentKind.CUSTOMER.value)
+
+
+@_tickets.post("", status_code=status.HTTP_201_CREATED)
+def create_ticket(
+    body: TicketCreate,
+    session: SessionDep,
+    clock: ClockDep,
+    desk: DeskDep,
+    actor: ActorDep,
+    principal: CurrentUser,
+) -> TicketPublic:
+    """Record a ticket in its workflow's first state; its SLA clocks start and its actions run."""
+    if (
+        body.site_id is not None
+        and session.get(SiteRow, {"tenant_id": principal.tenant_id, "id": body.site_id}) is None
+    ):
+        raise InvalidTicket(f"no site {body.site_id!r}", {"field": "site_id"})
+    new = NewTicket(
+        type=body.type,
+        subject=body.subject,
+        description=body.description or "",
+        priority=body.priority,
+        level=body.level,
+        customer_id=body.customer_id,
+        site_id=body.site_id,
+        tier=body.tier,
+        fields=body.fields,
+        id=body.id,
+    )
+    row = desk.create(actor, new, clock.now())
+    if not may_see(principal, row):
+        raise Forbidden(f"user {principal.login!r} may not create tickets at site {row.site_id!r}")
+    session.commit()
+    return public(desk, row, actor)
+
+
+@_tickets.get("")
+def list_tickets(
+    desk: DeskDep,
+    principal: CurrentUser,
+    actor: ActorDep,
+    type: TicketType | None = None,
+    state: Annotated[str | None, Query(max_length=64)] = None,
+    category: StateCategory | None = None,
+    priority: Priority | None = None,
+    level: Annotated[int | None, Query(ge=1, le=3)] = None,
+    customer_id: Annotated[str | None, Query(max_length=64)] = None,
+    site_id: Annotated[str | None, Query(max_length=64)] = None,
+    queue_id: Annotated[str | None, Query(max_length=64)] = None,
+    team_id: Annotated[str | None, Query(max_length=64)] = None,
+    agent_id: Annotated[str | None, Query(max_length=64)] = None,
+    open: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[TicketPublic]:
+    """Tickets the caller may read, newest first, filtered by any of the query parameters."""
+    where = TicketFilter(
+        type=type.value if type else None,
+        state=state,
+        category=category.value if category else None,
+        priority=priority.value if priority else None,
+        level=level,
+        customer_id=customer_id,
+        site_id=site_id,
+        queue_id=queue_id,
+        team_id=team_id,
+        agent_id=agent_id,
+        open_only=open,
+        sites=visible_sites(principal),  # in the query, so pages are full
+    )
+    return [TicketPublic.of(row) for row in desk.tickets.search(where, limit=limit, offset=offset)]
+
+
+@_tickets.get("/{ticket_id}")
+def get_ticket(ticket_id: KeyPath, desk: DeskDep, principal: CurrentUser, actor: ActorDep) -> TicketPublic:
+    """The ticket, with the transitions the caller may take now."""
+    return public(desk, readable_ticket(desk, principal, ticket_id), actor)
+
+
+@_tickets.post("/{ticket_id}/transitions")
+def take_transition(
+    ticket_id: KeyPath,
+    body: TransitionRequest,
+    session: SessionDep,
+    clock: ClockDep,
+    desk: DeskDep,
+    principal: CurrentUser,
+    actor: ActorDep,
+) -> TicketPublic:
+    """Take a workflow transition: 409 if not possible from the ticket's state, 403 if none of the
+    caller's roles may, 422 naming missing or invalid fields."""
+    readable_ticket(desk, principal, ticket_id)
+    row = desk.transition(actor, ticket_id, body.name, body.fields, clock.now())
+    session.commit()
+    return public(desk, row, actor)
+
+
+@_tickets.put("/{ticket_id}/assignment")
+def assign(
+    ticket_id: KeyPath,
+    body: AssignmentRequest,
+    session: SessionDep,
+    clock: ClockDep,
+    desk: DeskDep,
+    principal: CurrentUser,
+    actor: ActorDep,
+) -> TicketPublic:
+    """Assign to a queue, a team and/or a named expert (an agent); fields left out are cleared."""
+    readable_ticket(desk, principal, ticket_id)
+    tenant = principal.tenant_id
+    if body.team_id is not None and session.get(TeamRow, {"tenant_id": tenant, "id": body.team_id}) is None:
+        raise InvalidTicket(f"no team {body.team_id!r}", {"field": "team_id"})
+    if (
+        body.agent_id is not None
+        and session.get(AgentRow, {"tenant_id": tenant, "id": body.agent_id}) is None
+    ):
+        raise InvalidTicket(f"no agent {body.agent_id!r}", {"field": "agent_id"})
+    assignment = Assignment(body.queue_id, body.team_id, body.agent_id)
+    row = desk.assign(actor, ticket_id, assignment, clock.now())
+    session.commit()
+    return public(desk, row, actor)
+
+
+@_tickets.post("/{ticket_id}/comments", status_code=status.HTTP_201_CREATED)
+def add_comment(
+    ticket_id: KeyPath,
+    body: CommentCreate,
+    session: SessionDep,
+    clock: ClockDep,
+    desk: DeskDep,
+    principal: CurrentUser,
+    actor: ActorDep,
+) -> TicketEventPublic:
+    """An internal note, a reply to the customer, or what the customer wrote."""
+    readable_ticket(desk, principal, ticket_id)
+    sequence = desk.comment(actor, ticket_id, body.kind, body.body, clock.now())
+    session.commit()
+    event = next(e for e in desk.tickets.history(ticket_id) if e.sequence == sequence)
+    return TicketEventPublic.of(event)
+
+
+@_tickets.get("/{ticket_id}/comments")
+def list_comments(
+    ticket_id: KeyPath,
+    desk: DeskDep,
+    principal: CurrentUser,
+    customer_visible: bool = False,
+) -> list[TicketEventPublic]:
+    """Notes, replies and customer messages in order; `customer_visible` leaves out internal notes."""
+    readable_ticket(desk, principal, ticket_id)
+    kinds = list(CUSTOMER_VISIBLE) if customer_visible else [kind.value for kind in CommentKind]
+    return [TicketEventPublic.of(e) for e in desk.tickets.history(ticket_id, kinds)]
+
+
+@_tickets.get("/{ticket_id}/history")
+def history(ticket_id: KeyPath, desk: DeskDep, principal: CurrentUser) -> list[TicketEventPublic]:
+    """Every change, in order: who, when, what, with the values before and after."""
+    readable_ticket(desk, principal, ticket_id)
+    return [TicketEventPublic.of(e) for e in desk.tickets.history(ticket_id)]
+
+
+@_tickets.get("/{ticket_id}/outbox")
+def outbox(ticket_id: KeyPath, desk: DeskDep, principal: CurrentUser) -> list[OutboxPublic]:
+    """Notifications, callbacks and knowledge-base candidates the ticket's actions requested."""
+    readable_ticket(desk, principal, ticket_id)
+    return [OutboxPublic.of(row) for row in desk.tickets.outbox(ticket_id)]
+
+
+@_tickets.get("/{ticket_id}/sla")
+def sla_status(ticket_id: KeyPath, desk: DeskDep, clock: ClockDep, principal: CurrentUser) -> SlaStatus:
+    """Each SLA clock: status, business time elapsed and remaining, due moment, breach."""
+    row = readable_ticket(desk, principal, ticket_id)
+    book = desk.clocks(row)
+    if book is None:
+        return SlaStatus(ticket_id=ticket_id, policy=None, clocks=[])
+    now = clock.now()
+    return SlaStatus(
+        ticket_id=ticket_id,
+        policy=book.policy.name,
+        clocks=[SlaClockPublic.of(c, book.calendar, now) for c in book.clocks.values()],
+    )
+
+
+router = APIRouter()
+router.include_router(ticket_automation.router)
+router.include_router(_tickets)
+router.include_router(ticket_attachments.router)
