@@ -3,8 +3,8 @@ error handlers. Nothing connects at import or in `create_app`: the app's startup
 database is migrated (refusing to start otherwise, with the message of `ensure_up_to_date`) and opens
 the engine; shutdown disposes of it.
 
-With the live timer it also runs the notification dispatcher (`baiying.notifications`), which relays
-events to webhook subscribers and sends the outbox's SMS and email every few seconds.
+With the live timer it also runs, every few seconds, the notification dispatcher (`baiying.notifications`:
+webhook deliveries, SMS and email) and the ticket sweep (SLA warnings and breaches, time-driven rules).
 
 The app also holds the live engine: one `LiveCenter` on the same database (rebuilt from its journal at
 startup), its `LiveStats`, and a timer task that fires routing deadlines as they fall due (waking at
@@ -37,12 +37,14 @@ from baiying.api.routes import ROUTERS
 from baiying.api.settings import Settings
 from baiying.api.websockets import StreamHub
 from baiying.application.center import LiveCenter
+from baiying.application.periodic import run_periodically
 from baiying.application.stats import LiveStats
+from baiying.application.tickets import sweep_due
 from baiying.clock import Clock, SystemClock
 from baiying.notifications.dispatch import Dispatcher, senders_from_environment
-from baiying.notifications.running import run_dispatcher
 from baiying.storage.engine import make_engine
 from baiying.storage.migrate import ensure_up_to_date
+from baiying.tickets.bundled import default_config
 from baiying.web import install as install_web
 
 log = logging.getLogger(__name__)
@@ -92,21 +94,32 @@ def create_app(
             if settings.live_timer
             else None
         )
-        outbox = (
-            asyncio.create_task(
-                run_dispatcher(
-                    Dispatcher(state.sessions, senders_from_environment(), used_clock),
-                    settings.notifications_every_seconds,
+        background = []
+        if settings.live_timer:
+            dispatcher = Dispatcher(state.sessions, senders_from_environment(), used_clock)
+            sessions = state.sessions
+            tickets = getattr(_app.state, "ticket_config", None) or default_config()
+
+            def sweep_tickets() -> None:
+                with sessions() as session:
+                    sweep_due(session, tickets, used_clock.now())
+
+            background = [
+                asyncio.create_task(
+                    run_periodically(
+                        "notifications", dispatcher.run_once, settings.notifications_every_seconds
+                    ),
+                    name="notifications",
                 ),
-                name="notifications",
-            )
-            if settings.live_timer
-            else None
-        )
+                asyncio.create_task(
+                    run_periodically("ticket sweep", sweep_tickets, settings.ticket_sweep_every_seconds),
+                    name="ticket-sweep",
+                ),
+            ]
         try:
             yield
         finally:
-            for task in (timer, outbox):
+            for task in (timer, *background):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

@@ -35,6 +35,7 @@ class Settings:
     live_timer_max_sleep_seconds: float = 1.0
     # With the live timer: how often the outbox is relayed and sent (SMS, email, webhooks).
     notifications_every_seconds: float = 2.0
+    ticket_sweep_every_seconds: float = 30.0
     stats_interval_seconds: int = 900
     stats_sl_seconds: float = 20.0
 

@@ -19,6 +19,8 @@ from baiying.notifications.model import Channel, DeliveryError, DeliveryStatus, 
 from baiying.notifications.outbox import Outbox
 from baiying.notifications.retry import RetryPolicy
 from baiying.notifications.senders import FileSink, HttpSmsGateway, Sender, SmtpMailer, WebhookPoster
+from baiying.notifications.templates import TemplateBook, bundled_templates
+from baiying.notifications.ticket_relay import relay_ticket_notifications, tenants_with_ticket_notifications
 from baiying.storage.notification_tables import OutboxRow, WebhookSubscriptionRow
 
 DEFAULT_SINK = Path("var/outbox")
@@ -79,7 +81,9 @@ class Dispatcher:
         clock: Clock,
         policy: RetryPolicy = DEFAULT_RETRY,
         batch: int = 100,
+        templates: TemplateBook | None = None,
     ) -> None:
+        self.templates = templates if templates is not None else bundled_templates()
         self.sessions = sessions
         self.senders = senders
         self.clock = clock
@@ -107,9 +111,13 @@ class Dispatcher:
         return report
 
     def relay(self) -> int:
-        """Turn new events into webhook deliveries for every tenant with a subscription."""
+        """Turn new events into webhook deliveries for every tenant with a subscription, and the customer
+        notifications tickets asked for into messages."""
         relayed = 0
         with self.sessions() as session:
+            for tenant in tenants_with_ticket_notifications(session, self.clock.now()):
+                relay_ticket_notifications(session, tenant, self.templates, self.clock.now())
+                session.commit()
             tenants = session.scalars(
                 select(WebhookSubscriptionRow.tenant_id)
                 .where(WebhookSubscriptionRow.active.is_(True))
