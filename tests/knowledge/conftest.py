@@ -65,3 +65,8 @@ TAGS = [("broadband", "宽带"), ("escalation", "升级 escalation")]
 def content(index: int) -> Content:
     _, title, body, category, tags, visibility = CORPUS[index]
     return Content(title, body, category, tags, visibility)
+
+
+# The API tests' world (tenants acme and globex, users wang/admin, chen and zhou/supervisors, lina/agent,
+# smith/globex admin) and app, reused as they are.
+from tests.api.conftest import app, client, clock, settings, world  # noqa: E402, F401

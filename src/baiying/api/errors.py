@@ -67,6 +67,10 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     "invalid-queue-parameters": 422,
     "unstable-queue": 422,
     "cannot-fit": 422,
+    # the knowledge base
+    "invalid-article": 422,
+    "empty-search-query": 422,
+    "unknown-article-version": 404,
 }
 UNLISTED_DOMAIN_ERROR_STATUS = 400  # a domain error is the caller's; a test keeps this table complete
 

@@ -7,6 +7,7 @@ from baiying.api.routes import (
     audit,
     auth,
     health,
+    knowledge,
     live,
     policies,
     queues,
@@ -33,4 +34,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     live.agents,
     live.stats,
     streams.router,
+    knowledge.router,
 )

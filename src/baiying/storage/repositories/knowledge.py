@@ -130,21 +130,29 @@ class KnowledgeBase:
         return self._versions(list(rows))
 
     def articles(
-        self, *, state: ArticleState | None = None, category_id: str | None = None, tag_id: str | None = None
+        self,
+        *,
+        state: ArticleState | None = None,
+        category_id: str | None = None,
+        tag_id: str | None = None,
+        published: bool = False,
     ) -> list[tuple[Article, Version]]:
-        """Articles with their newest version, by id; filtered by state, and by the newest version's
-        category or tag."""
+        """Articles with their newest version (with `published`: only published articles, with their
+        published version), by id; filtered by state, and by that version's category or tag."""
+        shown = KbArticleRow.published_version if published else KbArticleRow.latest_version
         query = (
             select(KbArticleRow, KbArticleVersionRow)
             .join(
                 KbArticleVersionRow,
                 (KbArticleVersionRow.tenant_id == KbArticleRow.tenant_id)
                 & (KbArticleVersionRow.article_id == KbArticleRow.id)
-                & (KbArticleVersionRow.version == KbArticleRow.latest_version),
+                & (KbArticleVersionRow.version == shown),
             )
             .where(KbArticleRow.tenant_id == self.tenant_id)
             .order_by(KbArticleRow.id)
         )
+        if published:
+            query = query.where(KbArticleRow.state == ArticleState.PUBLISHED.value)
         if state is not None:
             query = query.where(KbArticleRow.state == state.value)
         if category_id is not None:
