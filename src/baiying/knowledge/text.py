@@ -13,11 +13,11 @@ jieba loads its dictionary (~1 s, from its package data and a cache in the tempo
 time a CJK run is segmented, once per process, with its log messages silenced; `warm_up()` does it ahead.
 """
 
+import functools
 import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -100,10 +100,15 @@ def latin_term(word: str) -> str | None:
     return stem(folded)
 
 
-def _cjk_terms(run: str) -> Iterator[str]:
-    for word in _segmenter().cut_for_search(run, HMM=True):
-        if word and word not in CHINESE_STOP_WORDS and len(word) <= MAX_TERM_CHARS:
-            yield word
+@functools.lru_cache(maxsize=65_536)
+def _cjk_terms(run: str) -> tuple[str, ...]:
+    """The terms of one CJK run (text between punctuation, spaces or Latin words). jieba segments such
+    runs independently, so a run's terms never depend on its neighbours; cached, as phrases recur."""
+    return tuple(
+        word
+        for word in _segmenter().cut_for_search(run, HMM=True)
+        if word and word not in CHINESE_STOP_WORDS and len(word) <= MAX_TERM_CHARS
+    )
 
 
 def terms(text: str) -> list[str]:
