@@ -3,6 +3,7 @@
 import typer
 
 from baiying.cli import calls, database, demo, routing, serve, simulation, staffing, traffic
+from baiying.cli import knowledge as knowledge_cli
 
 app = typer.Typer(
     name="baiying",
@@ -20,6 +21,7 @@ demo.register(app)
 database.register(app)
 serve.register(app)
 traffic.register(app)
+knowledge_cli.register(app)
 
 
 def main() -> None:
