@@ -40,3 +40,10 @@ def test_a_snippet_is_cut_around_the_first_match_with_ellipses() -> None:
 def test_a_short_text_or_one_without_matches_is_kept_from_the_start() -> None:
     assert snippet("Short  text\n here", {"router"}) == "Short text here"
     assert snippet("x" * 300, {"router"}, width=10) == "xxxxxxxxxx…"
+
+
+def test_a_huge_text_is_scanned_only_at_its_start() -> None:
+    text = "filler " * 10_000 + "router"
+    assert "<mark>" not in snippet(text, {"router"})
+    assert snippet(text, {"router"}, width=20) == "filler filler filler…"
+    assert snippet("router " + "x " * 20_000, {"router"}, width=12).startswith("<mark>router</mark> x x")

@@ -6,6 +6,7 @@ query term, so "Routers" lights up for "router"; in a CJK run every occurrence o
 marked, longest first, without overlaps (segmentation can differ in context, a substring cannot).
 """
 
+import functools
 import html
 import re
 from collections.abc import Collection
@@ -18,29 +19,39 @@ _CJK_TERM = re.compile(f"^[{CJK}]+$")
 _SPACES = re.compile(r"\s+")
 ELLIPSIS: Final = "…"
 SNIPPET_CHARS: Final = 160
+SNIPPET_SCAN_CHARS: Final = 20_000  # a snippet comes from the first match within this much of the text
+
+
+@functools.lru_cache(maxsize=65_536)
+def _latin_key(word: str) -> str | None:
+    return latin_term(normalise(word))
+
+
+@functools.lru_cache(maxsize=1_024)
+def _cjk_pattern(cjk_terms: frozenset[str]) -> re.Pattern[str] | None:
+    """One alternation of the CJK terms, longest first: at each position the longest term wins."""
+    if not cjk_terms:
+        return None
+    return re.compile("|".join(re.escape(t) for t in sorted(cjk_terms, key=lambda t: (-len(t), t))))
 
 
 def spans(text: str, terms: Collection[str]) -> list[tuple[int, int]]:
     """Sorted, non-overlapping (start, end) character ranges of `text` that match a term."""
-    cjk_terms = sorted((t for t in terms if _CJK_TERM.match(t)), key=len, reverse=True)
+    wanted = frozenset(terms)
+    pattern = _cjk_pattern(frozenset(t for t in wanted if _CJK_TERM.match(t)))
     found: list[tuple[int, int]] = []
     for match in _WORDS.finditer(text):
         run = match.group(0)
         if match.group(2):
-            if latin_term(normalise(run)) in terms:
+            if _latin_key(run) in wanted:
                 found.append(match.span())
             continue
-        normal = normalise(run)
-        if len(normal) != len(run):  # NFKC changed the length; offsets would drift
+        if pattern is None or len(normalise(run)) != len(run):  # NFKC changed the length: offsets drift
             continue
-        at = 0
-        while at < len(normal):
-            hit = next((t for t in cjk_terms if normal.startswith(t, at)), None)
-            if hit is None:
-                at += 1
-                continue
-            found.append((match.start() + at, match.start() + at + len(hit)))
-            at += len(hit)
+        normal = normalise(run)
+        found.extend(
+            (match.start() + hit.start(), match.start() + hit.end()) for hit in pattern.finditer(normal)
+        )
     return _merge(found)
 
 
@@ -72,10 +83,12 @@ def highlight(text: str, terms: Collection[str]) -> str:
 
 def snippet(text: str, terms: Collection[str], width: int = SNIPPET_CHARS) -> str:
     """About `width` characters of the text (whitespace collapsed) around its first match, as escaped HTML
-    with matches marked and `…` where the text was cut; the start of the text when nothing matches."""
-    flat = _SPACES.sub(" ", text).strip()
+    with matches marked and `…` where the text was cut; the start of the text when nothing matches.
+    Only the first SNIPPET_SCAN_CHARS characters are looked at, so a huge article costs no more."""
+    flat = _SPACES.sub(" ", text[:SNIPPET_SCAN_CHARS]).strip()
+    cut_short = len(text) > SNIPPET_SCAN_CHARS
     marked = spans(flat, terms)
-    if len(flat) <= width:
+    if len(flat) <= width and not cut_short:
         return _render(flat, marked)
     start = 0
     if marked:
@@ -84,4 +97,4 @@ def snippet(text: str, terms: Collection[str], width: int = SNIPPET_CHARS) -> st
     end = min(len(flat), start + width)
     inside = [(max(s, start) - start, min(e, end) - start) for s, e in marked if e > start and s < end]
     body = _render(flat[start:end], inside)
-    return (ELLIPSIS if start > 0 else "") + body + (ELLIPSIS if end < len(flat) else "")
+    return (ELLIPSIS if start > 0 else "") + body + (ELLIPSIS if end < len(flat) or cut_short else "")
