@@ -277,7 +277,7 @@ class KnowledgeBase:
             statement = _sqlite_search(filters)
             parameters["match"] = " OR ".join('"' + term.replace('"', '""') + '"' for term in distinct)
         else:
-            statement, extra = _postgresql_search(filters, distinct, self.corpus_stats(distinct))
+            statement, extra = _postgresql_search(filters, distinct)
             parameters.update(extra)
         rows = self.session.execute(statement, parameters)
         return [
@@ -502,23 +502,31 @@ def _sqlite_search(filters: str) -> TextClause:
     ).bindparams(bindparam("visible", expanding=True))
 
 
-def _postgresql_search(
-    filters: str, terms: Sequence[str], stats: ranking.CorpusStats
-) -> tuple[TextClause, dict[str, Any]]:
-    """The PostgreSQL search for these terms: the GIN index finds the documents, the SELECT computes BM25
-    from the stored field-weighted frequencies, with the idf and avgdl worked out here."""
+def _postgresql_search(filters: str, terms: Sequence[str]) -> tuple[TextClause, dict[str, Any]]:
+    """The PostgreSQL search for these terms, in one round trip: the GIN index finds the documents and the
+    SELECT computes BM25 from the stored field-weighted frequencies, its idf and avgdl read from the
+    statistics tables by uncorrelated subqueries (evaluated once per query, as init plans)."""
     parameters: dict[str, Any] = {
         "query": " | ".join("'" + term.replace("\\", "\\\\").replace("'", "''") + "'" for term in terms),
         "norm_fixed": ranking.K1 * (1.0 - ranking.B),
-        "norm_length": ranking.K1 * ranking.B / (stats.average_length or 1.0),
+        "norm_length": ranking.K1 * ranking.B,
+        "k1_plus_1": ranking.K1 + 1.0,
+        "min_idf": ranking.MIN_IDF,
     }
+    average = "(SELECT s.terms::float8 / greatest(s.documents, 1) FROM kb_search_stats AS s WHERE s.id = 1)"
     parts = []
     for i, term in enumerate(terms):
         parameters[f"t{i}"] = term
-        parameters[f"w{i}"] = stats.idf(term) * (ranking.K1 + 1.0)
+        held = f"coalesce((SELECT t.documents FROM kb_terms AS t WHERE t.term = :t{i}), 0)"
+        idf = (
+            "(SELECT CASE WHEN x.v > 0 THEN x.v ELSE :min_idf END FROM (SELECT "
+            f"ln((s.documents - {held} + 0.5)::float8 / ({held} + 0.5)) AS v "
+            "FROM kb_search_stats AS s WHERE s.id = 1) AS x)"
+        )
         frequency = f"(d.frequencies ->> :t{i})::float8"
         parts.append(
-            f"coalesce(:w{i} * {frequency} / ({frequency} + :norm_fixed + :norm_length * d.length), 0)"
+            f"coalesce({idf} * :k1_plus_1 * {frequency} / "
+            f"({frequency} + :norm_fixed + :norm_length * d.length / {average}), 0)"
         )
     statement = text(
         f"SELECT {_COLUMNS}, ({' + '.join(parts)}) AS score FROM kb_search_docs AS d "
