@@ -523,13 +523,16 @@ def _postgresql_search(filters: str, terms: Sequence[str]) -> tuple[TextClause, 
             f"ln((s.documents - {held} + 0.5)::float8 / ({held} + 0.5)) AS v "
             "FROM kb_search_stats AS s WHERE s.id = 1) AS x)"
         )
-        frequency = f"(d.frequencies ->> :t{i})::float8"
+        frequency = f"(j.frequencies ->> :t{i})::float8"
         parts.append(
             f"coalesce({idf} * :k1_plus_1 * {frequency} / "
             f"({frequency} + :norm_fixed + :norm_length * d.length / {average}), 0)"
         )
     statement = text(
         f"SELECT {_COLUMNS}, ({' + '.join(parts)}) AS score FROM kb_search_docs AS d "
+        # The stored jsonb is compressed (the row is over TOAST's threshold): copy it out once per row,
+        # or every ->> would decompress it again. OFFSET 0 keeps the subquery from being inlined.
+        "CROSS JOIN LATERAL (SELECT d.frequencies || '{}'::jsonb AS frequencies OFFSET 0) AS j "
         f"WHERE d.search_vector @@ to_tsquery('simple', :query) AND {filters} "
         "ORDER BY score DESC, d.article_id LIMIT :limit OFFSET :offset"
     ).bindparams(bindparam("visible", expanding=True))
