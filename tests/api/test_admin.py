@@ -80,6 +80,12 @@ CALLS = [
 ]
 
 
+# The knowledge base's endpoints have their role matrix in tests/knowledge/test_api.py.
+from tests.knowledge.test_api import KB_ROUTES  # noqa: E402
+
+NETWORK_ROUTES = NETWORK_ROUTES | KB_ROUTES
+
+
 @sqlite_only
 def test_every_endpoint_class_is_in_the_matrix(client: TestClient) -> None:
     routes = {(m, p) for m, p in _api_routes(client)}

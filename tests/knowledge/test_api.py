@@ -240,3 +240,69 @@ def test_tenants_see_only_their_own_knowledge_base(client: TestClient, admin: di
     assert search(client, smith, q="宽带")["results"] == []
     assert client.get("/api/kb/articles", headers=smith).json() == []
     assert error_of(client.get("/api/kb/articles/router-reset", headers=smith))[0] == 404
+
+
+# Every knowledge-base endpoint with the status each role gets on the published corpus: editors
+# (wang, admin; chen, supervisor) and an agent (lina). Calls run in order, so creations come first.
+ROLE_MATRIX: list[tuple[str, str, dict[str, Any] | None, tuple[int, int, int]]] = [
+    ("GET", "/api/kb/categories", None, (200, 200, 200)),
+    ("POST", "/api/kb/categories", {"id": "tv-{who}", "name": "TV"}, (201, 201, 403)),
+    ("GET", "/api/kb/categories/broadband", None, (200, 200, 200)),
+    ("PATCH", "/api/kb/categories/tv-{who}", {"name": "电视"}, (200, 200, 403)),
+    ("DELETE", "/api/kb/categories/tv-{who}", None, (204, 204, 403)),
+    ("GET", "/api/kb/tags", None, (200, 200, 200)),
+    ("POST", "/api/kb/tags", {"id": "tv-{who}", "label": "TV"}, (201, 201, 403)),
+    ("PATCH", "/api/kb/tags/tv-{who}", {"label": "电视"}, (200, 200, 403)),
+    ("DELETE", "/api/kb/tags/tv-{who}", None, (204, 204, 403)),
+    ("GET", "/api/kb/articles", None, (200, 200, 200)),
+    ("POST", "/api/kb/articles", {"id": "new-{who}", "title": "New"}, (201, 201, 403)),
+    ("GET", "/api/kb/articles/router-reset", None, (200, 200, 200)),
+    ("PATCH", "/api/kb/articles/new-{who}", {"body": "text"}, (200, 200, 403)),
+    ("POST", "/api/kb/articles/new-{who}/publish", None, (200, 200, 403)),
+    ("POST", "/api/kb/articles/new-{who}/archive", None, (200, 200, 403)),
+    ("GET", "/api/kb/articles/router-reset/versions", None, (200, 200, 403)),
+    ("GET", "/api/kb/articles/router-reset/versions/1", None, (200, 200, 403)),
+    ("GET", "/api/kb/search?q=router", None, (200, 200, 200)),
+    ("POST", "/api/kb/suggest", {"text": "router reset"}, (200, 200, 200)),
+]
+KB_ROUTES = frozenset(
+    {
+        ("GET", "/api/kb/categories"),
+        ("POST", "/api/kb/categories"),
+        ("GET", "/api/kb/categories/{category_id}"),
+        ("PATCH", "/api/kb/categories/{category_id}"),
+        ("DELETE", "/api/kb/categories/{category_id}"),
+        ("GET", "/api/kb/tags"),
+        ("POST", "/api/kb/tags"),
+        ("PATCH", "/api/kb/tags/{tag_id}"),
+        ("DELETE", "/api/kb/tags/{tag_id}"),
+        ("GET", "/api/kb/articles"),
+        ("POST", "/api/kb/articles"),
+        ("GET", "/api/kb/articles/{article_id}"),
+        ("PATCH", "/api/kb/articles/{article_id}"),
+        ("POST", "/api/kb/articles/{article_id}/publish"),
+        ("POST", "/api/kb/articles/{article_id}/archive"),
+        ("GET", "/api/kb/articles/{article_id}/versions"),
+        ("GET", "/api/kb/articles/{article_id}/versions/{version}"),
+        ("GET", "/api/kb/search"),
+        ("POST", "/api/kb/suggest"),
+    }
+)
+
+
+def test_every_endpoint_checks_roles(client: TestClient, admin: dict[str, str]) -> None:
+    users = {"wang": admin, "chen": log_in(client, "chen"), "lina": log_in(client, "lina")}
+    for method, path, body, expected in ROLE_MATRIX:
+        for who, status in zip(users, expected, strict=True):
+            url = path.replace("{who}", who)
+            sent = None if body is None else {k: v.replace("{who}", who) for k, v in body.items()}
+            response = client.request(method, url, json=sent, headers=users[who])
+            assert response.status_code == status, (method, url, who, response.text)
+
+
+def test_the_matrix_covers_every_knowledge_base_route(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    found = {(m.upper(), p) for p, ops in paths.items() if p.startswith("/api/kb/") for m in ops}
+    assert found == KB_ROUTES
+    templates = {(m, p.split("?")[0]) for m, p, _, _ in ROLE_MATRIX}
+    assert len(templates) == len(KB_ROUTES)
