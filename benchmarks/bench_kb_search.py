@@ -13,8 +13,26 @@ A search here is what `GET /api/kb/search` does without the HTTP layer: segment 
 `KnowledgeBase.search` (10 results; the agent or public channel; a category filter in one query of
 five), and highlight each result's title and snippet. Queries are 1 to 3 topic words or a short
 question, Chinese and English; 40 warm-up queries, then `QUERIES` timed ones. Generation and loading
-times are printed (segmenting 100,000 articles takes about half a minute; loading, a minute or two).
-Set BAIYING_BENCH_KB_ARTICLES to change the corpus size.
+times are printed (segmenting 100,000 articles takes 30 s on an idle machine; loading 1 to 3 minutes
+per database). Set BAIYING_BENCH_KB_ARTICLES to change the corpus size.
+
+Figures (2026-11-23, 2 cores shared with other work: load average 10-12, so every figure is inflated
+several times; the whole run took about 12 minutes):
+
+    100,000 articles   SQLite      p50 132 ms, p95 648 ms  (an earlier run at load 9: p50 66, p95 292)
+                       PostgreSQL  p50 137 ms, p95 693 ms
+    per band of matching documents (SQLite / PostgreSQL p95): under 1,000: 76 / 84 ms;
+    1,000-4,999: 222 / 156 ms; 5,000-19,999: 636 / 674 ms; 20,000 and more: 1,276 / 944 ms
+    10,000 articles    SQLite      p50 7.7 ms, p95 22 ms (under 1,000 matches: p95 11 ms)
+                       PostgreSQL  p50 24 ms, p95 79 ms  (load average 8)
+
+The target is missed: the ranking is exact BM25 over every document holding any query term, so a search
+costs a few microseconds per matching document (FTS5's bm25() per row and the join to the filters on
+SQLite; the GIN bitmap scan, the heap fetch and one decompression of the frequencies on PostgreSQL), and
+this corpus's vocabulary is small (about 300 content words for 100,000 articles), so most queries match
+5-20% of it. Meeting 20 ms needs top-k pruning (MaxScore/WAND over impact-ordered postings), which
+neither FTS5 nor a GIN index offers; AND-first matching would shrink the candidate sets of multi-term
+queries but not of single common words.
 """
 
 import os
