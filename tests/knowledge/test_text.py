@@ -51,3 +51,20 @@ def test_segmented_fields_are_space_joined_terms() -> None:
     assert segmented.title.split() == terms("宽带无法上网")
     assert segmented.tags == "宽带 fault"
     assert segmented.body == "check modem light"
+
+
+def test_jieba_loads_quietly_once_per_process() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "from baiying.knowledge import text\n"
+        "assert text.terms('宽带无法上网') == ['宽带', '无法', '上网']\n"
+        "first = text._segmenter()\n"
+        "assert text.terms('光猫') and text._segmenter() is first\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # jieba logs "Building prefix dict..." to stderr unless silenced
