@@ -21,7 +21,7 @@ import psycopg
 import pytest
 from sqlalchemy.orm import Session
 
-import baiying.storage.journal
+import baiying.storage.journal  # (puts the router_journal table in Base.metadata)
 import baiying.storage.knowledge_tables  # noqa: F401  (puts the knowledge base's tables in Base.metadata)
 from baiying.storage import migrate
 from baiying.storage.engine import make_engine
