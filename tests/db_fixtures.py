@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 import baiying.storage.journal  # noqa: F401  (puts the router_journal table in Base.metadata)
+import baiying.storage.knowledge_tables as _knowledge_tables  # noqa: F401  (the knowledge tables)
 import baiying.storage.ticket_tables as _ticket_tables  # noqa: F401  (puts the ticket tables in Base.metadata)
 from baiying.storage import migrate
 from baiying.storage.engine import make_engine

@@ -9,7 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from baiying.storage import journal, migrate
+from baiying.storage import journal, knowledge_tables, migrate
 from baiying.storage.engine import (
     DATABASE_URL_ENV,
     DatabaseUnavailable,
@@ -73,7 +73,13 @@ def test_the_migration_creates_exactly_the_models(db_url: str) -> None:
     assert journal.JournalRow.__tablename__ in Base.metadata.tables  # models outside tables.py count too
     engine = make_engine(db_url)
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        # The full-text index is each database's own (FTS5's virtual and shadow tables on SQLite, a
+        # generated tsvector column and its GIN index on PostgreSQL), made by migration 0005 and kept by the
+        # database, not a model: the comparison leaves those parts out by name.
+        options = {
+            "include_name": lambda name, kind, parents: not knowledge_tables.is_full_text_part(name, kind)
+        }
+        differences = compare_metadata(MigrationContext.configure(connection, opts=options), Base.metadata)
     engine.dispose()
     assert differences == []
 

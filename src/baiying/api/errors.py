@@ -90,6 +90,10 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     "unknown-product": 404,
     "contact-point-taken": 409,
     "invalid-merge": 409,
+    # the knowledge base
+    "invalid-article": 422,
+    "empty-search-query": 422,
+    "unknown-article-version": 404,
 }
 UNLISTED_DOMAIN_ERROR_STATUS = 400  # a domain error is the caller's; a test keeps this table complete
 

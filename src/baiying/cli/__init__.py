@@ -15,6 +15,7 @@ from baiying.cli import (
     traffic,
 )
 from baiying.cli import customers as customers_cli
+from baiying.cli import knowledge as knowledge_cli
 from baiying.cli import tickets as ticket_commands
 
 app = typer.Typer(
@@ -37,6 +38,7 @@ notifications.register(app)
 email_in.register(app)
 customers_cli.register(app)
 ticket_commands.register(app)
+knowledge_cli.register(app)
 
 
 def main() -> None:

@@ -351,5 +351,6 @@ class AuditEntryRow(Base):
 # are compared with, whichever module is imported first.
 from baiying.storage import care_tables as _care_tables  # noqa: E402, F401
 from baiying.storage import customer_tables as _customer_tables  # noqa: E402, F401
+from baiying.storage import knowledge_tables as _knowledge_tables  # noqa: E402, F401
 from baiying.storage import notification_tables as _notification_tables  # noqa: E402, F401
 from baiying.storage import ticket_tables as _ticket_tables  # noqa: E402, F401

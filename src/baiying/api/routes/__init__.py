@@ -11,6 +11,7 @@ from baiying.api.routes import (
     customer_timeline,
     customers,
     health,
+    knowledge,
     live,
     notifications,
     policies,
@@ -49,4 +50,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     customers.settings_router,
     customer_timeline.screen_pop_router,
     tickets.router,
+    knowledge.router,
 )

@@ -5,6 +5,7 @@ command with `-x url=...` or `sqlalchemy.url` also works, and falls back to `dat
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import baiying.storage.knowledge_tables
 import baiying.storage.ticket_tables  # noqa: F401 - registers the ticket tables on Base.metadata
 from baiying.storage import journal  # noqa: F401 - registers the journal table on Base.metadata
 from baiying.storage.engine import database_url, make_engine

@@ -1,0 +1,544 @@
+"""The knowledge base in the database: categories, tags, articles with their versions, and the search.
+
+`KnowledgeBase` carries out the core's lifecycle (`baiying.knowledge.model`) on the rows and keeps the
+search documents in step: publishing writes the published version's search document, archiving removes
+it, and both update the corpus statistics (`kb_terms`, `kb_search_stats`). Like every repository it
+takes the caller's session and never commits.
+
+The search matches documents holding any query term and ranks them by BM25 (`baiying.knowledge.ranking`):
+on SQLite FTS5 matches and computes `bm25()`; on PostgreSQL the GIN index on the tsvector matches and the
+query computes the same formula from the stored frequencies and statistics. Ties go by article id, so both
+return the same order (a test checks both against `ranking.InMemoryIndex`).
+
+Why so, by measurement: on SQLite FTS5's bm25() (C, ~2 µs per matching row) is faster than any scoring
+in SQL over stored frequencies (json_extract parses each row's JSON); PostgreSQL has no BM25 (ts_rank_cd
+knows no idf), so its query computes BM25 from a jsonb column, one round trip with the statistics read by
+init plans. Both score every matching document: see benchmarks/bench_kb_search.py for what that costs.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sqlalchemy import TextClause, bindparam, delete, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from baiying.clock import Timestamp
+from baiying.errors import UnknownEntity
+from baiying.knowledge import model, ranking
+from baiying.knowledge.errors import InvalidArticle, UnknownArticleVersion
+from baiying.knowledge.model import Article, ArticleState, Channel, Content, Version, Visibility
+from baiying.knowledge.text import segment
+from baiying.storage.knowledge_tables import (
+    KbArticleRow,
+    KbArticleVersionRow,
+    KbArticleVersionTagRow,
+    KbCategoryRow,
+    KbSearchDocRow,
+    KbSearchStatsRow,
+    KbTagRow,
+    KbTermRow,
+)
+from baiying.storage.repositories.base import Conflict, InvalidRecord, Repository, savepoint
+
+STATS_ID: Final = 1
+MAX_QUERY_TERMS: Final = 32
+
+
+class CategoryRepository(Repository[KbCategoryRow]):
+    model = KbCategoryRow
+    entity = "knowledge category"
+
+    def check(self, row: KbCategoryRow) -> None:
+        seen = {row.id}
+        parent = row.parent_id
+        while parent is not None:
+            if parent in seen:
+                raise InvalidRecord(
+                    f"knowledge category {row.id!r} cannot be inside itself (through {parent!r})",
+                    {"field": "parent_id"},
+                )
+            seen.add(parent)
+            found = self.find(parent)
+            if found is None:
+                raise InvalidRecord(
+                    f"no knowledge category {parent!r} to put {row.id!r} in", {"field": "parent_id"}
+                )
+            parent = found.parent_id
+
+
+class TagRepository(Repository[KbTagRow]):
+    model = KbTagRow
+    entity = "knowledge tag"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    article_id: str
+    version: int
+    title: str
+    body: str
+    category_id: str | None
+    visibility: Visibility
+    score: float  # BM25, higher is better
+
+
+def _article(row: KbArticleRow) -> Article:
+    return Article(
+        row.id,
+        ArticleState(row.state),
+        row.latest_version,
+        row.published_version,
+        row.created_at,
+        row.updated_at,
+    )
+
+
+class KnowledgeBase:
+    """One tenant's articles."""
+
+    def __init__(self, session: Session, tenant_id: str) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+
+    # --- reading -------------------------------------------------------------------------------------
+
+    def find(self, article_id: str) -> Article | None:
+        row = self._row(article_id)
+        return None if row is None else _article(row)
+
+    def get(self, article_id: str) -> Article:
+        return _article(self._get_row(article_id))
+
+    def version(self, article_id: str, number: int) -> Version:
+        article = self.get(article_id)
+        row = self.session.get(KbArticleVersionRow, (self.tenant_id, article_id, number))
+        if row is None:
+            raise UnknownArticleVersion(
+                f"article {article_id!r} has versions 1 to {article.latest_version}, not {number}",
+                {"article": article_id, "version": number},
+            )
+        return self._versions([row])[0]
+
+    def versions(self, article_id: str) -> list[Version]:
+        """Every version, oldest first."""
+        self._get_row(article_id)
+        rows = self.session.scalars(
+            select(KbArticleVersionRow)
+            .where(
+                KbArticleVersionRow.tenant_id == self.tenant_id, KbArticleVersionRow.article_id == article_id
+            )
+            .order_by(KbArticleVersionRow.version)
+        )
+        return self._versions(list(rows))
+
+    def articles(
+        self,
+        *,
+        state: ArticleState | None = None,
+        category_id: str | None = None,
+        tag_id: str | None = None,
+        published: bool = False,
+    ) -> list[tuple[Article, Version]]:
+        """Articles with their newest version (with `published`: only published articles, with their
+        published version), by id; filtered by state, and by that version's category or tag."""
+        shown = KbArticleRow.published_version if published else KbArticleRow.latest_version
+        query = (
+            select(KbArticleRow, KbArticleVersionRow)
+            .join(
+                KbArticleVersionRow,
+                (KbArticleVersionRow.tenant_id == KbArticleRow.tenant_id)
+                & (KbArticleVersionRow.article_id == KbArticleRow.id)
+                & (KbArticleVersionRow.version == shown),
+            )
+            .where(KbArticleRow.tenant_id == self.tenant_id)
+            .order_by(KbArticleRow.id)
+        )
+        if published:
+            query = query.where(KbArticleRow.state == ArticleState.PUBLISHED.value)
+        if state is not None:
+            query = query.where(KbArticleRow.state == state.value)
+        if category_id is not None:
+            query = query.where(KbArticleVersionRow.category_id == category_id)
+        if tag_id is not None:
+            query = query.where(
+                select(KbArticleVersionTagRow.tag_id)
+                .where(
+                    KbArticleVersionTagRow.tenant_id == KbArticleVersionRow.tenant_id,
+                    KbArticleVersionTagRow.article_id == KbArticleVersionRow.article_id,
+                    KbArticleVersionTagRow.version == KbArticleVersionRow.version,
+                    KbArticleVersionTagRow.tag_id == tag_id,
+                )
+                .exists()
+            )
+        pairs = list(self.session.execute(query))
+        versions = self._versions([version for _, version in pairs])
+        return [(_article(head), version) for (head, _), version in zip(pairs, versions, strict=True)]
+
+    # --- writing -------------------------------------------------------------------------------------
+
+    def create(
+        self, article_id: str, content: Content, author: str, at: Timestamp
+    ) -> tuple[Article, Version]:
+        """A new draft; Conflict if the id is taken, InvalidArticle for an unknown category or tag."""
+        if self._row(article_id) is not None:
+            raise Conflict(
+                f"knowledge article {article_id!r} already exists",
+                {"entity": "knowledge article", "id": article_id},
+            )
+        self._check_references(content)
+        article, version = model.new_article(article_id, content, author, at)
+        with savepoint(self.session, f"knowledge article {article_id!r}"):
+            self.session.add(
+                KbArticleRow(
+                    tenant_id=self.tenant_id,
+                    id=article.id,
+                    state=article.state.value,
+                    latest_version=article.latest_version,
+                    published_version=article.published_version,
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
+            self.session.flush()
+            self._add_version(article_id, version)
+        return article, version
+
+    def edit(self, article_id: str, content: Content, author: str, at: Timestamp) -> tuple[Article, Version]:
+        """A new version; the published one stays what searches find until the new one is published."""
+        row = self._get_row(article_id)
+        self._check_references(content)
+        article, version = model.edit(_article(row), content, author, at)
+        with savepoint(self.session, f"knowledge article {article_id!r}"):
+            self._add_version(article_id, version)
+            self._store(row, article)
+        return article, version
+
+    def publish(self, article_id: str, at: Timestamp, version: int | None = None) -> Article:
+        """Publish `version` (the newest when None) and index it for search."""
+        row = self._get_row(article_id)
+        article = model.publish(_article(row), at, version)
+        assert article.published_version is not None
+        published = self.version(article_id, article.published_version)
+        with savepoint(self.session, f"knowledge article {article_id!r}"):
+            self._store(row, article)
+            self._unindex(article_id)
+            self._index(article_id, published)
+        return article
+
+    def archive(self, article_id: str, at: Timestamp) -> Article:
+        """Hide the article from searches (its search document goes)."""
+        row = self._get_row(article_id)
+        article = model.archive(_article(row), at)
+        with savepoint(self.session, f"knowledge article {article_id!r}"):
+            self._store(row, article)
+            self._unindex(article_id)
+        return article
+
+    # --- searching -----------------------------------------------------------------------------------
+
+    def corpus_stats(self, terms: Iterable[str] = ()) -> ranking.CorpusStats:
+        """N, the total length, and n(t) for the terms given (every tenant's documents, as FTS5 counts)."""
+        wanted = sorted(set(terms))
+        stats = self.session.get(KbSearchStatsRow, STATS_ID)
+        holding: dict[str, int] = {}
+        if wanted:
+            rows = self.session.execute(
+                select(KbTermRow.term, KbTermRow.documents).where(KbTermRow.term.in_(wanted))
+            )
+            holding = dict(rows.all())
+        if stats is None:
+            return ranking.CorpusStats(0, 0, holding)
+        return ranking.CorpusStats(stats.documents, stats.terms, holding)
+
+    def search(
+        self,
+        terms: Sequence[str],
+        channel: Channel,
+        *,
+        category_id: str | None = None,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> list[SearchHit]:
+        """Published articles visible on `channel` holding any of `terms` (distinct, at most
+        MAX_QUERY_TERMS), best BM25 score first, ties by article id."""
+        distinct = list(dict.fromkeys(terms))[:MAX_QUERY_TERMS]
+        if not distinct or limit <= 0:
+            return []
+        visible = sorted(v.value for v in model.VISIBLE_IN[channel])
+        parameters: dict[str, Any] = {
+            "tenant": self.tenant_id,
+            "visible": visible,
+            "limit": limit,
+            "offset": offset,
+        }
+        filters = _FILTERS
+        if category_id is not None:
+            filters += " AND d.category_id = :category"
+            parameters["category"] = category_id
+        if self.session.get_bind().dialect.name == "sqlite":
+            statement = _sqlite_search(filters)
+            parameters["match"] = " OR ".join('"' + term.replace('"', '""') + '"' for term in distinct)
+        else:
+            statement, extra = _postgresql_search(filters, distinct)
+            parameters.update(extra)
+        rows = self.session.execute(statement, parameters)
+        return [
+            SearchHit(
+                row.article_id,
+                row.version,
+                row.title,
+                row.body,
+                row.category_id,
+                Visibility(row.visibility),
+                float(row.score),
+            )
+            for row in rows
+        ]
+
+    # --- internals -----------------------------------------------------------------------------------
+
+    def _row(self, article_id: str) -> KbArticleRow | None:
+        return self.session.get(KbArticleRow, (self.tenant_id, article_id))
+
+    def _get_row(self, article_id: str) -> KbArticleRow:
+        row = self._row(article_id)
+        if row is None:
+            raise UnknownEntity(
+                f"no knowledge article {article_id!r}", {"entity": "knowledge article", "id": article_id}
+            )
+        return row
+
+    def _store(self, row: KbArticleRow, article: Article) -> None:
+        row.state = article.state.value
+        row.latest_version = article.latest_version
+        row.published_version = article.published_version
+        row.updated_at = article.updated_at
+
+    def _check_references(self, content: Content) -> None:
+        if (
+            content.category_id is not None
+            and CategoryRepository(self.session, self.tenant_id).find(content.category_id) is None
+        ):
+            raise InvalidArticle(
+                f"no knowledge category {content.category_id!r}",
+                {"field": "category_id", "category_id": content.category_id},
+            )
+        if content.tags:
+            known = set(
+                self.session.scalars(
+                    select(KbTagRow.id).where(
+                        KbTagRow.tenant_id == self.tenant_id, KbTagRow.id.in_(content.tags)
+                    )
+                )
+            )
+            missing = [tag for tag in content.tags if tag not in known]
+            if missing:
+                raise InvalidArticle(f"no knowledge tag {missing[0]!r}", {"field": "tags", "tag": missing[0]})
+
+    def _add_version(self, article_id: str, version: Version) -> None:
+        content = version.content
+        self.session.add(
+            KbArticleVersionRow(
+                tenant_id=self.tenant_id,
+                article_id=article_id,
+                version=version.number,
+                title=content.title,
+                body=content.body,
+                category_id=content.category_id,
+                visibility=content.visibility.value,
+                author=version.author,
+                created_at=version.created_at,
+            )
+        )
+        self.session.add_all(
+            KbArticleVersionTagRow(
+                tenant_id=self.tenant_id,
+                article_id=article_id,
+                version=version.number,
+                tag_id=tag,
+                position=i,
+            )
+            for i, tag in enumerate(content.tags)
+        )
+        self.session.flush()
+
+    def _versions(self, rows: list[KbArticleVersionRow]) -> list[Version]:
+        tags: dict[tuple[str, int], list[str]] = {}
+        if rows:
+            keys = {(row.article_id, row.version) for row in rows}
+            found = self.session.scalars(
+                select(KbArticleVersionTagRow)
+                .where(
+                    KbArticleVersionTagRow.tenant_id == self.tenant_id,
+                    KbArticleVersionTagRow.article_id.in_({article for article, _ in keys}),
+                )
+                .order_by(KbArticleVersionTagRow.position)
+            )
+            for tag in found:
+                if (tag.article_id, tag.version) in keys:
+                    tags.setdefault((tag.article_id, tag.version), []).append(tag.tag_id)
+        return [
+            Version(
+                row.version,
+                Content(
+                    row.title,
+                    row.body,
+                    row.category_id,
+                    tuple(tags.get((row.article_id, row.version), ())),
+                    Visibility(row.visibility),
+                ),
+                row.author,
+                row.created_at,
+            )
+            for row in rows
+        ]
+
+    def _tag_labels(self, tags: Sequence[str]) -> list[str]:
+        if not tags:
+            return []
+        labels = dict(
+            self.session.execute(
+                select(KbTagRow.id, KbTagRow.label).where(
+                    KbTagRow.tenant_id == self.tenant_id, KbTagRow.id.in_(tags)
+                )
+            ).all()
+        )
+        return [labels.get(tag, tag) for tag in tags]
+
+    def _index(self, article_id: str, version: Version) -> None:
+        content = version.content
+        document = search_document(content, self._tag_labels(content.tags))
+        self.session.add(
+            KbSearchDocRow(
+                tenant_id=self.tenant_id, article_id=article_id, version=version.number, **document
+            )
+        )
+        self.session.flush()
+        add_to_statistics(self.session, [document])
+
+    def _unindex(self, article_id: str) -> None:
+        row = self.session.scalars(
+            select(KbSearchDocRow).where(
+                KbSearchDocRow.tenant_id == self.tenant_id, KbSearchDocRow.article_id == article_id
+            )
+        ).one_or_none()
+        if row is None:
+            return
+        terms = sorted(row.frequencies)
+        self.session.execute(
+            update(KbTermRow).where(KbTermRow.term.in_(terms)).values(documents=KbTermRow.documents - 1)
+        )
+        self.session.execute(delete(KbTermRow).where(KbTermRow.term.in_(terms), KbTermRow.documents <= 0))
+        self.session.execute(
+            update(KbSearchStatsRow)
+            .where(KbSearchStatsRow.id == STATS_ID)
+            .values(documents=KbSearchStatsRow.documents - 1, terms=KbSearchStatsRow.terms - row.length)
+        )
+        self.session.delete(row)
+        self.session.flush()
+
+
+def search_document(content: Content, tag_labels: Sequence[str]) -> dict[str, Any]:
+    """The columns of a search document for a version's content (all but the ids and version)."""
+    segmented = segment(content.title, list(tag_labels), content.body)
+    title, tags, body = segmented.title.split(), segmented.tags.split(), segmented.body.split()
+    return {
+        "category_id": content.category_id,
+        "visibility": content.visibility.value,
+        "title": content.title,
+        "body": content.body,
+        "title_terms": segmented.title,
+        "tags_terms": segmented.tags,
+        "body_terms": segmented.body,
+        "length": len(title) + len(tags) + len(body),
+        "frequencies": ranking.weighted_frequencies(title, tags, body),
+    }
+
+
+def add_to_statistics(session: Session, documents: Sequence[Mapping[str, Any]]) -> None:
+    """Count new search documents into `kb_terms` and `kb_search_stats` (in term order, so concurrent
+    writers lock the rows in the same order)."""
+    if not documents:
+        return
+    counts: dict[str, int] = {}
+    for document in documents:
+        for term in document["frequencies"]:
+            counts[term] = counts.get(term, 0) + 1
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    terms = sorted(counts)
+    for start in range(0, len(terms), 1000):
+        chunk = [{"term": term, "documents": counts[term]} for term in terms[start : start + 1000]]
+        statement = insert(KbTermRow).values(chunk)
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["term"],
+                set_={"documents": KbTermRow.documents + statement.excluded.documents},
+            )
+        )
+    stats = insert(KbSearchStatsRow).values(
+        id=STATS_ID, documents=len(documents), terms=sum(int(d["length"]) for d in documents)
+    )
+    session.execute(
+        stats.on_conflict_do_update(
+            index_elements=["id"],
+            set_={
+                "documents": KbSearchStatsRow.documents + stats.excluded.documents,
+                "terms": KbSearchStatsRow.terms + stats.excluded.terms,
+            },
+        )
+    )
+
+
+_COLUMNS = "d.article_id, d.version, d.title, d.body, d.category_id, d.visibility"
+_FILTERS = "d.tenant_id = :tenant AND d.visibility IN :visible"
+WEIGHTS = f"{ranking.TITLE_WEIGHT}, {ranking.TAGS_WEIGHT}, {ranking.BODY_WEIGHT}"
+
+
+def _sqlite_search(filters: str) -> TextClause:
+    """FTS5 matches and ranks (its bm25() is negative: lower is better, so the score is its negation)."""
+    return text(
+        f"SELECT {_COLUMNS}, -bm25(kb_search_fts, {WEIGHTS}) AS score "
+        "FROM kb_search_fts JOIN kb_search_docs AS d ON d.doc_id = kb_search_fts.rowid "
+        f"WHERE kb_search_fts MATCH :match AND {filters} "
+        "ORDER BY score DESC, d.article_id LIMIT :limit OFFSET :offset"
+    ).bindparams(bindparam("visible", expanding=True))
+
+
+def _postgresql_search(filters: str, terms: Sequence[str]) -> tuple[TextClause, dict[str, Any]]:
+    """The PostgreSQL search for these terms, in one round trip: the GIN index finds the documents and the
+    SELECT computes BM25 from the stored field-weighted frequencies, its idf and avgdl read from the
+    statistics tables by uncorrelated subqueries (evaluated once per query, as init plans)."""
+    parameters: dict[str, Any] = {
+        "query": " | ".join("'" + term.replace("\\", "\\\\").replace("'", "''") + "'" for term in terms),
+        "norm_fixed": ranking.K1 * (1.0 - ranking.B),
+        "norm_length": ranking.K1 * ranking.B,
+        "k1_plus_1": ranking.K1 + 1.0,
+        "min_idf": ranking.MIN_IDF,
+    }
+    average = "(SELECT s.terms::float8 / greatest(s.documents, 1) FROM kb_search_stats AS s WHERE s.id = 1)"
+    parts = []
+    for i, term in enumerate(terms):
+        parameters[f"t{i}"] = term
+        held = f"coalesce((SELECT t.documents FROM kb_terms AS t WHERE t.term = :t{i}), 0)"
+        idf = (
+            "(SELECT CASE WHEN x.v > 0 THEN x.v ELSE :min_idf END FROM (SELECT "
+            f"ln((s.documents - {held} + 0.5)::float8 / ({held} + 0.5)) AS v "
+            "FROM kb_search_stats AS s WHERE s.id = 1) AS x)"
+        )
+        frequency = f"(j.frequencies ->> :t{i})::float8"
+        parts.append(
+            f"coalesce({idf} * :k1_plus_1 * {frequency} / "
+            f"({frequency} + :norm_fixed + :norm_length * d.length / {average}), 0)"
+        )
+    statement = text(
+        f"SELECT {_COLUMNS}, ({' + '.join(parts)}) AS score FROM kb_search_docs AS d "
+        # The stored jsonb is compressed (the row is over TOAST's threshold): copy it out once per row,
+        # or every ->> would decompress it again. OFFSET 0 keeps the subquery from being inlined.
+        "CROSS JOIN LATERAL (SELECT d.frequencies || '{}'::jsonb AS frequencies OFFSET 0) AS j "
+        f"WHERE d.search_vector @@ to_tsquery('simple', :query) AND {filters} "
+        "ORDER BY score DESC, d.article_id LIMIT :limit OFFSET :offset"
+    ).bindparams(bindparam("visible", expanding=True))
+    return statement, parameters
