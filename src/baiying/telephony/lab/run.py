@@ -203,6 +203,18 @@ class Lab:
                     os.killpg(process.pid, signal.SIGKILL)
 
 
+def sipp_counts(path: Path) -> dict[str, int]:
+    """Created, successful and failed calls from a sipp `-trace_stat` file (its last line)."""
+    if not path.exists():
+        return {}
+    lines = path.read_text().splitlines()
+    if len(lines) < 2:
+        return {}
+    row = dict(zip(lines[0].split(";"), lines[-1].split(";"), strict=False))
+    names = {"created": "TotalCallCreated", "successful": "SuccessfulCall(C)", "failed": "FailedCall(C)"}
+    return {key: int(row[column]) for key, column in names.items() if row.get(column, "").isdigit()}
+
+
 async def wait_for(predicate: Any, what: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -211,8 +223,21 @@ async def wait_for(predicate: Any, what: str, timeout: float) -> None:
         await asyncio.sleep(0.05)
 
 
+async def place_calls(lab: Lab, scenario: str) -> dict[str, int]:
+    """The scenario's sipp callers; their exit codes (0: every call went as its script says)."""
+    if scenario == "queue":
+        return {"callers": await lab.sipp("callers", "caller.xml", 3, 5070, 30000)}
+    if scenario == "abandon":
+        callers = asyncio.create_task(lab.sipp("callers", "caller.xml", 2, 5070, 30000))
+        await asyncio.sleep(2.5)  # both agents talk now
+        abandoner = await lab.sipp("abandoner", "caller_cancel.xml", 1, 5072, 32000)
+        return {"callers": await callers, "abandoner": abandoner}
+    return {"callers": await lab.sipp("callers", "caller.xml", 1, 5070, 30000)}
+
+
 async def run(out: Path, scenario: str) -> dict[str, Any]:
     settings = lab_settings()
+    out = out.resolve()  # Kamailio changes directory (-w): every path it gets is absolute
     out.mkdir(parents=True, exist_ok=True)
     setup_network()
     (out / "kamailio.cfg").write_text(render_config(settings))
@@ -221,7 +246,7 @@ async def run(out: Path, scenario: str) -> dict[str, Any]:
     prepare_database(url, settings.tenant, at=clock.now() - 60)
     lab = Lab(out, settings)
     (out / "run").mkdir(exist_ok=True)
-    result: dict[str, Any] = {"scenario": scenario, "sipp": {}, "switch": []}
+    result: dict[str, Any] = {"scenario": scenario, "sipp": {}, "switch": [], "errors": []}
     center = LiveCenter(url, clock, tenants=[settings.tenant])
     switch = KamailioSwitch(settings)
     control = CallControl(
@@ -252,23 +277,20 @@ async def run(out: Path, scenario: str) -> dict[str, Any]:
             lab.tasks.append(asyncio.create_task(lab.watch_agent(user, 4441 + index)))
             await wait_for(lambda agent=agent: logged_in(agent), f"phone {user} to register", 10)
             await asyncio.sleep(0.05)  # distinct login times: agent1 is the longest idle
-        if scenario == "queue":
-            result["sipp"]["callers"] = await lab.sipp("callers", "caller.xml", 3, 5070, 30000)
-        elif scenario == "abandon":
-            callers = asyncio.create_task(lab.sipp("callers", "caller.xml", 2, 5070, 30000))
-            await asyncio.sleep(2.5)  # both agents talk now
-            result["sipp"]["abandoner"] = await lab.sipp("abandoner", "caller_cancel.xml", 1, 5072, 32000)
-            result["sipp"]["callers"] = await callers
-        elif scenario == "rona":
-            result["sipp"]["callers"] = await lab.sipp("callers", "caller.xml", 1, 5070, 30000)
+        result["sipp"] = await place_calls(lab, scenario)
         await asyncio.sleep(0.5)  # the last dialog end reaches call control
         result["calls_left"] = sorted(control.calls)
+        result["sipp_calls"] = {name: sipp_counts(out / f"{name}_stat.csv") for name in result["sipp"]}
     finally:
         for task in lab.tasks:
             task.cancel()
+        result["errors"] = []
         for task in lab.tasks:
-            with contextlib.suppress(BaseException):
-                await task
+            with contextlib.suppress(asyncio.CancelledError):
+                try:
+                    await task
+                except Exception as error:  # a link or watcher that failed: reported, not hidden
+                    result["errors"].append(f"{type(error).__name__}: {error}")
         switch.close()
         lab.stop_all()
         control.close()
@@ -284,13 +306,25 @@ async def run(out: Path, scenario: str) -> dict[str, Any]:
 
 def describe(result: dict[str, Any]) -> str:
     lines = [f"scenario {result['scenario']}: sipp exit codes {result['sipp']} (0 = every call as scripted)"]
+    for name, counts in result.get("sipp_calls", {}).items():
+        lines.append(f"  sipp {name}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    start = result["events"][0]["at"] if result["events"] else 0.0
+    names: dict[str, str] = {}  # contact id → "call 1", "call 2"... in order of arrival
     for event in result["events"]:
+        if event["kind"] == "contact-arrived":
+            names[event["contact_id"]] = f"call {len(names) + 1}"
         if event["kind"] in ("contact-arrived", "contact-queued"):
             continue
-        detail = ", ".join(
-            f"{k}={v}" for k, v in event.items() if k not in ("kind", "at", "site_id", "queue_id")
-        )
-        lines.append(f"  {event['kind']:<20} {detail}")
+        shown = []
+        for key, value in event.items():
+            if key in ("kind", "at", "site_id", "queue_id", "previous") or value in ("", None):
+                continue
+            if key == "contact_id":
+                text = names.get(value, value[:8])
+            else:
+                text = f"{value:.2f}" if isinstance(value, float) else str(value)
+            shown.append(f"{key}={text}")
+        lines.append(f"  +{event['at'] - start:6.2f}s {event['kind']:<20} {', '.join(shown)}")
     for user, events in result["agents"].items():
         lines.append(f"  phone {user}: " + " ".join(e["type"] for e in events))
     return "\n".join(lines)
@@ -302,8 +336,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--scenario", choices=SCENARIOS, required=True)
+    parser.add_argument("--quiet", action="store_true", help="log warnings only; print the summary")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    level = logging.WARNING if args.quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     missing = missing_binaries()
     if missing:
         print(f"missing {', '.join(missing)}: apt-get install {PACKAGES}", file=sys.stderr)
