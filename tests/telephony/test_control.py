@@ -1,6 +1,8 @@
 """Call control over the simulated switch and the real live engine (LiveCenter on each database): the
 router's choices ring phones, the phones' answers, hang-ups and silences become router commands."""
 
+import asyncio
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -181,3 +183,35 @@ def test_unknown_queue_ends_the_call_with_480(lab: Lab) -> None:
     lab.switch.place_call("c1", "nosuchqueue", "caller1")
     assert (lab.switch.calls["c1"].state, lab.switch.calls["c1"].final_code) == (CallState.ENDED, 480)
     assert lab.control.calls == {}
+
+
+def test_offers_committed_on_another_thread_ring_phones_on_the_switch_loop(db_url: str) -> None:
+    """Hosted in `baiying serve`, an agent becoming ready over HTTP commits on a request thread: the
+    offer it makes reaches the switch on the switch's own loop, never on the request thread."""
+    lab = Lab(db_url)
+    rang_on: list[str] = []
+    bridge = lab.switch.bridge
+
+    def recording_bridge(call_id: str, agent: str, *, ring_seconds: float) -> None:
+        rang_on.append(threading.current_thread().name)
+        bridge(call_id, agent, ring_seconds=ring_seconds)
+
+    lab.switch.bridge = recording_bridge  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        lab.control.loop = asyncio.get_running_loop()
+        lab.switch.register("agent1")
+        lab.center.set_aux("lab", A1, "lunch")
+        lab.switch.place_call("c1", "support", "caller1")
+        await asyncio.sleep(0.01)
+        assert lab.switch.calls["c1"].state is CallState.QUEUED
+        await asyncio.to_thread(lab.center.set_ready, "lab", A1)  # the offer is committed off the loop
+        await asyncio.sleep(0.01)
+
+    try:
+        asyncio.run(scenario())
+        assert lab.switch.calls["c1"].agent == "agent1"
+        assert rang_on == [threading.main_thread().name]
+    finally:
+        lab.control.close()
+        lab.center.close()

@@ -18,8 +18,10 @@ process (the lab) or inside `baiying serve` next to the HTTP API (one process ow
 Phones are agents by a mapping from SIP user to agent id (settings); a phone that registers can log its
 agent in (`login_on_register`), which is what the lab does.
 
-All methods run on one thread (the asyncio loop of the switch); bus callbacks arrive on the thread that ran
-the command, which is that same thread for commands this class issues and for its timer loop.
+Threads: the switch's events and this class's state live on one thread (the switch's asyncio loop). Bus
+batches arrive on whatever thread committed them (an HTTP request's, the server's timer loop); given the
+`loop`, they are handed to it (`call_soon_threadsafe`, so in commit order) and applied there. Without a
+loop (the simulated switch, tests) they are applied at once, on the committing thread.
 """
 
 import asyncio
@@ -43,6 +45,7 @@ from baiying.telephony.switch import (
     CallEvent,
     PhoneRegistered,
     Switch,
+    TelephonyError,
 )
 
 logger = logging.getLogger(__name__)
@@ -80,6 +83,7 @@ class CallControl:
         agents: Mapping[str, str],
         queues: Mapping[str, str] | None = None,
         login_on_register: bool = False,
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         """`agents` maps SIP user → agent id; `queues` maps the dialled queue name → queue id (a name not
         listed is taken as the queue id itself)."""
@@ -93,6 +97,7 @@ class CallControl:
         self.calls: dict[str, VoiceCall] = {}
         self.by_contact: dict[ContactId, VoiceCall] = {}
         switch.on_event(self.handle)
+        self.loop = loop
         self._unsubscribe = center.bus.subscribe(self._on_batch)
 
     def close(self) -> None:
@@ -106,6 +111,8 @@ class CallControl:
             self._handle(event)
         except DomainError as error:
             logger.warning("router refused %s for call %s: %s", event, event.call_id, error)
+        except TelephonyError as error:
+            logger.warning("switch refused a command after %s: %s", event, error)
 
     def _handle(self, event: CallEvent) -> None:
         if isinstance(event, PhoneRegistered):
@@ -207,8 +214,17 @@ class CallControl:
     def _on_batch(self, batch: EventBatch) -> None:
         if batch.tenant_id != self.tenant_id:
             return
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self._apply, batch)
+        else:
+            self._apply(batch)
+
+    def _apply(self, batch: EventBatch) -> None:
         for event in batch.events:
-            self._on_event(event)
+            try:
+                self._on_event(event)
+            except (DomainError, TelephonyError) as error:
+                logger.warning("could not carry out %s on the switch: %s", event, error)
 
     def _on_event(self, event: Event) -> None:
         if isinstance(event, ContactOffered):

@@ -256,6 +256,7 @@ async def run(out: Path, scenario: str) -> dict[str, Any]:
         agents=settings.agents,
         queues=settings.queues,
         login_on_register=settings.login_on_register,
+        loop=asyncio.get_running_loop(),
     )
     switch.on_event(lambda event: result["switch"].append({"kind": event.kind, **asdict(event)}))
     try:
