@@ -125,3 +125,17 @@ def test_agent_who_does_not_answer_goes_to_aux_and_the_call_rings_the_other(tmp_
     assert [(e["agent"], e["code"]) for e in failed] == [("agent1", 408)]  # rang out at Kamailio
     assert phone(result, "agent1") == ["CALL_INCOMING", "CALL_CLOSED"]  # rang, never answered
     assert "CALL_ESTABLISHED" in phone(result, "agent2")
+
+
+@pytest.mark.usefixtures("lab_ready")
+def test_agent_whose_phone_is_not_registered_is_skipped(tmp_path: Path) -> None:
+    result = run_lab("nophone", tmp_path)
+    assert result["sipp"] == {"callers": 0}
+    assert [e["agent_id"] for e in events(result, "contact-offered")] == ["agent-001", "agent-002"]
+    declined = events(result, "offer-declined")
+    assert [(e["agent_id"], e["missed"]) for e in declined] == [("agent-001", False)]  # rejected, not aux
+    assert not [e for e in events(result, "agent-state-changed") if e["state"] == "aux"]
+    failed = [e for e in result["switch"] if e["kind"] == "agent-failed"]
+    assert [(e["agent"], e["code"]) for e in failed] == [("agent1", 404)]  # Kamailio found no contact, once
+    assert [e["agent_id"] for e in events(result, "contact-answered")] == ["agent-002"]
+    assert "agent1" not in result["agents"]

@@ -67,7 +67,7 @@ class VoiceCall:
     offered_at: float = 0.0
     ringing: AgentId | None = None  # the switch's view: the phone ringing now
     connected: AgentId | None = None
-    rang_out: AgentId | None = None  # rang for the whole offer time; the router is about to move the offer
+    failed: AgentId | None = None  # its phone failed this offer: not rung again while the router moves it on
     ring_until: float = 0.0  # when the current ringing ends at the latest (the offer's deadline)
     ended: bool = False
     log: list[str] = field(default_factory=list)
@@ -188,12 +188,12 @@ class CallControl:
         if call.ringing == agent:
             call.ringing = None
         if agent is not None and agent == call.offered_to:
+            call.failed = agent
             early = self.center.clock.now() < call.ring_until - RING_SLACK_SECONDS
             if event.no_answer and not early:
                 # Ring-no-answer: the phone rang for the offer time, so the router's offer deadline is due
                 # now, or within moments (the timer loop fires it): agent to aux "missed", contact back to
                 # the head of its place. Until then the caller is held and this phone is not rung again.
-                call.rang_out = agent
                 self.center.advance(self.tenant_id)
             else:
                 self.center.reject(self.tenant_id, call.contact_id, agent)
@@ -236,7 +236,7 @@ class CallControl:
         elif isinstance(event, OfferDeclined):
             call = self.by_contact.get(event.contact_id)
             if call is not None and call.offered_to == event.agent_id:
-                call.offered_to = call.rang_out = None
+                call.offered_to = call.failed = None
                 call.log.append(f"offer to {event.agent_id} {'missed' if event.missed else 'rejected'}")
         elif isinstance(event, ContactRoutedOut):
             call = self.by_contact.get(event.contact_id)
@@ -251,14 +251,14 @@ class CallControl:
         agent = call.offered_to
         if agent is None or call.ringing is not None or call.connected is not None or call.ended:
             return
-        if agent == call.rang_out:
+        if agent == call.failed:
             return
         phone = self.phone_of.get(agent)
         if phone is None:
             logger.warning("agent %s has no phone: the offer of call %s is rejected", agent, call.call_id)
             self.center.reject(self.tenant_id, call.contact_id, agent)
             return
-        call.ringing, call.rang_out = agent, None
+        call.ringing, call.failed = agent, None
         call.ring_until = call.offered_at + self._offer_seconds(call)
         ring_seconds = max(MIN_RING_SECONDS, call.ring_until - self.center.clock.now())
         self.switch.bridge(call.call_id, phone, ring_seconds=ring_seconds)

@@ -11,7 +11,8 @@ writes DIR/result.json: sipp exit codes, the agents' baresip events and Baiying'
 
 Scenarios: `queue` (three callers, two agents: the third waits for the first agent who hangs up),
 `abandon` (both agents busy, a fourth caller hangs up while queued: 487), `rona` (agent1's phone does not
-answer: agent1 goes to aux, the call rings agent2).
+answer: agent1 goes to aux, the call rings agent2), `nophone` (agent1 is logged in from its desktop but its
+phone never registered: Kamailio finds no contact, the offer is rejected and the call rings agent2).
 """
 
 import argparse
@@ -31,6 +32,7 @@ from typing import Any
 
 from baiying.application.center import LiveCenter
 from baiying.clock import SystemClock
+from baiying.ids import AgentId
 from baiying.telephony import netstring
 from baiying.telephony.control import CallControl
 from baiying.telephony.kamailio import KamailioSwitch, render_config
@@ -38,7 +40,7 @@ from baiying.telephony.lab import lab_file, lab_settings, prepare_database
 from baiying.telephony.settings import VoiceSettings
 
 log = logging.getLogger("baiying.voice-lab")
-SCENARIOS = ("queue", "abandon", "rona")
+SCENARIOS = ("queue", "abandon", "rona", "nophone")
 SDP_ADDRESS = "127.0.0.2"
 PACKAGES = "kamailio kamailio-extra-modules kamailio-json-modules rtpengine-daemon sip-tester baresip-core"
 BINARIES = ("kamailio", "sipp", "baresip", "ip")
@@ -223,6 +225,27 @@ async def wait_for(predicate: Any, what: str, timeout: float) -> None:
         await asyncio.sleep(0.05)
 
 
+async def start_agents(lab: Lab, center: LiveCenter, scenario: str) -> None:
+    """The agents' phones, one after the other (each logs its agent in as it registers): agent1 is the
+    longest idle. In `rona` agent1's phone does not answer; in `nophone` agent1 has no phone at all."""
+    settings = lab.settings
+    sip = f"{settings.sip.address}:{settings.sip.port}"
+
+    def logged_in(agent: str) -> bool:
+        return center.inspect(settings.tenant, lambda router: agent in router.agents)
+
+    for index, (user, agent) in enumerate(settings.agents.items()):
+        if scenario == "nophone" and index == 0:
+            center.login(settings.tenant, AgentId(agent))  # logged in from its desktop, no phone
+            await asyncio.sleep(0.05)
+            continue
+        home = baresip_config(lab.out, user, index, sip, answer=not (scenario == "rona" and index == 0))
+        lab.start(user, ["baresip", "-4", "-f", str(home)])
+        lab.tasks.append(asyncio.create_task(lab.watch_agent(user, 4441 + index)))
+        await wait_for(lambda agent=agent: logged_in(agent), f"phone {user} to register", 10)
+        await asyncio.sleep(0.05)  # distinct login times
+
+
 async def place_calls(lab: Lab, scenario: str) -> dict[str, int]:
     """The scenario's sipp callers; their exit codes (0: every call went as its script says)."""
     if scenario == "queue":
@@ -267,17 +290,7 @@ async def run(out: Path, scenario: str) -> dict[str, Any]:
         await switch.connect(timeout_seconds=10)
         lab.tasks.append(asyncio.create_task(switch.serve()))
         lab.tasks.append(asyncio.create_task(control.run_timers(idle_seconds=0.2)))
-        sip = f"{settings.sip.address}:{settings.sip.port}"
-
-        def logged_in(agent: str) -> bool:
-            return center.inspect(settings.tenant, lambda router: agent in router.agents)
-
-        for index, (user, agent) in enumerate(settings.agents.items()):
-            home = baresip_config(out, user, index, sip, answer=not (scenario == "rona" and index == 0))
-            lab.start(user, ["baresip", "-4", "-f", str(home)])
-            lab.tasks.append(asyncio.create_task(lab.watch_agent(user, 4441 + index)))
-            await wait_for(lambda agent=agent: logged_in(agent), f"phone {user} to register", 10)
-            await asyncio.sleep(0.05)  # distinct login times: agent1 is the longest idle
+        await start_agents(lab, center, scenario)
         result["sipp"] = await place_calls(lab, scenario)
         await asyncio.sleep(0.5)  # the last dialog end reaches call control
         result["calls_left"] = sorted(control.calls)
