@@ -53,7 +53,10 @@ logger = logging.getLogger(__name__)
 SIP_NO_AGENT = 480
 SIP_TERMINATED = 487
 MIN_RING_SECONDS = 1.0
-RING_SLACK_SECONDS = 0.5  # a phone that "rang out" sooner than this before the offer deadline declined it
+# The phone stops ringing this much before the router's offer deadline, so its answer cannot cross the
+# router's ring-no-answer: the switch reports the no-answer first, and the router's deadline follows.
+RING_MARGIN_SECONDS = 0.25
+RING_SLACK_SECONDS = 1.0  # a phone that "rang out" sooner than this before the offer deadline declined it
 
 
 @dataclass(slots=True)
@@ -260,7 +263,8 @@ class CallControl:
             return
         call.ringing, call.failed = agent, None
         call.ring_until = call.offered_at + self._offer_seconds(call)
-        ring_seconds = max(MIN_RING_SECONDS, call.ring_until - self.center.clock.now())
+        left = call.ring_until - self.center.clock.now() - RING_MARGIN_SECONDS
+        ring_seconds = max(MIN_RING_SECONDS, left)
         self.switch.bridge(call.call_id, phone, ring_seconds=ring_seconds)
 
     def _offer_seconds(self, call: VoiceCall) -> float:
