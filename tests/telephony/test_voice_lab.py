@@ -89,6 +89,14 @@ def test_third_caller_waits_and_reaches_the_first_agent_who_hangs_up(tmp_path: P
         dtmf = [e["param"] for e in result["agents"][user] if e["type"] == "CALL_DTMF_START"]
         assert dtmf
         assert set(dtmf) == {"1"}  # the caller's RFC 2833 digit reached the agent
+    # Media went end to end (sipp ↔ baresip, never through Python): each agent heard the caller's recording
+    # and sent its own tone (agent1 440 Hz, agent2 660 Hz).
+    for user, calls, tone in (("agent1", 2, 440), ("agent2", 1, 660)):
+        heard = [r for r in result["recordings"][user] if r["file"].endswith("-dec.wav")]
+        sent = [r for r in result["recordings"][user] if r["file"].endswith("-enc.wav")]
+        assert len(heard) == len(sent) == calls
+        assert all(r["seconds"] > 3 and r["rms"] > 500 for r in heard), heard
+        assert all(abs(r["peak_hz"] - tone) < 5 for r in sent), sent
     assert result["calls_left"] == []
 
 
@@ -124,6 +132,7 @@ def test_agent_who_does_not_answer_goes_to_aux_and_the_call_rings_the_other(tmp_
     failed = [e for e in result["switch"] if e["kind"] == "agent-failed"]
     assert [(e["agent"], e["code"]) for e in failed] == [("agent1", 408)]  # rang out at Kamailio
     assert phone(result, "agent1") == ["CALL_INCOMING", "CALL_CLOSED"]  # rang, never answered
+    assert result["recordings"]["agent1"] == []
     assert "CALL_ESTABLISHED" in phone(result, "agent2")
 
 
@@ -139,3 +148,14 @@ def test_agent_whose_phone_is_not_registered_is_skipped(tmp_path: Path) -> None:
     assert [(e["agent"], e["code"]) for e in failed] == [("agent1", 404)]  # Kamailio found no contact, once
     assert [e["agent_id"] for e in events(result, "contact-answered")] == ["agent-002"]
     assert "agent1" not in result["agents"]
+
+
+def test_a_missing_package_is_named_with_the_install_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import baiying.telephony.lab.run as lab_run
+
+    real_which = shutil.which
+    monkeypatch.setattr(lab_run.shutil, "which", lambda name: None if name == "baresip" else real_which(name))
+    reason = lab_unavailable()
+    assert reason is not None
+    assert reason.startswith("missing baresip")
+    assert f"apt-get install {PACKAGES}" in reason

@@ -103,10 +103,12 @@ def baresip_config(root: Path, user: str, index: int, sip: str, *, answer: bool)
                 "module g711.so",
                 "module aufile.so",
                 "module aubridge.so",
+                "module sndfile.so",  # each call's audio, heard (dec) and sent (enc), as WAV in rec/
                 "module_app account.so",
                 "module_app menu.so",
                 "module_app ctrl_tcp.so",
                 f"ctrl_tcp_listen 127.0.0.1:{4441 + index}",
+                f"snd_path {home / 'rec'}",
                 "",
             ]
         )
@@ -203,6 +205,28 @@ class Lab:
             if process.returncode is None:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
+
+
+def recordings(home: Path) -> list[dict[str, Any]]:
+    """The WAVs baresip's sndfile wrote for one phone: seconds, RMS level and dominant frequency."""
+    import wave
+
+    import numpy as np
+
+    found = []
+    for path in sorted((home / "rec").glob("*.wav")):
+        with wave.open(str(path)) as wav:
+            rate = wav.getframerate()
+            samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.float64)
+        if samples.size == 0:
+            found.append({"file": path.name, "seconds": 0.0, "rms": 0.0, "peak_hz": 0.0})
+            continue
+        spectrum = np.abs(np.fft.rfft(samples))
+        spectrum[0] = 0.0
+        peak = float(np.fft.rfftfreq(samples.size, 1 / rate)[int(np.argmax(spectrum))])
+        rms = float(np.sqrt(np.mean(samples**2)))
+        found.append({"file": path.name, "seconds": samples.size / rate, "rms": rms, "peak_hz": peak})
+    return found
 
 
 def sipp_counts(path: Path) -> dict[str, int]:
@@ -309,6 +333,7 @@ async def run(out: Path, scenario: str) -> dict[str, Any]:
         lab.stop_all()
         control.close()
         result["agents"] = lab.agent_events
+        result["recordings"] = {user: recordings(out / user) for user in lab.agent_events}
         result["events"] = [
             {"kind": event.kind, **{k: v for k, v in asdict(event).items() if v is not None}}
             for _, event in center.read_events(settings.tenant, 0)
