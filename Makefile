@@ -34,6 +34,7 @@ lint: $(READY)
 # private network namespace on loopback; installs the Debian packages if missing. `make demo` needs none.
 VOICE_PACKAGES := kamailio kamailio-extra-modules kamailio-json-modules rtpengine-daemon sip-tester baresip-core
 VOICE_SCENARIOS ?= queue abandon rona nophone
+$(READY): $(wildcard src/baiying/telephony/*.tmpl src/baiying/telephony/lab/*.xml)
 voice: $(READY)
 	@missing=$$(for p in $(VOICE_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
