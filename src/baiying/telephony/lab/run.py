@@ -10,7 +10,7 @@ is the longest idle) and the scenario's sipp callers; then stops every process i
 writes DIR/result.json: sipp exit codes, the agents' baresip events and Baiying's event log.
 
 Scenarios: `queue` (three callers, two agents: the third waits for the first agent who hangs up),
-`abandon` (both agents busy, a fourth caller hangs up while queued: 487), `rona` (agent1's phone does not
+`abandon` (both agents busy, a third caller hangs up while queued: 487), `rona` (agent1's phone does not
 answer: agent1 goes to aux, the call rings agent2), `nophone` (agent1 is logged in from its desktop but its
 phone never registered: Kamailio finds no contact, the offer is rejected and the call rings agent2).
 """
@@ -66,16 +66,15 @@ def setup_network() -> None:
         subprocess.run(command, check=True, capture_output=True, timeout=10)
 
 
-def tone_wav(path: Path, hertz: int, seconds: float = 10.0) -> None:
-    import math
-    import struct
+def tone_wav(path: Path, hertz: int, seconds: float = 60.0) -> None:
+    """The agent phone's audio source. baresip hangs up when its source file ends: make it outlast a call."""
     import wave
 
+    import numpy as np
+
     rate = 8000
-    frames = b"".join(
-        struct.pack("<h", int(8000 * math.sin(2 * math.pi * hertz * n / rate)))
-        for n in range(int(rate * seconds))
-    )
+    t = np.arange(int(rate * seconds)) / rate
+    frames = (8000 * np.sin(2 * np.pi * hertz * t)).astype("<i2").tobytes()
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
@@ -184,13 +183,22 @@ class Lab:
                 )
 
     async def sipp(
-        self, name: str, scenario: str, calls: int, port: int, media_port: int, *, limit: float = 40
+        self,
+        name: str,
+        scenario: str,
+        calls: int,
+        port: int,
+        media_port: int,
+        *,
+        talk_seconds: float = 4,
+        limit: float = 40,
     ) -> int:
         sip = f"{self.settings.sip.address}:{self.settings.sip.port}"
         argv = [
             "sipp", sip, "-sf", str(lab_file(scenario)), "-s", f"{self.settings.queue_prefix}support",
             "-i", "127.0.0.1", "-p", str(port), "-m", str(calls), "-r", "1", "-l", str(calls),
-            "-mp", str(media_port), "-timeout", f"{int(limit)}s", "-timeout_error",
+            "-mp", str(media_port), "-d", str(int(talk_seconds * 1000)),
+            "-timeout", f"{int(limit)}s", "-timeout_error",
             "-trace_stat", "-stf", str(self.out / f"{name}_stat.csv"), "-trace_err",
             "-error_file", str(self.out / f"{name}_err.log"),
         ]  # fmt: skip
@@ -275,8 +283,8 @@ async def place_calls(lab: Lab, scenario: str) -> dict[str, int]:
     if scenario == "queue":
         return {"callers": await lab.sipp("callers", "caller.xml", 3, 5070, 30000)}
     if scenario == "abandon":
-        callers = asyncio.create_task(lab.sipp("callers", "caller.xml", 2, 5070, 30000))
-        await asyncio.sleep(2.5)  # both agents talk now
+        callers = asyncio.create_task(lab.sipp("callers", "caller.xml", 2, 5070, 30000, talk_seconds=9))
+        await asyncio.sleep(2.5)  # both agents talk now, for 9 s: the next caller can only wait
         abandoner = await lab.sipp("abandoner", "caller_cancel.xml", 1, 5072, 32000)
         return {"callers": await callers, "abandoner": abandoner}
     return {"callers": await lab.sipp("callers", "caller.xml", 1, 5070, 30000)}
