@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 READY := $(VENV)/.installed
 SOURCES := $(shell find src -name '*.py' -o -name '*.yaml' -o -name '*.html' -o -name '*.js')
 
-.PHONY: setup demo test lint bench lock clean
+.PHONY: setup demo test lint bench lock clean voice
 
 setup: $(READY)
 
@@ -29,6 +29,24 @@ lint: $(READY)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# Real voice, opt-in (root, Debian): Kamailio + Baiying call control + two baresip agents + sipp callers in a
+# private network namespace on loopback; installs the Debian packages if missing. `make demo` needs none.
+VOICE_PACKAGES := kamailio kamailio-extra-modules kamailio-json-modules rtpengine-daemon sip-tester baresip-core
+VOICE_SCENARIOS ?= queue abandon rona nophone
+$(READY): $(wildcard src/baiying/telephony/*.tmpl src/baiying/telephony/lab/*.xml)
+voice: $(READY)
+	@missing=$$(for p in $(VOICE_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@for s in $(VOICE_SCENARIOS); do \
+	  echo "== voice lab: $$s (logs, configuration and result.json in var/voice/$$s)"; \
+	  rm -rf var/voice/$$s; \
+	  timeout -k 5 90 unshare -n $(BIN)/python -m baiying.telephony.lab.run --quiet --out var/voice/$$s --scenario $$s \
+	    || exit 1; \
+	done
 
 bench: $(READY)
 	$(BIN)/python -m benchmarks

@@ -1,0 +1,293 @@
+"""Call control: joins a `Switch` to the live routing engine (`LiveCenter`), in-process.
+
+Each call that reaches a queue becomes a contact (`arrive`); the router's committed events, read from the
+center's bus, become switch commands: `contact-offered` rings the agent's phone (`bridge`, for the queue's
+offer time), `contact-routed-out` ends the call. What the phones do comes back as router commands: the
+agent answered → `accept`; the conversation ended → `complete`; the caller left while held or ringing →
+`abandon` (and a 487 for a caller still held); the agent's phone was busy or declined → `reject`; it rang
+out → the router's own ring-no-answer deadline fires (`advance`): the agent goes to aux "missed" and the
+contact back to the head of its queue, where the next free agent gets it.
+
+Why in-process rather than over the HTTP API: the connector must see every offer the moment it is
+committed, including those made by a deadline (`advance`) or by another agent becoming free, and must act
+on it within milliseconds while the caller hears ringback. In-process it subscribes to the bus the server
+itself publishes on, needs no credentials, polling or WebSocket reconnects, and shares the router's
+single writer. `CallControl` takes the `LiveCenter`, so the same object runs in a standalone call-control
+process (the lab) or inside `baiying serve` next to the HTTP API (one process owns a tenant's router).
+
+Phones are agents by a mapping from SIP user to agent id (settings); a phone that registers can log its
+agent in (`login_on_register`), which is what the lab does.
+
+Threads: the switch's events and this class's state live on one thread (the switch's asyncio loop). Bus
+batches arrive on whatever thread committed them (an HTTP request's, the server's timer loop); given the
+`loop`, they are handed to it (`call_soon_threadsafe`, so in commit order) and applied there. Without a
+loop (the simulated switch, tests) they are applied at once, on the committing thread.
+"""
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from baiying.application.bus import EventBatch
+from baiying.application.center import LiveCenter
+from baiying.errors import DomainError
+from baiying.events import ContactOffered, ContactRoutedOut, Event, OfferDeclined
+from baiying.ids import AgentId, ContactId, QueueId
+from baiying.routing.router import Router
+from baiying.telephony.switch import (
+    AgentAnswered,
+    AgentFailed,
+    CallArrived,
+    CallEnded,
+    CallerAbandoned,
+    CallEvent,
+    PhoneRegistered,
+    Switch,
+    TelephonyError,
+)
+
+logger = logging.getLogger(__name__)
+
+SIP_NO_AGENT = 480
+SIP_TERMINATED = 487
+MIN_RING_SECONDS = 1.0
+# The phone stops ringing this much before the router's offer deadline, so its answer cannot cross the
+# router's ring-no-answer: the switch reports the no-answer first, and the router's deadline follows.
+RING_MARGIN_SECONDS = 0.25
+RING_SLACK_SECONDS = 1.0  # a phone that "rang out" sooner than this before the offer deadline declined it
+
+
+@dataclass(slots=True)
+class VoiceCall:
+    """One call on the switch and the contact it is in routing."""
+
+    call_id: str
+    contact_id: ContactId
+    queue_id: QueueId
+    offered_to: AgentId | None = None  # the router's view: the agent the offer rings at
+    offered_at: float = 0.0
+    ringing: AgentId | None = None  # the switch's view: the phone ringing now
+    connected: AgentId | None = None
+    failed: AgentId | None = None  # its phone failed this offer: not rung again while the router moves it on
+    ring_until: float = 0.0  # when the current ringing ends at the latest (the offer's deadline)
+    ended: bool = False
+    log: list[str] = field(default_factory=list)
+
+
+class CallControl:
+    def __init__(
+        self,
+        center: LiveCenter,
+        tenant_id: str,
+        switch: Switch,
+        *,
+        agents: Mapping[str, str],
+        queues: Mapping[str, str] | None = None,
+        login_on_register: bool = False,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        """`agents` maps SIP user → agent id; `queues` maps the dialled queue name → queue id (a name not
+        listed is taken as the queue id itself)."""
+        self.center = center
+        self.tenant_id = tenant_id
+        self.switch = switch
+        self.phone_of = {AgentId(agent): user for user, agent in agents.items()}
+        self.agent_of = {user: AgentId(agent) for user, agent in agents.items()}
+        self.queues = dict(queues or {})
+        self.login_on_register = login_on_register
+        self.calls: dict[str, VoiceCall] = {}
+        self.by_contact: dict[ContactId, VoiceCall] = {}
+        switch.on_event(self.handle)
+        self.loop = loop
+        self._unsubscribe = center.bus.subscribe(self._on_batch)
+
+    def close(self) -> None:
+        self._unsubscribe()
+
+    # ---- switch → router -----------------------------------------------------------------------------
+
+    def handle(self, event: CallEvent) -> None:
+        """One event from the switch; a command the router refuses is logged, never raised to the switch."""
+        try:
+            self._handle(event)
+        except DomainError as error:
+            logger.warning("router refused %s for call %s: %s", event, event.call_id, error)
+        except TelephonyError as error:
+            logger.warning("switch refused a command after %s: %s", event, error)
+
+    def _handle(self, event: CallEvent) -> None:
+        if isinstance(event, PhoneRegistered):
+            self._registered(event)
+            return
+        if isinstance(event, CallArrived):
+            self._arrived(event)
+            return
+        call = self.calls.get(event.call_id)
+        if call is None or call.ended:
+            logger.info("%s for a call not in routing: %s", event.kind, event.call_id)
+            return
+        call.log.append(event.kind)
+        if isinstance(event, AgentAnswered):
+            agent = self.agent_of.get(event.agent)
+            call.ringing = None
+            if agent is None or agent != call.offered_to:
+                logger.warning(
+                    "call %s answered by %s, offered to %s", call.call_id, event.agent, call.offered_to
+                )
+                return
+            call.connected = agent
+            self.center.accept(self.tenant_id, call.contact_id, agent)
+        elif isinstance(event, AgentFailed):
+            self._agent_failed(call, event)
+        elif isinstance(event, CallerAbandoned):
+            if call.connected is not None:
+                self._finish(call)
+                return
+            call.ended = True
+            self._forget(call)
+            self.center.abandon(self.tenant_id, call.contact_id)
+            if call.ringing is None:
+                self.switch.hangup(call.call_id, code=SIP_TERMINATED)
+        elif isinstance(event, CallEnded):
+            self._finish(call)
+
+    def _registered(self, event: PhoneRegistered) -> None:
+        agent = self.agent_of.get(event.user)
+        if agent is None or not self.login_on_register:
+            return
+        logged_in = self.center.inspect(self.tenant_id, lambda router: agent in router.agents)
+        if event.expires > 0 and not logged_in:
+            self.center.login(self.tenant_id, agent)
+        elif event.expires == 0 and logged_in:
+            self.center.logout(self.tenant_id, agent)
+
+    def _arrived(self, event: CallArrived) -> None:
+        if event.call_id in self.calls:
+            return  # a retransmitted INVITE
+        contact_id = ContactId(uuid.uuid4().hex)
+        queue_id = QueueId(self.queues.get(event.queue, event.queue))
+        call = VoiceCall(event.call_id, contact_id, queue_id)
+        self.calls[event.call_id] = call
+        self.by_contact[contact_id] = call
+        self.switch.queue(event.call_id)
+        try:
+            self.center.arrive(
+                self.tenant_id,
+                queue_id,
+                contact_id=contact_id,
+                customer_id=event.caller or None,
+                attributes={"sip_call_id": event.call_id},
+            )
+        except DomainError:
+            call.ended = True
+            self._forget(call)
+            self.switch.hangup(event.call_id, code=SIP_NO_AGENT)
+            raise
+
+    def _agent_failed(self, call: VoiceCall, event: AgentFailed) -> None:
+        agent = self.agent_of.get(event.agent)
+        if call.ringing == agent:
+            call.ringing = None
+        if agent is not None and agent == call.offered_to:
+            call.failed = agent
+            early = self.center.clock.now() < call.ring_until - RING_SLACK_SECONDS
+            if event.no_answer and not early:
+                # Ring-no-answer: the phone rang for the offer time, so the router's offer deadline is due
+                # now, or within moments (the timer loop fires it): agent to aux "missed", contact back to
+                # the head of its place. Until then the caller is held and this phone is not rung again.
+                self.center.advance(self.tenant_id)
+            else:
+                self.center.reject(self.tenant_id, call.contact_id, agent)
+        self._ring_if_offered(call)
+
+    def _finish(self, call: VoiceCall) -> None:
+        call.ended = True
+        self._forget(call)
+        if call.connected is not None:
+            self.center.complete(self.tenant_id, call.contact_id, agent_id=call.connected)
+
+    def _forget(self, call: VoiceCall) -> None:
+        self.calls.pop(call.call_id, None)
+        self.by_contact.pop(call.contact_id, None)
+
+    # ---- router → switch -----------------------------------------------------------------------------
+
+    def _on_batch(self, batch: EventBatch) -> None:
+        if batch.tenant_id != self.tenant_id:
+            return
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self._apply, batch)
+        else:
+            self._apply(batch)
+
+    def _apply(self, batch: EventBatch) -> None:
+        for event in batch.events:
+            try:
+                self._on_event(event)
+            except (DomainError, TelephonyError) as error:
+                logger.warning("could not carry out %s on the switch: %s", event, error)
+
+    def _on_event(self, event: Event) -> None:
+        if isinstance(event, ContactOffered):
+            call = self.by_contact.get(event.contact_id)
+            if call is not None:
+                call.offered_to, call.offered_at = event.agent_id, event.at
+                call.log.append(f"offered to {event.agent_id}")
+                self._ring_if_offered(call)
+        elif isinstance(event, OfferDeclined):
+            call = self.by_contact.get(event.contact_id)
+            if call is not None and call.offered_to == event.agent_id:
+                call.offered_to = call.failed = None
+                call.log.append(f"offer to {event.agent_id} {'missed' if event.missed else 'rejected'}")
+        elif isinstance(event, ContactRoutedOut):
+            call = self.by_contact.get(event.contact_id)
+            if call is not None and call.ringing is None:
+                call.ended = True
+                self._forget(call)
+                self.switch.hangup(call.call_id, code=SIP_NO_AGENT)
+
+    def _ring_if_offered(self, call: VoiceCall) -> None:
+        """Ring the agent the router offered the call to, once the switch holds the caller (a phone that
+        rang out is reported by the switch at about the time the router moves the offer on)."""
+        agent = call.offered_to
+        if agent is None or call.ringing is not None or call.connected is not None or call.ended:
+            return
+        if agent == call.failed:
+            return
+        phone = self.phone_of.get(agent)
+        if phone is None:
+            logger.warning("agent %s has no phone: the offer of call %s is rejected", agent, call.call_id)
+            self.center.reject(self.tenant_id, call.contact_id, agent)
+            return
+        call.ringing, call.failed = agent, None
+        call.ring_until = call.offered_at + self._offer_seconds(call)
+        left = call.ring_until - self.center.clock.now() - RING_MARGIN_SECONDS
+        ring_seconds = max(MIN_RING_SECONDS, left)
+        self.switch.bridge(call.call_id, phone, ring_seconds=ring_seconds)
+
+    def _offer_seconds(self, call: VoiceCall) -> float:
+        """How long the router lets an offer of this contact ring (its queue's offer time)."""
+
+        def read(router: Router) -> float:
+            record = router.contacts.get(call.contact_id)
+            return record.queue.offer_timeout_seconds if record is not None else MIN_RING_SECONDS
+
+        return self.center.inspect(self.tenant_id, read)
+
+    # ---- deadlines -------------------------------------------------------------------------------------
+
+    async def run_timers(self, *, idle_seconds: float = 1.0) -> None:
+        """Fire the router's deadlines when due (ring-no-answer, wrap-up); until cancelled. Not needed
+        when `baiying serve` hosts the center: its own timer loop advances it."""
+        while True:
+            due = self.center.next_due(self.tenant_id)
+            now = self.center.clock.now()
+            wait = idle_seconds if due is None else min(idle_seconds, max(0.0, due - now))
+            await asyncio.sleep(wait)
+            if due is not None and self.center.clock.now() >= due:
+                try:
+                    self.center.advance(self.tenant_id)
+                except DomainError as error:  # pragma: no cover - advance refuses nothing today
+                    logger.warning("advance refused: %s", error)

@@ -1,0 +1,406 @@
+"""Run the voice lab inside a private network namespace and write what happened as JSON.
+
+    timeout 120 unshare -n python -m baiying.telephony.lab.run --out DIR --scenario queue
+
+must be started inside a fresh network namespace (it brings `lo` up and adds a veth carrying 127.0.0.2/32,
+because baresip will not use `lo` for its SDP). It writes Kamailio's configuration from the lab settings,
+a SQLite database with the lab's contact center, starts Kamailio, Baiying call control (in this process:
+LiveCenter + CallControl + KamailioSwitch), two baresip agents (registered one after the other, so agent1
+is the longest idle) and the scenario's sipp callers; then stops every process it started, by PID, and
+writes DIR/result.json: sipp exit codes, the agents' baresip events and Baiying's event log.
+
+Scenarios: `queue` (three callers, two agents: the third waits for the first agent who hangs up),
+`abandon` (both agents busy, a third caller hangs up while queued: 487), `rona` (agent1's phone does not
+answer: agent1 goes to aux, the call rings agent2), `nophone` (agent1 is logged in from its desktop but its
+phone never registered: Kamailio finds no contact, the offer is rejected and the call rings agent2).
+"""
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from baiying.application.center import LiveCenter
+from baiying.clock import SystemClock
+from baiying.ids import AgentId
+from baiying.telephony import netstring
+from baiying.telephony.control import CallControl
+from baiying.telephony.kamailio import KamailioSwitch, render_config
+from baiying.telephony.lab import lab_file, lab_settings, prepare_database
+from baiying.telephony.settings import VoiceSettings
+
+log = logging.getLogger("baiying.voice-lab")
+SCENARIOS = ("queue", "abandon", "rona", "nophone")
+SDP_ADDRESS = "127.0.0.2"
+PACKAGES = "kamailio kamailio-extra-modules kamailio-json-modules rtpengine-daemon sip-tester baresip-core"
+BINARIES = ("kamailio", "sipp", "baresip", "ip")
+AGENT_TONES = {"agent1": 440, "agent2": 660}
+
+
+class LabFailed(Exception):
+    pass
+
+
+def missing_binaries() -> list[str]:
+    return [name for name in BINARIES if shutil.which(name) is None and not Path("/usr/sbin", name).exists()]
+
+
+def setup_network() -> None:
+    for command in (
+        ["ip", "link", "set", "lo", "up"],
+        ["ip", "link", "add", "v0", "type", "veth", "peer", "name", "v1"],
+        ["ip", "link", "set", "v0", "up"],
+        ["ip", "link", "set", "v1", "up"],
+        ["ip", "addr", "add", f"{SDP_ADDRESS}/32", "dev", "v0"],
+    ):
+        subprocess.run(command, check=True, capture_output=True, timeout=10)
+
+
+def tone_wav(path: Path, hertz: int, seconds: float = 60.0) -> None:
+    """The agent phone's audio source. baresip hangs up when its source file ends: make it outlast a call."""
+    import wave
+
+    import numpy as np
+
+    rate = 8000
+    t = np.arange(int(rate * seconds)) / rate
+    frames = (8000 * np.sin(2 * np.pi * hertz * t)).astype("<i2").tobytes()
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(frames)
+
+
+def baresip_config(root: Path, user: str, index: int, sip: str, *, answer: bool) -> Path:
+    home = root / user
+    (home / "rec").mkdir(parents=True, exist_ok=True)
+    tone = home / "tone.wav"
+    tone_wav(tone, AGENT_TONES.get(user, 500))
+    sip_port = 5081 + 10 * index  # baresip takes sip_listen + 1 for TLS
+    (home / "config").write_text(
+        "\n".join(
+            [
+                "poll_method epoll",
+                f"sip_listen {SDP_ADDRESS}:{sip_port}",
+                "call_max_calls 2",
+                "audio_player aubridge,nil1",
+                f"audio_source aufile,{tone}",
+                "audio_alert aubridge,nil1",
+                f"rtp_ports {21000 + 200 * index}-{21100 + 200 * index}",
+                "module_path /usr/lib/baresip/modules",
+                "module g711.so",
+                "module aufile.so",
+                "module aubridge.so",
+                "module sndfile.so",  # each call's audio, heard (dec) and sent (enc), as WAV in rec/
+                "module_app account.so",
+                "module_app menu.so",
+                "module_app ctrl_tcp.so",
+                f"ctrl_tcp_listen 127.0.0.1:{4441 + index}",
+                f"snd_path {home / 'rec'}",
+                "",
+            ]
+        )
+    )
+    mode = "auto" if answer else "manual"
+    (home / "accounts").write_text(
+        f"<sip:{user}@{sip}>;auth_pass=none;answermode={mode};regint=120;audio_codecs=PCMA,PCMU\n"
+    )
+    return home
+
+
+class Lab:
+    def __init__(self, out: Path, settings: VoiceSettings) -> None:
+        self.out = out
+        self.settings = settings
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.agent_events: dict[str, list[dict[str, Any]]] = {}
+        self.tasks: list[asyncio.Task[None]] = []
+
+    def start(self, name: str, argv: list[str], *, limit: float = 110) -> subprocess.Popen[bytes]:
+        logfile = (self.out / f"{name}.log").open("wb")
+        process = subprocess.Popen(
+            ["timeout", str(int(limit)), *argv],
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: `timeout` and the daemon stop together
+        )
+        logfile.close()
+        self.processes[name] = process
+        log.info("started %s (pid %d)", name, process.pid)
+        return process
+
+    def stop_all(self) -> None:
+        """SIGTERM to each process group started here, SIGKILL to what is left of it after 2 s."""
+        for process in reversed(list(self.processes.values())):
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 2
+        for name, process in self.processes.items():
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log.info("%s still running after SIGTERM: killed", name)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(2)
+
+    async def watch_agent(self, user: str, port: int) -> None:
+        """Collect baresip's ctrl_tcp events (netstring JSON) for one agent."""
+        events = self.agent_events.setdefault(user, [])
+        for _ in range(100):
+            try:
+                reader, _writer = await asyncio.open_connection("127.0.0.1", port)
+                break
+            except OSError:
+                await asyncio.sleep(0.1)
+        else:
+            raise LabFailed(f"baresip {user} ctrl_tcp on port {port} never opened")
+        while True:
+            try:
+                message = json.loads(await netstring.read(reader))
+            except asyncio.IncompleteReadError:
+                return
+            if message.get("event"):
+                events.append(
+                    {
+                        "type": message.get("type"),
+                        "param": message.get("param", ""),
+                        "at": SystemClock().now(),
+                    }
+                )
+
+    async def sipp(
+        self,
+        name: str,
+        scenario: str,
+        calls: int,
+        port: int,
+        media_port: int,
+        *,
+        talk_seconds: float = 4,
+        limit: float = 40,
+    ) -> int:
+        sip = f"{self.settings.sip.address}:{self.settings.sip.port}"
+        argv = [
+            "sipp", sip, "-sf", str(lab_file(scenario)), "-s", f"{self.settings.queue_prefix}support",
+            "-i", "127.0.0.1", "-p", str(port), "-m", str(calls), "-r", "1", "-l", str(calls),
+            "-mp", str(media_port), "-d", str(int(talk_seconds * 1000)),
+            "-timeout", f"{int(limit)}s", "-timeout_error",
+            "-trace_stat", "-stf", str(self.out / f"{name}_stat.csv"), "-trace_err",
+            "-error_file", str(self.out / f"{name}_err.log"),
+        ]  # fmt: skip
+        with (self.out / f"{name}.log").open("wb") as output:
+            process = await asyncio.create_subprocess_exec(
+                "timeout", str(int(limit) + 5), *argv, stdout=output, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )  # fmt: skip
+        try:
+            return await process.wait()
+        finally:
+            if process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+
+
+def recordings(home: Path) -> list[dict[str, Any]]:
+    """The WAVs baresip's sndfile wrote for one phone: seconds, RMS level and dominant frequency."""
+    import wave
+
+    import numpy as np
+
+    found = []
+    for path in sorted((home / "rec").glob("*.wav")):
+        with wave.open(str(path)) as wav:
+            rate = wav.getframerate()
+            samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.float64)
+        if samples.size == 0:
+            found.append({"file": path.name, "seconds": 0.0, "rms": 0.0, "peak_hz": 0.0})
+            continue
+        spectrum = np.abs(np.fft.rfft(samples))
+        spectrum[0] = 0.0
+        peak = float(np.fft.rfftfreq(samples.size, 1 / rate)[int(np.argmax(spectrum))])
+        rms = float(np.sqrt(np.mean(samples**2)))
+        found.append({"file": path.name, "seconds": samples.size / rate, "rms": rms, "peak_hz": peak})
+    return found
+
+
+def sipp_counts(path: Path) -> dict[str, int]:
+    """Created, successful and failed calls from a sipp `-trace_stat` file (its last line)."""
+    if not path.exists():
+        return {}
+    lines = path.read_text().splitlines()
+    if len(lines) < 2:
+        return {}
+    row = dict(zip(lines[0].split(";"), lines[-1].split(";"), strict=False))
+    names = {"created": "TotalCallCreated", "successful": "SuccessfulCall(C)", "failed": "FailedCall(C)"}
+    return {key: int(row[column]) for key, column in names.items() if row.get(column, "").isdigit()}
+
+
+async def wait_for(predicate: Any, what: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise LabFailed(f"timed out after {timeout:g} s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def start_agents(lab: Lab, center: LiveCenter, scenario: str) -> None:
+    """The agents' phones, one after the other (each logs its agent in as it registers): agent1 is the
+    longest idle. In `rona` agent1's phone does not answer; in `nophone` agent1 has no phone at all."""
+    settings = lab.settings
+    sip = f"{settings.sip.address}:{settings.sip.port}"
+
+    def logged_in(agent: str) -> bool:
+        return center.inspect(settings.tenant, lambda router: agent in router.agents)
+
+    for index, (user, agent) in enumerate(settings.agents.items()):
+        if scenario == "nophone" and index == 0:
+            center.login(settings.tenant, AgentId(agent))  # logged in from its desktop, no phone
+            await asyncio.sleep(0.05)
+            continue
+        home = baresip_config(lab.out, user, index, sip, answer=not (scenario == "rona" and index == 0))
+        lab.start(user, ["baresip", "-4", "-f", str(home)])
+        lab.tasks.append(asyncio.create_task(lab.watch_agent(user, 4441 + index)))
+        await wait_for(lambda agent=agent: logged_in(agent), f"phone {user} to register", 10)
+        await asyncio.sleep(0.05)  # distinct login times
+
+
+async def place_calls(lab: Lab, scenario: str) -> dict[str, int]:
+    """The scenario's sipp callers; their exit codes (0: every call went as its script says)."""
+    if scenario == "queue":
+        return {"callers": await lab.sipp("callers", "caller.xml", 3, 5070, 30000)}
+    if scenario == "abandon":
+        callers = asyncio.create_task(lab.sipp("callers", "caller.xml", 2, 5070, 30000, talk_seconds=9))
+        await asyncio.sleep(2.5)  # both agents talk now, for 9 s: the next caller can only wait
+        abandoner = await lab.sipp("abandoner", "caller_cancel.xml", 1, 5072, 32000)
+        return {"callers": await callers, "abandoner": abandoner}
+    return {"callers": await lab.sipp("callers", "caller.xml", 1, 5070, 30000)}
+
+
+async def run(out: Path, scenario: str) -> dict[str, Any]:
+    settings = lab_settings()
+    out = out.resolve()  # Kamailio changes directory (-w): every path it gets is absolute
+    out.mkdir(parents=True, exist_ok=True)
+    setup_network()
+    (out / "kamailio.cfg").write_text(render_config(settings))
+    url = f"sqlite:///{out / 'baiying.db'}"
+    clock = SystemClock()
+    prepare_database(url, settings.tenant, at=clock.now() - 60)
+    lab = Lab(out, settings)
+    (out / "run").mkdir(exist_ok=True)
+    result: dict[str, Any] = {"scenario": scenario, "sipp": {}, "switch": [], "errors": []}
+    center = LiveCenter(url, clock, tenants=[settings.tenant])
+    switch = KamailioSwitch(settings)
+    control = CallControl(
+        center,
+        settings.tenant,
+        switch,
+        agents=settings.agents,
+        queues=settings.queues,
+        login_on_register=settings.login_on_register,
+        loop=asyncio.get_running_loop(),
+    )
+    switch.on_event(lambda event: result["switch"].append({"kind": event.kind, **asdict(event)}))
+    try:
+        lab.start("kamailio", [
+            "kamailio", "-f", str(out / "kamailio.cfg"), "-DD", "-E", "-P", str(out / "run" / "kamailio.pid"),
+            "-Y", str(out / "run"), "-w", str(out),
+        ])  # fmt: skip
+        await switch.connect(timeout_seconds=10)
+        lab.tasks.append(asyncio.create_task(switch.serve()))
+        lab.tasks.append(asyncio.create_task(control.run_timers(idle_seconds=0.2)))
+        await start_agents(lab, center, scenario)
+        result["sipp"] = await place_calls(lab, scenario)
+        await asyncio.sleep(0.5)  # the last dialog end reaches call control
+        result["calls_left"] = sorted(control.calls)
+        result["sipp_calls"] = {name: sipp_counts(out / f"{name}_stat.csv") for name in result["sipp"]}
+    finally:
+        for task in lab.tasks:
+            task.cancel()
+        result["errors"] = []
+        for task in lab.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                try:
+                    await task
+                except Exception as error:  # a link or watcher that failed: reported, not hidden
+                    result["errors"].append(f"{type(error).__name__}: {error}")
+        switch.close()
+        lab.stop_all()
+        control.close()
+        result["agents"] = lab.agent_events
+        result["recordings"] = {user: recordings(out / user) for user in lab.agent_events}
+        result["events"] = [
+            {"kind": event.kind, **{k: v for k, v in asdict(event).items() if v is not None}}
+            for _, event in center.read_events(settings.tenant, 0)
+        ]
+        center.close()
+        (out / "result.json").write_text(json.dumps(result, indent=1, default=str))
+    return result
+
+
+def describe(result: dict[str, Any]) -> str:
+    lines = [f"scenario {result['scenario']}: sipp exit codes {result['sipp']} (0 = every call as scripted)"]
+    for name, counts in result.get("sipp_calls", {}).items():
+        lines.append(f"  sipp {name}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    start = result["events"][0]["at"] if result["events"] else 0.0
+    names: dict[str, str] = {}  # contact id → "call 1", "call 2"... in order of arrival
+    for event in result["events"]:
+        if event["kind"] == "contact-arrived":
+            names[event["contact_id"]] = f"call {len(names) + 1}"
+        if event["kind"] in ("contact-arrived", "contact-queued"):
+            continue
+        shown = []
+        for key, value in event.items():
+            if key in ("kind", "at", "site_id", "queue_id", "previous") or value in ("", None):
+                continue
+            if key == "contact_id":
+                text = names.get(value, value[:8])
+            else:
+                text = f"{value:.2f}" if isinstance(value, float) else str(value)
+            shown.append(f"{key}={text}")
+        lines.append(f"  +{event['at'] - start:6.2f}s {event['kind']:<20} {', '.join(shown)}")
+    for user, events in result["agents"].items():
+        lines.append(f"  phone {user}: " + " ".join(e["type"] for e in events))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--scenario", choices=SCENARIOS, required=True)
+    parser.add_argument("--quiet", action="store_true", help="log warnings only; print the summary")
+    args = parser.parse_args(argv)
+    level = logging.WARNING if args.quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    missing = missing_binaries()
+    if missing:
+        print(f"missing {', '.join(missing)}: apt-get install {PACKAGES}", file=sys.stderr)
+        return 2
+    if os.geteuid() != 0:
+        print(
+            "the voice lab needs root inside its network namespace (run it under unshare -n)", file=sys.stderr
+        )
+        return 2
+    result = asyncio.run(run(args.out, args.scenario))
+    print(describe(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Settings of the voice connector: addresses and ports (loopback by default), the phone ↔ agent mapping,
+the dialled queue names. Loaded from YAML with line-precise errors (`load_voice_settings`)."""
+
+from ipaddress import IPv4Address
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from baiying.yamlconfig import load_model
+
+SIP_USER = r"^[A-Za-z0-9._~-]+$"
+
+
+class Endpoint(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    address: IPv4Address = IPv4Address("127.0.0.1")
+    port: int = Field(ge=1, le=65535)
+
+    def __str__(self) -> str:
+        return f"{self.address}:{self.port}"
+
+
+class VoiceSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tenant: str = Field(default="lab", min_length=1)
+    sip: Endpoint = Endpoint(port=5060)  # Kamailio's SIP listener (UDP), the domain agents register to
+    evapi: Endpoint = Endpoint(port=8448)  # Kamailio evapi: call control connects here
+    rpc: Endpoint = Endpoint(port=5071)  # Kamailio JSON-RPC over HTTP (status, registered phones)
+    queue_prefix: str = Field(default="queue-", pattern=SIP_USER)  # dial queue-support to reach "support"
+    queues: dict[str, str] = Field(default_factory=dict)  # dialled name → queue id (unlisted: same id)
+    agents: dict[str, str] = Field(default_factory=dict)  # SIP user of the phone → agent id
+    login_on_register: bool = False  # a registering phone logs its agent in (the lab; not production)
+    max_queue_seconds: float = Field(default=300, gt=0, le=3600)  # Kamailio's cap on a held INVITE
+    modules_path: str = "/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+
+    @field_validator("agents", "queues")
+    @classmethod
+    def _sip_users(cls, value: dict[str, str]) -> dict[str, str]:
+        import re
+
+        for user, target in value.items():
+            if not re.match(SIP_USER, user):
+                raise ValueError(f"{user!r} is not a SIP user name (letters, digits, . _ ~ -)")
+            if not target:
+                raise ValueError(f"{user!r} maps to an empty id")
+        return value
+
+    @field_validator("agents")
+    @classmethod
+    def _one_phone_per_agent(cls, value: dict[str, str]) -> dict[str, str]:
+        seen: dict[str, str] = {}
+        for user, agent in value.items():
+            if agent in seen:
+                raise ValueError(f"agent {agent!r} has two phones: {seen[agent]!r} and {user!r}")
+            seen[agent] = user
+        return value
+
+
+def load_voice_settings(text: str, source: str) -> VoiceSettings:
+    """Parse voice settings YAML; ConfigError names the field and line of every problem."""
+    return load_model(text, VoiceSettings, source)

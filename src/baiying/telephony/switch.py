@@ -1,0 +1,295 @@
+"""The connector interface between Baiying's routing decisions and a telephone switch.
+
+A switch (Kamailio + rtpengine, later Asterisk ARI or FreeSWITCH ESL, or the pure-Python `SimulatedSwitch`)
+carries out what Baiying decided — hold the caller in the queue, ring the chosen agent's phone, hang up — and
+reports back what the phones did, as `CallEvent`s: a call came in, the agent answered, the call ended, the
+caller left while waiting, the agent's phone did not answer. The connector that joins a switch to the live
+routing engine turns those into router commands (arrive, accept, complete, abandon, reject / ring-no-answer).
+
+Commands a switch cannot do yet raise `NotSupported` naming the switch and the command, never pass silently.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import ClassVar, Protocol, runtime_checkable
+
+
+class TelephonyError(Exception):
+    """A switch could not carry out a command (unknown call, wrong state, unreachable peer)."""
+
+    def __init__(self, message: str, *, call_id: str | None = None) -> None:
+        super().__init__(message)
+        self.call_id = call_id
+
+
+class NotSupported(TelephonyError):
+    """The switch does not implement this command (yet)."""
+
+    def __init__(self, switch: str, command: str) -> None:
+        super().__init__(f"{switch} cannot {command} yet")
+        self.switch = switch
+        self.command = command
+
+
+class UnknownCall(TelephonyError):
+    def __init__(self, call_id: str) -> None:
+        super().__init__(f"no call {call_id!r} on this switch", call_id=call_id)
+
+
+class CallState(StrEnum):
+    QUEUED = "queued"  # the caller is held (ringback "180 Queued", later hold music)
+    RINGING = "ringing"  # an agent's phone rings
+    CONNECTED = "connected"  # caller and agent talk
+    ENDED = "ended"
+
+
+# ---- events the switch reports -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CallEvent:
+    kind: ClassVar[str] = "call-event"
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallArrived(CallEvent):
+    """A caller dialled a queue's number; the switch holds the call until told what to do."""
+
+    kind: ClassVar[str] = "call-arrived"
+    queue: str
+    caller: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentAnswered(CallEvent):
+    kind: ClassVar[str] = "agent-answered"
+    agent: str  # the agent's phone (SIP user) that picked up
+
+
+@dataclass(frozen=True, slots=True)
+class AgentFailed(CallEvent):
+    """The agent's phone did not take the call: no answer (`408`), busy (`486`), declined (`603`),
+    not registered (`404`)..."""
+
+    kind: ClassVar[str] = "agent-failed"
+    agent: str
+    code: int
+
+    @property
+    def no_answer(self) -> bool:
+        return self.code in (408, 480)
+
+
+@dataclass(frozen=True, slots=True)
+class CallerAbandoned(CallEvent):
+    """The caller hung up before an agent answered."""
+
+    kind: ClassVar[str] = "caller-abandoned"
+
+
+@dataclass(frozen=True, slots=True)
+class CallEnded(CallEvent):
+    """The conversation ended (either side hung up)."""
+
+    kind: ClassVar[str] = "call-ended"
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneRegistered(CallEvent):
+    """An agent's phone registered (expires > 0) or unregistered (expires == 0); `call_id` is empty."""
+
+    kind: ClassVar[str] = "phone-registered"
+    user: str
+    expires: int
+
+
+CallEventHandler = Callable[[CallEvent], None]
+
+
+# ---- the interface ---------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class Switch(Protocol):
+    """What Baiying asks of a switch. Every method acts on one call by its switch call id."""
+
+    name: str
+
+    def on_event(self, handler: CallEventHandler) -> None:
+        """Report every call event to `handler` from now on."""
+
+    # implemented by every switch
+    def queue(self, call_id: str) -> None:
+        """Hold the caller: answer with ringback (or hold music where the switch has media)."""
+
+    def bridge(self, call_id: str, agent: str, *, ring_seconds: float) -> None:
+        """Ring the agent's phone for at most `ring_seconds` and connect the caller when it answers."""
+
+    def hangup(self, call_id: str, *, code: int = 487) -> None:
+        """End the call: a queued caller gets the SIP final `code` (487 once they left, 480 no agents)."""
+
+    # declared for the next slices (media through rtpengine, REFER, recording, supervision)
+    def play(self, call_id: str, media: str, *, loop: bool = False) -> None:
+        """Play a prompt or music to the caller."""
+
+    def collect_digits(self, call_id: str, *, max_digits: int, timeout_seconds: float) -> None:
+        """Collect DTMF from the caller; reported as a `DigitsCollected` event."""
+
+    def transfer(self, call_id: str, target: str) -> None:
+        """Blind transfer to an agent's phone or a queue number."""
+
+    def record(self, call_id: str, *, on: bool) -> None:
+        """Start or stop recording the call."""
+
+    def monitor(self, call_id: str, supervisor: str, *, mode: str) -> None:
+        """Let a supervisor listen (`monitor`), talk to the agent only (`whisper`) or join (`barge`)."""
+
+
+class Unimplemented:
+    """Mixin: the commands of the later slices, refused with a precise `NotSupported`."""
+
+    name: str = "switch"
+
+    def play(self, call_id: str, media: str, *, loop: bool = False) -> None:
+        raise NotSupported(self.name, "play media")
+
+    def collect_digits(self, call_id: str, *, max_digits: int, timeout_seconds: float) -> None:
+        raise NotSupported(self.name, "collect digits")
+
+    def transfer(self, call_id: str, target: str) -> None:
+        raise NotSupported(self.name, "transfer")
+
+    def record(self, call_id: str, *, on: bool) -> None:
+        raise NotSupported(self.name, "record")
+
+    def monitor(self, call_id: str, supervisor: str, *, mode: str) -> None:
+        raise NotSupported(self.name, "monitor")
+
+
+# ---- the simulated switch -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class SimCall:
+    call_id: str
+    queue: str
+    caller: str
+    state: CallState = CallState.QUEUED
+    agent: str | None = None
+    ring_seconds: float = 0.0
+    final_code: int | None = None
+    history: list[str] = field(default_factory=list)
+
+
+class SimulatedSwitch(Unimplemented):
+    """A switch in pure Python: calls and phones are records, and the test or the demo plays the phones
+    (`place_call`, `answer`, `no_answer`, `caller_hangs_up`, `agent_hangs_up`). It checks every command
+    against the call's state as a real switch would, so code driving it is checked too."""
+
+    name = "simulated"
+
+    def __init__(self) -> None:
+        self.calls: dict[str, SimCall] = {}
+        self.registered: set[str] = set()
+        self._handlers: list[CallEventHandler] = []
+
+    def on_event(self, handler: CallEventHandler) -> None:
+        self._handlers.append(handler)
+
+    def _emit(self, event: CallEvent) -> None:
+        for handler in self._handlers:
+            handler(event)
+
+    def _call(self, call_id: str) -> SimCall:
+        call = self.calls.get(call_id)
+        if call is None:
+            raise UnknownCall(call_id)
+        return call
+
+    def _expect(self, call: SimCall, *states: CallState, doing: str) -> None:
+        if call.state not in states:
+            raise TelephonyError(
+                f"cannot {doing} call {call.call_id}: it is {call.state}", call_id=call.call_id
+            )
+
+    # -- commands (Switch) --
+
+    def queue(self, call_id: str) -> None:
+        call = self._call(call_id)
+        self._expect(call, CallState.QUEUED, CallState.RINGING, doing="queue")
+        call.state, call.agent = CallState.QUEUED, None
+        call.history.append("queued")
+
+    def bridge(self, call_id: str, agent: str, *, ring_seconds: float) -> None:
+        call = self._call(call_id)
+        self._expect(call, CallState.QUEUED, doing="bridge")
+        if ring_seconds <= 0:
+            raise TelephonyError(f"ring time must be positive, not {ring_seconds}", call_id=call_id)
+        call.history.append(f"ring {agent}")
+        if agent not in self.registered:
+            call.history.append(f"{agent} not registered")
+            self._emit(AgentFailed(call_id, agent, 404))
+            return
+        call.state, call.agent, call.ring_seconds = CallState.RINGING, agent, ring_seconds
+
+    def hangup(self, call_id: str, *, code: int = 487) -> None:
+        call = self._call(call_id)
+        self._expect(call, CallState.QUEUED, CallState.RINGING, CallState.CONNECTED, doing="hang up")
+        call.state, call.final_code = CallState.ENDED, code
+        call.history.append(f"hangup {code}")
+
+    # -- the phones (test and demo side) --
+
+    def register(self, user: str, expires: int = 300) -> None:
+        if expires > 0:
+            self.registered.add(user)
+        else:
+            self.registered.discard(user)
+        self._emit(PhoneRegistered("", user, expires))
+
+    def place_call(self, call_id: str, queue: str, caller: str) -> None:
+        if call_id in self.calls:
+            raise TelephonyError(f"call {call_id} already exists", call_id=call_id)
+        self.calls[call_id] = SimCall(call_id, queue, caller)
+        self._emit(CallArrived(call_id, queue, caller))
+
+    def answer(self, call_id: str) -> None:
+        call = self._call(call_id)
+        self._expect(call, CallState.RINGING, doing="answer")
+        assert call.agent is not None
+        call.state = CallState.CONNECTED
+        call.history.append(f"answered by {call.agent}")
+        self._emit(AgentAnswered(call_id, call.agent))
+
+    def no_answer(self, call_id: str, code: int = 408) -> None:
+        """The agent's phone rang out (408) or was declined (486, 603): the caller is held again."""
+        call = self._call(call_id)
+        self._expect(call, CallState.RINGING, doing="time out the ringing of")
+        agent = call.agent
+        assert agent is not None
+        call.state, call.agent = CallState.QUEUED, None
+        call.history.append(f"{agent} failed {code}")
+        self._emit(AgentFailed(call_id, agent, code))
+
+    def caller_hangs_up(self, call_id: str) -> None:
+        call = self._call(call_id)
+        self._expect(call, CallState.QUEUED, CallState.RINGING, CallState.CONNECTED, doing="hang up")
+        if call.state is CallState.CONNECTED:
+            call.state = CallState.ENDED
+            call.history.append("caller hung up")
+            self._emit(CallEnded(call_id))
+            return
+        if call.state is CallState.RINGING:  # the switch cancels the agent's ringing phone itself
+            call.state, call.final_code, call.agent = CallState.ENDED, 487, None
+        # A held caller's INVITE waits for call control's final reply (`hangup`, 487), as in Kamailio.
+        call.history.append("caller abandoned")
+        self._emit(CallerAbandoned(call_id))
+
+    def agent_hangs_up(self, call_id: str) -> None:
+        call = self._call(call_id)
+        self._expect(call, CallState.CONNECTED, doing="hang up (agent)")
+        call.state = CallState.ENDED
+        call.history.append("agent hung up")
+        self._emit(CallEnded(call_id))

@@ -1,0 +1,217 @@
+"""Call control over the simulated switch and the real live engine (LiveCenter on each database): the
+router's choices ring phones, the phones' answers, hang-ups and silences become router commands."""
+
+import asyncio
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from baiying import events as ev
+from baiying.application.center import LiveCenter
+from baiying.clock import ManualClock
+from baiying.ids import AgentId
+from baiying.telephony.control import CallControl
+from baiying.telephony.lab import prepare_database
+from baiying.telephony.switch import CallState, SimulatedSwitch
+
+T0 = 1_795_000_000.0
+A1, A2 = AgentId("agent-001"), AgentId("agent-002")
+
+
+class Lab:
+    def __init__(self, url: str) -> None:
+        prepare_database(url, "lab", at=T0 - 60)
+        self.clock = ManualClock(T0)
+        self.center = LiveCenter(url, self.clock, tenants=["lab"])
+        self.switch = SimulatedSwitch()
+        self.control = CallControl(
+            self.center,
+            "lab",
+            self.switch,
+            agents={"agent1": "agent-001", "agent2": "agent-002"},
+            login_on_register=True,
+        )
+
+    def events(self) -> list[ev.Event]:
+        return [event for _, event in self.center.read_events("lab", 0)]
+
+    def kinds(self, *kinds: type[ev.Event]) -> list[ev.Event]:
+        return [e for e in self.events() if isinstance(e, kinds)]
+
+    def tick(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+        self.center.advance("lab")
+
+
+@pytest.fixture
+def lab(db_url: str) -> Iterator[Lab]:
+    lab = Lab(db_url)
+    lab.switch.register("agent1")
+    lab.clock.advance(1)
+    lab.switch.register("agent2")
+    yield lab
+    lab.control.close()
+    lab.center.close()
+
+
+def offered(lab: Lab) -> list[tuple[str, str]]:
+    return [(e.contact_id, e.agent_id) for e in lab.kinds(ev.ContactOffered)]  # type: ignore[attr-defined]
+
+
+def test_third_caller_waits_and_reaches_the_first_agent_to_hang_up(lab: Lab) -> None:
+    sw = lab.switch
+    for n in (1, 2, 3):
+        sw.place_call(f"c{n}", "support", f"caller{n}")
+        lab.clock.advance(1)
+    assert (sw.calls["c1"].state, sw.calls["c1"].agent) == (CallState.RINGING, "agent1")  # longest idle
+    assert (sw.calls["c2"].state, sw.calls["c2"].agent) == (CallState.RINGING, "agent2")
+    assert sw.calls["c3"].state is CallState.QUEUED
+    sw.answer("c1")
+    sw.answer("c2")
+    lab.clock.advance(5)
+    sw.agent_hangs_up("c2")  # agent2 is free first
+    assert (sw.calls["c3"].state, sw.calls["c3"].agent) == (CallState.RINGING, "agent2")
+    sw.answer("c3")
+    sw.caller_hangs_up("c1")
+    sw.caller_hangs_up("c3")
+    assert lab.control.calls == {}
+    answered = lab.kinds(ev.ContactAnswered)
+    assert [e.agent_id for e in answered] == [A1, A2, A2]  # type: ignore[attr-defined]
+    assert answered[2].wait_seconds == pytest.approx(6)  # type: ignore[attr-defined]
+    assert len(lab.kinds(ev.ContactCompleted)) == 3
+
+
+def test_caller_who_hangs_up_in_the_queue_is_abandoned_with_487(lab: Lab) -> None:
+    sw = lab.switch
+    lab.center.set_aux("lab", A1, "lunch")
+    lab.center.set_aux("lab", A2, "lunch")
+    sw.place_call("c1", "support", "caller1")
+    lab.clock.advance(2)
+    sw.caller_hangs_up("c1")
+    assert (sw.calls["c1"].state, sw.calls["c1"].final_code) == (CallState.ENDED, 487)
+    abandoned = lab.kinds(ev.ContactAbandoned)
+    assert len(abandoned) == 1
+    assert abandoned[0].wait_seconds == pytest.approx(2)
+    assert lab.control.calls == {}
+    lab.center.set_ready("lab", A1)  # nothing is offered any more
+    assert offered(lab) == []
+
+
+def test_caller_who_hangs_up_while_the_agent_rings_frees_the_agent(lab: Lab) -> None:
+    sw = lab.switch
+    sw.place_call("c1", "support", "caller1")
+    sw.caller_hangs_up("c1")
+    assert lab.kinds(ev.ContactAbandoned)
+    states = [e.state for e in lab.kinds(ev.AgentStateChanged) if e.agent_id == A1]  # type: ignore[attr-defined]
+    assert states[-2:] == ["reserved", "ready"]
+
+
+def test_ring_no_answer_sets_the_agent_aux_and_the_call_goes_to_the_other_agent(lab: Lab) -> None:
+    sw = lab.switch
+    sw.place_call("c1", "support", "caller1")
+    assert sw.calls["c1"].agent == "agent1"
+    assert sw.calls["c1"].ring_seconds == 3.75  # the queue's offer time, less the margin
+    lab.clock.advance(4)
+    sw.no_answer("c1")  # the phone rang for the offer time
+    assert (sw.calls["c1"].state, sw.calls["c1"].agent) == (CallState.RINGING, "agent2")
+    sw.answer("c1")
+    declined = lab.kinds(ev.OfferDeclined)
+    assert [(e.agent_id, e.missed) for e in declined] == [(A1, True)]  # type: ignore[attr-defined]
+    aux = [e for e in lab.kinds(ev.AgentStateChanged) if e.agent_id == A1 and e.state == "aux"]  # type: ignore[attr-defined]
+    assert [e.reason for e in aux] == ["missed"]  # type: ignore[attr-defined]
+    assert [e.agent_id for e in lab.kinds(ev.ContactAnswered)] == [A2]  # type: ignore[attr-defined]
+
+
+def test_ring_no_answer_reported_by_the_router_before_the_switch(lab: Lab) -> None:
+    sw = lab.switch
+    lab.center.set_aux("lab", A2, "lunch")
+    sw.place_call("c1", "support", "caller1")
+    lab.tick(4)  # the router's deadline fires first: nobody else is free, the caller stays held
+    assert sw.calls["c1"].state is CallState.RINGING  # the switch still rings until its own timer
+    sw.no_answer("c1")
+    assert sw.calls["c1"].state is CallState.QUEUED
+    lab.center.set_ready("lab", A2)
+    assert (sw.calls["c1"].state, sw.calls["c1"].agent) == (CallState.RINGING, "agent2")
+
+
+def test_phone_ringing_out_just_before_the_router_deadline_is_not_rung_again(lab: Lab) -> None:
+    sw = lab.switch
+    sw.place_call("c1", "support", "caller1")
+    lab.clock.advance(3.8)
+    sw.no_answer("c1")  # the switch's timer ran a little ahead of the router's
+    assert sw.calls["c1"].state is CallState.QUEUED
+    assert sw.calls["c1"].history == ["queued", "ring agent1", "agent1 failed 408"]
+    lab.tick(0.2)  # the offer deadline: ring-no-answer
+    assert (sw.calls["c1"].state, sw.calls["c1"].agent) == (CallState.RINGING, "agent2")
+    assert [(e.agent_id, e.missed) for e in lab.kinds(ev.OfferDeclined)] == [(A1, True)]  # type: ignore[attr-defined]
+
+
+def test_phone_timing_out_early_is_a_rejection(lab: Lab) -> None:
+    sw = lab.switch
+    sw.place_call("c1", "support", "caller1")
+    lab.clock.advance(1)
+    sw.no_answer("c1", code=408)  # the phone gave up after 1 s of the 4 s offer
+    assert sw.calls["c1"].agent == "agent2"
+    assert sw.calls["c1"].ring_seconds == pytest.approx(3.75)  # a new offer rings for the whole offer time
+    assert [(e.agent_id, e.missed) for e in lab.kinds(ev.OfferDeclined)] == [(A1, False)]  # type: ignore[attr-defined]
+
+
+def test_busy_phone_is_a_rejection_not_aux(lab: Lab) -> None:
+    sw = lab.switch
+    sw.place_call("c1", "support", "caller1")
+    sw.no_answer("c1", code=486)
+    assert sw.calls["c1"].agent == "agent2"
+    declined = lab.kinds(ev.OfferDeclined)
+    assert [(e.agent_id, e.missed) for e in declined] == [(A1, False)]  # type: ignore[attr-defined]
+
+
+def test_unregistered_phone_is_rejected_and_the_other_agent_rings(lab: Lab) -> None:
+    sw = lab.switch
+    sw.registered.discard("agent1")  # the phone dropped its registration without telling
+    sw.place_call("c1", "support", "caller1")
+    assert sw.calls["c1"].agent == "agent2"
+    assert "agent1 not registered" in sw.calls["c1"].history
+
+
+def test_phone_unregistering_logs_the_agent_out(lab: Lab) -> None:
+    lab.switch.register("agent2", expires=0)
+    assert [a.agent_id for a in lab.center.agents("lab")] == [A1]
+
+
+def test_unknown_queue_ends_the_call_with_480(lab: Lab) -> None:
+    lab.switch.place_call("c1", "nosuchqueue", "caller1")
+    assert (lab.switch.calls["c1"].state, lab.switch.calls["c1"].final_code) == (CallState.ENDED, 480)
+    assert lab.control.calls == {}
+
+
+def test_offers_committed_on_another_thread_ring_phones_on_the_switch_loop(db_url: str) -> None:
+    """Hosted in `baiying serve`, an agent becoming ready over HTTP commits on a request thread: the
+    offer it makes reaches the switch on the switch's own loop, never on the request thread."""
+    lab = Lab(db_url)
+    rang_on: list[str] = []
+    bridge = lab.switch.bridge
+
+    def recording_bridge(call_id: str, agent: str, *, ring_seconds: float) -> None:
+        rang_on.append(threading.current_thread().name)
+        bridge(call_id, agent, ring_seconds=ring_seconds)
+
+    lab.switch.bridge = recording_bridge  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        lab.control.loop = asyncio.get_running_loop()
+        lab.switch.register("agent1")
+        lab.center.set_aux("lab", A1, "lunch")
+        lab.switch.place_call("c1", "support", "caller1")
+        await asyncio.sleep(0.01)
+        assert lab.switch.calls["c1"].state is CallState.QUEUED
+        await asyncio.to_thread(lab.center.set_ready, "lab", A1)  # the offer is committed off the loop
+        await asyncio.sleep(0.01)
+
+    try:
+        asyncio.run(scenario())
+        assert lab.switch.calls["c1"].agent == "agent1"
+        assert rang_on == [threading.main_thread().name]
+    finally:
+        lab.control.close()
+        lab.center.close()

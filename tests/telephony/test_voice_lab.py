@@ -1,0 +1,161 @@
+"""Real voice: Kamailio, Baiying call control, two baresip agents and sipp callers, inside a private
+network namespace on loopback (`baiying.telephony.lab.run`). Each scenario asserts what the SIP peers saw
+(sipp's exit code and call counts, the agents' baresip events) and what Baiying recorded (its event log).
+
+Needs the Debian packages and `unshare -n` (root). Outside CI they are skipped with the reason; in CI
+(`CI` set) their absence fails the run, so a missing install cannot pass silently.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from baiying.telephony.lab.run import PACKAGES, missing_binaries
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+LAB_SECONDS = 90
+
+
+def lab_unavailable() -> str | None:
+    missing = missing_binaries() + [name for name in ("unshare", "timeout") if shutil.which(name) is None]
+    if missing:
+        return f"missing {', '.join(missing)} (apt-get install {PACKAGES})"
+    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, text=True, timeout=10, check=False)
+    if probe.returncode != 0:
+        return f"cannot create a network namespace (unshare -n): {probe.stderr.strip()}"
+    return None
+
+
+@pytest.fixture(scope="module")
+def lab_ready() -> None:
+    reason = lab_unavailable()
+    if reason is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"the voice lab cannot run in CI: {reason}")
+    pytest.skip(f"voice lab: {reason}")
+
+
+def run_lab(scenario: str, out: Path) -> dict[str, Any]:
+    """The lab in its own network namespace, bounded in time; every process it started is stopped by it
+    (and, should it hang, `timeout` kills it and `unshare` leaves no namespace behind)."""
+    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    command = ["timeout", "-k", "5", str(LAB_SECONDS), "unshare", "-n", sys.executable, "-m"]
+    command += ["baiying.telephony.lab.run", "--out", str(out), "--scenario", scenario]
+    done = subprocess.run(
+        command, capture_output=True, text=True, env=env, timeout=LAB_SECONDS + 15, check=False
+    )
+    assert done.returncode == 0, (
+        f"lab failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    )
+    result: dict[str, Any] = json.loads((out / "result.json").read_text())
+    assert result["errors"] == [], "the evapi link or a phone watcher failed"
+    return result
+
+
+def events(result: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [e for e in result["events"] if e["kind"] == kind]
+
+
+def phone(result: dict[str, Any], user: str) -> list[str]:
+    return [e["type"] for e in result["agents"][user]]
+
+
+@pytest.mark.usefixtures("lab_ready")
+def test_third_caller_waits_and_reaches_the_first_agent_who_hangs_up(tmp_path: Path) -> None:
+    result = run_lab("queue", tmp_path)
+    assert result["sipp"] == {"callers": 0}
+    assert result["sipp_calls"]["callers"] == {"created": 3, "successful": 3, "failed": 0}
+    offers = [e["agent_id"] for e in events(result, "contact-offered")]
+    assert offers == ["agent-001", "agent-002", "agent-001"]  # longest idle first; then the first one free
+    answered = events(result, "contact-answered")
+    assert [e["agent_id"] for e in answered] == offers
+    assert answered[2]["wait_seconds"] > 2.0  # caller 3 waited in the queue, both agents busy
+    completed = events(result, "contact-completed")
+    assert len(completed) == 3
+    assert completed[0]["agent_id"] == "agent-001"  # the first to hang up took caller 3
+    assert completed[0]["at"] <= answered[2]["at"]
+    assert phone(result, "agent1").count("CALL_ESTABLISHED") == 2
+    assert phone(result, "agent2").count("CALL_ESTABLISHED") == 1
+    for user in ("agent1", "agent2"):
+        assert phone(result, user).count("CALL_CLOSED") == phone(result, user).count("CALL_ESTABLISHED")
+        assert "CALL_RTPESTAB" in phone(result, user)  # audio flowed caller → agent
+        dtmf = [e["param"] for e in result["agents"][user] if e["type"] == "CALL_DTMF_START"]
+        assert dtmf
+        assert set(dtmf) == {"1"}  # the caller's RFC 2833 digit reached the agent
+    # Media went end to end (sipp ↔ baresip, never through Python): each agent heard the caller's recording
+    # and sent its own tone (agent1 440 Hz, agent2 660 Hz).
+    for user, calls, tone in (("agent1", 2, 440), ("agent2", 1, 660)):
+        heard = [r for r in result["recordings"][user] if r["file"].endswith("-dec.wav")]
+        sent = [r for r in result["recordings"][user] if r["file"].endswith("-enc.wav")]
+        assert len(heard) == len(sent) == calls
+        assert all(r["seconds"] > 3 and r["rms"] > 500 for r in heard), heard
+        assert all(abs(r["peak_hz"] - tone) < 5 for r in sent), sent
+    assert result["calls_left"] == []
+
+
+@pytest.mark.usefixtures("lab_ready")
+def test_caller_who_hangs_up_while_queued_is_abandoned_with_487(tmp_path: Path) -> None:
+    result = run_lab("abandon", tmp_path)
+    # caller_cancel.xml only succeeds on 180 Queued, 200 to its CANCEL, then 487 for the INVITE
+    assert result["sipp"] == {"callers": 0, "abandoner": 0}
+    assert result["sipp_calls"]["abandoner"] == {"created": 1, "successful": 1, "failed": 0}
+    abandoned = events(result, "contact-abandoned")
+    assert len(abandoned) == 1
+    assert 1.5 < abandoned[0]["wait_seconds"] < 3.5
+    offered = {e["contact_id"] for e in events(result, "contact-offered")}
+    assert abandoned[0]["contact_id"] not in offered  # never rang an agent
+    assert len(offered) == 2
+    assert [e["kind"] for e in result["switch"] if e["kind"] == "caller-abandoned"] == ["caller-abandoned"]
+    assert result["calls_left"] == []
+
+
+@pytest.mark.usefixtures("lab_ready")
+def test_agent_who_does_not_answer_goes_to_aux_and_the_call_rings_the_other(tmp_path: Path) -> None:
+    result = run_lab("rona", tmp_path)
+    assert result["sipp"] == {"callers": 0}
+    assert result["sipp_calls"]["callers"] == {"created": 1, "successful": 1, "failed": 0}
+    assert [e["agent_id"] for e in events(result, "contact-offered")] == ["agent-001", "agent-002"]
+    declined = events(result, "offer-declined")
+    assert [(e["agent_id"], e["missed"]) for e in declined] == [("agent-001", True)]
+    aux = [e for e in events(result, "agent-state-changed") if e["state"] == "aux"]
+    assert [(e["agent_id"], e.get("reason")) for e in aux] == [("agent-001", "missed")]
+    answered = events(result, "contact-answered")
+    assert [e["agent_id"] for e in answered] == ["agent-002"]
+    assert answered[0]["wait_seconds"] == pytest.approx(4, abs=1)  # the queue's 4 s offer time
+    failed = [e for e in result["switch"] if e["kind"] == "agent-failed"]
+    assert [(e["agent"], e["code"]) for e in failed] == [("agent1", 408)]  # rang out at Kamailio
+    assert phone(result, "agent1") == ["CALL_INCOMING", "CALL_CLOSED"]  # rang, never answered
+    assert result["recordings"]["agent1"] == []
+    assert "CALL_ESTABLISHED" in phone(result, "agent2")
+
+
+@pytest.mark.usefixtures("lab_ready")
+def test_agent_whose_phone_is_not_registered_is_skipped(tmp_path: Path) -> None:
+    result = run_lab("nophone", tmp_path)
+    assert result["sipp"] == {"callers": 0}
+    assert [e["agent_id"] for e in events(result, "contact-offered")] == ["agent-001", "agent-002"]
+    declined = events(result, "offer-declined")
+    assert [(e["agent_id"], e["missed"]) for e in declined] == [("agent-001", False)]  # rejected, not aux
+    assert not [e for e in events(result, "agent-state-changed") if e["state"] == "aux"]
+    failed = [e for e in result["switch"] if e["kind"] == "agent-failed"]
+    assert [(e["agent"], e["code"]) for e in failed] == [("agent1", 404)]  # Kamailio found no contact, once
+    assert [e["agent_id"] for e in events(result, "contact-answered")] == ["agent-002"]
+    assert "agent1" not in result["agents"]
+
+
+def test_a_missing_package_is_named_with_the_install_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import baiying.telephony.lab.run as lab_run
+
+    real_which = shutil.which
+    monkeypatch.setattr(lab_run.shutil, "which", lambda name: None if name == "baresip" else real_which(name))
+    reason = lab_unavailable()
+    assert reason is not None
+    assert reason.startswith("missing baresip")
+    assert f"apt-get install {PACKAGES}" in reason
