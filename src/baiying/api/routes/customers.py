@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import ValidationError
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from baiying.accounts.errors import Forbidden
@@ -44,15 +44,19 @@ from baiying.customers.matching import name_key
 from baiying.customers.model import ContactPoint, ContactPointKind
 from baiying.errors import ConfigError, ConfigProblem
 from baiying.storage.customer_tables import CustomerRow, CustomerSettingsRow
-from baiying.storage.repositories import AgentRepository, InvalidRecord, customer_merge, snapshot
+from baiying.storage.repositories import InvalidRecord, customer_merge, snapshot
 from baiying.storage.repositories.customer_import import import_customers
 from baiying.storage.repositories.customers import CustomerStore, record_event, settings_of
+from baiying.storage.tables import AgentRow
 from baiying.yamlconfig import format_path
 
 router = APIRouter(prefix="/api/customers", tags=["customers"])
 settings_router = APIRouter(prefix="/api/customer-settings", tags=["customers"])
 ENTITY = "customer"
 MAX_PAGE = 500
+_AGENT_SITE = select(AgentRow.site_id).where(
+    AgentRow.tenant_id == bindparam("tenant"), AgentRow.id == bindparam("agent")
+)
 
 
 # ---- who is asking -------------------------------------------------------------------------------------
@@ -66,8 +70,7 @@ def viewer_of(session: Session, principal: Principal, settings: CustomerSettings
     for grant in principal.grants:
         site = grant.site_id
         if grant.agent_id is not None:
-            agent = AgentRepository(session, principal.tenant_id).find(grant.agent_id)
-            site = agent.site_id if agent is not None else None
+            site = session.scalar(_AGENT_SITE, {"tenant": principal.tenant_id, "agent": grant.agent_id})
         grants.append(Grant(grant.role.value, site))
     return viewer(
         principal.user_id,
