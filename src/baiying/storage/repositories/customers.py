@@ -416,6 +416,7 @@ CONTACT_POINT_KEYS = frozenset({"phone", "email", "chat_id"})
 def customer_for_contact(session: Session, tenant_id: str, attributes: dict[str, Any]) -> str | None:
     """The customer a new contact comes from, by the contact point in its attributes (`phone`, `email` or
     `chat_id`, in that order); None when it names none, or none that is known or valid."""
+    country_code: int | None = None
     for key, kind in (
         ("phone", ContactPointKind.PHONE),
         ("email", ContactPointKind.EMAIL),
@@ -424,8 +425,10 @@ def customer_for_contact(session: Session, tenant_id: str, attributes: dict[str,
         raw = attributes.get(key)
         if not isinstance(raw, str) or not raw:
             continue
+        if country_code is None:
+            country_code = settings_of(session, tenant_id).default_country_code
         try:
-            value = normalise(kind, raw, settings_of(session, tenant_id).default_country_code)
+            value = normalise(kind, raw, country_code)
         except InvalidContactPoint:
             continue
         found = CustomerStore(session, tenant_id).by_point(kind, value)
