@@ -213,25 +213,50 @@ class CustomerStore:
         self,
         *,
         query: str | None = None,
+        contact: str | None = None,
         site_ids: Iterable[str] | None = None,
+        include_siteless: bool = True,
         include_merged: bool = False,
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[CustomerRow], int]:
         """A page of customers ordered by id, and how many match: by name (contains `query`, compared as
-        name keys) and, when `site_ids` is given, only customers of those sites."""
+        name keys), by a contact point (`contact`: a phone however written, an email or a chat id) and,
+        when `site_ids` is given, only customers of those sites (and those of no site, if
+        `include_siteless`)."""
         conditions: list[Any] = [CustomerRow.tenant_id == self.tenant_id]
         if not include_merged:
             conditions.append(CustomerRow.merged_into.is_(None))
         if query:
             conditions.append(CustomerRow.name_key.contains(key_of_name(query), autoescape=True))
+        if contact:
+            values = self._readings(contact)
+            conditions.append(
+                CustomerRow.id.in_(
+                    select(ContactPointRow.customer_id).where(
+                        ContactPointRow.tenant_id == self.tenant_id, ContactPointRow.value.in_(values)
+                    )
+                )
+            )
         if site_ids is not None:
-            conditions.append(CustomerRow.site_id.in_(list(site_ids)))
+            in_sites = CustomerRow.site_id.in_(list(site_ids))
+            conditions.append(or_(in_sites, CustomerRow.site_id.is_(None)) if include_siteless else in_sites)
         total = self.session.scalar(select(func.count()).select_from(CustomerRow).where(*conditions)) or 0
         rows = self.session.scalars(
             select(CustomerRow).where(*conditions).order_by(CustomerRow.id).limit(limit).offset(offset)
         )
         return list(rows), total
+
+    def _readings(self, raw: str) -> list[str]:
+        """Every normalised contact point `raw` can be read as (a phone, an email, a chat id)."""
+        code = settings_of(self.session, self.tenant_id).default_country_code
+        readings = []
+        for kind in ContactPointKind:
+            try:
+                readings.append(normalise(kind, raw, code))
+            except InvalidContactPoint:
+                continue
+        return readings or [raw]
 
     # ---- writing ----------------------------------------------------------------------------------------
 
