@@ -32,6 +32,7 @@ KINDS = (
 )
 BATCH = 5_000
 CONTACT = "contact"
+TOPIC_LENGTH = 100
 
 # The screen pop's statements, built once: a statement built per call costs more Python than its query.
 _TENANT: BindParameter[str] = bindparam("tenant")
@@ -176,7 +177,8 @@ class InteractionProjector:
         if not customer_id:
             return None
         survivor = store.survivor(str(customer_id))
-        topic = data.get("intent")
+        intent = data.get("intent")
+        topic = str(intent)[:TOPIC_LENGTH] if intent else None  # the column is String(100)
         row = InteractionRow(
             tenant_id=self.tenant_id,
             source=CONTACT,
