@@ -67,6 +67,7 @@ def test_events_become_interactions_once(store: CustomerStore) -> None:
         ("k2", "li-na", "abandoned", "unresolved", "complaint", "complaint", None),
     ]
     assert rows(session) == expected
+    assert projector.cursor() == 7  # the log's sequences start at 1 in a fresh database
     assert projector.catch_up(T0 + 300) == 0  # nothing new: one query, nothing applied
     # Replaying the whole log (a lost cursor) changes nothing.
     session.execute(update(ProjectionCursorRow).values(last_sequence=0))
