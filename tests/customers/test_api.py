@@ -218,6 +218,11 @@ def test_who_sees_which_customers_and_their_pii(live: TestClient) -> None:
     assert error_of(live.get("/api/customers/li-na", headers=agent_bj))[:2] == (403, "forbidden")
     assert listed(sup)[0]["display_name"] == "李娜"  # supervisors now see PII in lists
     assert listed(boss, q="李", limit=1, offset=0)[0]["id"] == "li-na"
+    assert [c["id"] for c in listed(boss, contact="138-0013-8000")] == ["li-na"]
+    assert [c["id"] for c in listed(boss, contact="LI.NA@example.com")] == ["li-na"]
+    assert [c["id"] for c in listed(boss, contact="wechat:lina88")] == ["li-na"]
+    assert listed(boss, contact="13700137000") == []
+    assert listed(agent_bj, contact="13800138000") == []  # not a customer of their site
 
     # What each role may change.
     assert error_of(live.post("/api/customers", json={"display_name": "X"}, headers=agent_gz)) == (

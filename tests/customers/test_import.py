@@ -265,3 +265,11 @@ def test_the_bundled_example_imports(world: str) -> None:
     assert report["rejected_rows"] == [
         {"line": 4, "field": "手机", "reason": "'12345' is not a valid CN phone number (read as +86 12345)"}
     ]
+
+
+def test_the_command_is_documented() -> None:
+    result = CliRunner().invoke(app, ["customers", "import", "--help"])
+    assert result.exit_code == 0
+    assert "--mapping" in result.output
+    assert "--column" in result.output
+    assert "customers" in CliRunner().invoke(app, ["--help"]).output

@@ -48,7 +48,7 @@ CALLS = [
     Call("POST", "/api/customers", {"display_name": "New", "site": "guangzhou"}, (201, 201, 403, 403)),
     Call("GET", "/api/customers/duplicates", None, (200, 403, 403, 403)),
     Call("POST", "/api/customers/import", IMPORT, (200, 403, 403, 403)),
-    Call("GET", "/api/customers/fcr?since=0", None, (200, 200, 403, 403)),
+    Call("GET", f"/api/customers/fcr?since={T0 - 86_400}", None, (200, 200, 403, 403)),
     Call("GET", "/api/customers/gz-cust", None, (200, 200, 200, 403)),
     Call("GET", "/api/customers/bj-cust", None, (200, 403, 403, 200)),
     Call("PATCH", "/api/customers/gz-cust", {"language": "en"}, (200, 200, 200, 403)),

@@ -3,14 +3,17 @@ contacts created over HTTP, on SQLite and PostgreSQL."""
 
 from typing import Any
 
+import pytest
 from sqlalchemy.orm import Session
 
+from baiying.api.routes.customer_timeline import SCREEN_POP_SECTIONS
 from baiying.clock import ManualClock
+from baiying.storage.customer_tables import CustomerRow
 from baiying.storage.engine import make_engine
 from baiying.storage.tables import ContactRow
 from tests.api.conftest import TestClient, error_of
 from tests.api.test_live import arrive, login, ok
-from tests.application.helpers import A1
+from tests.application.helpers import A1, T0
 
 MINUTE = 60.0
 LI_NA = {
@@ -185,9 +188,14 @@ def test_fcr_and_a_merge_moves_the_timeline(
         403,
         "forbidden",
     )
-    assert error_of(live.get("/api/customers/fcr", params={"since": start, "until": start}, headers=boss))[
-        :2
-    ] == (
+    too_long = live.get("/api/customers/fcr", params={"since": start - 40 * 86_400}, headers=boss)
+    assert error_of(too_long) == (
+        422,
+        "invalid-lookup",
+        "the period is longer than 31 days: ask for one month at a time",
+    )
+    empty = live.get("/api/customers/fcr", params={"since": start, "until": start}, headers=boss)
+    assert error_of(empty)[:2] == (
         422,
         "invalid-lookup",
     )
@@ -201,3 +209,19 @@ def test_fcr_and_a_merge_moves_the_timeline(
     # A later event of a merged customer's contact lands on the survivor too.
     handled(live, live_clock, "f4", 1, intent="roaming", customer="lina-2")
     assert ok(live.get("/api/customers/li-na/timeline", headers=boss))["items"][0]["source_id"] == "f4"
+
+
+def test_other_modules_add_screen_pop_sections(live: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    boss = login(live, "boss")
+    ok(live.post("/api/customers", json=LI_NA, headers=boss), 201)
+
+    def open_tickets(
+        session: Session, tenant_id: str, customer: CustomerRow, now: float
+    ) -> list[dict[str, Any]]:
+        return [{"id": "t-1", "customer": customer.id, "tenant": tenant_id, "at": now}]
+
+    monkeypatch.setitem(SCREEN_POP_SECTIONS, "open_tickets", open_tickets)
+    pop = ok(live.get("/api/screen-pop", params={"phone": "13800138000"}, headers=boss))
+    assert pop["sections"]["open_tickets"] == [
+        {"id": "t-1", "customer": "li-na", "tenant": "national", "at": T0}
+    ]

@@ -36,6 +36,7 @@ class InvalidCustomerImport(DomainError):
 
 
 class InvalidLookup(DomainError):
-    """A screen-pop or search that names no contact point, or more than one."""
+    """A query that cannot be answered as asked: a screen pop naming no contact point, or more than one;
+    a report period that ends before it starts."""
 
     code = "invalid-lookup"

@@ -63,6 +63,7 @@ SectionProvider = Callable[[Session, str, CustomerRow, PopContext], Any]
 SCREEN_POP_SECTIONS: dict[str, SectionProvider] = {}
 RECENT = 10
 MAX_ITEMS = 500
+MAX_FCR_DAYS = 31
 
 
 def refresh(
@@ -87,7 +88,7 @@ def tenant_fcr(
     clock: ClockDep,
     principal: CurrentUser,
     since: Annotated[float, Query(description="Contacts from (epoch seconds).")],
-    until: Annotated[float | None, Query(description="...until (default: now).")] = None,
+    until: Annotated[float | None, Query(description="...until (default: now); 31 days at most.")] = None,
 ) -> FcrPublic:
     """First-contact resolution of the tenant's handled contacts in [since, until): the share not followed
     by another contact of the same customer on the same topic within the tenant's FCR window."""
@@ -98,6 +99,12 @@ def tenant_fcr(
     end = now if until is None else until
     if end <= since:
         raise InvalidLookup(f"until ({end}) must be after since ({since})", {"since": since, "until": end})
+    if end - since > MAX_FCR_DAYS * 86_400:
+        # The contacts of the period are read into memory: a bounded period keeps the request bounded.
+        raise InvalidLookup(
+            f"the period is longer than {MAX_FCR_DAYS} days: ask for one month at a time",
+            {"since": since, "until": end},
+        )
     tenant = principal.tenant_id
     refresh(session, tenant, now)
     settings = settings_of(session, tenant)

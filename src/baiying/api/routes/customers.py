@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import ValidationError
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from baiying.accounts.errors import Forbidden
@@ -40,19 +40,22 @@ from baiying.customers.errors import InvalidMerge
 from baiying.customers.events import CustomerDeleted
 from baiying.customers.importing import parse_customers
 from baiying.customers.mapping import CustomerMapping, load_mapping
-from baiying.customers.matching import name_key
 from baiying.customers.model import ContactPoint, ContactPointKind
 from baiying.errors import ConfigError, ConfigProblem
 from baiying.storage.customer_tables import CustomerRow, CustomerSettingsRow
-from baiying.storage.repositories import AgentRepository, InvalidRecord, customer_merge, snapshot
+from baiying.storage.repositories import InvalidRecord, customer_merge, snapshot
 from baiying.storage.repositories.customer_import import import_customers
 from baiying.storage.repositories.customers import CustomerStore, record_event, settings_of
+from baiying.storage.tables import AgentRow
 from baiying.yamlconfig import format_path
 
 router = APIRouter(prefix="/api/customers", tags=["customers"])
 settings_router = APIRouter(prefix="/api/customer-settings", tags=["customers"])
 ENTITY = "customer"
 MAX_PAGE = 500
+_AGENT_SITE = select(AgentRow.site_id).where(
+    AgentRow.tenant_id == bindparam("tenant"), AgentRow.id == bindparam("agent")
+)
 
 
 # ---- who is asking -------------------------------------------------------------------------------------
@@ -66,8 +69,7 @@ def viewer_of(session: Session, principal: Principal, settings: CustomerSettings
     for grant in principal.grants:
         site = grant.site_id
         if grant.agent_id is not None:
-            agent = AgentRepository(session, principal.tenant_id).find(grant.agent_id)
-            site = agent.site_id if agent is not None else None
+            site = session.scalar(_AGENT_SITE, {"tenant": principal.tenant_id, "agent": grant.agent_id})
         grants.append(Grant(grant.role.value, site))
     return viewer(
         principal.user_id,
@@ -132,37 +134,27 @@ def list_customers(
     session: SessionDep,
     principal: CurrentUser,
     q: Annotated[str | None, Query(max_length=200, description="Part of the name.")] = None,
+    contact: Annotated[
+        str | None, Query(max_length=200, description="A phone (however written), email or chat id.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> CustomerPage:
     """The customers the caller may see, by id; PII masked unless the caller's role may see it in lists."""
     who = viewer_of(session, principal)
     store = CustomerStore(session, principal.tenant_id)
-    sites = None if who.sites is None else set(who.sites)
-    rows, total = store.search(query=q, site_ids=sites, limit=limit, offset=offset)
-    if sites is not None and who.sees_siteless:
-        rows, total = _with_siteless(store, q, sites, limit, offset)
+    rows, total = store.search(
+        query=q,
+        contact=contact,
+        site_ids=who.sites,
+        include_siteless=who.sees_siteless,
+        limit=limit,
+        offset=offset,
+    )
     points = store.points([r.id for r in rows])
     masked = not who.sees_pii_in_lists
     items = [CustomerPublic.of(row, points[row.id], masked) for row in rows]
     return CustomerPage(total=total, limit=limit, offset=offset, items=items)
-
-
-def _with_siteless(
-    store: CustomerStore, q: str | None, sites: set[str], limit: int, offset: int
-) -> tuple[list[CustomerRow], int]:
-    conditions: list[Any] = [
-        CustomerRow.tenant_id == store.tenant_id,
-        CustomerRow.merged_into.is_(None),
-        or_(CustomerRow.site_id.in_(sites), CustomerRow.site_id.is_(None)),
-    ]
-    if q:
-        conditions.append(CustomerRow.name_key.contains(name_key(q), autoescape=True))
-    total = store.session.scalar(select(func.count()).select_from(CustomerRow).where(*conditions)) or 0
-    rows = store.session.scalars(
-        select(CustomerRow).where(*conditions).order_by(CustomerRow.id).limit(limit).offset(offset)
-    )
-    return list(rows), total
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -6,7 +6,7 @@ from typing import Any, ClassVar, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from baiying.api.schemas import Id, Name
-from baiying.customers.access import Viewer, mask_name, mask_point
+from baiying.customers.access import mask_name, mask_point
 from baiying.customers.interactions import FcrResult, RepeatContact
 from baiying.customers.model import ContactPointKind, Interaction, ProductKind
 from baiying.storage.customer_tables import ContactPointRow, CustomerRow, CustomerSettingsRow, ProductRow
@@ -415,7 +415,3 @@ class ScreenPopPublic(BaseModel):
     customer: CustomerPublic | None
     banner: str | None = Field(description="The repeat-contact banner in the requested language, if any.")
     sections: dict[str, Any]
-
-
-def viewer_masks(viewer: Viewer) -> bool:
-    return not viewer.sees_pii_in_lists

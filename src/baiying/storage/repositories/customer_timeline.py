@@ -11,7 +11,7 @@ survivor. Reads call `catch_up` first, so the timeline is never behind the log i
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import BindParameter, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,45 @@ KINDS = (
 )
 BATCH = 5_000
 CONTACT = "contact"
+TOPIC_LENGTH = 100
+
+# The screen pop's statements, built once: a statement built per call costs more Python than its query.
+_TENANT: BindParameter[str] = bindparam("tenant")
+_CUSTOMER: BindParameter[str] = bindparam("customer")
+# The cursor is read in the same statement as the events after it: one round trip when nothing is new.
+_CURSOR = (
+    select(ProjectionCursorRow.last_sequence)
+    .where(ProjectionCursorRow.tenant_id == _TENANT)
+    .scalar_subquery()
+)
+_NEW_EVENTS = (
+    select(EventRow.sequence, EventRow.kind, EventRow.contact_id, EventRow.data)
+    .where(
+        EventRow.sequence > func.coalesce(_CURSOR, 0), EventRow.tenant_id == _TENANT, EventRow.kind.in_(KINDS)
+    )
+    .order_by(EventRow.sequence)
+    .limit(bindparam("limit"))
+)
+_COLUMNS = (
+    InteractionRow.source,
+    InteractionRow.source_id,
+    InteractionRow.customer_id,
+    InteractionRow.channel,
+    InteractionRow.at,
+    InteractionRow.topic,
+    InteractionRow.category,
+    InteractionRow.outcome,
+    InteractionRow.resolution,
+    InteractionRow.agent_id,
+    InteractionRow.queue_id,
+)
+_OF_CUSTOMER = (InteractionRow.tenant_id == _TENANT, InteractionRow.customer_id == _CUSTOMER)
+_NEWEST_FIRST = (InteractionRow.at.desc(), InteractionRow.source_id.desc())
+_LATEST = select(*_COLUMNS).where(*_OF_CUSTOMER).order_by(*_NEWEST_FIRST).limit(bindparam("limit"))
+_SINCE = (
+    select(*_COLUMNS).where(*_OF_CUSTOMER, InteractionRow.at >= bindparam("since")).order_by(*_NEWEST_FIRST)
+)
+_COUNTS = select(InteractionRow.category, func.count()).where(*_OF_CUSTOMER).group_by(InteractionRow.category)
 
 
 def _insert(session: Session) -> Any:
@@ -54,24 +93,10 @@ class InteractionProjector:
         """Apply the tenant's new contact events (at most `max_events`); returns how many were applied.
         Writes in the caller's transaction; never commits. Nothing new costs one query."""
         applied = 0
-        # The cursor is read in the same statement as the events after it: one round trip when idle.
-        stored = (
-            select(ProjectionCursorRow.last_sequence)
-            .where(ProjectionCursorRow.tenant_id == self.tenant_id)
-            .scalar_subquery()
-        )
-        position: Any = func.coalesce(stored, 0)
         while applied < max_events:
             batch = list(
                 self.session.execute(
-                    select(EventRow.sequence, EventRow.kind, EventRow.contact_id, EventRow.data)
-                    .where(
-                        EventRow.sequence > position,
-                        EventRow.tenant_id == self.tenant_id,
-                        EventRow.kind.in_(KINDS),
-                    )
-                    .order_by(EventRow.sequence)
-                    .limit(min(BATCH, max_events - applied))
+                    _NEW_EVENTS, {"tenant": self.tenant_id, "limit": min(BATCH, max_events - applied)}
                 )
             )
             if not batch:
@@ -152,7 +177,8 @@ class InteractionProjector:
         if not customer_id:
             return None
         survivor = store.survivor(str(customer_id))
-        topic = data.get("intent")
+        intent = data.get("intent")
+        topic = str(intent)[:TOPIC_LENGTH] if intent else None  # the column is String(100)
         row = InteractionRow(
             tenant_id=self.tenant_id,
             source=CONTACT,
@@ -202,7 +228,8 @@ class InteractionProjector:
         row.updated_at = now
 
 
-def interaction_of(row: InteractionRow) -> Interaction:
+def interaction_of(row: Any) -> Interaction:
+    """An interaction from an `InteractionRow` or a row of `_COLUMNS`."""
     return Interaction(
         source=row.source,
         source_id=row.source_id,
@@ -227,25 +254,27 @@ def timeline(
     limit: int | None = None,
 ) -> list[Interaction]:
     """The customer's interactions, newest first (at most `limit`, from `since` on)."""
-    query = select(InteractionRow).where(
-        InteractionRow.tenant_id == tenant_id, InteractionRow.customer_id == customer_id
-    )
-    if since is not None:
-        query = query.where(InteractionRow.at >= since)
-    query = query.order_by(InteractionRow.at.desc(), InteractionRow.source_id.desc())
-    if limit is not None:
-        query = query.limit(limit)
-    return [interaction_of(row) for row in session.scalars(query)]
+    params: dict[str, Any] = {"tenant": tenant_id, "customer": customer_id}
+    if since is None and limit is not None:
+        rows = session.execute(_LATEST, {**params, "limit": limit})
+    elif since is not None and limit is None:
+        rows = session.execute(_SINCE, {**params, "since": since})
+    else:
+        query = select(*_COLUMNS).where(*_OF_CUSTOMER).order_by(*_NEWEST_FIRST)
+        if since is not None:
+            query = query.where(InteractionRow.at >= since)
+        if limit is not None:
+            query = query.limit(limit)
+        rows = session.execute(query, params)
+    return [interaction_of(row) for row in rows]
 
 
 def category_totals(session: Session, tenant_id: str, customer_id: str) -> dict[str, int]:
     """All-time interactions of the customer by category (every category present)."""
-    rows = session.execute(
-        select(InteractionRow.category, func.count())
-        .where(InteractionRow.tenant_id == tenant_id, InteractionRow.customer_id == customer_id)
-        .group_by(InteractionRow.category)
-    )
-    counts = {category: int(count) for category, count in rows}
+    counts = {
+        category: int(count)
+        for category, count in session.execute(_COUNTS, {"tenant": tenant_id, "customer": customer_id})
+    }
     return {category.value: counts.get(category.value, 0) for category in Category}
 
 

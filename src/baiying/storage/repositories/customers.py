@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from baiying.customers.contacts import normalise
@@ -39,6 +39,34 @@ PROFILE_FIELDS = ("display_name", "region", "language", "dialect", "tier", "segm
 CONSENT_FIELDS = ("consent_marketing", "consent_sms", "consent_email", "consent_calls")
 
 
+# Statements of the screen pop's path, built once (building one per call costs more than running it).
+_POINTS = (
+    select(ContactPointRow)
+    .where(
+        ContactPointRow.tenant_id == bindparam("tenant"),
+        ContactPointRow.customer_id.in_(bindparam("ids", expanding=True)),
+    )
+    .order_by(ContactPointRow.id)
+)
+_PRODUCTS = (
+    select(ProductRow)
+    .where(ProductRow.tenant_id == bindparam("tenant"), ProductRow.customer_id == bindparam("customer"))
+    .order_by(ProductRow.id)
+)
+_BY_POINT = (
+    select(CustomerRow)
+    .join(
+        ContactPointRow,
+        (ContactPointRow.tenant_id == CustomerRow.tenant_id)
+        & (ContactPointRow.customer_id == CustomerRow.id),
+    )
+    .where(
+        ContactPointRow.tenant_id == bindparam("tenant"),
+        ContactPointRow.kind == bindparam("kind"),
+        ContactPointRow.value == bindparam("value"),
+    )
+)
+_SETTINGS = select(CustomerSettingsRow).where(CustomerSettingsRow.tenant_id == bindparam("tenant"))
 CHUNK = 5_000  # ids per IN (...) list: well under SQLite's limit on bound parameters
 
 
@@ -48,7 +76,7 @@ def new_customer_id() -> str:
 
 def settings_of(session: Session, tenant_id: str) -> CustomerSettingsRow:
     """The tenant's customer settings; the defaults (+86, Asia/Shanghai, 72 h FCR window) if none stored."""
-    found = session.get(CustomerSettingsRow, tenant_id)
+    found = session.scalar(_SETTINGS, {"tenant": tenant_id})
     if found is not None:
         return found
     return CustomerSettingsRow(
@@ -99,25 +127,13 @@ class CustomerStore:
     def points(self, customer_ids: Sequence[str]) -> dict[str, list[ContactPointRow]]:
         found: dict[str, list[ContactPointRow]] = {cid: [] for cid in customer_ids}
         if customer_ids:
-            rows = self.session.scalars(
-                select(ContactPointRow)
-                .where(
-                    ContactPointRow.tenant_id == self.tenant_id, ContactPointRow.customer_id.in_(customer_ids)
-                )
-                .order_by(ContactPointRow.id)
-            )
+            rows = self.session.scalars(_POINTS, {"tenant": self.tenant_id, "ids": list(customer_ids)})
             for row in rows:
                 found[row.customer_id].append(row)
         return found
 
     def products(self, customer_id: str) -> list[ProductRow]:
-        return list(
-            self.session.scalars(
-                select(ProductRow)
-                .where(ProductRow.tenant_id == self.tenant_id, ProductRow.customer_id == customer_id)
-                .order_by(ProductRow.id)
-            )
-        )
+        return list(self.session.scalars(_PRODUCTS, {"tenant": self.tenant_id, "customer": customer_id}))
 
     def serials(self, customer_ids: Sequence[str]) -> dict[str, list[str]]:
         """The appliance serial numbers of each customer."""
@@ -165,19 +181,7 @@ class CustomerStore:
 
     def by_point(self, kind: ContactPointKind, value: str) -> CustomerRow | None:
         """The customer holding the normalised contact point (the survivor, for a merged record)."""
-        row = self.session.scalar(
-            select(CustomerRow)
-            .join(
-                ContactPointRow,
-                (ContactPointRow.tenant_id == CustomerRow.tenant_id)
-                & (ContactPointRow.customer_id == CustomerRow.id),
-            )
-            .where(
-                ContactPointRow.tenant_id == self.tenant_id,
-                ContactPointRow.kind == kind.value,
-                ContactPointRow.value == value,
-            )
-        )
+        row = self.session.scalar(_BY_POINT, {"tenant": self.tenant_id, "kind": kind.value, "value": value})
         if row is None or row.merged_into is None:
             return row
         return self.survivor(row.id)
@@ -209,25 +213,50 @@ class CustomerStore:
         self,
         *,
         query: str | None = None,
+        contact: str | None = None,
         site_ids: Iterable[str] | None = None,
+        include_siteless: bool = True,
         include_merged: bool = False,
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[CustomerRow], int]:
         """A page of customers ordered by id, and how many match: by name (contains `query`, compared as
-        name keys) and, when `site_ids` is given, only customers of those sites."""
+        name keys), by a contact point (`contact`: a phone however written, an email or a chat id) and,
+        when `site_ids` is given, only customers of those sites (and those of no site, if
+        `include_siteless`)."""
         conditions: list[Any] = [CustomerRow.tenant_id == self.tenant_id]
         if not include_merged:
             conditions.append(CustomerRow.merged_into.is_(None))
         if query:
             conditions.append(CustomerRow.name_key.contains(key_of_name(query), autoescape=True))
+        if contact:
+            values = self._readings(contact)
+            conditions.append(
+                CustomerRow.id.in_(
+                    select(ContactPointRow.customer_id).where(
+                        ContactPointRow.tenant_id == self.tenant_id, ContactPointRow.value.in_(values)
+                    )
+                )
+            )
         if site_ids is not None:
-            conditions.append(CustomerRow.site_id.in_(list(site_ids)))
+            in_sites = CustomerRow.site_id.in_(list(site_ids))
+            conditions.append(or_(in_sites, CustomerRow.site_id.is_(None)) if include_siteless else in_sites)
         total = self.session.scalar(select(func.count()).select_from(CustomerRow).where(*conditions)) or 0
         rows = self.session.scalars(
             select(CustomerRow).where(*conditions).order_by(CustomerRow.id).limit(limit).offset(offset)
         )
         return list(rows), total
+
+    def _readings(self, raw: str) -> list[str]:
+        """Every normalised contact point `raw` can be read as (a phone, an email, a chat id)."""
+        code = settings_of(self.session, self.tenant_id).default_country_code
+        readings = []
+        for kind in ContactPointKind:
+            try:
+                readings.append(normalise(kind, raw, code))
+            except InvalidContactPoint:
+                continue
+        return readings or [raw]
 
     # ---- writing ----------------------------------------------------------------------------------------
 
@@ -412,6 +441,7 @@ CONTACT_POINT_KEYS = frozenset({"phone", "email", "chat_id"})
 def customer_for_contact(session: Session, tenant_id: str, attributes: dict[str, Any]) -> str | None:
     """The customer a new contact comes from, by the contact point in its attributes (`phone`, `email` or
     `chat_id`, in that order); None when it names none, or none that is known or valid."""
+    country_code: int | None = None
     for key, kind in (
         ("phone", ContactPointKind.PHONE),
         ("email", ContactPointKind.EMAIL),
@@ -420,8 +450,10 @@ def customer_for_contact(session: Session, tenant_id: str, attributes: dict[str,
         raw = attributes.get(key)
         if not isinstance(raw, str) or not raw:
             continue
+        if country_code is None:
+            country_code = settings_of(session, tenant_id).default_country_code
         try:
-            value = normalise(kind, raw, settings_of(session, tenant_id).default_country_code)
+            value = normalise(kind, raw, country_code)
         except InvalidContactPoint:
             continue
         found = CustomerStore(session, tenant_id).by_point(kind, value)
