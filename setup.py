@@ -23,7 +23,9 @@ COMPILED = [
     "waiting",
 ]
 
-SIMULATOR = ["engine"]  # the digital twin's event loop, which calls the router millions of times
+# The digital twin's event loop, which calls the router millions of times, its agenda, draws and arrivals.
+SIMULATOR = ["agenda", "engine", "sampling", "streams"]
+EVENTS = ["src/baiying/events.py"]  # the event classes, millions per simulated run
 
 ext_modules = []
 if os.environ.get("BAIYING_PURE_PYTHON") != "1":
@@ -31,6 +33,7 @@ if os.environ.get("BAIYING_PURE_PYTHON") != "1":
 
     paths = [f"src/baiying/routing/{name}.py" for name in COMPILED]
     paths += [f"src/baiying/simulation/{name}.py" for name in SIMULATOR]
+    paths += EVENTS
     ext_modules = mypycify(paths, opt_level="3")
 
 setup(ext_modules=ext_modules)

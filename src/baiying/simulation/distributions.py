@@ -7,8 +7,8 @@ Each model validates as YAML/JSON through the `Distribution` union, tagged by `k
     {kind: empirical, values: [30, 95, 240]}   # resampled with replacement
     {kind: constant, value: 30}
 
-`sampler(rng)` returns a closure drawing one value per call from the given `random.Random`, so the
-simulator pays one bound-method call per draw and a seeded stream gives the same values every run.
+`sampler(rng)` returns a `Sampler` (`baiying.simulation.sampling`) drawing one value per call from the
+given `random.Random`, so a seeded stream gives the same values every run; the simulator calls `draw()`.
 """
 
 import math
@@ -17,6 +17,8 @@ from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+
+from baiying.simulation import sampling
 
 Sampler = Callable[[], float]
 
@@ -44,10 +46,8 @@ class ExponentialDistribution(_DistributionModel):
             raise ValueError(f"mean must be greater than 0 seconds, got {value}")
         return value
 
-    def sampler(self, rng: random.Random) -> Sampler:
-        rate = 1.0 / self.mean
-        expovariate = rng.expovariate
-        return lambda: expovariate(rate)
+    def sampler(self, rng: random.Random) -> sampling.Sampler:
+        return sampling.ExponentialSampler(rng, self.mean)
 
 
 class LognormalDistribution(_DistributionModel):
@@ -85,10 +85,8 @@ class LognormalDistribution(_DistributionModel):
         """Standard deviation of the underlying normal: sqrt(ln(1 + sd²/mean²))."""
         return math.sqrt(math.log1p((self.sd / self.mean) ** 2))
 
-    def sampler(self, rng: random.Random) -> Sampler:
-        mu, sigma = self.mu, self.sigma
-        lognormvariate = rng.lognormvariate
-        return lambda: lognormvariate(mu, sigma)
+    def sampler(self, rng: random.Random) -> sampling.Sampler:
+        return sampling.LognormalSampler(rng, self.mu, self.sigma)
 
 
 class EmpiricalDistribution(_DistributionModel):
@@ -111,10 +109,8 @@ class EmpiricalDistribution(_DistributionModel):
     def mean(self) -> float:
         return math.fsum(self.values) / len(self.values)
 
-    def sampler(self, rng: random.Random) -> Sampler:
-        values = self.values
-        choice = rng.choice
-        return lambda: choice(values)
+    def sampler(self, rng: random.Random) -> sampling.Sampler:
+        return sampling.EmpiricalSampler(rng, self.values)
 
 
 class ConstantDistribution(_DistributionModel):
@@ -133,9 +129,8 @@ class ConstantDistribution(_DistributionModel):
     def mean(self) -> float:
         return self.value
 
-    def sampler(self, rng: random.Random) -> Sampler:
-        value = self.value
-        return lambda: value
+    def sampler(self, rng: random.Random) -> sampling.Sampler:
+        return sampling.ConstantSampler(self.value)
 
 
 Distribution = Annotated[

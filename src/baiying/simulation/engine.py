@@ -7,12 +7,11 @@ same scenario and seed give a byte-identical event log.
 """
 
 import gc
-import heapq
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import cast
+from typing import Final, cast
 
 from baiying import events as ev
 from baiying.errors import DomainError
@@ -23,17 +22,31 @@ from baiying.routing.decisions import (
     OfferToAgent,
     RouteOut,
 )
-from baiying.routing.model import AgentProfile, Contact, SiteStatus
+from baiying.routing.model import AgentProfile, Channel, Contact, SiteStatus
 from baiying.routing.recording import event_for
 from baiying.routing.router import Router
 from baiying.routing.state import ContactPhase
+from baiying.simulation.agenda import Agenda
+from baiying.simulation.sampling import Sampler
 from baiying.simulation.scenario import AgentGroupSpec, Scenario, TrafficSpec, agent_name, clock_minutes
 from baiying.simulation.streams import PiecewisePoisson, hour_starts, local_moment, stream
 
-# Order of equal-time events.
-SITE, SHIFT, COMPLETE, ANSWER, TIMER, ABANDON, ARRIVAL = range(7)  # TIMER: the router's own deadlines
-SHIFT_LOGIN, SHIFT_LOGOUT, BREAK_START, BREAK_END = range(4)
-REPLAYED = -1  # the arrival's `kind` for a recorded contact (otherwise, its traffic stream's index)
+# Order of equal-time events (Final: compiled, each is a constant rather than a module-dictionary lookup).
+SITE: Final = 0
+SHIFT: Final = 1
+COMPLETE: Final = 2
+ANSWER: Final = 3
+TIMER: Final = 4  # the router's own deadlines
+ABANDON: Final = 5
+ARRIVAL: Final = 6
+# Kinds of SHIFT events.
+SHIFT_LOGIN: Final = 0
+SHIFT_LOGOUT: Final = 1
+BREAK_START: Final = 2
+BREAK_END: Final = 3
+REPLAYED: Final = -1  # the arrival's `kind` for a recorded contact (otherwise, its traffic stream's index)
+NO_AGENT: Final = AgentId("")
+VOICE: Final = str(Channel.VOICE)  # every simulated contact is a call
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,24 +65,53 @@ class ScheduledContact:
     customer_id: str | None = None
 
 
-@dataclass
 class Source:
-    """A traffic stream and its random draws."""
+    """A traffic stream, its random draws, and what its contacts carry (read once from the scenario)."""
 
-    traffic: TrafficSpec
-    arrivals: PiecewisePoisson
-    handle: Callable[[], float]
-    patience: Callable[[], float] | None
-    wrap_up: Callable[[], float] | None
+    def __init__(
+        self,
+        traffic: TrafficSpec,
+        arrivals: PiecewisePoisson,
+        handle: Sampler,
+        patience: Sampler | None,
+        wrap_up: Sampler | None,
+    ) -> None:
+        self.traffic = traffic
+        self.arrivals = arrivals
+        self.handle = handle
+        self.patience = patience
+        self.wrap_up = wrap_up
+        self.prefix = f"{traffic.name}-"
+        self.queue = QueueId(traffic.queue)
+        self.site = SiteId(traffic.site) if traffic.site else None
+        self.language = traffic.language
+        self.intent = traffic.intent
+        self.tier = traffic.tier
+        self.region = traffic.region
+        self.priority = traffic.priority
+        self.callback_acceptance = traffic.callback_acceptance
 
 
-@dataclass
 class Caller:
-    contact: Contact
-    handle_seconds: float
-    callback_acceptance: float
-    wrap_up_seconds: float | None = None  # None: the queue's
-    callback: bool = False
+    def __init__(
+        self,
+        contact: Contact,
+        handle_seconds: float,
+        callback_acceptance: float,
+        wrap_up_seconds: float | None = None,  # None: the queue's
+    ) -> None:
+        self.contact = contact
+        self.handle_seconds = handle_seconds
+        self.callback_acceptance = callback_acceptance
+        self.wrap_up_seconds = wrap_up_seconds
+        self.callback = False
+
+
+def numbered(prefix: str, count: int) -> str:
+    """`f"{prefix}{count:07d}"` for a count >= 0, without the general formatting machinery."""
+    if 0 <= count < 10_000_000:
+        return prefix + str(count + 10_000_000)[1:]
+    return prefix + f"{count:07d}"
 
 
 class Simulation:
@@ -87,8 +129,7 @@ class Simulation:
         self.replication = replication
         self.router = Router(scenario.routing)
         self.log: list[ev.Event] = []
-        self._heap: list[tuple[float, int, int, int, object]] = []
-        self._seq = 0
+        self._agenda = Agenda()
         self._callers: dict[ContactId, Caller] = {}
         self._profiles: dict[AgentId, AgentProfile] = {}
         self._on_shift: set[AgentId] = set()
@@ -126,9 +167,10 @@ class Simulation:
 
     # ---- scheduling -------------------------------------------------------------------------------------
 
-    def _push(self, at: float, order: int, kind: int, payload: object) -> None:
-        self._seq += 1
-        heapq.heappush(self._heap, (at, order, self._seq, kind, payload))
+    def _push(
+        self, at: float, order: int, kind: int, payload: object, agent: AgentId = NO_AGENT, since: float = 0.0
+    ) -> None:
+        self._agenda.push(at, order, kind, payload, agent, since)
 
     def _next_arrival(self, source: int) -> None:
         at = self._sources[source].arrivals.next()
@@ -199,68 +241,67 @@ class Simulation:
         return self.log
 
     def _run(self, progress: Callable[[float], None] | None) -> None:
-        heap, router, end = self._heap, self.router, self.end
+        agenda, router, end = self._agenda, self.router, self.end
         span = end - self.start
         next_report = self.start
         while True:
-            # The router keeps its own deadlines; they run between the heap's events in the fixed
-            # equal-time order (after answers, before abandonments), without being copied into the heap.
+            # The router keeps its own deadlines; they run between the agenda's events in the fixed
+            # equal-time order (after answers, before abandonments), without being copied into the agenda.
             due = router.next_due()
-            if due is not None and (
-                not heap or due < heap[0][0] or (due == heap[0][0] and heap[0][1] > TIMER)
-            ):
+            if due is not None and agenda.before_first(due, TIMER):
                 if due > end:
                     break
                 self._apply(router.advance(due), due)
                 continue
-            if not heap:
+            entry = agenda.pop()
+            if entry is None:
                 break
-            at, order, _, kind, payload = heapq.heappop(heap)
+            at = entry.at
             if at > end:
                 break
+            order = entry.order
             if order == ARRIVAL:
-                if kind == REPLAYED:
-                    self._replay(payload, at)  # type: ignore[arg-type]
+                if entry.kind == REPLAYED:
+                    self._replay(cast(ScheduledContact, entry.payload), at)
                 else:
-                    self._arrive(kind, at)
+                    self._arrive(entry.kind, at)
             elif order == ANSWER:
-                self._answered(payload, at)  # type: ignore[arg-type]
+                self._answered(cast(ContactId, entry.payload), entry.agent, at)
             elif order == COMPLETE:
-                self._completed(payload, at)  # type: ignore[arg-type]
+                self._completed(cast(ContactId, entry.payload), entry.agent, entry.since, at)
             elif order == ABANDON:
-                self._abandoned(payload, at)  # type: ignore[arg-type]
+                self._abandoned(cast(ContactId, entry.payload), at)
             elif order == SHIFT:
-                self._shift(kind, payload, at)
+                self._shift(entry.kind, entry.payload, at)
             else:
-                self._site(payload, at)  # type: ignore[arg-type]
+                self._site(cast(tuple[SiteId, SiteStatus], entry.payload), at)
             if progress is not None and at >= next_report:
                 progress((at - self.start) / span)
                 next_report = at + span / 100
 
     def _arrive(self, index: int, at: float) -> None:
         source = self._sources[index]
-        traffic = source.traffic
         self._next_arrival(index)
         self._count += 1
         contact = Contact(
-            ContactId(f"{traffic.name}-{self._count:07d}"),
-            QueueId(traffic.queue),
+            ContactId(numbered(source.prefix, self._count)),
+            source.queue,
             at,
-            site_id=SiteId(traffic.site) if traffic.site else None,
-            language=traffic.language,
-            intent=traffic.intent,
-            tier=traffic.tier,
-            region=traffic.region,
-            priority=traffic.priority,
+            site_id=source.site,
+            language=source.language,
+            intent=source.intent,
+            tier=source.tier,
+            region=source.region,
+            priority=source.priority,
         )
-        patience = source.patience() if source.patience is not None else None
-        wrap_up = source.wrap_up() if source.wrap_up is not None else None
-        self._enter(contact, source.handle(), patience, traffic.callback_acceptance, wrap_up)
+        patience = source.patience.draw() if source.patience is not None else None
+        wrap_up = source.wrap_up.draw() if source.wrap_up is not None else None
+        self._enter(contact, source.handle.draw(), patience, source.callback_acceptance, wrap_up)
 
     def _replay(self, scheduled: ScheduledContact, at: float) -> None:
         self._count += 1
         contact = Contact(
-            ContactId(f"replay-{self._count:07d}"),
+            ContactId(numbered("replay-", self._count)),
             scheduled.queue,
             at,
             site_id=scheduled.site,
@@ -287,7 +328,7 @@ class Simulation:
                 at,
                 contact.id,
                 contact.queue_id,
-                str(contact.channel),
+                VOICE if contact.channel is Channel.VOICE else str(contact.channel),
                 contact.site_id,
                 contact.language,
                 contact.intent,
@@ -303,8 +344,7 @@ class Simulation:
         if patience is not None and patience <= 0:
             self._abandoned(contact.id, at)  # a recorded caller who hung up the moment they arrived
 
-    def _answered(self, offer: tuple[ContactId, AgentId], at: float) -> None:
-        contact_id, agent_id = offer
+    def _answered(self, contact_id: ContactId, agent_id: AgentId, at: float) -> None:
         record = self.router.contacts.get(contact_id)
         if record is None or record.phase is not ContactPhase.OFFERED or record.agent_id != agent_id:
             return  # the offer was withdrawn (caller left, site evacuated) before it was answered
@@ -313,16 +353,16 @@ class Simulation:
         site = self.router.agents[agent_id].site_id
         wait = at - caller.contact.arrived_at
         self.log.append(ev.ContactAnswered(at, contact_id, record.queue.id, agent_id, site, wait))
-        self._push(at + caller.handle_seconds, COMPLETE, 0, (contact_id, agent_id, at))
+        self._push(at + caller.handle_seconds, COMPLETE, 0, contact_id, agent_id, at)
 
-    def _completed(self, work: tuple[ContactId, AgentId, float], at: float) -> None:
-        contact_id, agent_id, answered_at = work
+    def _completed(self, contact_id: ContactId, agent_id: AgentId, answered_at: float, at: float) -> None:
         record = self.router.contacts[contact_id]
         site = self.router.agents[agent_id].site_id
         self.log.append(
             ev.ContactCompleted(at, contact_id, record.queue.id, agent_id, site, at - answered_at)
         )
-        caller = self._callers.pop(contact_id)
+        caller = self._callers[contact_id]
+        del self._callers[contact_id]
         self._apply(self.router.complete(contact_id, at, wrap_up_seconds=caller.wrap_up_seconds), at)
 
     def _abandoned(self, contact_id: ContactId, at: float) -> None:
@@ -379,7 +419,7 @@ class Simulation:
 
     # ---- carrying out decisions -------------------------------------------------------------------------
 
-    def _apply(self, decisions: Iterable[Decision], at: float) -> None:
+    def _apply(self, decisions: list[Decision], at: float) -> None:
         log = self.log
         for decision in decisions:
             event = event_for(decision, at)
@@ -388,7 +428,7 @@ class Simulation:
             kind = type(decision)
             if kind is OfferToAgent:
                 o: OfferToAgent = decision  # type: ignore[assignment]
-                self._push(at + self._answer(), ANSWER, 0, (o.contact_id, o.agent_id))
+                self._push(at + self._answer.draw(), ANSWER, 0, o.contact_id, o.agent_id)
             elif kind is RouteOut:
                 r: RouteOut = decision  # type: ignore[assignment]
                 self._callers.pop(r.contact_id, None)

@@ -24,7 +24,7 @@ class UnreadableEvent(DomainError):
 
 
 def _is_tuple(hint: Any) -> bool:
-    if get_origin(hint) is tuple:
+    if hint is tuple or get_origin(hint) is tuple:  # compiled (mypyc) event classes annotate a bare `tuple`
         return True
     if get_origin(hint) in (Union, types.UnionType):
         return any(_is_tuple(arg) for arg in get_args(hint))
