@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from baiying.api.routes.customer_timeline import SCREEN_POP_SECTIONS
+from baiying.api.routes.customer_timeline import SCREEN_POP_SECTIONS, PopContext
 from baiying.clock import ManualClock
 from baiying.storage.customer_tables import CustomerRow
 from baiying.storage.engine import make_engine
@@ -106,7 +106,7 @@ def test_contacts_build_the_timeline_and_the_screen_pop(
     assert pop["customer"]["tier"] == "gold"
     assert pop["banner"] == "4th contact today, last at 11:00 (complaint, resolved)"
     sections = pop["sections"]
-    assert set(sections) == {"products", "interactions", "repeat_contact", "counts", "care"}
+    assert set(sections) == {"products", "interactions", "repeat_contact", "counts", "care", "open_tickets"}
     assert [p["id"] for p in sections["products"]] == ["m1"]
     assert [i["source_id"] for i in sections["interactions"]] == ["k3", "k2", "k1"]
     assert sections["counts"]["complaint"] == 1
@@ -215,13 +215,11 @@ def test_other_modules_add_screen_pop_sections(live: TestClient, monkeypatch: py
     boss = login(live, "boss")
     ok(live.post("/api/customers", json=LI_NA, headers=boss), 201)
 
-    def open_tickets(
-        session: Session, tenant_id: str, customer: CustomerRow, now: float
+    def loyalty(
+        session: Session, tenant_id: str, customer: CustomerRow, pop: PopContext
     ) -> list[dict[str, Any]]:
-        return [{"id": "t-1", "customer": customer.id, "tenant": tenant_id, "at": now}]
+        return [{"customer": customer.id, "tenant": tenant_id, "at": pop.now, "lang": pop.lang}]
 
-    monkeypatch.setitem(SCREEN_POP_SECTIONS, "open_tickets", open_tickets)
-    pop = ok(live.get("/api/screen-pop", params={"phone": "13800138000"}, headers=boss))
-    assert pop["sections"]["open_tickets"] == [
-        {"id": "t-1", "customer": "li-na", "tenant": "national", "at": T0}
-    ]
+    monkeypatch.setitem(SCREEN_POP_SECTIONS, "loyalty", loyalty)
+    pop = ok(live.get("/api/screen-pop", params={"phone": "13800138000", "lang": "zh"}, headers=boss))
+    assert pop["sections"]["loyalty"] == [{"customer": "li-na", "tenant": "national", "at": T0, "lang": "zh"}]

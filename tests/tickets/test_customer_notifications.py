@@ -47,3 +47,22 @@ def test_a_complaint_acknowledgement_reaches_the_customer_by_sms(
     ]
     assert rows[1].last_error == "customer 'c-2' has no phone for sms"
     assert ticket["customer_id"] == "c-2"
+
+
+def test_the_screen_pop_lists_the_customers_open_tickets(client: TestClient, users: Users) -> None:
+    customer = {
+        "id": "c-1",
+        "display_name": "王芳",
+        "contact_points": [{"kind": "phone", "value": "13800138000"}],
+    }
+    ok(client.post("/api/customers", json=customer, headers=users["wang"]), 201)
+    body = {"type": "repair", "subject": "空调不制冷", "customer_id": "c-1"}
+    ticket = ok(client.post("/api/tickets", json=body, headers=users["lina"]), 201)
+    pop = ok(client.get("/api/screen-pop", params={"phone": "13800138000"}, headers=users["lina"]))
+    [shown] = pop["sections"]["open_tickets"]
+    assert (shown["id"], shown["type"], shown["subject"], shown["state"]) == (
+        ticket["id"],
+        "repair",
+        "空调不制冷",
+        ticket["state"],
+    )

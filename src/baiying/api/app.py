@@ -37,6 +37,7 @@ from baiying.api.routes import ROUTERS
 from baiying.api.settings import Settings
 from baiying.api.websockets import StreamHub
 from baiying.application.center import LiveCenter
+from baiying.application.knowledge_candidates import draft_knowledge_candidates
 from baiying.application.periodic import run_periodically
 from baiying.application.stats import LiveStats
 from baiying.application.tickets import sweep_due
@@ -103,6 +104,8 @@ def create_app(
             def sweep_tickets() -> None:
                 with sessions() as session:
                     sweep_due(session, tickets, used_clock.now())
+                    if draft_knowledge_candidates(session, used_clock.now()):
+                        session.commit()
 
             background = [
                 asyncio.create_task(

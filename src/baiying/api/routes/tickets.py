@@ -4,13 +4,16 @@ win over `/{ticket_id}`) and the attachments (`ticket_attachments`); who may do 
 `ticket_access`.
 """
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from baiying.accounts.errors import Forbidden
 from baiying.api.deps import ClockDep, CurrentUser, SessionDep
 from baiying.api.routes import ticket_attachments, ticket_automation
+from baiying.api.routes.customer_timeline import SCREEN_POP_SECTIONS, PopContext
 from baiying.api.routes.ticket_access import (
     ActorDep,
     DeskDep,
@@ -32,8 +35,10 @@ from baiying.api.schemas.tickets import (
     TransitionRequest,
 )
 from baiying.application.tickets import NewTicket
+from baiying.storage.customer_tables import CustomerRow
 from baiying.storage.repositories.tickets import TicketFilter
 from baiying.storage.tables import AgentRow, SiteRow, TeamRow
+from baiying.storage.ticket_tables import TicketRow
 from baiying.tickets.errors import InvalidTicket
 from baiying.tickets.model import Assignment, CommentKind, Priority, StateCategory, TicketType
 
@@ -226,3 +231,38 @@ router = APIRouter()
 router.include_router(ticket_automation.router)
 router.include_router(_tickets)
 router.include_router(ticket_attachments.router)
+
+
+OPEN_TICKETS_IN_POP = 5
+
+
+def open_tickets_section(
+    session: Session, tenant_id: str, customer: CustomerRow, pop: PopContext
+) -> list[dict[str, Any]]:
+    """The screen pop's "open_tickets": the customer's tickets not closed, most recently changed first."""
+    rows = session.scalars(
+        select(TicketRow)
+        .where(
+            TicketRow.tenant_id == tenant_id,
+            TicketRow.customer_id == customer.id,
+            TicketRow.category != "closed",
+        )
+        .order_by(TicketRow.updated_at.desc(), TicketRow.id)
+        .limit(OPEN_TICKETS_IN_POP)
+    )
+    return [
+        {
+            "id": row.id,
+            "type": row.type,
+            "subject": row.subject,
+            "state": row.state,
+            "priority": row.priority,
+            "level": row.level,
+            "created_at": row.created_at,
+            "next_due_at": row.next_due_at,
+        }
+        for row in rows
+    ]
+
+
+SCREEN_POP_SECTIONS["open_tickets"] = open_tickets_section
