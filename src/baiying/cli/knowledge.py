@@ -59,38 +59,9 @@ def read_articles(path: Path) -> list["ArticleFile"]:
 
 
 def store(session: "Session", tenant_id: str, articles: list["ArticleFile"], at: float) -> dict[str, int]:
-    """Write the articles (see the module's docstring); counts of what was done."""
-    from baiying.knowledge.model import ArticleState
-    from baiying.storage.knowledge_tables import KbCategoryRow, KbTagRow
-    from baiying.storage.repositories.knowledge import CategoryRepository, KnowledgeBase, TagRepository
+    from baiying.storage.repositories.knowledge import store_articles
 
-    categories, tags = CategoryRepository(session, tenant_id), TagRepository(session, tenant_id)
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "published": 0, "categories": 0, "tags": 0}
-    for category in sorted({a.content.category_id for a in articles if a.content.category_id is not None}):
-        if categories.find(category) is None:
-            categories.add(KbCategoryRow(id=category, name=category))
-            counts["categories"] += 1
-    for tag in sorted({tag for a in articles for tag in a.content.tags}):
-        if tags.find(tag) is None:
-            tags.add(KbTagRow(id=tag, label=tag))
-            counts["tags"] += 1
-    kb = KnowledgeBase(session, tenant_id)
-    for article_file in articles:
-        existing = kb.find(article_file.id)
-        if existing is None:
-            article, _ = kb.create(article_file.id, article_file.content, ACTOR, at)
-            counts["created"] += 1
-        elif kb.version(article_file.id, existing.latest_version).content == article_file.content:
-            article = existing
-            counts["unchanged"] += 1
-        else:
-            article, _ = kb.edit(article_file.id, article_file.content, ACTOR, at)
-            counts["updated"] += 1
-        live = article.state is ArticleState.PUBLISHED and article.published_version == article.latest_version
-        if article_file.published and not live:
-            kb.publish(article_file.id, at)
-            counts["published"] += 1
-    return counts
+    return store_articles(session, tenant_id, articles, ACTOR, at)
 
 
 def import_articles(

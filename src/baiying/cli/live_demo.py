@@ -1,9 +1,11 @@
 """`baiying demo`: the live contact center on this machine, with nothing to set up.
 
 A fresh SQLite database under var/demo/ is migrated and loaded with the bundled national scenario (sites,
-skills, agents, policies) plus an admin, a supervisor and one agent user per bot; `baiying serve` runs in a
-child process on 127.0.0.1; a traffic generator plays the scenario's arrivals (accelerated ×speed) and bot
-agents take and complete the contacts through the same HTTP API a person uses. Ctrl-C (or --minutes)
+skills, agents, policies) plus an admin, a supervisor and one agent user per bot, and the service data
+(customers with plans, appliances and usage, the plan catalogue, knowledge articles, worked tickets; most
+contacts call from a demo customer's phone, so the screen pop has a customer to show); `baiying serve` runs
+in a child process on 127.0.0.1; a traffic generator plays the scenario's arrivals (accelerated ×speed) and
+bot agents take and complete the contacts through the same HTTP API a person uses. Ctrl-C (or --minutes)
 stops the traffic, lets the bots finish and log out, prints a summary from GET /api/stats and stops the
 server. Passwords are generated and printed once.
 """
@@ -27,6 +29,7 @@ from sqlalchemy.orm import Session
 from baiying.accounts.passwords import Passwords, generate_password
 from baiying.accounts.principal import Grant
 from baiying.accounts.users import create_user
+from baiying.application.demo_data import seed_service_data
 from baiying.clock import SystemClock
 from baiying.errors import DomainError
 from baiying.scenarios import bundled
@@ -62,6 +65,7 @@ class Credentials:
     admin: str
     supervisor: str
     bots: list[tuple[str, str]] = field(default_factory=list)
+    callers: tuple[str, ...] = ()  # the demo customers' phones, which the traffic calls from
 
 
 def scaled(scenario: Scenario, share: float) -> Scenario:
@@ -144,6 +148,16 @@ def seed(url: str, scenario: Scenario) -> Credentials:
                     at=at,
                     passwords=hasher,
                 )
+            bots = [agent for agent, _ in credentials.bots]
+            service = seed_service_data(
+                session,
+                TENANT,
+                at,
+                sites=[site.id for site in scenario.spec.sites],
+                agent_id=bots[0] if bots else None,
+                expert_id=bots[1] if len(bots) > 1 else None,
+            )
+            credentials.callers = service.phones
             session.commit()
     finally:
         engine.dispose()
@@ -306,7 +320,11 @@ def _run(
     with httpx.Client(base_url=server.base, timeout=HTTP_TIMEOUT_SECONDS) as admin:
         log_in(admin, ADMIN, credentials.admin)
         generator = TrafficGenerator(
-            admin, scaled(scenario, TRAFFIC_SHARE), speed=speed, start_second_of_day=start_second_of_day
+            admin,
+            scaled(scenario, TRAFFIC_SHARE),
+            speed=speed,
+            start_second_of_day=start_second_of_day,
+            callers=credentials.callers,
         )
         bots = threading.Thread(
             target=lambda: bot_reports.extend(work(server.base, scenario, credentials.bots, speed, stopping)),

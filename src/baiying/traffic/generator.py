@@ -1,9 +1,10 @@
 """`TrafficGenerator`: plays a scenario's arrivals into a live server by `POST /api/contacts`, in real
 time or accelerated ×`speed`, until its wall-clock duration or contact count runs out, or `stop()`."""
 
+import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -48,6 +49,8 @@ class TrafficGenerator:
         start_second_of_day: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], bool] | None = None,
+        callers: Sequence[str] = (),
+        known_caller_share: float = 0.8,
     ) -> None:
         if not speed > 0:
             raise ValueError(f"speed must be positive, not {speed}")
@@ -61,11 +64,20 @@ class TrafficGenerator:
             else start_second_of_day
         )
         self._clock = clock
+        # Contacts carry a caller's number (`attributes.phone`), a known customer's most of the time.
+        self._callers = tuple(callers)
+        self._known_share = known_caller_share
+        self._caller_rng = random.Random(self.seed)
         self._stopped = threading.Event()
         self._sleep = sleep if sleep is not None else self._stopped.wait
 
     def stop(self) -> None:
         self._stopped.set()
+
+    def _caller(self) -> str:
+        if self._caller_rng.random() < self._known_share:
+            return self._caller_rng.choice(self._callers)
+        return f"+86139{self._caller_rng.randrange(10**8):08d}"
 
     def run(self, *, minutes: float | None = None, count: int | None = None) -> TrafficReport:
         """Send the arrivals due within `minutes` of wall time (scenario time: ×speed) and/or the first
@@ -88,6 +100,8 @@ class TrafficGenerator:
             if self._stopped.is_set() or (delay > 0 and self._sleep(delay)):
                 break
             body = contact_body(arrival.stream)
+            if self._callers:
+                body["attributes"] = {"phone": self._caller()}
             report.sent += 1
             try:
                 response = self.client.post("/api/contacts", json=body)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from baiying.clock import Timestamp
 from baiying.errors import UnknownEntity
 from baiying.knowledge import model, ranking
+from baiying.knowledge.documents import ArticleFile
 from baiying.knowledge.errors import InvalidArticle, UnknownArticleVersion
 from baiying.knowledge.model import Article, ArticleState, Channel, Content, Version, Visibility
 from baiying.knowledge.text import segment
@@ -542,3 +543,37 @@ def _postgresql_search(filters: str, terms: Sequence[str]) -> tuple[TextClause, 
         "ORDER BY score DESC, d.article_id LIMIT :limit OFFSET :offset"
     ).bindparams(bindparam("visible", expanding=True))
     return statement, parameters
+
+
+def store_articles(
+    session: Session, tenant_id: str, articles: Sequence[ArticleFile], actor: str, at: Timestamp
+) -> dict[str, int]:
+    """Create or update the articles (categories and tags included) and publish those marked published;
+    counts of what was done. An article whose content did not change is left alone."""
+    categories, tags = CategoryRepository(session, tenant_id), TagRepository(session, tenant_id)
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "published": 0, "categories": 0, "tags": 0}
+    for category in sorted({a.content.category_id for a in articles if a.content.category_id is not None}):
+        if categories.find(category) is None:
+            categories.add(KbCategoryRow(id=category, name=category))
+            counts["categories"] += 1
+    for tag in sorted({tag for a in articles for tag in a.content.tags}):
+        if tags.find(tag) is None:
+            tags.add(KbTagRow(id=tag, label=tag))
+            counts["tags"] += 1
+    kb = KnowledgeBase(session, tenant_id)
+    for article_file in articles:
+        existing = kb.find(article_file.id)
+        if existing is None:
+            article, _ = kb.create(article_file.id, article_file.content, actor, at)
+            counts["created"] += 1
+        elif kb.version(article_file.id, existing.latest_version).content == article_file.content:
+            article = existing
+            counts["unchanged"] += 1
+        else:
+            article, _ = kb.edit(article_file.id, article_file.content, actor, at)
+            counts["updated"] += 1
+        live = article.state is ArticleState.PUBLISHED and article.published_version == article.latest_version
+        if article_file.published and not live:
+            kb.publish(article_file.id, at)
+            counts["published"] += 1
+    return counts
