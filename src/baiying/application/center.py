@@ -71,7 +71,10 @@ from baiying.ids import AgentId, ContactId, QueueId, SiteId
 from baiying.routing.errors import NoSuchContact
 from baiying.routing.model import Channel, Contact, SiteStatus
 from baiying.routing.router import Router
+from baiying.routing.state import ContactPhase
 from baiying.storage.repositories import WrapUpCodeRepository
+from baiying.storage.repositories.contacts import ContactCursor, ContactFilter, ContactListing, ContactScope
+from baiying.storage.tables import ContactRow
 
 T = TypeVar("T")
 
@@ -263,18 +266,25 @@ class LiveCenter:
             row = contact_row(session, tenant_id, contact_id)
         if row is None:
             raise NoSuchContact(f"no contact {contact_id}", {"contact_id": contact_id})
-        return ContactStatus(
-            contact_id,
-            QueueId(row.queue_id),
-            row.state,
-            row.arrived_at,
-            row.priority,
-            tuple(SiteId(s) for s in row.placement),
-            row.step_index,
-            AgentId(row.agent_id) if row.agent_id else None,
-            callback=False,
-            routed=False,
-        )
+        return _stored(row)
+
+    def list_contacts(
+        self,
+        tenant_id: str,
+        criteria: ContactFilter,
+        scope: ContactScope,
+        *,
+        limit: int,
+        after: ContactCursor | None = None,
+    ) -> tuple[list[ContactStatus], ContactCursor | None]:
+        """A page of the tenant's contacts matching `criteria` within `scope`, newest first, and the cursor
+        of the next page (None after the last). The stored rows choose and order them; those still routed
+        are shown as the router has them (with their callback flag), the others as their rows."""
+        with Session(self._driver.db) as session:
+            rows, cursor = ContactListing(session, tenant_id).page(criteria, scope, limit=limit, after=after)
+        routed = {row.id for row in rows if row.state in _ROUTED_STATES}
+        live = self.inspect(tenant_id, lambda router: _routed_many(router, routed)) if routed else {}
+        return [live.get(ContactId(row.id)) or _stored(row) for row in rows], cursor
 
     def inspect(self, tenant_id: str, read: Callable[[Router], T]) -> T:
         """Run `read` on the tenant's router under its lock; it must not change the router."""
@@ -291,6 +301,30 @@ class LiveCenter:
     def last_replay(self, tenant_id: str) -> Replay:
         """How the tenant's router was last rebuilt: the epoch, commands replayed, seconds taken."""
         return self._driver.last_replay(tenant_id)
+
+
+_ROUTED_STATES = frozenset(phase.value for phase in ContactPhase)
+
+
+def _stored(row: ContactRow) -> ContactStatus:
+    return ContactStatus(
+        ContactId(row.id),
+        QueueId(row.queue_id),
+        row.state,
+        row.arrived_at,
+        row.priority,
+        tuple(SiteId(s) for s in row.placement),
+        row.step_index,
+        AgentId(row.agent_id) if row.agent_id else None,
+        callback=False,
+        routed=False,
+        channel=row.channel,
+    )
+
+
+def _routed_many(router: Router, contact_ids: Iterable[str]) -> dict[ContactId, ContactStatus]:
+    found = (router.contacts.get(ContactId(contact_id)) for contact_id in contact_ids)
+    return {record.id: contact_status(record) for record in found if record is not None}
 
 
 def _routed(router: Router, contact_id: ContactId) -> ContactStatus | None:

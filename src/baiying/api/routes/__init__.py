@@ -6,6 +6,7 @@ from baiying.api.routes import (
     agents_admin,
     audit,
     auth,
+    contact_listing,
     health,
     live,
     policies,
@@ -33,4 +34,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     live.agents,
     live.stats,
     streams.router,
+    contact_listing.router,
 )
