@@ -6,7 +6,7 @@ from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from baiying.accounts.errors import InvalidCredentials, RateLimited, Unauthenticated
-from baiying.accounts.login import Accounts, authenticate, principal_of
+from baiying.accounts.login import Accounts, authenticate, principal_of, replace_weak_hash
 from baiying.accounts.passwords import Passwords
 from baiying.accounts.principal import Grant
 from baiying.accounts.ratelimit import LoginRateLimiter
@@ -72,9 +72,14 @@ def test_a_weak_hash_is_replaced_at_login(acme: Session, passwords: Passwords) -
     stronger = Passwords(PasswordHasher(time_cost=2, memory_cost=16, parallelism=1))
     old_hash = UserRepository(acme, "acme").get("li-na").password_hash
     user = authenticate(acme, "lina", PASSWORD, T0, passwords=stronger)
-    assert user.password_hash != old_hash
-    assert user.password_hash is not None
-    assert not stronger.needs_rehash(user.password_hash)
+    assert user.password_hash == old_hash  # authenticating only reads
+    assert old_hash is not None
+    stored = replace_weak_hash(acme, user, PASSWORD, stronger)
+    assert stored is not None
+    assert stored != old_hash
+    assert UserRepository(acme, "acme").get("li-na").password_hash == stored
+    assert not stronger.needs_rehash(stored)
+    assert replace_weak_hash(acme, user, PASSWORD, stronger) == stored  # strong now: nothing to do
 
 
 def test_the_limiter_counts_failures_and_then_refuses_even_the_right_password(
