@@ -1,16 +1,20 @@
 """The live contact center: one `Router` per tenant, driven by a clock, every change committed before it is
 acknowledged, and nothing lost when the process dies.
 
-One command, one transaction
-----------------------------
+Commands, committed before they are answered
+--------------------------------------------
 Every command (an agent logs in, a contact arrives, an offer is accepted, a deadline fires...) runs under
-its tenant's lock as one database transaction: the router decides; the decisions become events through
-`event_for` (plus the events that are not decisions, written in the simulator's order); the command is
-appended to the router journal, the `contacts` rows are brought up to date, the events are appended to
-the event log; then COMMIT; then, and only then, the events are published on the bus. A command the router
-refuses (a DomainError) writes nothing and leaves the router as it was. If anything fails after the router
-has decided (a write, the commit itself) the router is rebuilt from the journal, since the memory would
-otherwise hold a change the database does not.
+its tenant's lock: the router decides; the decisions become events through `event_for` (plus the events
+that are not decisions, written in the simulator's order); the command is appended to the router journal,
+the `contacts` rows are brought up to date, the events are appended to the event log; then COMMIT; then,
+and only then, the events are published on the bus and the caller gets its result. Commands that arrive
+while the tenant is busy are run together, in arrival order, in one transaction with one COMMIT and one
+published batch (group commit, `baiying.application.driver`): each is still decided, journaled and logged
+on its own, but durability is paid once per group instead of once per command. A command the router
+refuses (a DomainError) writes nothing, leaves the router as it was and fails alone. If anything fails
+after the router has decided (a write, the commit itself) every command of that transaction fails (none
+was answered yet) and the router is rebuilt from the journal, since the memory would otherwise hold a
+change the database does not. Readers (`inspect`) take the same lock, so they see only committed state.
 
 What a command needs from the database (an agent's stored profile, a wrap-up code, a contact id never
 used) is read and checked before the router decides, so that nothing the router did can fail at COMMIT for
