@@ -94,11 +94,12 @@ class _Decided:
 
 @dataclass(slots=True)
 class _Run:
-    """The command a group is running now, and whether the router has been called for it (a failure
-    after that leaves the router ahead of the database)."""
+    """The command a group is running now, whether the router has been called for it (a failure after
+    that leaves the router ahead of the database), and the group's journal entries so far."""
 
     current: _Request | None = None
     routed: bool = False
+    journal: list[tuple[float, str, Payload]] = field(default_factory=list)  # entries to append, in order
 
 
 @dataclass(slots=True)
@@ -223,6 +224,7 @@ class RouterDriver:
                     self._due(state, session, engine, now, events, decided, run)
                     self._decide(state, session, engine, request, now, events, decided, run)
                 run.current = None
+                self.journal.append_many(session, tenant_id, run.journal)
                 sequences = self.log.append(session, tenant_id, events)
                 if decided:
                     session.commit()
@@ -317,7 +319,7 @@ class RouterDriver:
         if request.command is Command.ADVANCE and not outcome.decisions:
             request.result = CommandResult(now)  # only stale timers: nothing to store
             return
-        self.journal.append(session, state.tenant_id, now, request.command, payload)
+        run.journal.append((now, request.command, payload))
         write_outcome(session, state.tenant_id, now, outcome, _wrap_up(request.command, payload))
         record = engine.router.contacts.get(request.contact_id) if request.contact_id is not None else None
         status = contact_status(record) if record is not None else None
