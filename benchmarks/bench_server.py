@@ -13,8 +13,9 @@ on plain asyncio streams (uvloop when installed), no client library. Wall-clock 
 whatever else the machine runs, so the CPU each side spent per contact during the timed window is
 printed too (the server's from /proc, the client's from its own process time): those do not.
 
-With `BENCH_SERVER_PROFILE=DIR` (and py-spy installed), the server is sampled during the timed window
-and its profile written to DIR as a flame graph (SVG) and collapsed stacks.
+`BENCH_SERVER_RATE` changes the offered rate (e.g. below saturation, to read the latency of a server
+that keeps up). With `BENCH_SERVER_PROFILE=DIR` (and py-spy installed), the server is sampled during the
+timed window and its collapsed stacks written to DIR.
 
 Agents' bearer tokens are minted with the server's secret key rather than by 1,000 Argon2 logins (each
 costs ~50 ms of CPU); every agent user shares one password hash made with the server's parameters.
@@ -51,7 +52,7 @@ from baiying.traffic.seed import seed_center
 TENANT = "bench"
 AGENT_PASSWORD = "agents"  # every agent user's password is password(AGENT_PASSWORD)
 AGENTS = 1_000
-RATE = 250.0  # contacts offered per second
+RATE = float(os.environ.get("BENCH_SERVER_RATE", "250"))  # contacts offered per second
 DURATION_SECONDS = 15.0
 MAX_IN_FLIGHT = 64  # contact creations awaiting their answer
 HTTP_CONNECTIONS = 64  # keep-alive connections the agents share for accept and complete
