@@ -1,17 +1,21 @@
 """End to end through HTTP and WebSocket: contacts routed per second, and the latency from
 `POST /api/contacts` to the `offer` message arriving on the agent's WebSocket.
 
-A temporary database (SQLite, then PostgreSQL when a throwaway cluster can be started the way the tests
-do) is seeded with one queue and `AGENTS` agent users; a real `baiying serve` process is started on
-127.0.0.1, every agent opens its stream and logs in ready, then contacts are created at `RATE` per second
-for `DURATION_SECONDS`. Each agent accepts and completes (no wrap-up) each offer over HTTP as soon as it
-arrives, so it is free again for the next one. Target: ≥ 200 contacts/s with p99 < 50 ms on a 2-core
-machine.
+A temporary database (SQLite, then PostgreSQL on a throwaway cluster, `baiying.storage.throwaway`, as the
+tests start it) is seeded with one queue and `AGENTS` agent users; a real `baiying serve` process is
+started on 127.0.0.1, every agent opens its stream and logs in ready, then contacts are created at `RATE`
+per second for `DURATION_SECONDS`. Each agent accepts and completes (no wrap-up) each offer over HTTP as
+soon as it arrives, so it is free again for the next one. Target: ≥ 200 contacts/s with p99 < 50 ms on a
+2-core machine.
 
-The WebSocket client is a minimal RFC 6455 one on asyncio streams (no client library is installed).
-When the server cannot serve WebSockets (uvicorn needs the `websockets` or `wsproto` package, and
-neither may be installed), the same load runs against the app in this process instead (ASGI calls, no
-sockets) and the figures say so: they then include this process's own client work on the same GIL.
+The client runs on the same cores as the server, so it is kept lean: HTTP/1.1 keep-alive and RFC 6455
+on plain asyncio streams (uvloop when installed), no client library. Wall-clock figures depend on
+whatever else the machine runs, so the CPU each side spent per contact during the timed window is
+printed too (the server's from /proc, the client's from its own process time): those do not.
+
+`BENCH_SERVER_RATE` changes the offered rate (e.g. below saturation, to read the latency of a server
+that keeps up). With `BENCH_SERVER_PROFILE=DIR` (and py-spy installed), the server is sampled during the
+timed window and its collapsed stacks written to DIR.
 
 Agents' bearer tokens are minted with the server's secret key rather than by 1,000 Argon2 logins (each
 costs ~50 ms of CPU); every agent user shares one password hash made with the server's parameters.
@@ -25,38 +29,38 @@ import os
 import shutil
 import statistics
 import struct
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-from sqlalchemy.orm import Session
 from tests.traffic.server import ADMIN, SECRET, ServerProcess, password
 
 from baiying.accounts.passwords import Passwords
 from baiying.accounts.principal import Grant
 from baiying.accounts.tokens import SessionTokens
-from baiying.accounts.users import create_user
 from baiying.clock import SystemClock
 from baiying.simulation.scenario import load_scenario
-from baiying.storage import migrate
-from baiying.storage.engine import make_engine
-from baiying.storage.repositories import import_scenario
 from baiying.storage.tables import Role
+from baiying.storage.throwaway import ClusterUnavailable, PostgresCluster
+from baiying.traffic.seed import seed_center
 
 TENANT = "bench"
 AGENT_PASSWORD = "agents"  # every agent user's password is password(AGENT_PASSWORD)
 AGENTS = 1_000
-RATE = 250.0  # contacts offered per second
+RATE = float(os.environ.get("BENCH_SERVER_RATE", "250"))  # contacts offered per second
 DURATION_SECONDS = 15.0
 MAX_IN_FLIGHT = 64  # contact creations awaiting their answer
+HTTP_CONNECTIONS = 64  # keep-alive connections the agents share for accept and complete
 CONNECT_CONCURRENCY = 50
 DRAIN_SECONDS = 5.0
 HTTP_TIMEOUT_SECONDS = 30.0
 TARGET_RATE, TARGET_P99_MS = 200.0, 50.0
+PROFILE_ENV = "BENCH_SERVER_PROFILE"
 SCENARIO = f"""
 name: bench
 seed: 1
@@ -86,38 +90,83 @@ class _OneHash(Passwords):
 
 
 def _seed(url: str, agent_ids: list[str]) -> str:
-    """Migrate and seed the database as `tests.traffic.server.seed` does, the agents sharing one password;
-    returns its hash."""
-    migrate.upgrade(url)
-    scenario = load_scenario(SCENARIO, "bench scenario")
-    at = SystemClock().now() - 86_400
+    """Migrate and seed the database (the admin and one user per agent, sharing one password); returns the
+    agents' password hash."""
     hasher = _OneHash()
-    engine = make_engine(url)
-    try:
-        with Session(engine) as session:
-            import_scenario(session, TENANT, scenario, at=at)
-            users = [(ADMIN, ADMIN, Grant(Role.ADMIN))]
-            users += [(a, AGENT_PASSWORD, Grant(Role.AGENT, agent_id=a)) for a in agent_ids]
-            for login, secret, grant in users:
-                create_user(
-                    session,
-                    TENANT,
-                    user_id=login,
-                    login=login,
-                    display_name=login,
-                    password=password(secret),
-                    grants=[grant],
-                    actor="bench",
-                    at=at,
-                    passwords=hasher,
-                )
-            session.commit()
-    finally:
-        engine.dispose()
+    users = [(ADMIN, password(ADMIN), Grant(Role.ADMIN))]
+    users += [(a, password(AGENT_PASSWORD), Grant(Role.AGENT, agent_id=a)) for a in agent_ids]
+    seed_center(
+        url, TENANT, load_scenario(SCENARIO, "bench scenario"), users, passwords=hasher, actor="bench"
+    )
     return hasher.hash(password(AGENT_PASSWORD))
 
 
-# ---- a minimal WebSocket client -------------------------------------------------------------------------
+# ---- a lean HTTP/1.1 and WebSocket client ------------------------------------------------------------------
+
+
+class HttpError(Exception):
+    pass
+
+
+class HttpPool:
+    """Keep-alive HTTP/1.1 connections to one server, at most `size` open; JSON in, (status, body) out."""
+
+    def __init__(self, port: int, size: int) -> None:
+        self.port = port
+        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self._slots = asyncio.Semaphore(size)
+
+    async def request(
+        self, method: str, path: str, body: Any = None, token: str | None = None
+    ) -> tuple[int, bytes]:
+        payload = json.dumps(body).encode() if body is not None else b""
+        head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(payload)}\r\n"
+        if body is not None:
+            head += "Content-Type: application/json\r\n"
+        if token is not None:
+            head += f"Authorization: Bearer {token}\r\n"
+        async with self._slots:
+            while True:
+                reused = bool(self._idle)
+                reader, writer = self._idle.pop() if reused else await self._open()
+                try:
+                    writer.write(head.encode() + b"\r\n" + payload)
+                    status, answer, keep = await asyncio.wait_for(_response(reader), HTTP_TIMEOUT_SECONDS)
+                except (asyncio.IncompleteReadError, ConnectionError) as exc:
+                    writer.close()
+                    if reused and not getattr(exc, "partial", b""):
+                        continue  # the server closed an idle keep-alive connection: use a new one
+                    raise
+                except BaseException:
+                    writer.close()
+                    raise
+                if keep:
+                    self._idle.append((reader, writer))
+                else:
+                    writer.close()
+                return status, answer
+
+    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        return await asyncio.open_connection("127.0.0.1", self.port)
+
+    async def close(self) -> None:
+        for _, writer in self._idle:
+            writer.close()
+        self._idle.clear()
+
+
+async def _response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        raise HttpError("chunked responses are not expected from this API")
+    body = await reader.readexactly(int(headers.get("content-length", "0")))
+    return status, body, headers.get("connection", "").lower() != "close"
 
 
 class SocketClosed(Exception):
@@ -175,54 +224,6 @@ class TcpSocket:
             await asyncio.wait_for(self.writer.wait_closed(), 1.0)
 
 
-class AsgiSocket:
-    """The same interface, calling the ASGI app in this process (no network)."""
-
-    def __init__(self, app: Any, path: str, token: str) -> None:
-        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        scope = {
-            "type": "websocket",
-            "asgi": {"version": "3.0"},
-            "scheme": "ws",
-            "http_version": "1.1",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": b"",
-            "root_path": "",
-            "headers": [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {token}".encode())],
-            "client": ("127.0.0.1", 50000),
-            "server": ("127.0.0.1", 80),
-            "subprotocols": [],
-            "state": {},
-        }
-        self.inbox.put_nowait({"type": "websocket.connect"})
-        self.task = asyncio.create_task(app(scope, self.inbox.get, self.outbox.put))
-
-    @classmethod
-    async def connect(cls, app: Any, path: str, token: str) -> "AsgiSocket":
-        socket = cls(app, path, token)
-        accepted = await socket.outbox.get()
-        if accepted["type"] != "websocket.accept":
-            raise SocketClosed(f"refused: {accepted}")
-        return socket
-
-    async def receive(self) -> dict[str, Any]:
-        message = await self.outbox.get()
-        if message["type"] != "websocket.send":
-            raise SocketClosed(str(message))
-        received: dict[str, Any] = json.loads(message.get("text") or message["bytes"])
-        return received
-
-    async def close(self) -> None:
-        self.inbox.put_nowait({"type": "websocket.disconnect", "code": 1000})
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.task, 2.0)
-
-
-Connect = Callable[[str, str], Awaitable[TcpSocket | AsgiSocket]]
-
-
 # ---- the load ---------------------------------------------------------------------------------------------
 
 
@@ -235,17 +236,22 @@ class Figures:
     errors: list[str] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    server_cpu_seconds: float = float("nan")
+    client_cpu_seconds: float = float("nan")
+
+
+def _process_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (all its threads) so far, from /proc; NaN where there is none."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _agent(
-    agent: str,
-    socket: TcpSocket | AsgiSocket,
-    http: httpx.AsyncClient,
-    token: str,
-    sent: dict[str, float],
-    figures: Figures,
+    agent: str, socket: TcpSocket, http: HttpPool, token: str, sent: dict[str, float], figures: Figures
 ) -> None:
-    headers = {"Authorization": f"Bearer {token}"}
     while True:
         try:
             message = await socket.receive()
@@ -259,49 +265,50 @@ async def _agent(
             figures.latencies.append(time.perf_counter() - started)
         figures.offered += 1
         try:
-            accepted = await http.post(f"/api/contacts/{contact}/accept", headers=headers)
-            done = await http.post(f"/api/contacts/{contact}/complete", headers=headers)
-            if accepted.status_code == 200 and done.status_code == 200:
+            accepted, _ = await http.request("POST", f"/api/contacts/{contact}/accept", token=token)
+            done, body = await http.request("POST", f"/api/contacts/{contact}/complete", token=token)
+            if accepted == 200 and done == 200:
                 figures.completed += 1
             else:
-                figures.errors.append(f"{agent}: {accepted.status_code} {done.status_code} {done.text[:200]}")
-        except httpx.HTTPError as exc:
+                figures.errors.append(f"{agent}: {accepted} {done} {body[:200]!r}")
+        except (OSError, HttpError, asyncio.IncompleteReadError, TimeoutError) as exc:
             figures.errors.append(f"{agent}: {exc!r}")
 
 
-async def _load(http: httpx.AsyncClient, connect: Connect, tokens: dict[str, str]) -> Figures:
-    figures = Figures()
-    sockets: dict[str, TcpSocket | AsgiSocket] = {}
+async def _connect_agents(
+    port: int, http: HttpPool, tokens: dict[str, str], figures: Figures
+) -> dict[str, TcpSocket]:
+    sockets: dict[str, TcpSocket] = {}
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
 
     async def open_one(agent: str) -> None:
         async with gate:
             try:
-                socket = await connect(f"/api/agents/{agent}/stream", tokens[agent])
+                socket = await TcpSocket.connect(port, f"/api/agents/{agent}/stream", tokens[agent])
                 hello = await socket.receive()
-                assert hello["type"] == "hello", hello
+                if hello.get("type") != "hello":
+                    raise SocketClosed(f"first message {hello}")
                 sockets[agent] = socket
-                response = await http.post(
-                    f"/api/agents/{agent}/login",
-                    json={"ready": True},
-                    headers={"Authorization": f"Bearer {tokens[agent]}"},
+                status, body = await http.request(
+                    "POST", f"/api/agents/{agent}/login", {"ready": True}, tokens[agent]
                 )
-                if response.status_code != 200:
-                    figures.errors.append(f"login {agent}: {response.status_code} {response.text[:200]}")
-            except (
-                OSError,
-                SocketClosed,
-                AssertionError,
-                asyncio.IncompleteReadError,
-                httpx.HTTPError,
-            ) as exc:
+                if status != 200:
+                    figures.errors.append(f"login {agent}: {status} {body[:200]!r}")
+            except (OSError, SocketClosed, HttpError, asyncio.IncompleteReadError, TimeoutError) as exc:
                 figures.errors.append(f"connect {agent}: {exc!r}")
 
     await asyncio.gather(*(open_one(agent) for agent in tokens if agent != ADMIN))
+    return sockets
+
+
+async def _load(port: int, tokens: dict[str, str], on_window: Callable[[bool], None]) -> Figures:
+    figures = Figures()
+    http = HttpPool(port, HTTP_CONNECTIONS + MAX_IN_FLIGHT)
+    sockets = await _connect_agents(port, http, tokens, figures)
     figures.sockets = len(sockets)
     sent: dict[str, float] = {}
     readers = [asyncio.create_task(_agent(a, s, http, tokens[a], sent, figures)) for a, s in sockets.items()]
-    admin = {"Authorization": f"Bearer {tokens[ADMIN]}"}
+    admin = tokens[ADMIN]
     in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
 
     async def create(n: int) -> None:
@@ -309,18 +316,20 @@ async def _load(http: httpx.AsyncClient, connect: Connect, tokens: dict[str, str
         async with in_flight:
             sent[contact] = time.perf_counter()
             try:
-                response = await http.post(
-                    "/api/contacts", json={"id": contact, "queue": "support"}, headers=admin
+                status, body = await http.request(
+                    "POST", "/api/contacts", {"id": contact, "queue": "support"}, admin
                 )
-            except httpx.HTTPError as exc:
+            except (OSError, HttpError, asyncio.IncompleteReadError, TimeoutError) as exc:
                 figures.errors.append(f"create {contact}: {exc!r}")
                 return
-        if response.status_code == 201:
+        if status == 201:
             figures.created += 1
         else:
-            figures.errors.append(f"create {contact}: {response.status_code} {response.text[:200]}")
+            figures.errors.append(f"create {contact}: {status} {body[:200]!r}")
 
     creations: list[asyncio.Task[None]] = []
+    on_window(True)
+    client_cpu = time.process_time()
     start = time.perf_counter()
     n = 0
     while (now := time.perf_counter() - start) < DURATION_SECONDS:
@@ -330,6 +339,8 @@ async def _load(http: httpx.AsyncClient, connect: Connect, tokens: dict[str, str
             n += 1
         await asyncio.sleep(min(0.005, 1.0 / RATE))
     figures.seconds = time.perf_counter() - start
+    figures.client_cpu_seconds = time.process_time() - client_cpu
+    on_window(False)
     offered_in_time = figures.offered
     await asyncio.wait(creations, timeout=DRAIN_SECONDS)
     deadline = time.perf_counter() + DRAIN_SECONDS
@@ -342,61 +353,53 @@ async def _load(http: httpx.AsyncClient, connect: Connect, tokens: dict[str, str
     for reader in readers:
         reader.cancel()
     await asyncio.gather(*readers, *creations, return_exceptions=True)
-    figures.created = max(figures.created, 0)
+    await http.close()
     figures.completed = min(figures.completed, offered_in_time)
     return figures
 
 
-def _tokens(agent_ids: list[str], agent_hash: str, admin_token: str) -> dict[str, str]:
+def _tokens(agent_ids: list[str], agent_hash: str) -> dict[str, str]:
     minted = SessionTokens(SECRET, SystemClock())
-    tokens = {a: minted.open(a, TENANT, agent_hash).bearer_token for a in agent_ids}
-    tokens[ADMIN] = admin_token
-    return tokens
+    return {a: minted.open(a, TENANT, agent_hash).bearer_token for a in agent_ids}
 
 
-async def _over_tcp(server: ServerProcess, agent_ids: list[str], agent_hash: str) -> Figures | None:
-    """The load against the server process, or None when it refuses WebSockets."""
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(base_url=server.base, timeout=HTTP_TIMEOUT_SECONDS, limits=limits) as http:
-        login = await http.post("/api/auth/login", json={"login": ADMIN, "password": password(ADMIN)})
-        login.raise_for_status()
-        http.cookies.clear()
-        tokens = _tokens(agent_ids, agent_hash, login.json()["token"])
-        try:
-            probe = await TcpSocket.connect(
-                server.port, f"/api/agents/{agent_ids[0]}/stream", tokens[agent_ids[0]]
-            )
-        except (SocketClosed, OSError, asyncio.IncompleteReadError) as exc:
-            print(f"  the server process refuses WebSockets ({exc}); running in-process instead", flush=True)
-            return None
-        await probe.close()
+async def _drive(
+    server: ServerProcess, agent_ids: list[str], agent_hash: str, profile: Path | None
+) -> Figures:
+    login = HttpPool(server.port, 1)
+    status, body = await login.request(
+        "POST", "/api/auth/login", {"login": ADMIN, "password": password(ADMIN)}
+    )
+    await login.close()
+    if status != 200:
+        raise HttpError(f"the admin cannot log in: {status} {body[:200]!r}")
+    tokens = {**_tokens(agent_ids, agent_hash), ADMIN: json.loads(body)["token"]}
+    assert server.process is not None
+    pid = server.process.pid
+    spy: list[subprocess.Popen[bytes]] = []
+    server_cpu: list[float] = []
 
-        async def connect(path: str, token: str) -> TcpSocket:
-            return await TcpSocket.connect(server.port, path, token)
+    def on_window(opening: bool) -> None:
+        server_cpu.append(_process_cpu_seconds(pid))
+        if opening and profile is not None:
+            spy.append(_py_spy(pid, profile))
 
-        return await _load(http, connect, tokens)
+    figures = await _load(server.port, tokens, on_window)
+    figures.server_cpu_seconds = server_cpu[1] - server_cpu[0]
+    for process in spy:
+        process.wait(timeout=60)
+    return figures
 
 
-async def _in_process(url: str, agent_ids: list[str], agent_hash: str) -> Figures:
-    from baiying.api.app import create_app
-    from baiying.api.settings import Settings
-
-    settings = Settings.from_environment(database_url=url, environ={"BAIYING_SECRET_KEY": SECRET})
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://127.0.0.1", timeout=HTTP_TIMEOUT_SECONDS
-        ) as http:
-            login = await http.post("/api/auth/login", json={"login": ADMIN, "password": password(ADMIN)})
-            login.raise_for_status()
-            http.cookies.clear()
-            tokens = _tokens(agent_ids, agent_hash, login.json()["token"])
-
-            async def connect(path: str, token: str) -> AsgiSocket:
-                return await AsgiSocket.connect(app, path, token)
-
-            return await _load(http, connect, tokens)
+def _py_spy(pid: int, directory: Path) -> subprocess.Popen[bytes]:
+    """py-spy sampling the server for the timed window: collapsed stacks (raw) for reading by script."""
+    directory.mkdir(parents=True, exist_ok=True)
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    output = directory / f"server-{pid}.txt"
+    command = [spy, "record", "-p", str(pid), "-r", "100", "--nonblocking", "-d", str(int(DURATION_SECONDS))]
+    command += ["--format", "raw", "-o", str(output)]
+    print(f"    profiling the server into {output}", flush=True)
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def _run(database: str, url: str, workdir: Path) -> None:
@@ -405,24 +408,31 @@ def _run(database: str, url: str, workdir: Path) -> None:
     agent_hash = _seed(url, agent_ids)
     print(f"  seeded {AGENTS:,} agents in {time.perf_counter() - started:.1f} s", flush=True)
     server = ServerProcess(url, workdir)
-    how = "real `baiying serve` process, HTTP + WebSocket over 127.0.0.1"
+    profile = os.environ.get(PROFILE_ENV)
     try:
         server.start()
-        figures = asyncio.run(_over_tcp(server, agent_ids, agent_hash))
+        figures = _event_loop_run(_drive(server, agent_ids, agent_hash, Path(profile) if profile else None))
     finally:
         server.kill()
-    if figures is None:
-        how = "IN-PROCESS (ASGI calls, no sockets): the server process cannot serve WebSockets"
-        figures = asyncio.run(_in_process(url, agent_ids, agent_hash))
-    _report(database, how, figures)
+    _report(database, figures)
 
 
-def _report(database: str, how: str, figures: Figures) -> None:
+def _event_loop_run(work: Any) -> Figures:
+    try:
+        import uvloop
+    except ImportError:
+        result: Figures = asyncio.run(work)
+        return result
+    return uvloop.run(work)  # type: ignore[no-any-return]
+
+
+def _report(database: str, figures: Figures) -> None:
     rate = figures.offered / figures.seconds if figures.seconds else 0.0
     ordered = sorted(figures.latencies)
     p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1000 if ordered else float("nan")
     p50 = statistics.median(ordered) * 1000 if ordered else float("nan")
-    print(f"  {database}: {how}")
+    per_contact = 1000 / figures.offered if figures.offered else float("nan")
+    print(f"  {database}: real `baiying serve` process, HTTP + WebSocket over 127.0.0.1")
     print(f"    agent sockets connected: {figures.sockets:,} of {AGENTS:,}")
     print(
         f"    offered {RATE:.0f} contacts/s for {figures.seconds:.1f} s: {figures.created:,} created, "
@@ -433,26 +443,14 @@ def _report(database: str, how: str, figures: Figures) -> None:
         f"    create → offer on the socket: p50 {p50:.1f} ms, p99 {p99:.1f} ms "
         f"(target < {TARGET_P99_MS:.0f} ms)"
     )
+    print(
+        f"    CPU per contact: server {figures.server_cpu_seconds * per_contact:.2f} ms, "
+        f"client {figures.client_cpu_seconds * per_contact:.2f} ms "
+        f"(server {figures.server_cpu_seconds / figures.seconds:.0%} of a core, "
+        f"client {figures.client_cpu_seconds / figures.seconds:.0%})"
+    )
     if figures.errors:
         print(f"    {len(figures.errors):,} errors, first: {figures.errors[0]}")
-
-
-def _postgres(root: Path) -> tuple[Any, str] | None:
-    """A throwaway cluster from the tests' fixtures and a database URL, or None (with a reason printed)."""
-    try:
-        from tests.db_fixtures import PostgresCluster, _server_bindir
-    except ImportError as exc:
-        print(f"  PostgreSQL skipped: the test fixtures cannot be imported ({exc})")
-        return None
-    try:
-        cluster = PostgresCluster(root, _server_bindir())
-        cluster.start()
-    except BaseException as exc:  # pytest.fail raises an exception outside Exception
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        print(f"  PostgreSQL skipped: no throwaway cluster ({str(exc).strip()[:200]})")
-        return None
-    return cluster, cluster.url(cluster.database())
 
 
 def main() -> None:
@@ -461,17 +459,20 @@ def main() -> None:
         root = Path(scratch)
         (root / "sqlite").mkdir()
         _run("SQLite", f"sqlite:///{root / 'sqlite' / 'baiying.db'}", root / "sqlite")
-        pg_root = root / "postgresql"
-        pg_root.mkdir()
-        found = _postgres(pg_root)
-        if found is not None:
-            cluster, url = found
-            try:
-                (root / "pg-work").mkdir()
-                _run("PostgreSQL", url, root / "pg-work")
-            finally:
-                cluster.stop()
-                shutil.rmtree(pg_root, ignore_errors=True)
+        try:
+            cluster = PostgresCluster(prefix="baiying-bench-pg-")
+        except ClusterUnavailable as exc:
+            print(f"  PostgreSQL skipped: {exc}")
+            return
+        try:
+            cluster.start()
+            url = cluster.url(cluster.database("bench"))
+            (root / "postgresql").mkdir()
+            _run("PostgreSQL", url, root / "postgresql")
+        except ClusterUnavailable as exc:
+            print(f"  PostgreSQL skipped: {str(exc).strip()[:300]}")
+        finally:
+            cluster.close()
 
 
 if __name__ == "__main__":

@@ -1,12 +1,23 @@
 """Logging in against the users table: the right password, the same refusal for every wrong case,
-rehashing, and a token that stops working when its user changes."""
+rehashing, a token that stops working when its user changes, and users remembered between requests."""
+
+import time
 
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import update
+from sqlalchemy.event import listen
 from sqlalchemy.orm import Session
 
+from baiying.accounts import login as login_module
 from baiying.accounts.errors import InvalidCredentials, RateLimited, Unauthenticated
-from baiying.accounts.login import Accounts, authenticate, principal_of
+from baiying.accounts.login import (
+    PRINCIPAL_TTL_SECONDS,
+    Accounts,
+    authenticate,
+    principal_of,
+    replace_weak_hash,
+)
 from baiying.accounts.passwords import Passwords
 from baiying.accounts.principal import Grant
 from baiying.accounts.ratelimit import LoginRateLimiter
@@ -14,7 +25,7 @@ from baiying.accounts.tokens import SessionTokens, TokenKind
 from baiying.accounts.users import create_user, replace_grants, update_user, user_snapshot
 from baiying.clock import ManualClock
 from baiying.storage.repositories import AgentRepository, AuditLog, SiteRepository, Tenants, UserRepository
-from baiying.storage.tables import AgentRow, Role, SiteRow
+from baiying.storage.tables import AgentRow, Role, SiteRow, UserRow
 from tests.accounts.conftest import T0
 
 PASSWORD = "li-na's password"
@@ -72,9 +83,14 @@ def test_a_weak_hash_is_replaced_at_login(acme: Session, passwords: Passwords) -
     stronger = Passwords(PasswordHasher(time_cost=2, memory_cost=16, parallelism=1))
     old_hash = UserRepository(acme, "acme").get("li-na").password_hash
     user = authenticate(acme, "lina", PASSWORD, T0, passwords=stronger)
-    assert user.password_hash != old_hash
-    assert user.password_hash is not None
-    assert not stronger.needs_rehash(user.password_hash)
+    assert user.password_hash == old_hash  # authenticating only reads
+    assert old_hash is not None
+    stored = replace_weak_hash(acme, user, PASSWORD, stronger)
+    assert stored is not None
+    assert stored != old_hash
+    assert UserRepository(acme, "acme").get("li-na").password_hash == stored
+    assert not stronger.needs_rehash(stored)
+    assert replace_weak_hash(acme, user, PASSWORD, stronger) == stored  # strong now: nothing to do
 
 
 def test_the_limiter_counts_failures_and_then_refuses_even_the_right_password(
@@ -145,3 +161,36 @@ def test_user_changes_are_audited_without_the_password_hash(acme: Session, passw
     assert user_snapshot(UserRepository(acme, "acme").get("li-na"))["roles"] == [
         {"role": "agent", "site_id": None, "agent_id": "li-na"}
     ]
+
+
+def test_a_remembered_user_costs_no_read_until_an_account_change_or_the_ttl(
+    acme: Session, passwords: Passwords, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = ManualClock(T0)
+    accounts = Accounts(SessionTokens("s" * 40, clock), clock, passwords=passwords)
+    token = accounts.log_in(acme, "lina", PASSWORD, "10.0.0.1").session.bearer_token
+    reads: list[str] = []
+    listen(acme.get_bind(), "before_cursor_execute", lambda *args: reads.append(args[2]))
+    first, _ = accounts.principal(acme, token, TokenKind.BEARER)
+    assert len(reads) >= 1
+    reads.clear()
+    assert accounts.known_principal(token, TokenKind.BEARER) == (
+        first,
+        accounts.tokens.verify(token, TokenKind.BEARER),
+    )
+    assert accounts.principal(acme, token, TokenKind.BEARER)[0] == first
+    assert reads == []  # remembered
+
+    replace_grants(acme, "acme", "li-na", [Grant(Role.SUPERVISOR)], actor="test", at=T0)
+    acme.commit()  # a change this process commits voids what it remembers at once
+    assert accounts.known_principal(token, TokenKind.BEARER) is None
+    assert accounts.principal(acme, token, TokenKind.BEARER)[0].grants == (Grant(Role.SUPERVISOR),)
+
+    # A change made elsewhere (a raw statement stands for another process) shows once the TTL passed.
+    acme.execute(update(UserRow).where(UserRow.id == "li-na").values(active=False))
+    acme.commit()
+    assert accounts.principal(acme, token, TokenKind.BEARER)[0].user_id == "li-na"
+    later = time.monotonic() + PRINCIPAL_TTL_SECONDS + 1
+    monkeypatch.setattr(login_module.time, "monotonic", lambda: later)
+    with pytest.raises(Unauthenticated):
+        accounts.principal(acme, token, TokenKind.BEARER)

@@ -12,11 +12,13 @@ from baiying.accounts.policy import (
     Kind,
     Resource,
     Scope,
+    Visibility,
     can,
     can_ever,
     require,
     require_ever,
     resource,
+    visibility,
 )
 from baiying.accounts.principal import Grant, Principal
 from baiying.storage.tables import Role
@@ -189,3 +191,21 @@ def test_require_names_who_what_and_which() -> None:
 def test_resource_gathers_its_sites() -> None:
     placed = resource(Kind.CONTACT, "acme", "c-1", site="beijing", sites=["guangzhou"], agent="li-na")
     assert placed == Resource(Kind.CONTACT, "acme", "c-1", frozenset({"beijing", "guangzhou"}), "li-na")
+
+
+def test_visibility_is_what_can_allows_one_resource_at_a_time() -> None:
+    mixed = principal(Grant(Role.SUPERVISOR, site_id="guangzhou"), Grant(Role.AGENT, agent_id="li-na"))
+    assert visibility(mixed, Action.READ, Kind.CONTACT) == Visibility(
+        sites=frozenset({"guangzhou"}), agents=frozenset({"li-na"})
+    )
+    assert visibility(mixed, Action.UPDATE, Kind.CONTACT) == Visibility(agents=frozenset({"li-na"}))
+    assert visibility(principal(Grant(Role.SUPERVISOR)), Action.READ, Kind.CONTACT).everything
+    assert visibility(principal(Grant(Role.ADMIN)), Action.DELETE, Kind.CONTACT).everything
+    assert visibility(principal(Grant(Role.AGENT, agent_id="li-na")), Action.READ, Kind.STATS) == Visibility()
+    # Every place a contact can be is visible exactly when `can` allows it.
+    for who in (mixed, principal(Grant(Role.AGENT, agent_id="li-na"))):
+        seen = visibility(who, Action.READ, Kind.CONTACT)
+        for sites, agent in product([(), ("guangzhou",), ("beijing",)], [None, "li-na", "zhang-wei"]):
+            target = resource(Kind.CONTACT, "acme", "c1", sites=sites, agent=agent)
+            inside = seen.everything or bool(seen.sites & set(sites)) or agent in seen.agents
+            assert inside == can(who, Action.READ, target), (sites, agent)

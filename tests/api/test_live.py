@@ -226,6 +226,8 @@ ALL_BUT_ADMIN = forbidden(SUP, BJ_AGENT, GZ_AGENT)
 LIVE_CALLS = [
     Call("POST", "/api/contacts", {"queue": "billing", "site": "guangzhou"}, ALL_BUT_ADMIN),
     Call("GET", "/api/contacts/x", None, forbidden(SUP, GZ_AGENT)),
+    Call("GET", "/api/contacts?site=beijing", None, forbidden(SUP)),  # unfiltered: each sees their own
+    Call("GET", f"/api/contacts?agent={A1}", None, forbidden(GZ_AGENT)),
     Call("POST", "/api/contacts/y/cancel", None, ALL_BUT_ADMIN),
     Call("POST", "/api/contacts/y/transfer", {"queue": "tech"}, ALL_BUT_ADMIN),
     Call("POST", "/api/contacts/y/callback", None, ALL_BUT_ADMIN),
@@ -244,6 +246,7 @@ LIVE_CALLS = [
 ]
 LIVE_ROUTES = {
     ("POST", "/api/contacts"),
+    ("GET", "/api/contacts"),
     *((m, f"/api/contacts/{{contact_id}}{s}") for m, s in [("GET", "")]),
     *(
         ("POST", f"/api/contacts/{{contact_id}}/{verb}")

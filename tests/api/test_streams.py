@@ -15,8 +15,10 @@ import pytest
 from fastapi.testclient import TestClient  # conftest imported it first, without the httpx2 warning
 from starlette.testclient import WebSocketTestSession
 
-from baiying.api.websockets import Feed, StreamHub
+from baiying.api.websockets import Feed, StreamHub, _agents_concerned, _Tenant
 from baiying.clock import ManualClock
+from baiying.events import ContactAbandoned
+from baiying.ids import ContactId, QueueId
 from tests.api.test_live import arrive, login, ok, open_app, password, seed_live_world
 from tests.application.helpers import A1, GZ1, T0
 
@@ -231,3 +233,19 @@ def test_a_feed_that_cannot_keep_up_overflows() -> None:
     feed = asyncio.run(scenario())
     assert feed.overflowed
     assert feed.take() == []
+
+
+def test_a_batch_finds_the_agents_its_contacts_ring_at_through_the_index() -> None:
+    tenant = _Tenant()
+    for n in range(1000):
+        tenant.agents[f"a{n}"] = set()
+    tenant.set_ringing("a7", {"c1", "c2"})
+    tenant.ring("a9", "c2")
+    abandoned = ContactAbandoned(0.0, ContactId("c2"), QueueId("q"), None, 1.0)
+    assert _agents_concerned([abandoned], tenant) == {"a7", "a9"}
+    tenant.unring("a9", "c2")
+    tenant.set_ringing("a7", {"c1"})
+    assert _agents_concerned([abandoned], tenant) == set()
+    tenant.drop_ringing("a7")
+    assert tenant.ringing == {"a9": set()}
+    assert tenant.ringers == {}

@@ -3,11 +3,12 @@ COMMIT; a crash loses nothing, and the restarted center carries on exactly as on
 
 import shutil
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from baiying import events as ev
@@ -315,5 +316,53 @@ def test_commands_from_many_threads_are_serialized_in_journal_order(url: str) ->
 
     restarted = LiveCenter(url, ManualClock(run.clock.now()))
     assert restarted.waiting(TENANT) == waiting
+    restarted.close()
+    run.center.close()
+
+
+def test_commands_that_wait_are_committed_together_and_each_fails_alone(url: str) -> None:
+    run = Run.open(url)
+    run.center.login(TENANT, A1)
+    # What this test is about is inside the driver: its engine's COMMITs and the tenant's queue.
+    driver = run.center._driver
+    commits: list[int] = []
+    event.listen(driver.db, "commit", lambda _connection: commits.append(1))
+    tenant = driver._tenant(TENANT)
+    results: dict[int, Any] = {}
+
+    def caller(n: int) -> None:
+        contact = c(40) if n in (0, 1) else c(40 + n)  # 0 and 1 ask for the same id: one is refused
+        try:
+            results[n] = run.center.arrive(TENANT, BILLING, contact_id=contact, language="cmn")
+        except DomainError as exc:
+            results[n] = exc
+
+    threads = [threading.Thread(target=caller, args=(n,)) for n in range(8)]
+    with tenant.lock:  # the tenant is busy: every command waits for it
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 30
+        while len(tenant.pending) < len(threads):
+            assert time.monotonic() < deadline, "the commands did not queue"
+            time.sleep(0.01)
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert len(commits) == 1  # eight commands, one transaction
+    refused = [r for r in results.values() if isinstance(r, DomainError)]
+    assert [r.code for r in refused] == ["conflict"]
+    done = [r for r in results.values() if not isinstance(r, DomainError)]
+    assert len(done) == 7
+    log = stored(url)["events"]
+    assert log == run.recorder.published  # one batch, in log order
+    for result in done:  # each command gets its own events, with their sequences in the log
+        assert [dict(log)[s] for s in result.sequences] == list(result.events)
+        assert isinstance(result.events[0], ev.ContactArrived)
+        assert result.events[0].contact_id == result.contact_id
+    assert [r.decisions[0].explain().split()[0] for r in done if r.contact_id == c(40)] == ["c40"]
+    journal = [entry.command for entry in stored(url)["journal"]]
+    assert journal.count("arrive") == 7
+    restarted = LiveCenter(url, ManualClock(run.clock.now()))
+    assert restarted.waiting(TENANT) == run.center.waiting(TENANT)
     restarted.close()
     run.center.close()

@@ -12,17 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from sqlalchemy.orm import Session
 
 from baiying.accounts.passwords import Passwords
 from baiying.accounts.principal import Grant
-from baiying.accounts.users import create_user
-from baiying.clock import SystemClock
 from baiying.simulation.scenario import Scenario, load_scenario
-from baiying.storage import migrate
-from baiying.storage.engine import make_engine
-from baiying.storage.repositories import import_scenario
 from baiying.storage.tables import Role
+from baiying.traffic.seed import seed_center
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "an-e2e-test-secret-key-that-is-long-enough-0123456789"
@@ -44,32 +39,11 @@ def free_port() -> int:
 def seed(url: str, tenant: str, scenario_yaml: str, agent_ids: Iterable[str]) -> Scenario:
     """Migrate the database, import the scenario's network into `tenant`, and add the admin `boss` and
     one agent user per agent id (login = agent id); every password is `password(login)`."""
-    migrate.upgrade(url)
     scenario = load_scenario(scenario_yaml, "test scenario")
-    at = SystemClock().now() - 86_400
+    users = [(ADMIN, password(ADMIN), Grant(Role.ADMIN))]
+    users += [(a, password(a), Grant(Role.AGENT, agent_id=a)) for a in agent_ids]
     # The server's own hashing parameters: a cheaper hash would be rehashed (a write) at each first login.
-    hasher = Passwords()
-    engine = make_engine(url)
-    try:
-        with Session(engine) as session:
-            import_scenario(session, tenant, scenario, at=at)
-            users = [(ADMIN, Grant(Role.ADMIN))] + [(a, Grant(Role.AGENT, agent_id=a)) for a in agent_ids]
-            for login, grant in users:
-                create_user(
-                    session,
-                    tenant,
-                    user_id=login,
-                    login=login,
-                    display_name=login,
-                    password=password(login),
-                    grants=[grant],
-                    actor="seed",
-                    at=at,
-                    passwords=hasher,
-                )
-            session.commit()
-    finally:
-        engine.dispose()
+    seed_center(url, tenant, scenario, users, passwords=Passwords())
     return scenario
 
 

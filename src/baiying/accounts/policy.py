@@ -127,6 +127,33 @@ def can(principal: Principal, action: Action, target: Resource) -> bool:
     return False
 
 
+@dataclass(frozen=True, slots=True)
+class Visibility:
+    """Which resources of a kind a principal may act on, as a query can filter them: all of the tenant's
+    (`everything`), or those at one of `sites`, or those of one of `agents`."""
+
+    everything: bool = False
+    sites: frozenset[str] = field(default_factory=frozenset)
+    agents: frozenset[str] = field(default_factory=frozenset)
+
+
+def visibility(principal: Principal, action: Action, kind: Kind) -> Visibility:
+    """The union of what the principal's grants allow for `action` on `kind`: what `can` answers one
+    resource at a time, for a listing to filter by."""
+    everything = False
+    sites: set[str] = set()
+    agents: set[str] = set()
+    for grant in principal.grants:
+        scope = POLICY[grant.role].get((action, kind))
+        if scope is Scope.TENANT or (scope is Scope.SITE and grant.site_id is None):
+            everything = True
+        elif scope is Scope.SITE and grant.site_id is not None:
+            sites.add(grant.site_id)
+        elif scope is Scope.OWN and grant.agent_id is not None:
+            agents.add(grant.agent_id)
+    return Visibility(everything, frozenset(sites), frozenset(agents))
+
+
 def can_ever(principal: Principal, action: Action, kind: Kind) -> bool:
     """Whether some resource of `kind` could be allowed: a cheap check before the request is read."""
     return any((action, kind) in POLICY[grant.role] for grant in principal.grants)

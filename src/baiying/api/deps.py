@@ -1,11 +1,12 @@
 """Typed dependencies for routes: the database session, the clock, the account services, and who is
 asking (`CurrentUser`, from a bearer token or the session cookie)."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -47,29 +48,33 @@ def database_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def live_center(request: Request) -> LiveCenter:
+async def live_center(request: Request) -> LiveCenter:  # async: a dependency's worker thread costs more
     center = api_state(request).center
     if center is None:
         raise RuntimeError("the app has not started: serve it, or enter `with TestClient(app)`")
     return center
 
 
-def live_stats(request: Request) -> LiveStats:
+async def live_stats(request: Request) -> LiveStats:
     stats = api_state(request).stats
     if stats is None:
         raise RuntimeError("the app has not started: serve it, or enter `with TestClient(app)`")
     return stats
 
 
-def clock(request: Request) -> Clock:
+async def clock(request: Request) -> Clock:
     return api_state(request).clock
 
 
-def accounts(request: Request) -> Accounts:
+async def accounts(request: Request) -> Accounts:
     return api_state(request).accounts
 
 
-StateDep = Annotated[ApiState, Depends(api_state)]
+async def _api_state(request: Request) -> ApiState:
+    return api_state(request)
+
+
+StateDep = Annotated[ApiState, Depends(_api_state)]
 SessionDep = Annotated[Session, Depends(database_session)]
 ClockDep = Annotated[Clock, Depends(clock)]
 CenterDep = Annotated[LiveCenter, Depends(live_center)]
@@ -93,27 +98,38 @@ class Authenticated:
     claims: SessionClaims
 
 
-def authenticated(
-    session: SessionDep,
+async def authenticated(
+    request: Request,
     services: AccountsDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     cookie: Annotated[str | None, Depends(cookie_scheme)],
 ) -> Authenticated:
     """The principal of a valid bearer token, else of a valid session cookie; a bearer token that is
-    sent but invalid is refused even when a cookie is also sent."""
+    sent but invalid is refused even when a cookie is also sent. A remembered user costs no database
+    read and no worker thread; otherwise the user is read in a worker thread."""
     if bearer is not None:
-        principal, claims = services.principal(session, bearer.credentials, TokenKind.BEARER)
+        token, kind = bearer.credentials, TokenKind.BEARER
     elif cookie:
-        principal, claims = services.principal(session, cookie, TokenKind.COOKIE)
+        token, kind = cookie, TokenKind.COOKIE
     else:
         raise Unauthenticated("log in first: send `Authorization: Bearer <token>` or the session cookie")
-    return Authenticated(principal, claims)
+    known = services.known_principal(token, kind)
+    if known is None:
+        known = await run_in_threadpool(_read_principal, api_state(request), token, kind)
+    return Authenticated(*known)
+
+
+def _read_principal(state: ApiState, token: str, kind: TokenKind) -> tuple[Principal, SessionClaims]:
+    if state.sessions is None:
+        raise RuntimeError("the app has not started: serve it, or enter `with TestClient(app)`")
+    with state.sessions() as session:
+        return state.accounts.principal(session, token, kind)
 
 
 AuthenticatedDep = Annotated[Authenticated, Depends(authenticated)]
 
 
-def current_user(auth: AuthenticatedDep) -> Principal:
+async def current_user(auth: AuthenticatedDep) -> Principal:
     return auth.principal
 
 
@@ -127,22 +143,22 @@ def allowed(action: Action, kind: Kind) -> Any:
     not a validation error; the route then checks the exact resource with `require`.
     """
 
-    def dependency(principal: CurrentUser) -> Principal:
+    async def dependency(principal: CurrentUser) -> Principal:  # async: no worker thread for a check
         require_ever(principal, action, kind)
         return principal
 
-    checked: Callable[[Principal], Principal] = dependency
+    checked: Callable[[Principal], Awaitable[Principal]] = dependency
     return Depends(checked)
 
 
 def allowed_any(*pairs: tuple[Action, Kind]) -> Any:
     """Like `allowed`, for an endpoint that any of several (action, kind) pairs may open."""
 
-    def dependency(principal: CurrentUser) -> Principal:
+    async def dependency(principal: CurrentUser) -> Principal:
         if not any(can_ever(principal, action, kind) for action, kind in pairs):
             action, kind = pairs[0]
             require_ever(principal, action, kind)
         return principal
 
-    checked: Callable[[Principal], Principal] = dependency
+    checked: Callable[[Principal], Awaitable[Principal]] = dependency
     return Depends(checked)

@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,8 +121,33 @@ class BoardFeed:
 class _Tenant:
     agents: dict[str, set[AgentFeed]] = field(default_factory=dict)
     boards: set[BoardFeed] = field(default_factory=set)
-    # contacts ringing at each watched agent, as last told to its connections
+    # contacts ringing at each watched agent, as last told to its connections, and the reverse index (so a
+    # batch finds the agents its contacts ring at without looking at every watched agent)
     ringing: dict[str, set[str]] = field(default_factory=dict)
+    ringers: dict[str, set[str]] = field(default_factory=dict)
+
+    def set_ringing(self, agent: str, contacts: set[str]) -> None:
+        self.drop_ringing(agent)
+        self.ringing[agent] = contacts
+        for contact in contacts:
+            self.ringers.setdefault(contact, set()).add(agent)
+
+    def drop_ringing(self, agent: str) -> None:
+        for contact in self.ringing.pop(agent, set()):
+            self.unring(agent, contact, keep=True)
+
+    def ring(self, agent: str, contact: str) -> None:
+        self.ringing.setdefault(agent, set()).add(contact)
+        self.ringers.setdefault(contact, set()).add(agent)
+
+    def unring(self, agent: str, contact: str, *, keep: bool = False) -> None:
+        if not keep:
+            self.ringing.get(agent, set()).discard(contact)
+        agents = self.ringers.get(contact)
+        if agents is not None:
+            agents.discard(agent)
+            if not agents:
+                del self.ringers[contact]
 
 
 def screen_pop(record: ContactRecord) -> Message:
@@ -207,7 +232,7 @@ class StreamHub:
                 tenant = self._tenants.setdefault(subscriber.tenant_id, _Tenant())
                 feeds = tenant.agents.setdefault(subscriber.agent_id, set())
                 if not feeds:
-                    tenant.ringing[subscriber.agent_id] = _ringing_at(router, subscriber.agent_id)
+                    tenant.set_ringing(subscriber.agent_id, _ringing_at(router, subscriber.agent_id))
                 feeds.add(subscriber)
             return _hello(router, subscriber.agent_id, self.center.clock.now())
 
@@ -229,7 +254,7 @@ class StreamHub:
                 feeds.discard(subscriber)
                 if not feeds:
                     tenant.agents.pop(subscriber.agent_id, None)
-                    tenant.ringing.pop(subscriber.agent_id, None)
+                    tenant.drop_ringing(subscriber.agent_id)
             if not tenant.agents and not tenant.boards:
                 del self._tenants[subscriber.tenant_id]
 
@@ -247,8 +272,7 @@ class StreamHub:
             if tenant is None:
                 return
             boards = [b.feed for b in tenant.boards]
-            watched = set(tenant.agents)
-            concerned = _agents_concerned(batch.events, watched, tenant.ringing)
+            concerned = _agents_concerned(batch.events, tenant)
         for board in boards:
             board.post([])
         if not concerned:
@@ -276,42 +300,39 @@ class StreamHub:
             message = _agent_message(router, event)
             if message is None:
                 continue
-            ringing = tenant.ringing.setdefault(agent, set())
             if message["type"] == "offer":
-                ringing.add(message["contact"]["id"])
+                tenant.ring(agent, message["contact"]["id"])
             elif message["type"] in ("offer-withdrawn", "answered"):
-                ringing.discard(message["contact_id"])
+                tenant.unring(agent, message["contact_id"])
             out[agent].append(message)
         at = self.center.clock.now()
         for agent, messages in out.items():
-            ringing = tenant.ringing.setdefault(agent, set())
+            ringing = tenant.ringing.get(agent, set())
             now_ringing = _ringing_at(router, agent)
             for contact_id in sorted(ringing - now_ringing):
                 record = router.contacts.get(ContactId(contact_id))
                 queue = record.queue.id if record is not None else None
                 why = ended.get(contact_id, "withdrawn")
                 messages.append(_withdrawn(contact_id, queue, why, at))
-            tenant.ringing[agent] = now_ringing
+            if now_ringing != ringing:
+                tenant.set_ringing(agent, now_ringing)
         return {agent: messages for agent, messages in out.items() if messages}
 
 
-def _agents_concerned(
-    events: Iterable[Event], watched: set[str], ringing: Mapping[str, set[str]]
-) -> set[str]:
-    """The watched agents a batch names, or whose ringing contacts it names."""
+def _agents_concerned(events: Iterable[Event], tenant: _Tenant) -> set[str]:
+    """The watched agents a batch names, or whose ringing contacts it names: a few dict lookups per
+    event, however many agents are watched."""
+    watched = tenant.agents
     if not watched:
         return set()
     found: set[str] = set()
-    contacts: set[str] = set()
     for event in events:
         agent = getattr(event, "agent_id", None)
         if agent is not None and agent in watched:
             found.add(agent)
         contact = getattr(event, "contact_id", None)
         if contact is not None:
-            contacts.add(contact)
-    if contacts:
-        found.update(agent for agent, ringing_now in ringing.items() if ringing_now & contacts)
+            found.update(tenant.ringers.get(contact, ()))
     return found
 
 

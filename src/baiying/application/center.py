@@ -1,16 +1,20 @@
 """The live contact center: one `Router` per tenant, driven by a clock, every change committed before it is
 acknowledged, and nothing lost when the process dies.
 
-One command, one transaction
-----------------------------
+Commands, committed before they are answered
+--------------------------------------------
 Every command (an agent logs in, a contact arrives, an offer is accepted, a deadline fires...) runs under
-its tenant's lock as one database transaction: the router decides; the decisions become events through
-`event_for` (plus the events that are not decisions, written in the simulator's order); the command is
-appended to the router journal, the `contacts` rows are brought up to date, the events are appended to
-the event log; then COMMIT; then, and only then, the events are published on the bus. A command the router
-refuses (a DomainError) writes nothing and leaves the router as it was. If anything fails after the router
-has decided (a write, the commit itself) the router is rebuilt from the journal, since the memory would
-otherwise hold a change the database does not.
+its tenant's lock: the router decides; the decisions become events through `event_for` (plus the events
+that are not decisions, written in the simulator's order); the command is appended to the router journal,
+the `contacts` rows are brought up to date, the events are appended to the event log; then COMMIT; then,
+and only then, the events are published on the bus and the caller gets its result. Commands that arrive
+while the tenant is busy are run together, in arrival order, in one transaction with one COMMIT and one
+published batch (group commit, `baiying.application.driver`): each is still decided, journaled and logged
+on its own, but durability is paid once per group instead of once per command. A command the router
+refuses (a DomainError) writes nothing, leaves the router as it was and fails alone. If anything fails
+after the router has decided (a write, the commit itself) every command of that transaction fails (none
+was answered yet) and the router is rebuilt from the journal, since the memory would otherwise hold a
+change the database does not. Readers (`inspect`) take the same lock, so they see only committed state.
 
 What a command needs from the database (an agent's stored profile, a wrap-up code, a contact id never
 used) is read and checked before the router decides, so that nothing the router did can fail at COMMIT for
@@ -71,7 +75,10 @@ from baiying.ids import AgentId, ContactId, QueueId, SiteId
 from baiying.routing.errors import NoSuchContact
 from baiying.routing.model import Channel, Contact, SiteStatus
 from baiying.routing.router import Router
+from baiying.routing.state import ContactPhase
 from baiying.storage.repositories import WrapUpCodeRepository
+from baiying.storage.repositories.contacts import ContactCursor, ContactFilter, ContactListing, ContactScope
+from baiying.storage.tables import ContactRow
 
 T = TypeVar("T")
 
@@ -263,18 +270,25 @@ class LiveCenter:
             row = contact_row(session, tenant_id, contact_id)
         if row is None:
             raise NoSuchContact(f"no contact {contact_id}", {"contact_id": contact_id})
-        return ContactStatus(
-            contact_id,
-            QueueId(row.queue_id),
-            row.state,
-            row.arrived_at,
-            row.priority,
-            tuple(SiteId(s) for s in row.placement),
-            row.step_index,
-            AgentId(row.agent_id) if row.agent_id else None,
-            callback=False,
-            routed=False,
-        )
+        return _stored(row)
+
+    def list_contacts(
+        self,
+        tenant_id: str,
+        criteria: ContactFilter,
+        scope: ContactScope,
+        *,
+        limit: int,
+        after: ContactCursor | None = None,
+    ) -> tuple[list[ContactStatus], ContactCursor | None]:
+        """A page of the tenant's contacts matching `criteria` within `scope`, newest first, and the cursor
+        of the next page (None after the last). The stored rows choose and order them; those still routed
+        are shown as the router has them (with their callback flag), the others as their rows."""
+        with Session(self._driver.db) as session:
+            rows, cursor = ContactListing(session, tenant_id).page(criteria, scope, limit=limit, after=after)
+        routed = {row.id for row in rows if row.state in _ROUTED_STATES}
+        live = self.inspect(tenant_id, lambda router: _routed_many(router, routed)) if routed else {}
+        return [live.get(ContactId(row.id)) or _stored(row) for row in rows], cursor
 
     def inspect(self, tenant_id: str, read: Callable[[Router], T]) -> T:
         """Run `read` on the tenant's router under its lock; it must not change the router."""
@@ -291,6 +305,30 @@ class LiveCenter:
     def last_replay(self, tenant_id: str) -> Replay:
         """How the tenant's router was last rebuilt: the epoch, commands replayed, seconds taken."""
         return self._driver.last_replay(tenant_id)
+
+
+_ROUTED_STATES = frozenset(phase.value for phase in ContactPhase)
+
+
+def _stored(row: ContactRow) -> ContactStatus:
+    return ContactStatus(
+        ContactId(row.id),
+        QueueId(row.queue_id),
+        row.state,
+        row.arrived_at,
+        row.priority,
+        tuple(SiteId(s) for s in row.placement),
+        row.step_index,
+        AgentId(row.agent_id) if row.agent_id else None,
+        callback=False,
+        routed=False,
+        channel=row.channel,
+    )
+
+
+def _routed_many(router: Router, contact_ids: Iterable[str]) -> dict[ContactId, ContactStatus]:
+    found = (router.contacts.get(ContactId(contact_id)) for contact_id in contact_ids)
+    return {record.id: contact_status(record) for record in found if record is not None}
 
 
 def _routed(router: Router, contact_id: ContactId) -> ContactStatus | None:

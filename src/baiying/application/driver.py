@@ -1,10 +1,23 @@
-"""Runs each tenant's router for `LiveCenter`: one database transaction per command, published after
-COMMIT, and a rebuild from the journal whenever memory and database could disagree (the design is in
-`baiying.application.center`)."""
+"""Runs each tenant's router for `LiveCenter`: commands in order, their writes committed before they are
+acknowledged, their events published after COMMIT, and a rebuild from the journal whenever memory and
+database could disagree (the design is in `baiying.application.center`).
+
+Group commit
+------------
+Commands that arrive while the tenant is busy wait in its `pending` queue; whichever caller next holds
+the tenant's lock runs every waiting command (its own among them), in arrival order, in one transaction,
+commits once, publishes the events as one batch, and hands each caller its result. One COMMIT (one
+fsync on SQLite, one round trip on PostgreSQL) then serves as many commands as arrived during the last
+one: under load the cost of durability is shared, and a lone command waits for nobody. Each command is
+still decided, journaled and logged on its own, exactly as if it had run alone: a refused one writes
+nothing and fails only itself; if a write or the COMMIT fails, every command of the transaction fails
+with it (none was acknowledged) and the router is rebuilt from the journal.
+"""
 
 import json
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -16,6 +29,7 @@ from baiying.application.bus import EventBus
 from baiying.application.commands import Command, Engine, execute
 from baiying.application.recovery import Replay, begin_epoch, configure_payload, replay, same_configuration
 from baiying.application.store import write_outcome
+from baiying.application.views import ContactStatus, contact_status
 from baiying.clock import Clock
 from baiying.errors import DomainError, InvalidTransition
 from baiying.events import Event
@@ -45,6 +59,47 @@ class CommandResult:
     events: tuple[Event, ...] = ()
     sequences: tuple[int, ...] = ()
     contact_id: ContactId | None = None
+    contact: ContactStatus | None = None  # where that contact was right after the command, if routed
+
+
+MAX_GROUP = 256  # commands committed together at most
+
+
+@dataclass(slots=True)
+class _Request:
+    """A command waiting for its turn, then its result or its error."""
+
+    command: Command
+    given: "Payload | Prepare"
+    contact_id: ContactId | None
+    result: CommandResult | None = None
+    error: BaseException | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.result is not None or self.error is not None
+
+
+@dataclass(slots=True)
+class _Decided:
+    """A command the router has run in the open transaction, its writes made but not committed."""
+
+    request: _Request
+    now: float
+    decisions: list[Decision]
+    events: list[Event]
+    first_event: int  # index of its first event in the transaction's list
+    contact: ContactStatus | None
+
+
+@dataclass(slots=True)
+class _Run:
+    """The command a group is running now, whether the router has been called for it (a failure after
+    that leaves the router ahead of the database), and the group's journal entries so far."""
+
+    current: _Request | None = None
+    routed: bool = False
+    journal: list[tuple[float, str, Payload]] = field(default_factory=list)  # entries to append, in order
 
 
 @dataclass(slots=True)
@@ -54,6 +109,7 @@ class _Tenant:
     last_at: float  # the newest command's time: the router never sees the clock go back before it
     replay: Replay
     lock: threading.RLock = field(default_factory=threading.RLock)
+    pending: deque[_Request] = field(default_factory=deque)  # appended without the lock, run with it
 
 
 class RouterDriver:
@@ -90,10 +146,15 @@ class RouterDriver:
         contact_id: ContactId | None = None,
     ) -> CommandResult:
         state = self._tenant(tenant_id)
+        request = _Request(command, payload, contact_id)
+        state.pending.append(request)
         with state.lock:
-            now = self._now(state)
-            self._due(state, now)  # deadlines first, in a transaction of their own
-            return self._run(state, command, payload, now, contact_id)
+            while not request.finished:  # run what waits, ours included, until ours is done
+                self._run_group(state)
+        if request.error is not None:
+            raise request.error
+        assert request.result is not None
+        return request.result
 
     def next_due(self, tenant_id: str | None) -> float | None:
         dues = []
@@ -108,7 +169,7 @@ class RouterDriver:
         results = []
         for state in self._states(tenant_id):
             with state.lock:
-                result = self._due(state, self._now(state))
+                result = self._run_group(state, advance=True)
             if result is not None:
                 results.append(result)
         return results
@@ -139,52 +200,132 @@ class RouterDriver:
     def last_replay(self, tenant_id: str) -> Replay:
         return self._tenant(tenant_id).replay
 
-    # ---- one command, one transaction -------------------------------------------------------------------
+    # ---- commands, one transaction per group ----------------------------------------------------------
 
-    def _due(self, state: _Tenant, now: float) -> CommandResult | None:
-        due = self._engine(state).router.next_due()
-        if due is None or due > now:
+    def _run_group(self, state: _Tenant, *, advance: bool = False) -> CommandResult | None:
+        """Run the waiting commands (up to MAX_GROUP) in one transaction. With `advance`, fire the due
+        deadlines even if no command waits, return what that did (None if nothing was due) and raise
+        what failed. Caller holds the tenant's lock."""
+        group = [state.pending.popleft() for _ in range(min(len(state.pending), MAX_GROUP))]
+        if not group and not advance:
             return None
-        return self._run(state, Command.ADVANCE, {}, now, None)
-
-    def _run(
-        self,
-        state: _Tenant,
-        command: Command,
-        given: Payload | Prepare,
-        now: float,
-        contact_id: ContactId | None,
-    ) -> CommandResult:
         engine = self._engine(state)
         tenant_id = state.tenant_id
+        decided: list[_Decided] = []
+        events: list[Event] = []
+        fired: _Request | None = None
+        run = _Run()
         with self.bus.outbox() as outbox, Session(self.db, expire_on_commit=False) as session:
-            # Before the router decides, a failure (a refused command included) leaves nothing to undo.
-            payload = given(session, now, engine.router) if callable(given) else given
-            json.dumps(payload)  # an unstorable payload must fail here, not at the commit
             try:
-                outcome = execute(engine, command, payload, now, record=True)
-            except DomainError:
-                raise  # refused: the router is as it was
-            except BaseException as exc:
-                self._diverged(state, exc)
-                raise
-            if command is Command.ADVANCE and not outcome.decisions:
-                return CommandResult(now)  # only stale timers: nothing to store
-            # Once it decided, the database must follow, or the router be rebuilt from the journal.
-            try:
-                self.journal.append(session, tenant_id, now, command, payload)
-                write_outcome(session, tenant_id, now, outcome, _wrap_up(command, payload))
-                sequences = self.log.append(session, tenant_id, outcome.events)
-                session.commit()
+                # Deadlines that are due fire first, in a journaled `advance` of their own.
+                fired = self._due(state, session, engine, self._now(state), events, decided, run)
+                for request in group:
+                    now = self._now(state)
+                    self._due(state, session, engine, now, events, decided, run)
+                    self._decide(state, session, engine, request, now, events, decided, run)
+                run.current = None
+                self.journal.append_many(session, tenant_id, run.journal)
+                sequences = self.log.append(session, tenant_id, events)
+                if decided:
+                    session.commit()
             except BaseException as exc:
                 session.rollback()
-                self._diverged(state, exc)
-                raise
-            outbox.add(tenant_id, outcome.events, sequences)  # published as the `with` exits
+                self._failed(state, group, decided, run, exc)
+                if advance:
+                    raise
+                return None
+            outbox.add(tenant_id, events, sequences)  # published as the `with` exits, in log order
+        for done in decided:
+            first, count = done.first_event, len(done.events)
+            done.request.result = CommandResult(
+                done.now,
+                tuple(done.decisions),
+                tuple(done.events),
+                tuple(sequences[first : first + count]),
+                done.request.contact_id,
+                done.contact,
+            )
+        return fired.result if fired is not None else None
+
+    def _failed(
+        self, state: _Tenant, group: list[_Request], decided: list[_Decided], run: "_Run", exc: BaseException
+    ) -> None:
+        """A write, a read or the COMMIT failed: the commands decided in the transaction and the one being
+        run fail with it (none was acknowledged); those not reached yet wait for the next group. If the
+        router had decided anything, it is rebuilt from the journal."""
+        for request in reversed(group):
+            if (
+                not request.finished
+                and request is not run.current
+                and all(d.request is not request for d in decided)
+            ):
+                state.pending.appendleft(request)
+        for done in decided:
+            done.request.error = exc
+        if run.current is not None:
+            run.current.error = exc
+        if decided or run.routed:
+            self._diverged(state, exc)
+
+    def _due(
+        self,
+        state: _Tenant,
+        session: Session,
+        engine: Engine,
+        now: float,
+        events: list[Event],
+        decided: list[_Decided],
+        run: "_Run",
+    ) -> _Request | None:
+        """Fire the deadlines due by `now`, if any, as an `advance` command; returns it."""
+        due = engine.router.next_due()
+        if due is None or due > now:
+            return None
+        request = _Request(Command.ADVANCE, {}, None)
+        self._decide(state, session, engine, request, now, events, decided, run)
+        return request
+
+    def _decide(
+        self,
+        state: _Tenant,
+        session: Session,
+        engine: Engine,
+        request: _Request,
+        now: float,
+        events: list[Event],
+        decided: list[_Decided],
+        run: "_Run",
+    ) -> None:
+        """Run one command through the router and make its writes (journal, contact rows) in the open
+        transaction; its events join `events`, logged with the group's. A refused command (a DomainError,
+        before or by the router) fails alone and writes nothing; anything else is raised."""
+        run.current, run.routed = request, False
+        given = request.given
+        try:
+            # Before the router decides, a refusal leaves nothing to undo.
+            payload = given(session, now, engine.router) if callable(given) else given
+            json.dumps(payload)  # an unstorable payload must fail here, not at the commit
+        except (DomainError, TypeError, ValueError) as exc:
+            request.error = exc
+            return
+        try:
+            run.routed = True
+            outcome = execute(engine, request.command, payload, now, record=True)
+        except DomainError as exc:
+            request.error = exc  # refused: the router is as it was
+            run.routed = False
+            return
         state.last_at = now
-        return CommandResult(
-            now, tuple(outcome.decisions), tuple(outcome.events), tuple(sequences), contact_id
-        )
+        if request.command is Command.ADVANCE and not outcome.decisions:
+            request.result = CommandResult(now)  # only stale timers: nothing to store
+            return
+        run.journal.append((now, request.command, payload))
+        write_outcome(session, state.tenant_id, now, outcome, _wrap_up(request.command, payload))
+        record = engine.router.contacts.get(request.contact_id) if request.contact_id is not None else None
+        status = contact_status(record) if record is not None else None
+        decided.append(_Decided(request, now, outcome.decisions, outcome.events, len(events), status))
+        events.extend(outcome.events)
+        run.routed = False
 
     def _diverged(self, state: _Tenant, error: BaseException) -> None:
         logger.warning(

@@ -23,6 +23,7 @@ class ContactStatus:
     agent_id: AgentId | None  # the agent it rings at or talks to
     callback: bool  # waiting for a call back rather than on the line
     routed: bool  # still in the live router
+    channel: str  # voice, chat, email...
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ def contact_status(record: ContactRecord) -> ContactStatus:
         agent_id=record.agent_id,
         callback=record.callback,
         routed=True,
+        channel=str(record.contact.channel),
     )
 
 

@@ -11,7 +11,7 @@ never depends on rows edited since. The model shares `tables.Base`, so its metad
 the migrations are compared with; it lives in its own module because only the live engine uses it.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -37,6 +37,8 @@ class JournalRow(Base):
 
 _TABLE = cast(Table, JournalRow.__table__)
 _INSERT = _TABLE.insert().returning(_TABLE.c.sequence)
+# Several entries in one statement, their sequences assigned in the order given (a replay follows them).
+_INSERT_MANY = _TABLE.insert().returning(_TABLE.c.sequence, sort_by_parameter_order=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,19 @@ class RouterJournal:
         # A Core insert on the session's connection: the ORM's bulk path costs more than the row does.
         row = {"tenant_id": tenant_id, "at": at, "command": command, "payload": dict(payload)}
         return int(session.connection().execute(_INSERT, row).scalar_one())
+
+    def append_many(
+        self, session: Session, tenant_id: str, entries: Sequence[tuple[float, str, Mapping[str, Any]]]
+    ) -> list[int]:
+        """Add `(at, command, payload)` entries in order, in one statement; returns their sequences
+        (increasing, in the same order)."""
+        if not entries:
+            return []
+        rows = [
+            {"tenant_id": tenant_id, "at": at, "command": command, "payload": dict(payload)}
+            for at, command, payload in entries
+        ]
+        return list(session.execute(_INSERT_MANY, rows).scalars())
 
     def read(
         self, session: Session, tenant_id: str, after_sequence: int = 0, limit: int | None = None

@@ -273,6 +273,7 @@ class ContactRow(Base):
         ForeignKeyConstraint(["tenant_id", "agent_id"], ["agents.tenant_id", "agents.id"]),
         CheckConstraint(one_of("channel", Channel), name="channel"),
         Index(None, "tenant_id", "state"),
+        Index(None, "tenant_id", "arrived_at"),  # listed newest first
     )
 
     tenant_id: Mapped[str] = _tenant_fk()

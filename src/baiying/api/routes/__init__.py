@@ -7,6 +7,7 @@ from baiying.api.routes import (
     audit,
     auth,
     care,
+    contact_listing,
     customer_products,
     customer_timeline,
     customers,
@@ -51,4 +52,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     customer_timeline.screen_pop_router,
     tickets.router,
     knowledge.router,
+    contact_listing.router,
 )

@@ -34,10 +34,11 @@ from baiying.api.schemas.live import (
     TransferRequest,
 )
 from baiying.application.center import LiveCenter
-from baiying.application.views import AgentStatus, ContactStatus
+from baiying.application.views import AgentStatus, ContactStatus, contact_status
 from baiying.errors import InvalidTransition
 from baiying.ids import AgentId, ContactId, QueueId, SiteId
 from baiying.routing.errors import NoSuchQueue
+from baiying.routing.router import Router
 from baiying.storage.repositories import AgentRepository
 from baiying.storage.repositories.customers import CONTACT_POINT_KEYS, customer_for_contact
 
@@ -112,7 +113,8 @@ def create_contact(
         attributes=body.attributes,
     )
     assert result.contact_id is not None
-    return ContactCreated.created(center.contact(tenant, result.contact_id), result)
+    status = result.contact if result.contact is not None else center.contact(tenant, result.contact_id)
+    return ContactCreated.created(status, result)
 
 
 @contacts.get("/{contact_id}")
@@ -164,40 +166,53 @@ def request_callback(
     return CommandPublic.of(center.accept_callback(principal.tenant_id, ContactId(contact_id)))
 
 
-def _offered_agent(session: Session, center: LiveCenter, principal: Principal, contact_id: str) -> AgentId:
-    found = center.contact(principal.tenant_id, ContactId(contact_id))
-    if found.agent_id is None or found.state != "offered":
+def _offered_agent(center: LiveCenter, principal: Principal, contact_id: str) -> AgentId:
+    """The agent the contact rings at, if the caller may work as them. Read from the router alone: an
+    agent with an offer is logged in, so the router knows their site."""
+    tenant = principal.tenant_id
+    found, site = center.inspect(tenant, lambda router: _offer_in(router, ContactId(contact_id)))
+    if found is None:
+        found = center.contact(tenant, ContactId(contact_id))  # no longer routed: its row, or unknown
+    if found.agent_id is None or found.state != "offered" or site is None:
         if not can(principal, Action.READ, _contact_resource(principal, found)):
             raise Forbidden(
                 f"user {principal.login!r} may not work contact {contact_id!r}",
                 {"action": Action.WORK.value, "kind": Kind.CONTACT.value, "id": contact_id},
             )
         raise InvalidTransition(f"contact {contact_id} is not offered to anyone", {"contact_id": contact_id})
-    require(principal, Action.WORK, _agent_resource(session, principal, found.agent_id))
-    return found.agent_id
+    agent = found.agent_id
+    require(principal, Action.WORK, resource(Kind.AGENT, tenant, agent, site=site, agent=agent))
+    return agent
+
+
+def _offer_in(router: Router, contact_id: ContactId) -> tuple[ContactStatus | None, str | None]:
+    """The routed contact's status and the site of the agent it is with, if any."""
+    record = router.contacts.get(contact_id)
+    if record is None:
+        return None, None
+    agent = router.agents.get(record.agent_id) if record.agent_id is not None else None
+    return contact_status(record), agent.site_id if agent is not None else None
 
 
 @contacts.post("/{contact_id}/accept")
 def accept_offer(
     contact_id: KeyPath,
-    session: SessionDep,
     center: CenterDep,
     principal: Annotated[Principal, allowed(Action.WORK, Kind.AGENT)],
 ) -> CommandPublic:
     """The agent the contact is offered to takes it."""
-    agent = _offered_agent(session, center, principal, contact_id)
+    agent = _offered_agent(center, principal, contact_id)
     return CommandPublic.of(center.accept(principal.tenant_id, ContactId(contact_id), agent))
 
 
 @contacts.post("/{contact_id}/reject")
 def reject_offer(
     contact_id: KeyPath,
-    session: SessionDep,
     center: CenterDep,
     principal: Annotated[Principal, allowed(Action.WORK, Kind.AGENT)],
 ) -> CommandPublic:
     """The agent the contact is offered to declines it; it goes back to waiting."""
-    agent = _offered_agent(session, center, principal, contact_id)
+    agent = _offered_agent(center, principal, contact_id)
     return CommandPublic.of(center.reject(principal.tenant_id, ContactId(contact_id), agent))
 
 

@@ -152,6 +152,7 @@ class ContactPublic(BaseModel):
     agent: str | None  # the agent it rings at or talks to
     callback: bool
     routed: bool
+    channel: str
 
     @classmethod
     def of(cls, status: ContactStatus) -> "ContactPublic":
@@ -167,7 +168,15 @@ class ContactPublic(BaseModel):
             agent=status.agent_id,
             callback=status.callback,
             routed=status.routed,
+            channel=status.channel,
         )
+
+
+class ContactPage(BaseModel):
+    """A page of contacts, newest first; pass `next_cursor` as `cursor` for the next (null: the last)."""
+
+    items: list[ContactPublic]
+    next_cursor: str | None
 
 
 class ContactCreated(ContactPublic):
