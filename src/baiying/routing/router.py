@@ -29,6 +29,7 @@ from baiying.routing.state import (
     ContactPhase,
     ContactRecord,
     Phase,
+    QueueRun,
     WorkItem,
 )
 from baiying.routing.timers import TimerKind, Timers
@@ -51,17 +52,12 @@ class Router:
         self.agents: dict[AgentId, AgentRecord] = {}
         self.contacts: dict[ContactId, ContactRecord] = {}
         self.staffed: dict[tuple[SiteId, str], int] = {}  # ready-or-working agents per site and skill
-        self.waiting_at: dict[tuple[QueueId, SiteId], int] = {}
-        self.handle_estimate = {q.id: q.expected_handle_seconds for q in config.queues.values()}
+        # Sites by index: per-site counts are lists, not dicts keyed by (queue, site).
+        self.site_index = {site: index for index, site in enumerate(config.sites)}
         self._offers = 0
         self._undelivered: list[Decision] = []
-        self._queues = {q.id: (q, config.policies[q.policy_id]) for q in config.queues.values()}
-        # Skill requirements of steps without ${...} templates are the same for every contact.
-        self._fixed_skills = {
-            id(step): step.resolved_skills_fixed()
-            for policy in config.policies.values()
-            for step in policy.steps
-            if not step.templated
+        self._queues = {
+            q.id: QueueRun(q, config.policies[q.policy_id], len(config.sites)) for q in config.queues.values()
         }
 
     # ---- time -------------------------------------------------------------------------------------------
@@ -93,14 +89,15 @@ class Router:
         if not timers.due_by(now):
             return
         while (fired := timers.pop_due(now)) is not None:
-            due, kind, owner, token = fired
+            due, timer = fired
+            kind = timer.kind
             if kind is TimerKind.WRAP_UP:
-                agent, item = owner
+                agent, item = timer.owner
                 if agent.items.get(item.contact_id) is item and item.phase is Phase.WRAP_UP:
                     self._finish_wrap_up(agent, item, due, out)
                 continue
-            record: ContactRecord = owner
-            if record.timer_token != token or self.contacts.get(record.id) is not record:
+            record: ContactRecord = timer.owner
+            if record.timer_token != timer.token or self.contacts.get(record.id) is not record:
                 continue
             if kind is TimerKind.OFFER and record.phase is ContactPhase.OFFERED:
                 self._offer_missed(record, due, out)
@@ -129,6 +126,7 @@ class Router:
         if self.placer.status.get(profile.site_id) is SiteStatus.EVACUATED:
             raise InvalidTransition(f"site {profile.site_id} is evacuated: agents cannot log in there")
         agent = AgentRecord(profile, agent_view(profile), now)
+        agent.lookup_slots = self.waiting.slots(agent.lookup_keys)
         self.agents[profile.id] = agent
         self._set_presence(agent, AgentState.READY if ready else AgentState.AUX, None if ready else "login")
         self._report(agent, now, out)
@@ -182,6 +180,7 @@ class Router:
         if counted:
             self._count_staffed(agent, -1)
         agent.change_profile(profile, agent_view(profile))
+        agent.lookup_slots = self.waiting.slots(agent.lookup_keys)
         # An admin edit does not cost an idle agent its place in line: file it again where it was.
         open_now = agent.channels_open()
         for channel in filed & open_now:
@@ -198,10 +197,10 @@ class Router:
         out = self._begin(now)
         if contact.id in self.contacts:
             raise InvalidTransition(f"contact {contact.id} is already being routed")
-        routed = self._queues.get(contact.queue_id)
-        if routed is None:
+        run = self._queues.get(contact.queue_id)
+        if run is None:
             raise NoSuchQueue(f"unknown queue {contact.queue_id}")
-        record = ContactRecord(contact, routed[0], routed[1])
+        record = ContactRecord(contact, run)
         self.contacts[contact.id] = record
         queueing.place(self, record, now, out)
         queueing.enter_step(self, record, 0, now, out, "arrived")
@@ -210,7 +209,7 @@ class Router:
     def accept(self, contact_id: ContactId, agent_id: AgentId, now: float) -> list[Decision]:
         out = self._begin(now)
         record = self._offered_to(contact_id, agent_id)
-        agent = self.agents[agent_id]
+        agent = self._handler(record)
         item = agent.items[contact_id]
         item.phase, item.since = Phase.ACTIVE, now
         record.phase = ContactPhase.CONNECTED
@@ -222,7 +221,7 @@ class Router:
         """The agent declined: the contact goes back to its place and is not offered to this agent again."""
         out = self._begin(now)
         record = self._offered_to(contact_id, agent_id)
-        agent = self.agents[agent_id]
+        agent = self._handler(record)
         self._take_back(record, agent, "rejected", now, out)
         self._agent_changed(agent, now, out)
         return self._deliver(out)
@@ -245,8 +244,8 @@ class Router:
         item = agent.items[contact_id]
         handled = now - item.since
         agent.worked_seconds += handled
-        estimate = self.handle_estimate[queue.id]
-        self.handle_estimate[queue.id] = estimate + AHT_SMOOTHING * (handled + wrap - estimate)
+        run = record.run
+        run.handle_estimate += AHT_SMOOTHING * (handled + wrap - run.handle_estimate)
         del self.contacts[contact_id]
         item.phase, item.since = Phase.WRAP_UP, now
         if wrap > 0:
@@ -316,9 +315,10 @@ class Router:
 
     def _handler(self, record: ContactRecord) -> AgentRecord:
         """The agent a contact is ringing at or connected to."""
-        if record.agent_id is None:
+        handler = record.handler
+        if handler is None:
             raise InvalidTransition(f"contact {record.id} is not with an agent")
-        return self.agents[record.agent_id]
+        return handler
 
     def _offered_to(self, contact_id: ContactId, agent_id: AgentId) -> ContactRecord:
         record = self._contact(contact_id)
@@ -410,6 +410,7 @@ class Router:
             record.declined_by = set()
         record.declined_by.add(agent.profile.id)
         record.agent_id = None
+        record.handler = None
         record.phase = ContactPhase.WAITING
         self._report(agent, now, out)
         if requeue:
@@ -443,6 +444,7 @@ class Router:
         agent.last_offer_seq = self._offers
         record.phase = ContactPhase.OFFERED
         record.agent_id = profile.id
+        record.handler = agent
         record.timer_token += 1
         expires = now + record.queue.offer_timeout_seconds
         self.timers.set(expires, TimerKind.OFFER, record, record.timer_token)
@@ -496,10 +498,11 @@ class Router:
             if free:
                 return 0.0
         else:
-            if self.available.at_site(channel, site):
+            if self.available.count_at_site(channel, site):
                 return 0.0
             staffed = self.staffed.get((site, ANY_SKILL), 0)
         if staffed <= 0:
             return INFINITE_WAIT
-        ahead = self.waiting_at.get((record.queue.id, site), 0)
-        return (ahead + 1) * self.handle_estimate[record.queue.id] / staffed
+        run = record.run
+        ahead = run.waiting_at[self.site_index[site]]
+        return (ahead + 1) * run.handle_estimate / staffed

@@ -17,6 +17,7 @@ from baiying.routing.model import (
 from baiying.routing.policy import Policy
 
 if TYPE_CHECKING:
+    from baiying.routing.availability import Filing
     from baiying.routing.waiting import Bucket
 
 
@@ -60,12 +61,14 @@ class AgentRecord:
         "aux_reason",
         "avail_seq",
         "available_in",
+        "filings",
         "idle_channels",
         "index_slots",
         "items",
         "last_offer_seq",
         "logged_in_at",
         "lookup_keys",
+        "lookup_slots",
         "presence",
         "profile",
         "reported_reason",
@@ -82,9 +85,11 @@ class AgentRecord:
         self.aux_reason: str | None = None
         self.items: dict[ContactId, WorkItem] = {}
         self.available_in: frozenset[Channel] = NO_CHANNELS
+        self.filings: dict[Channel, Filing] = {}  # its filing in the availability index, per channel
         self.index_slots: dict[Channel, Any] = {}  # its places in the availability index, per channel
         self.idle_channels = _idle_channels(profile)  # open channels with nothing in hand
         self.lookup_keys: list[tuple[SiteId, str]] = lookup_keys(profile)
+        self.lookup_slots: list[int] = []  # the same, as slots of the waiting index (set by the router)
         self.avail_seq = 0  # order of becoming available: smaller = idle longer
         self.last_offer_seq = 0  # for round robin
         self.logged_in_at = now
@@ -130,6 +135,7 @@ class AgentRecord:
         self.profile, self.view = profile, view
         self.index_slots = {}
         self.lookup_keys = lookup_keys(profile)
+        self.lookup_slots = []
         self.idle_channels = _idle_channels(profile)
 
     def occupancy(self, now: float) -> float:
@@ -148,6 +154,26 @@ def lookup_keys(profile: AgentProfile) -> list[tuple[SiteId, str]]:
     return [(site, skill) for skill in profile.skills] + [(site, ANY_SKILL), (site, f"@{profile.id}")]
 
 
+class QueueRun:
+    """A queue as the router runs it: its policy, the skills of each step (resolved once, unless templated),
+    the buckets each step files contacts in, the contacts waiting per site and the handle-time estimate.
+    Contact records point here, so the hot path reaches all of it without a lookup by queue id."""
+
+    __slots__ = ("handle_estimate", "policy", "queue", "step_buckets", "step_skills", "waiting_at")
+
+    def __init__(self, queue: Queue, policy: Policy, sites: int) -> None:
+        self.queue = queue
+        self.policy = policy
+        # Steps without ${...} templates require the same skills of every contact.
+        self.step_skills: list[tuple[tuple[str, int], ...] | None] = [
+            None if step.templated else step.resolved_skills_fixed() for step in policy.steps
+        ]
+        # Per step, the bucket for a channel and sites (steps with fixed skills and no filter only).
+        self.step_buckets: list[dict[tuple[Channel, tuple[SiteId, ...]], Bucket]] = [{} for _ in policy.steps]
+        self.waiting_at = [0] * sites  # contacts of this queue waiting for each site, by site index
+        self.handle_estimate = queue.expected_handle_seconds
+
+
 class ContactPhase(StrEnum):
     WAITING = "waiting"
     OFFERED = "offered"
@@ -163,6 +189,7 @@ class ContactRecord:
         "contact",
         "declined_by",
         "entry_seq",
+        "handler",
         "named_agent",
         "phase",
         "placement",
@@ -170,15 +197,17 @@ class ContactRecord:
         "policy",
         "priority",
         "queue",
+        "run",
         "step_deadline",
         "step_index",
         "timer_token",
     )
 
-    def __init__(self, contact: Contact, queue: Queue, policy: Policy) -> None:
+    def __init__(self, contact: Contact, run: QueueRun) -> None:
         self.contact = contact
-        self.queue = queue
-        self.policy = policy
+        self.run = run
+        self.queue = run.queue
+        self.policy = run.policy
         self._view: dict[str, Any] | None = None
         self.priority = contact.priority
         self.step_index = 0
@@ -186,6 +215,7 @@ class ContactRecord:
         self.placement_note = ""
         self.phase = ContactPhase.WAITING
         self.agent_id: AgentId | None = None
+        self.handler: AgentRecord | None = None  # the agent it rings at or is connected to (`agent_id`)
         self.bucket: Bucket | None = None  # where it waits; None when not waiting
         self.entry_seq = 0
         self.declined_by: set[AgentId] | None = None  # agents who rejected or missed it: not offered again

@@ -2,6 +2,10 @@
 
 A timer carries the token its owner had when it was set; a changed token means the timer is stale and is
 skipped, so nothing ever has to be removed from the heap.
+
+Timers fire in the order of their due time, then of setting. The heap holds bare floats (one float
+comparison per step, not a tuple comparison), and each due time keeps its timers in a list in the order
+they were set: the same order as a heap of (due, sequence) entries, at a fraction of the cost.
 """
 
 import heapq
@@ -15,29 +19,55 @@ class TimerKind(IntEnum):
     STEP = 2
 
 
+class Timer:
+    __slots__ = ("kind", "owner", "token")
+
+    def __init__(self, kind: TimerKind, owner: Any, token: int) -> None:
+        self.kind = kind
+        self.owner = owner
+        self.token = token
+
+
 class Timers:
-    __slots__ = ("_heap", "_seq")
+    __slots__ = ("_at", "_count", "_dues")
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, TimerKind, Any, int]] = []
-        self._seq = 0
+        self._dues: list[float] = []  # a heap of the distinct due times
+        self._at: dict[float, list[Timer]] = {}  # per due time, its timers in the order they were set
+        self._count = 0
 
     def set(self, due: float, kind: TimerKind, owner: Any, token: int) -> None:
-        self._seq += 1
-        heapq.heappush(self._heap, (due, self._seq, kind, owner, token))
+        timer = Timer(kind, owner, token)
+        found = self._at.get(due)
+        if found is None:
+            self._at[due] = [timer]
+            heapq.heappush(self._dues, due)
+        else:
+            found.append(timer)
+        self._count += 1
 
     def next_due(self) -> float | None:
-        return self._heap[0][0] if self._heap else None
+        return self._dues[0] if self._dues else None
 
     def due_by(self, now: float) -> bool:
-        heap = self._heap
-        return bool(heap) and heap[0][0] <= now
+        dues = self._dues
+        return bool(dues) and dues[0] <= now
 
-    def pop_due(self, now: float) -> tuple[float, TimerKind, Any, int] | None:
-        if self._heap and self._heap[0][0] <= now:
-            due, _, kind, owner, token = heapq.heappop(self._heap)
-            return due, kind, owner, token
-        return None
+    def pop_due(self, now: float) -> tuple[float, Timer] | None:
+        """The earliest timer due by `now` (the first set, among those due at the same time), or None."""
+        dues = self._dues
+        if not dues:
+            return None
+        due = dues[0]
+        if due > now:
+            return None
+        timers = self._at[due]
+        timer = timers.pop(0) if len(timers) > 1 else timers.pop()
+        if not timers:
+            heapq.heappop(dues)
+            del self._at[due]
+        self._count -= 1
+        return due, timer
 
     def __len__(self) -> int:
-        return len(self._heap)
+        return self._count
