@@ -12,13 +12,14 @@ computed once per channel.
 """
 
 from collections.abc import Iterator
+from typing import Final
 
 from baiying.ids import AgentId, SiteId
 from baiying.routing.model import MAX_SKILL_LEVEL, Channel
 from baiying.routing.state import AgentRecord
 
 SkillKey = tuple[Channel, SiteId, str]
-SWEEP_SLACK = 8  # dead filings a line may hold beyond its live ones before it is swept
+SWEEP_SLACK: Final = 8  # dead filings a line may hold beyond its live ones before it is swept
 
 
 class Filing:
@@ -44,7 +45,7 @@ class SkillPool:
 
 
 Slot = tuple[list[Filing], SkillPool, int]  # a line, its pool, its level in the pool
-SITE_LEVEL = 0  # a site pool lines everybody up at this level
+SITE_LEVEL: Final = 0  # a site pool lines everybody up at this level
 
 
 def in_line(line: list[Filing]) -> Iterator[AgentRecord]:
@@ -83,9 +84,12 @@ class AvailabilityIndex:
             pool.count += 1
 
     def remove(self, agent: AgentRecord, channel: Channel) -> None:
-        agent.filings.pop(channel).live = False
+        filings = agent.filings
+        filings[channel].live = False
+        del filings[channel]
         for _, pool, level in self._slots(agent, channel):
-            pool.live[level] -= 1
+            live = pool.live
+            live[level] = live[level] - 1
             pool.count -= 1
 
     def _slots(self, agent: AgentRecord, channel: Channel) -> list[Slot]:

@@ -10,13 +10,14 @@ a draining site finishes what waits there, an evacuated site takes nothing.
 import hashlib
 from collections.abc import Callable
 from datetime import datetime
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from baiying.ids import SiteId
 from baiying.routing.config import PlacementRules
 from baiying.routing.model import Contact, Queue, Site, SiteStatus
 
-INFINITE_WAIT = float("inf")
+INFINITE_WAIT: Final = float("inf")
 ExpectedWait = Callable[[SiteId], float]
 
 

@@ -4,7 +4,7 @@ Functions of the `Router` they serve, kept apart so each module reads in one sit
 """
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from baiying.errors import InvalidTransition
 from baiying.ids import AgentId, ContactId, QueueId, SiteId
@@ -20,7 +20,7 @@ from baiying.routing.waiting import Bucket
 if TYPE_CHECKING:
     from baiying.routing.router import Router
 
-NAMED_AGENT_WAIT_SECONDS = 60.0  # a transfer to a busy agent falls back to the queue after this
+NAMED_AGENT_WAIT_SECONDS: Final = 60.0  # a transfer to a busy agent falls back to the queue after this
 
 
 # ---- contacts -------------------------------------------------------------------------------
@@ -116,7 +116,7 @@ def release_for_transfer(
         item.phase, item.since = Phase.WRAP_UP, now
         wrap = record.queue.wrap_up_seconds
         if wrap > 0:
-            router.timers.set(now + wrap, TimerKind.WRAP_UP, (agent, item), 0)
+            router.timers.set(now + wrap, TimerKind.WRAP_UP, (agent, item), 0, wrap)
             router._report(agent, now, out)
         else:
             router._finish_wrap_up(agent, item, now, out)
@@ -161,7 +161,7 @@ def refile(router: "Router", record: ContactRecord, now: float, out: list[Decisi
     """File the waiting contact for its current step, or offer it at once if an agent is free for it."""
     placement = record.placement
     serving = router.placer.serving_set()
-    if not placement or not serving.issuperset(placement):
+    if not placement or not all(site in serving for site in placement):
         # Placed nowhere (every site was evacuated) or at a site evacuated since: place it again. A named
         # agent at such a site has been logged out, so the contact goes back to its queue's routing.
         record.named_agent = None
@@ -182,7 +182,9 @@ def refile(router: "Router", record: ContactRecord, now: float, out: list[Decisi
         if deadline <= now:
             step_timed_out(router, record, now, out)
         else:
-            router.timers.set(deadline, TimerKind.STEP, record, record.timer_token)
+            # Usually set when the step began, for its timeout: the lane of that duration.
+            lane = NAMED_AGENT_WAIT_SECONDS if record.named_agent is not None else step.timeout_seconds
+            router.timers.set(deadline, TimerKind.STEP, record, record.timer_token, lane)
 
 
 def step_timed_out(router: "Router", record: ContactRecord, now: float, out: list[Decision]) -> None:
@@ -267,7 +269,7 @@ def wait(router: "Router", record: ContactRecord, bucket: Bucket) -> None:
     router.waiting.push(record, bucket)
     waiting_at = record.run.waiting_at
     for index in bucket.site_indexes:
-        waiting_at[index] += 1
+        waiting_at[index] = waiting_at[index] + 1  # not `+=`: compiled, that goes through generic objects
 
 
 def unwait(router: "Router", record: ContactRecord) -> None:
@@ -276,5 +278,5 @@ def unwait(router: "Router", record: ContactRecord) -> None:
         return
     waiting_at = record.run.waiting_at
     for index in bucket.site_indexes:
-        waiting_at[index] -= 1
+        waiting_at[index] = waiting_at[index] - 1
     router.waiting.remove(record)

@@ -5,6 +5,8 @@ call, no waiting contact has an available agent who could take it (each side loo
 becomes ready), every waiting contact is in exactly one bucket, and no agent holds more than its capacity.
 """
 
+from typing import Final
+
 from baiying.errors import ConfigError, ConfigProblem, InvalidTransition
 from baiying.ids import AgentId, ContactId, QueueId, SiteId
 from baiying.routing import queueing
@@ -35,7 +37,7 @@ from baiying.routing.state import (
 from baiying.routing.timers import TimerKind, Timers
 from baiying.routing.waiting import WaitingIndex
 
-AHT_SMOOTHING = 0.05  # weight of each completed contact in the running handle-time estimate
+AHT_SMOOTHING: Final = 0.05  # weight of each completed contact in the running handle-time estimate
 
 
 class Router:
@@ -88,8 +90,8 @@ class Router:
         timers = self.timers
         if not timers.due_by(now):
             return
-        while (fired := timers.pop_due(now)) is not None:
-            due, timer = fired
+        while (timer := timers.pop_due(now)) is not None:
+            due = timer.due
             kind = timer.kind
             if kind is TimerKind.WRAP_UP:
                 agent, item = timer.owner
@@ -238,6 +240,7 @@ class Router:
             )
         queue = record.queue
         wrap = queue.wrap_up_seconds if wrap_up_seconds is None else wrap_up_seconds
+        lane = wrap if wrap_up_seconds is None else None  # the queue's own wrap-up time: a timer lane
         if wrap < 0:
             raise InvalidTransition(f"wrap-up time cannot be negative ({wrap} s)")
         agent = self._handler(record)
@@ -249,7 +252,7 @@ class Router:
         del self.contacts[contact_id]
         item.phase, item.since = Phase.WRAP_UP, now
         if wrap > 0:
-            self.timers.set(now + wrap, TimerKind.WRAP_UP, (agent, item), 0)
+            self.timers.set(now + wrap, TimerKind.WRAP_UP, (agent, item), 0, lane)
             self._report(agent, now, out)
         else:
             self._finish_wrap_up(agent, item, now, out)
@@ -446,12 +449,14 @@ class Router:
         record.agent_id = profile.id
         record.handler = agent
         record.timer_token += 1
-        expires = now + record.queue.offer_timeout_seconds
-        self.timers.set(expires, TimerKind.OFFER, record, record.timer_token)
+        timeout = record.queue.offer_timeout_seconds
+        expires = now + timeout
+        self.timers.set(expires, TimerKind.OFFER, record, record.timer_token, timeout)
         idle = now - agent.state_since if agent.available_in else 0.0
         if agent.available_in:
             self._sync_available(agent, refile=True)
-        levels = tuple((skill, profile.skills.get(skill, 0)) for skill, _ in skills)
+        has = agent.skills
+        levels = tuple([(skill, has.get(skill, 0)) for skill, _ in skills])
         if record.placement and profile.site_id not in record.placement:
             out.append(
                 Overflow(

@@ -16,7 +16,7 @@ from baiying.routing.waiting import Bucket, WaitingIndex
 def fits(agent: AgentRecord, bucket: Bucket) -> bool:
     """Can this agent take contacts of this bucket (skills, levels, filter, named agent)? Site and channel
     are checked by the indexes that led here."""
-    skills = agent.profile.skills
+    skills = agent.skills
     for skill, level in bucket.skills:
         if skills.get(skill, 0) < level:
             return False
@@ -122,7 +122,7 @@ def _score(agent: AgentRecord, bucket: Bucket, strategy: Selection, now: float) 
         return (agent.avail_seq,)
     if strategy is Selection.MOST_SKILLED:
         lead = bucket.skills[0][0] if bucket.skills else None
-        level = agent.profile.skills.get(lead, 0) if lead else 0
+        level = agent.skills.get(lead, 0) if lead else 0
         return (-level, agent.avail_seq)
     if strategy is Selection.LEAST_OCCUPIED:
         return (agent.occupancy(now), agent.avail_seq)

@@ -1,7 +1,7 @@
 """Run-time records the router keeps for each logged-in agent and each contact it is routing."""
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from baiying.ids import AgentId, ContactId, QueueId, SiteId
 from baiying.routing.expressions import contact_view
@@ -42,12 +42,12 @@ class WorkItem:
         self.since = since
 
 
-_PHASE_STATE = {
+_PHASE_STATE: Final = {
     Phase.ACTIVE: AgentState.BUSY,
     Phase.RESERVED: AgentState.RESERVED,
     Phase.WRAP_UP: AgentState.WRAP_UP,
 }
-NO_CHANNELS: frozenset[Channel] = frozenset()
+NO_CHANNELS: Final[frozenset[Channel]] = frozenset()
 
 
 def _idle_channels(profile: AgentProfile) -> frozenset[Channel]:
@@ -73,6 +73,7 @@ class AgentRecord:
         "profile",
         "reported_reason",
         "reported_state",
+        "skills",
         "state_since",
         "view",
         "worked_seconds",
@@ -81,6 +82,7 @@ class AgentRecord:
     def __init__(self, profile: AgentProfile, view: dict[str, Any], now: float) -> None:
         self.profile = profile
         self.view = view
+        self.skills: dict[str, int] = dict(profile.skills)  # a plain dict: compiled code reads it natively
         self.presence = AgentState.OFFLINE
         self.aux_reason: str | None = None
         self.items: dict[ContactId, WorkItem] = {}
@@ -103,8 +105,8 @@ class AgentRecord:
         if not items:
             return self.presence, (self.aux_reason if self.presence is AgentState.AUX else None)
         if len(items) == 1:
-            (only,) = items.values()
-            return _PHASE_STATE[only.phase], None
+            for only in items.values():
+                return _PHASE_STATE[only.phase], None
         phases = {item.phase for item in items.values()}
         if Phase.ACTIVE in phases:
             return AgentState.BUSY, None
@@ -133,6 +135,7 @@ class AgentRecord:
     def change_profile(self, profile: AgentProfile, view: dict[str, Any]) -> None:
         """New skills, capacity or attributes: everything derived from the old profile is dropped."""
         self.profile, self.view = profile, view
+        self.skills = dict(profile.skills)
         self.index_slots = {}
         self.lookup_keys = lookup_keys(profile)
         self.lookup_slots = []
