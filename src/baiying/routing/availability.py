@@ -33,24 +33,32 @@ class Filing:
 
 
 class SkillPool:
-    """Available agents with one skill at one site on one channel; `levels[n]` lines up those at level n
-    (live filings in the order they became available, with dead ones in between), `live[n]` counts them."""
+    """Available agents with one skill at one site on one channel; `levels[n]` lines up those at level n."""
 
-    __slots__ = ("count", "levels", "live")
+    __slots__ = ("count", "levels")
 
     def __init__(self) -> None:
-        self.levels: list[list[Filing]] = [[] for _ in range(MAX_SKILL_LEVEL + 1)]
-        self.live = [0] * (MAX_SKILL_LEVEL + 1)
-        self.count = 0
+        self.levels = [Line(self) for _ in range(MAX_SKILL_LEVEL + 1)]
+        self.count = 0  # live filings over all levels
 
 
-Slot = tuple[list[Filing], SkillPool, int]  # a line, its pool, its level in the pool
+class Line:
+    """Live filings in the order they became available, with dead ones in between; `live` counts them."""
+
+    __slots__ = ("filings", "live", "pool")
+
+    def __init__(self, pool: SkillPool) -> None:
+        self.filings: list[Filing] = []
+        self.live = 0
+        self.pool = pool
+
+
 SITE_LEVEL: Final = 0  # a site pool lines everybody up at this level
 
 
-def in_line(line: list[Filing]) -> Iterator[AgentRecord]:
+def in_line(line: Line) -> Iterator[AgentRecord]:
     """The live agents of a line, longest available first."""
-    for filing in line:
+    for filing in line.filings:
         if filing.live:
             yield filing.agent
 
@@ -71,39 +79,33 @@ class AvailabilityIndex:
             agent.avail_seq = self._seq
         filing = Filing(agent)
         agent.filings[channel] = filing
-        for line, pool, level in self._slots(agent, channel):
-            live = pool.live
-            alive = live[level]
-            if len(line) >= 2 * alive + SWEEP_SLACK:
-                line[:] = [f for f in line if f.live]
+        for line in self._lines(agent, channel):
+            filings = line.filings
+            if len(filings) >= 2 * line.live + SWEEP_SLACK:
+                filings[:] = [f for f in filings if f.live]
             if keep_place:
-                _insert_in_order(line, filing)
+                _insert_in_order(filings, filing)
             else:
-                line.append(filing)
-            live[level] = alive + 1
-            pool.count += 1
+                filings.append(filing)
+            line.live += 1
+            line.pool.count += 1
 
     def remove(self, agent: AgentRecord, channel: Channel) -> None:
         filings = agent.filings
         filings[channel].live = False
         del filings[channel]
-        for _, pool, level in self._slots(agent, channel):
-            live = pool.live
-            live[level] = live[level] - 1
-            pool.count -= 1
+        for line in self._lines(agent, channel):
+            line.live -= 1
+            line.pool.count -= 1
 
-    def _slots(self, agent: AgentRecord, channel: Channel) -> list[Slot]:
-        slots: list[Slot] | None = agent.index_slots.get(channel)
-        if slots is None:
+    def _lines(self, agent: AgentRecord, channel: Channel) -> list[Line]:
+        lines: list[Line] | None = agent.index_slots.get(channel)
+        if lines is None:
             site = agent.profile.site_id
-            slots = []
-            for skill, level in agent.profile.skills.items():
-                pool = self.pool(channel, site, skill)
-                slots.append((pool.levels[level], pool, level))
-            pool = self.site_pool(channel, site)
-            slots.append((pool.levels[SITE_LEVEL], pool, SITE_LEVEL))
-            agent.index_slots[channel] = slots
-        return slots
+            lines = [self.pool(channel, site, skill).levels[level] for skill, level in agent.skills.items()]
+            lines.append(self.site_pool(channel, site).levels[SITE_LEVEL])
+            agent.index_slots[channel] = lines
+        return lines
 
     def pool(self, channel: Channel, site: SiteId, skill: str) -> SkillPool:
         """The pool for a skill at a site, created empty if nobody with that skill was filed yet."""

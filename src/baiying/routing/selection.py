@@ -77,11 +77,11 @@ def _longest_idle(record: ContactRecord, bucket: Bucket, available: Availability
         if not pool.count:
             continue
         levels = pool.levels
-        live = pool.live
         for position in range(level, MAX_SKILL_LEVEL + 1):
-            if not live[position]:
+            line = levels[position]
+            if not line.live:
                 continue
-            for filing in levels[position]:
+            for filing in line.filings:
                 if not filing.live:
                     continue
                 agent = filing.agent
@@ -113,7 +113,7 @@ def _candidate_groups(
     pool = available.pools.get((channel, site, lead))
     if pool is None or not pool.count:
         return []
-    return (in_line(line) for line in reversed(pool.levels[level:]) if line)
+    return (in_line(line) for line in reversed(pool.levels[level:]) if line.live)
 
 
 def _score(agent: AgentRecord, bucket: Bucket, strategy: Selection, now: float) -> tuple[float, ...]:

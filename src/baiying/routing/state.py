@@ -88,7 +88,7 @@ class AgentRecord:
         self.items: dict[ContactId, WorkItem] = {}
         self.available_in: frozenset[Channel] = NO_CHANNELS
         self.filings: dict[Channel, Filing] = {}  # its filing in the availability index, per channel
-        self.index_slots: dict[Channel, Any] = {}  # its places in the availability index, per channel
+        self.index_slots: dict[Channel, Any] = {}  # its lines in the availability index, per channel
         self.idle_channels = _idle_channels(profile)  # open channels with nothing in hand
         self.lookup_keys: list[tuple[SiteId, str]] = lookup_keys(profile)
         self.lookup_slots: list[int] = []  # the same, as slots of the waiting index (set by the router)
