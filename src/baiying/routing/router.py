@@ -10,7 +10,7 @@ from typing import Final
 from baiying.errors import ConfigError, ConfigProblem, InvalidTransition
 from baiying.ids import AgentId, ContactId, QueueId, SiteId
 from baiying.routing import queueing
-from baiying.routing.availability import AvailabilityIndex
+from baiying.routing.availability import AvailabilityIndex, SkillPool
 from baiying.routing.config import RoutingConfig
 from baiying.routing.decisions import (
     AgentStateChanged,
@@ -32,6 +32,7 @@ from baiying.routing.state import (
     ContactRecord,
     Phase,
     QueueRun,
+    Staffing,
     WorkItem,
 )
 from baiying.routing.timers import TimerKind, Timers
@@ -53,7 +54,7 @@ class Router:
         self.timers = Timers()
         self.agents: dict[AgentId, AgentRecord] = {}
         self.contacts: dict[ContactId, ContactRecord] = {}
-        self.staffed: dict[tuple[SiteId, str], int] = {}  # ready-or-working agents per site and skill
+        self.staffed: dict[tuple[SiteId, str], Staffing] = {}  # ready-or-working agents per site and skill
         # Sites by index: per-site counts are lists, not dicts keyed by (queue, site).
         self.site_index = {site: index for index, site in enumerate(config.sites)}
         self._offers = 0
@@ -129,6 +130,7 @@ class Router:
             raise InvalidTransition(f"site {profile.site_id} is evacuated: agents cannot log in there")
         agent = AgentRecord(profile, agent_view(profile), now)
         agent.lookup_slots = self.waiting.slots(agent.lookup_keys)
+        agent.staffing = self._staffing_of(agent)
         self.agents[profile.id] = agent
         self._set_presence(agent, AgentState.READY if ready else AgentState.AUX, None if ready else "login")
         self._report(agent, now, out)
@@ -183,6 +185,7 @@ class Router:
             self._count_staffed(agent, -1)
         agent.change_profile(profile, agent_view(profile))
         agent.lookup_slots = self.waiting.slots(agent.lookup_keys)
+        agent.staffing = self._staffing_of(agent)
         # An admin edit does not cost an idle agent its place in line: file it again where it was.
         open_now = agent.channels_open()
         for channel in filed & open_now:
@@ -336,10 +339,36 @@ class Router:
             self._count_staffed(agent, +1 if presence is AgentState.READY else -1)
 
     def _count_staffed(self, agent: AgentRecord, delta: int) -> None:
+        for staffing in agent.staffing:
+            staffing.count += delta
+
+    def _staffing(self, site: SiteId, skill: str) -> Staffing:
+        found = self.staffed.get((site, skill))
+        if found is None:
+            found = self.staffed[(site, skill)] = Staffing()
+        return found
+
+    def _staffing_of(self, agent: AgentRecord) -> list[Staffing]:
         site = agent.profile.site_id
-        staffed = self.staffed
-        for skill in (*agent.profile.skills, ANY_SKILL):
-            staffed[(site, skill)] = staffed.get((site, skill), 0) + delta
+        return [self._staffing(site, skill) for skill in (*agent.skills, ANY_SKILL)]
+
+    def _wait_inputs(
+        self, record: ContactRecord, skills: tuple[tuple[str, int], ...], site: SiteId
+    ) -> list[tuple[SkillPool, Staffing]]:
+        """The pool and staffing of each skill at `site`; kept per queue for its first step's skills."""
+        channel = record.contact.channel
+        run = record.run
+        cached = skills is run.step_skills[0]
+        if cached:
+            found = run.wait_inputs.get((channel, site))
+            if found is not None:
+                return found
+        inputs = [
+            (self.available.pool(channel, site, skill), self._staffing(site, skill)) for skill, _ in skills
+        ]
+        if cached:
+            run.wait_inputs[(channel, site)] = inputs
+        return inputs
 
     def _report(self, agent: AgentRecord, now: float, out: list[Decision]) -> None:
         state, reason = agent.state()
@@ -490,22 +519,18 @@ class Router:
         """Expected wait at `site`: zero with an agent free, else the work ahead shared by staffed agents."""
         channel = record.contact.channel
         if skills:
-            pools = self.available.pools
-            staffed_by_skill = self.staffed
             free = True
             staffed = 1 << 30
-            for skill, _ in skills:
+            for pool, staffing in self._wait_inputs(record, skills, site):
                 if free:
-                    pool = pools.get((channel, site, skill))
-                    free = pool is not None and pool.count > 0
-                count = staffed_by_skill.get((site, skill), 0)
-                staffed = min(staffed, count)
+                    free = pool.count > 0
+                staffed = min(staffed, staffing.count)
             if free:
                 return 0.0
         else:
             if self.available.count_at_site(channel, site):
                 return 0.0
-            staffed = self.staffed.get((site, ANY_SKILL), 0)
+            staffed = self._staffing(site, ANY_SKILL).count
         if staffed <= 0:
             return INFINITE_WAIT
         run = record.run

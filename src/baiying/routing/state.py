@@ -17,7 +17,7 @@ from baiying.routing.model import (
 from baiying.routing.policy import Policy
 
 if TYPE_CHECKING:
-    from baiying.routing.availability import Filing
+    from baiying.routing.availability import Filing, SkillPool
     from baiying.routing.waiting import Bucket
 
 
@@ -74,6 +74,7 @@ class AgentRecord:
         "reported_reason",
         "reported_state",
         "skills",
+        "staffing",
         "state_since",
         "view",
         "worked_seconds",
@@ -83,6 +84,7 @@ class AgentRecord:
         self.profile = profile
         self.view = view
         self.skills: dict[str, int] = dict(profile.skills)  # a plain dict: compiled code reads it natively
+        self.staffing: list[Staffing] = []  # the staffing counts it is part of when ready (set by the router)
         self.presence = AgentState.OFFLINE
         self.aux_reason: str | None = None
         self.items: dict[ContactId, WorkItem] = {}
@@ -157,12 +159,29 @@ def lookup_keys(profile: AgentProfile) -> list[tuple[SiteId, str]]:
     return [(site, skill) for skill in profile.skills] + [(site, ANY_SKILL), (site, f"@{profile.id}")]
 
 
+class Staffing:
+    """Ready-or-working agents with one skill at one site (any channel): the expected-wait denominator."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
 class QueueRun:
     """A queue as the router runs it: its policy, the skills of each step (resolved once, unless templated),
     the buckets each step files contacts in, the contacts waiting per site and the handle-time estimate.
     Contact records point here, so the hot path reaches all of it without a lookup by queue id."""
 
-    __slots__ = ("handle_estimate", "policy", "queue", "step_buckets", "step_skills", "waiting_at")
+    __slots__ = (
+        "handle_estimate",
+        "policy",
+        "queue",
+        "step_buckets",
+        "step_skills",
+        "wait_inputs",
+        "waiting_at",
+    )
 
     def __init__(self, queue: Queue, policy: Policy, sites: int) -> None:
         self.queue = queue
@@ -174,6 +193,9 @@ class QueueRun:
         # Per step, the bucket for a channel and sites (steps with fixed skills and no filter only).
         self.step_buckets: list[dict[tuple[Channel, tuple[SiteId, ...]], Bucket]] = [{} for _ in policy.steps]
         self.waiting_at = [0] * sites  # contacts of this queue waiting for each site, by site index
+        # Per channel and site, the availability pool and staffing of each skill of the first step (whose
+        # expected wait places new contacts), when its skills are fixed.
+        self.wait_inputs: dict[tuple[Channel, SiteId], list[tuple[SkillPool, Staffing]]] = {}
         self.handle_estimate = queue.expected_handle_seconds
 
 

@@ -63,7 +63,7 @@ class Lane:
 
 
 class Timers:
-    __slots__ = ("_at", "_count", "_dues", "_lane_of", "_lanes", "_seq")
+    __slots__ = ("_at", "_count", "_dues", "_earliest", "_known", "_lane_of", "_lanes", "_seq")
 
     def __init__(self) -> None:
         self._lanes: list[Lane] = []
@@ -72,12 +72,16 @@ class Timers:
         self._at: dict[float, list[Timer]] = {}  # per such due time, its timers in the order they were set
         self._seq = 0
         self._count = 0
+        self._earliest: float | None = None  # the earliest due time, when `_known`
+        self._known = True
 
     def set(self, due: float, kind: TimerKind, owner: Any, token: int, lane: float | None = None) -> None:
         """Set a timer; `lane` names the fixed duration it was set for (now + lane = due), if it was."""
         self._seq += 1
         timer = Timer(due, self._seq, kind, owner, token)
         self._count += 1
+        if self._known and (self._earliest is None or due < self._earliest):
+            self._earliest = due
         if lane is not None:
             found = self._lane_of.get(lane)
             if found is None and len(self._lanes) < MAX_LANES:
@@ -96,11 +100,14 @@ class Timers:
             at.append(timer)
 
     def next_due(self) -> float | None:
+        if self._known:
+            return self._earliest
         best: float | None = self._dues[0] if self._dues else None
         for lane in self._lanes:
             first = lane.first()
             if first is not None and (best is None or first.due < best):
                 best = first.due
+        self._earliest, self._known = best, True
         return best
 
     def due_by(self, now: float) -> bool:
@@ -122,6 +129,7 @@ class Timers:
                 best, best_lane = first, lane
         if best is None:
             return None
+        self._known = False
         if best_lane is not None:
             best_lane.pop()
         else:
