@@ -386,11 +386,13 @@ class Router:
         if open_now == agent.available_in and not refile:
             return
         available = self.available
-        for channel in agent.available_in:
-            available.remove(agent, channel)
+        if agent.available_in:  # (iterating an empty frozenset is not free when compiled)
+            for channel in agent.available_in:
+                available.remove(agent, channel)
         agent.available_in = open_now
-        for channel in open_now:
-            available.add(agent, channel)
+        if open_now:
+            for channel in open_now:
+                available.add(agent, channel)
 
     def _agent_changed(self, agent: AgentRecord, now: float, out: list[Decision]) -> None:
         """The agent may take more work: give it the best waiting contacts, then file it as available."""
