@@ -8,9 +8,9 @@ from typing import Any, Final
 
 from baiying.ids import AgentId, ContactId, PolicyId, QueueId, SiteId, TeamId
 
-ANY_SKILL = "*"  # the index key of targets that require no skill
-MIN_SKILL_LEVEL = 1
-MAX_SKILL_LEVEL = 10
+ANY_SKILL: Final = "*"  # the index key of targets that require no skill
+MIN_SKILL_LEVEL: Final = 1
+MAX_SKILL_LEVEL: Final = 10
 
 
 class Channel(StrEnum):
@@ -22,7 +22,7 @@ class Channel(StrEnum):
 
 # A voice call (callbacks are voice contacts too) takes the whole agent: nothing else is offered beside it,
 # and it is not offered to an agent who is already writing chats or emails.
-EXCLUSIVE_CHANNELS = frozenset({Channel.VOICE})
+EXCLUSIVE_CHANNELS: Final = frozenset({Channel.VOICE})
 
 DEFAULT_CAPACITY: Mapping[Channel, int] = {Channel.VOICE: 1}
 

@@ -10,13 +10,14 @@ a draining site finishes what waits there, an evacuated site takes nothing.
 import hashlib
 from collections.abc import Callable
 from datetime import datetime
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from baiying.ids import SiteId
 from baiying.routing.config import PlacementRules
 from baiying.routing.model import Contact, Queue, Site, SiteStatus
 
-INFINITE_WAIT = float("inf")
+INFINITE_WAIT: Final = float("inf")
 ExpectedWait = Callable[[SiteId], float]
 
 
@@ -61,6 +62,11 @@ class SitePlacer:
     def __init__(self, sites: dict[SiteId, Site], rules: PlacementRules) -> None:
         self.sites = sites
         self.rules = rules
+        # The rules' fields, read for every contact: native attributes here (`rules` is not compiled).
+        self.language_affinity = rules.language_affinity
+        self.local_preference = rules.local_preference
+        self.time_rules = rules.time_rules
+        self.spill_threshold = rules.spill_when_wait_exceeds_seconds
         self.status: dict[SiteId, SiteStatus] = dict.fromkeys(sites, SiteStatus.OPEN)
         self._serving = tuple(sites)
         self._serving_set = frozenset(sites)
@@ -114,16 +120,15 @@ class SitePlacer:
             if not fallback:
                 return Placement((), "every site is evacuated: waiting until one reopens")
             return Placement(fallback, "no site is open for new contacts now: waiting at every serving site")
-        rules = self.rules
         preferred: SiteId | None = None
         note = ""
-        if rules.language_affinity and contact.language:
+        if self.language_affinity and contact.language:
             homes = [s for s in self.home_sites(contact.language) if s in open_now]
             if homes:
                 preferred = min(homes, key=expected_wait) if len(homes) > 1 else homes[0]
                 note = f"{contact.language} → {preferred} (language affinity)"
         if preferred is None:
-            for rule in rules.time_rules:
+            for rule in self.time_rules:
                 if rule.to_site not in open_now or (rule.queues is not None and queue.id not in rule.queues):
                     continue
                 if rule.hours.contains(self.clock.minute_of_day(rule.timezone, now)):
@@ -131,7 +136,7 @@ class SitePlacer:
                         preferred = rule.to_site
                         note = f"{rule.name}: {rule.share:.0%} of contacts to {rule.to_site}"
                     break
-        if preferred is None and rules.local_preference and contact.site_id in open_now:
+        if preferred is None and self.local_preference and contact.site_id in open_now:
             preferred = contact.site_id
             note = self._local_notes[preferred]
         if preferred is None:
@@ -147,7 +152,7 @@ class SitePlacer:
         queue: Queue,
         expected_wait: ExpectedWait,
     ) -> Placement:
-        threshold = self.rules.spill_when_wait_exceeds_seconds or queue.service_level.seconds
+        threshold = self.spill_threshold or queue.service_level.seconds
         wait_there = expected_wait(preferred)
         if wait_there <= threshold or len(candidates) == 1:
             return Placement((preferred,), note)

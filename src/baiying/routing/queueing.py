@@ -4,7 +4,7 @@ Functions of the `Router` they serve, kept apart so each module reads in one sit
 """
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from baiying.errors import InvalidTransition
 from baiying.ids import AgentId, ContactId, QueueId, SiteId
@@ -20,7 +20,7 @@ from baiying.routing.waiting import Bucket
 if TYPE_CHECKING:
     from baiying.routing.router import Router
 
-NAMED_AGENT_WAIT_SECONDS = 60.0  # a transfer to a busy agent falls back to the queue after this
+NAMED_AGENT_WAIT_SECONDS: Final = 60.0  # a transfer to a busy agent falls back to the queue after this
 
 
 # ---- contacts -------------------------------------------------------------------------------
@@ -31,13 +31,11 @@ def transfer_to_queue(
 ) -> list[Decision]:
     """Move a waiting or connected contact to another queue; it keeps its age (true age ordering)."""
     out = router._begin(now)
-    if queue_id not in router.config.queues:
+    run = router._queues.get(queue_id)
+    if run is None:
         raise NoSuchQueue(f"unknown queue {queue_id}")
     record = release_for_transfer(router, contact_id, now, out)
-    queue = router.config.queues[queue_id]
-    moved = ContactRecord(
-        replace(record.contact, queue_id=queue_id), queue, router.config.policies[queue.policy_id]
-    )
+    moved = ContactRecord(replace(record.contact, queue_id=queue_id), run)
     moved.callback = record.callback
     router.contacts[contact_id] = moved
     place(router, moved, now, out)
@@ -54,7 +52,7 @@ def transfer_to_agent(
     if target.presence is AgentState.OFFLINE:
         raise InvalidTransition(f"agent {agent_id} is logging out")
     record = release_for_transfer(router, contact_id, now, out)
-    moved = ContactRecord(record.contact, record.queue, record.policy)
+    moved = ContactRecord(record.contact, record.run)
     moved.callback = record.callback
     moved.named_agent = agent_id
     moved.placement = (target.profile.site_id,)
@@ -118,7 +116,7 @@ def release_for_transfer(
         item.phase, item.since = Phase.WRAP_UP, now
         wrap = record.queue.wrap_up_seconds
         if wrap > 0:
-            router.timers.set(now + wrap, TimerKind.WRAP_UP, (agent, item), 0)
+            router.timers.set(now + wrap, TimerKind.WRAP_UP, (agent, item), 0, wrap)
             router._report(agent, now, out)
         else:
             router._finish_wrap_up(agent, item, now, out)
@@ -136,7 +134,7 @@ def place(
     moved_from: SiteId | None = None,
 ) -> None:
     """Choose the site where a new (or evacuated) contact waits, and say why."""
-    skills = step_skills(router, record, record.policy.steps[0])
+    skills = step_skills(record, 0)
     placement = router.placer.place(
         record.contact, record.queue, now, lambda site: router._expected_wait(record, skills, site)
     )
@@ -163,7 +161,7 @@ def refile(router: "Router", record: ContactRecord, now: float, out: list[Decisi
     """File the waiting contact for its current step, or offer it at once if an agent is free for it."""
     placement = record.placement
     serving = router.placer.serving_set()
-    if not placement or not serving.issuperset(placement):
+    if not placement or not all(site in serving for site in placement):
         # Placed nowhere (every site was evacuated) or at a site evacuated since: place it again. A named
         # agent at such a site has been logged out, so the contact goes back to its queue's routing.
         record.named_agent = None
@@ -184,7 +182,9 @@ def refile(router: "Router", record: ContactRecord, now: float, out: list[Decisi
         if deadline <= now:
             step_timed_out(router, record, now, out)
         else:
-            router.timers.set(deadline, TimerKind.STEP, record, record.timer_token)
+            # Usually set when the step began, for its timeout: the lane of that duration.
+            lane = NAMED_AGENT_WAIT_SECONDS if record.named_agent is not None else step.timeout_seconds
+            router.timers.set(deadline, TimerKind.STEP, record, record.timer_token, lane)
 
 
 def step_timed_out(router: "Router", record: ContactRecord, now: float, out: list[Decision]) -> None:
@@ -213,9 +213,9 @@ def step_timed_out(router: "Router", record: ContactRecord, now: float, out: lis
         record.step_deadline = None
 
 
-def step_skills(router: "Router", record: ContactRecord, step: Step) -> tuple[tuple[str, int], ...]:
-    fixed = router._fixed_skills.get(id(step))
-    return fixed if fixed is not None else step.resolved_skills(record.contact)
+def step_skills(record: ContactRecord, index: int) -> tuple[tuple[str, int], ...]:
+    fixed = record.run.step_skills[index]
+    return fixed if fixed is not None else record.policy.steps[index].resolved_skills(record.contact)
 
 
 def sites_for(router: "Router", record: ContactRecord, step: Step) -> tuple[SiteId, ...]:
@@ -236,37 +236,47 @@ def sites_for(router: "Router", record: ContactRecord, step: Step) -> tuple[Site
 
 
 def bucket_for(router: "Router", record: ContactRecord) -> Bucket:
-    step = record.policy.steps[record.step_index]
+    index = record.step_index
+    step = record.policy.steps[index]
     named = record.named_agent
-    skills = () if named is not None else step_skills(router, record, step)
     sites = sites_for(router, record, step)
+    channel = record.contact.channel
+    run = record.run
+    # A step with fixed skills and no filter files every contact of a channel and sites in one bucket.
+    fixed = named is None and step.expression is None and run.step_skills[index] is not None
+    if fixed:
+        found = run.step_buckets[index].get((channel, sites))
+        if found is not None:
+            return found
+    skills = () if named is not None else step_skills(record, index)
     expression = None if named is not None else step.expression
     values = tuple(record.view.get(f) for f in expression.contact_fields) if expression else ()
-    channel = record.contact.channel
     key = (channel, skills, sites, expression.source if expression else None, values, named)
     bucket = router.waiting.bucket(key)
     if bucket is None:
         view = dict(record.view) if expression else {}
         pools = [[router.available.pool(channel, site, skill) for skill, _ in skills] for site in sites]
+        site_indexes = [router.site_index[site] for site in sites]
         bucket = router.waiting.add_bucket(
-            Bucket(key, channel, skills, sites, expression, view, named, pools)
+            Bucket(key, channel, skills, sites, expression, view, named, pools, site_indexes)
         )
+    if fixed:
+        run.step_buckets[index][(channel, sites)] = bucket
     return bucket
 
 
 def wait(router: "Router", record: ContactRecord, bucket: Bucket) -> None:
     router.waiting.push(record, bucket)
-    queue_id = record.queue.id
-    for site in bucket.sites:
-        key = (queue_id, site)
-        router.waiting_at[key] = router.waiting_at.get(key, 0) + 1
+    waiting_at = record.run.waiting_at
+    for index in bucket.site_indexes:
+        waiting_at[index] = waiting_at[index] + 1  # not `+=`: compiled, that goes through generic objects
 
 
 def unwait(router: "Router", record: ContactRecord) -> None:
     bucket = record.bucket
     if bucket is None:
         return
-    queue_id = record.queue.id
-    for site in bucket.sites:
-        router.waiting_at[(queue_id, site)] -= 1
+    waiting_at = record.run.waiting_at
+    for index in bucket.site_indexes:
+        waiting_at[index] = waiting_at[index] - 1
     router.waiting.remove(record)

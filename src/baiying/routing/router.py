@@ -5,10 +5,12 @@ call, no waiting contact has an available agent who could take it (each side loo
 becomes ready), every waiting contact is in exactly one bucket, and no agent holds more than its capacity.
 """
 
+from typing import Final
+
 from baiying.errors import ConfigError, ConfigProblem, InvalidTransition
 from baiying.ids import AgentId, ContactId, QueueId, SiteId
 from baiying.routing import queueing
-from baiying.routing.availability import AvailabilityIndex
+from baiying.routing.availability import AvailabilityIndex, SkillPool
 from baiying.routing.config import RoutingConfig
 from baiying.routing.decisions import (
     AgentStateChanged,
@@ -29,12 +31,14 @@ from baiying.routing.state import (
     ContactPhase,
     ContactRecord,
     Phase,
+    QueueRun,
+    Staffing,
     WorkItem,
 )
 from baiying.routing.timers import TimerKind, Timers
 from baiying.routing.waiting import WaitingIndex
 
-AHT_SMOOTHING = 0.05  # weight of each completed contact in the running handle-time estimate
+AHT_SMOOTHING: Final = 0.05  # weight of each completed contact in the running handle-time estimate
 
 
 class Router:
@@ -50,18 +54,13 @@ class Router:
         self.timers = Timers()
         self.agents: dict[AgentId, AgentRecord] = {}
         self.contacts: dict[ContactId, ContactRecord] = {}
-        self.staffed: dict[tuple[SiteId, str], int] = {}  # ready-or-working agents per site and skill
-        self.waiting_at: dict[tuple[QueueId, SiteId], int] = {}
-        self.handle_estimate = {q.id: q.expected_handle_seconds for q in config.queues.values()}
+        self.staffed: dict[tuple[SiteId, str], Staffing] = {}  # ready-or-working agents per site and skill
+        # Sites by index: per-site counts are lists, not dicts keyed by (queue, site).
+        self.site_index = {site: index for index, site in enumerate(config.sites)}
         self._offers = 0
         self._undelivered: list[Decision] = []
-        self._queues = {q.id: (q, config.policies[q.policy_id]) for q in config.queues.values()}
-        # Skill requirements of steps without ${...} templates are the same for every contact.
-        self._fixed_skills = {
-            id(step): step.resolved_skills_fixed()
-            for policy in config.policies.values()
-            for step in policy.steps
-            if not step.templated
+        self._queues = {
+            q.id: QueueRun(q, config.policies[q.policy_id], len(config.sites)) for q in config.queues.values()
         }
 
     # ---- time -------------------------------------------------------------------------------------------
@@ -92,15 +91,16 @@ class Router:
         timers = self.timers
         if not timers.due_by(now):
             return
-        while (fired := timers.pop_due(now)) is not None:
-            due, kind, owner, token = fired
+        while (timer := timers.pop_due(now)) is not None:
+            due = timer.due
+            kind = timer.kind
             if kind is TimerKind.WRAP_UP:
-                agent, item = owner
+                agent, item = timer.owner
                 if agent.items.get(item.contact_id) is item and item.phase is Phase.WRAP_UP:
                     self._finish_wrap_up(agent, item, due, out)
                 continue
-            record: ContactRecord = owner
-            if record.timer_token != token or self.contacts.get(record.id) is not record:
+            record: ContactRecord = timer.owner
+            if record.timer_token != timer.token or self.contacts.get(record.id) is not record:
                 continue
             if kind is TimerKind.OFFER and record.phase is ContactPhase.OFFERED:
                 self._offer_missed(record, due, out)
@@ -129,6 +129,8 @@ class Router:
         if self.placer.status.get(profile.site_id) is SiteStatus.EVACUATED:
             raise InvalidTransition(f"site {profile.site_id} is evacuated: agents cannot log in there")
         agent = AgentRecord(profile, agent_view(profile), now)
+        agent.lookup_slots = self.waiting.slots(agent.lookup_keys)
+        agent.staffing = self._staffing_of(agent)
         self.agents[profile.id] = agent
         self._set_presence(agent, AgentState.READY if ready else AgentState.AUX, None if ready else "login")
         self._report(agent, now, out)
@@ -182,6 +184,8 @@ class Router:
         if counted:
             self._count_staffed(agent, -1)
         agent.change_profile(profile, agent_view(profile))
+        agent.lookup_slots = self.waiting.slots(agent.lookup_keys)
+        agent.staffing = self._staffing_of(agent)
         # An admin edit does not cost an idle agent its place in line: file it again where it was.
         open_now = agent.channels_open()
         for channel in filed & open_now:
@@ -198,10 +202,10 @@ class Router:
         out = self._begin(now)
         if contact.id in self.contacts:
             raise InvalidTransition(f"contact {contact.id} is already being routed")
-        routed = self._queues.get(contact.queue_id)
-        if routed is None:
+        run = self._queues.get(contact.queue_id)
+        if run is None:
             raise NoSuchQueue(f"unknown queue {contact.queue_id}")
-        record = ContactRecord(contact, routed[0], routed[1])
+        record = ContactRecord(contact, run)
         self.contacts[contact.id] = record
         queueing.place(self, record, now, out)
         queueing.enter_step(self, record, 0, now, out, "arrived")
@@ -210,7 +214,7 @@ class Router:
     def accept(self, contact_id: ContactId, agent_id: AgentId, now: float) -> list[Decision]:
         out = self._begin(now)
         record = self._offered_to(contact_id, agent_id)
-        agent = self.agents[agent_id]
+        agent = self._handler(record)
         item = agent.items[contact_id]
         item.phase, item.since = Phase.ACTIVE, now
         record.phase = ContactPhase.CONNECTED
@@ -222,7 +226,7 @@ class Router:
         """The agent declined: the contact goes back to its place and is not offered to this agent again."""
         out = self._begin(now)
         record = self._offered_to(contact_id, agent_id)
-        agent = self.agents[agent_id]
+        agent = self._handler(record)
         self._take_back(record, agent, "rejected", now, out)
         self._agent_changed(agent, now, out)
         return self._deliver(out)
@@ -239,18 +243,19 @@ class Router:
             )
         queue = record.queue
         wrap = queue.wrap_up_seconds if wrap_up_seconds is None else wrap_up_seconds
+        lane = wrap if wrap_up_seconds is None else None  # the queue's own wrap-up time: a timer lane
         if wrap < 0:
             raise InvalidTransition(f"wrap-up time cannot be negative ({wrap} s)")
         agent = self._handler(record)
         item = agent.items[contact_id]
         handled = now - item.since
         agent.worked_seconds += handled
-        estimate = self.handle_estimate[queue.id]
-        self.handle_estimate[queue.id] = estimate + AHT_SMOOTHING * (handled + wrap - estimate)
+        run = record.run
+        run.handle_estimate += AHT_SMOOTHING * (handled + wrap - run.handle_estimate)
         del self.contacts[contact_id]
         item.phase, item.since = Phase.WRAP_UP, now
         if wrap > 0:
-            self.timers.set(now + wrap, TimerKind.WRAP_UP, (agent, item), 0)
+            self.timers.set(now + wrap, TimerKind.WRAP_UP, (agent, item), 0, lane)
             self._report(agent, now, out)
         else:
             self._finish_wrap_up(agent, item, now, out)
@@ -316,9 +321,10 @@ class Router:
 
     def _handler(self, record: ContactRecord) -> AgentRecord:
         """The agent a contact is ringing at or connected to."""
-        if record.agent_id is None:
+        handler = record.handler
+        if handler is None:
             raise InvalidTransition(f"contact {record.id} is not with an agent")
-        return self.agents[record.agent_id]
+        return handler
 
     def _offered_to(self, contact_id: ContactId, agent_id: AgentId) -> ContactRecord:
         record = self._contact(contact_id)
@@ -333,10 +339,36 @@ class Router:
             self._count_staffed(agent, +1 if presence is AgentState.READY else -1)
 
     def _count_staffed(self, agent: AgentRecord, delta: int) -> None:
+        for staffing in agent.staffing:
+            staffing.count += delta
+
+    def _staffing(self, site: SiteId, skill: str) -> Staffing:
+        found = self.staffed.get((site, skill))
+        if found is None:
+            found = self.staffed[(site, skill)] = Staffing()
+        return found
+
+    def _staffing_of(self, agent: AgentRecord) -> list[Staffing]:
         site = agent.profile.site_id
-        staffed = self.staffed
-        for skill in (*agent.profile.skills, ANY_SKILL):
-            staffed[(site, skill)] = staffed.get((site, skill), 0) + delta
+        return [self._staffing(site, skill) for skill in (*agent.skills, ANY_SKILL)]
+
+    def _wait_inputs(
+        self, record: ContactRecord, skills: tuple[tuple[str, int], ...], site: SiteId
+    ) -> list[tuple[SkillPool, Staffing]]:
+        """The pool and staffing of each skill at `site`; kept per queue for its first step's skills."""
+        channel = record.contact.channel
+        run = record.run
+        cached = skills is run.step_skills[0]
+        if cached:
+            found = run.wait_inputs.get((channel, site))
+            if found is not None:
+                return found
+        inputs = [
+            (self.available.pool(channel, site, skill), self._staffing(site, skill)) for skill, _ in skills
+        ]
+        if cached:
+            run.wait_inputs[(channel, site)] = inputs
+        return inputs
 
     def _report(self, agent: AgentRecord, now: float, out: list[Decision]) -> None:
         state, reason = agent.state()
@@ -354,11 +386,13 @@ class Router:
         if open_now == agent.available_in and not refile:
             return
         available = self.available
-        for channel in agent.available_in:
-            available.remove(agent, channel)
+        if agent.available_in:  # (iterating an empty frozenset is not free when compiled)
+            for channel in agent.available_in:
+                available.remove(agent, channel)
         agent.available_in = open_now
-        for channel in open_now:
-            available.add(agent, channel)
+        if open_now:
+            for channel in open_now:
+                available.add(agent, channel)
 
     def _agent_changed(self, agent: AgentRecord, now: float, out: list[Decision]) -> None:
         """The agent may take more work: give it the best waiting contacts, then file it as available."""
@@ -410,6 +444,7 @@ class Router:
             record.declined_by = set()
         record.declined_by.add(agent.profile.id)
         record.agent_id = None
+        record.handler = None
         record.phase = ContactPhase.WAITING
         self._report(agent, now, out)
         if requeue:
@@ -443,13 +478,16 @@ class Router:
         agent.last_offer_seq = self._offers
         record.phase = ContactPhase.OFFERED
         record.agent_id = profile.id
+        record.handler = agent
         record.timer_token += 1
-        expires = now + record.queue.offer_timeout_seconds
-        self.timers.set(expires, TimerKind.OFFER, record, record.timer_token)
+        timeout = record.queue.offer_timeout_seconds
+        expires = now + timeout
+        self.timers.set(expires, TimerKind.OFFER, record, record.timer_token, timeout)
         idle = now - agent.state_since if agent.available_in else 0.0
         if agent.available_in:
             self._sync_available(agent, refile=True)
-        levels = tuple((skill, profile.skills.get(skill, 0)) for skill, _ in skills)
+        has = agent.skills
+        levels = tuple([(skill, has.get(skill, 0)) for skill, _ in skills])
         if record.placement and profile.site_id not in record.placement:
             out.append(
                 Overflow(
@@ -483,23 +521,20 @@ class Router:
         """Expected wait at `site`: zero with an agent free, else the work ahead shared by staffed agents."""
         channel = record.contact.channel
         if skills:
-            pools = self.available.pools
-            staffed_by_skill = self.staffed
             free = True
             staffed = 1 << 30
-            for skill, _ in skills:
+            for pool, staffing in self._wait_inputs(record, skills, site):
                 if free:
-                    pool = pools.get((channel, site, skill))
-                    free = pool is not None and pool.count > 0
-                count = staffed_by_skill.get((site, skill), 0)
-                staffed = min(staffed, count)
+                    free = pool.count > 0
+                staffed = min(staffed, staffing.count)
             if free:
                 return 0.0
         else:
-            if self.available.at_site(channel, site):
+            if self.available.count_at_site(channel, site):
                 return 0.0
-            staffed = self.staffed.get((site, ANY_SKILL), 0)
+            staffed = self._staffing(site, ANY_SKILL).count
         if staffed <= 0:
             return INFINITE_WAIT
-        ahead = self.waiting_at.get((record.queue.id, site), 0)
-        return (ahead + 1) * self.handle_estimate[record.queue.id] / staffed
+        run = record.run
+        ahead = run.waiting_at[self.site_index[site]]
+        return (ahead + 1) * run.handle_estimate / staffed

@@ -6,7 +6,7 @@ bucket the agent can serve).
 from collections.abc import Iterable
 
 from baiying.ids import SiteId
-from baiying.routing.availability import AvailabilityIndex
+from baiying.routing.availability import AvailabilityIndex, in_line
 from baiying.routing.model import MAX_SKILL_LEVEL, Channel
 from baiying.routing.policy import Selection
 from baiying.routing.state import AgentRecord, ContactRecord
@@ -16,7 +16,7 @@ from baiying.routing.waiting import Bucket, WaitingIndex
 def fits(agent: AgentRecord, bucket: Bucket) -> bool:
     """Can this agent take contacts of this bucket (skills, levels, filter, named agent)? Site and channel
     are checked by the indexes that led here."""
-    skills = agent.profile.skills
+    skills = agent.skills
     for skill, level in bucket.skills:
         if skills.get(skill, 0) < level:
             return False
@@ -78,10 +78,13 @@ def _longest_idle(record: ContactRecord, bucket: Bucket, available: Availability
             continue
         levels = pool.levels
         for position in range(level, MAX_SKILL_LEVEL + 1):
-            group = levels[position]
-            if not group:
+            line = levels[position]
+            if not line.live:
                 continue
-            for agent in group.values():
+            for filing in line.filings:
+                if not filing.live:
+                    continue
+                agent = filing.agent
                 if agent.avail_seq >= best_seq:
                     break
                 if declined is not None and agent.profile.id in declined:
@@ -100,7 +103,7 @@ def _candidate_groups(
         agent = available.at_site(channel, site).get(bucket.named_agent)
         return [[agent]] if agent is not None else []
     if not bucket.skills:
-        return [available.at_site(channel, site).values()]
+        return [available.in_line_at_site(channel, site)]
     skills = bucket.skills
     if strategy is Selection.MOST_SKILLED or len(skills) == 1:
         lead, level = skills[0]
@@ -110,7 +113,7 @@ def _candidate_groups(
     pool = available.pools.get((channel, site, lead))
     if pool is None or not pool.count:
         return []
-    return (group.values() for group in reversed(pool.levels[level:]) if group)
+    return (in_line(line) for line in reversed(pool.levels[level:]) if line.live)
 
 
 def _score(agent: AgentRecord, bucket: Bucket, strategy: Selection, now: float) -> tuple[float, ...]:
@@ -119,7 +122,7 @@ def _score(agent: AgentRecord, bucket: Bucket, strategy: Selection, now: float) 
         return (agent.avail_seq,)
     if strategy is Selection.MOST_SKILLED:
         lead = bucket.skills[0][0] if bucket.skills else None
-        level = agent.profile.skills.get(lead, 0) if lead else 0
+        level = agent.skills.get(lead, 0) if lead else 0
         return (-level, agent.avail_seq)
     if strategy is Selection.LEAST_OCCUPIED:
         return (agent.occupancy(now), agent.avail_seq)
@@ -133,9 +136,9 @@ def best_contact(
     best: ContactRecord | None = None
     best_key: tuple[int, float, int] = (0, 0.0, 0)
     nonempty = waiting.nonempty
-    for lookup in agent.lookup_keys:
-        buckets = nonempty.get(lookup)
-        if not buckets:
+    for slot in agent.lookup_slots:
+        buckets = nonempty[slot]
+        if buckets is None:
             continue
         for bucket in buckets:
             if bucket.channel not in channels or not fits(agent, bucket):

@@ -1,7 +1,7 @@
 """Run-time records the router keeps for each logged-in agent and each contact it is routing."""
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from baiying.ids import AgentId, ContactId, QueueId, SiteId
 from baiying.routing.expressions import contact_view
@@ -17,6 +17,7 @@ from baiying.routing.model import (
 from baiying.routing.policy import Policy
 
 if TYPE_CHECKING:
+    from baiying.routing.availability import Filing, SkillPool
     from baiying.routing.waiting import Bucket
 
 
@@ -41,12 +42,12 @@ class WorkItem:
         self.since = since
 
 
-_PHASE_STATE = {
+_PHASE_STATE: Final = {
     Phase.ACTIVE: AgentState.BUSY,
     Phase.RESERVED: AgentState.RESERVED,
     Phase.WRAP_UP: AgentState.WRAP_UP,
 }
-NO_CHANNELS: frozenset[Channel] = frozenset()
+NO_CHANNELS: Final[frozenset[Channel]] = frozenset()
 
 
 def _idle_channels(profile: AgentProfile) -> frozenset[Channel]:
@@ -60,16 +61,20 @@ class AgentRecord:
         "aux_reason",
         "avail_seq",
         "available_in",
+        "filings",
         "idle_channels",
         "index_slots",
         "items",
         "last_offer_seq",
         "logged_in_at",
         "lookup_keys",
+        "lookup_slots",
         "presence",
         "profile",
         "reported_reason",
         "reported_state",
+        "skills",
+        "staffing",
         "state_since",
         "view",
         "worked_seconds",
@@ -78,13 +83,17 @@ class AgentRecord:
     def __init__(self, profile: AgentProfile, view: dict[str, Any], now: float) -> None:
         self.profile = profile
         self.view = view
+        self.skills: dict[str, int] = dict(profile.skills)  # a plain dict: compiled code reads it natively
+        self.staffing: list[Staffing] = []  # the staffing counts it is part of when ready (set by the router)
         self.presence = AgentState.OFFLINE
         self.aux_reason: str | None = None
         self.items: dict[ContactId, WorkItem] = {}
         self.available_in: frozenset[Channel] = NO_CHANNELS
-        self.index_slots: dict[Channel, Any] = {}  # its places in the availability index, per channel
+        self.filings: dict[Channel, Filing] = {}  # its filing in the availability index, per channel
+        self.index_slots: dict[Channel, Any] = {}  # its lines in the availability index, per channel
         self.idle_channels = _idle_channels(profile)  # open channels with nothing in hand
         self.lookup_keys: list[tuple[SiteId, str]] = lookup_keys(profile)
+        self.lookup_slots: list[int] = []  # the same, as slots of the waiting index (set by the router)
         self.avail_seq = 0  # order of becoming available: smaller = idle longer
         self.last_offer_seq = 0  # for round robin
         self.logged_in_at = now
@@ -98,8 +107,8 @@ class AgentRecord:
         if not items:
             return self.presence, (self.aux_reason if self.presence is AgentState.AUX else None)
         if len(items) == 1:
-            (only,) = items.values()
-            return _PHASE_STATE[only.phase], None
+            for only in items.values():
+                return _PHASE_STATE[only.phase], None
         phases = {item.phase for item in items.values()}
         if Phase.ACTIVE in phases:
             return AgentState.BUSY, None
@@ -128,8 +137,10 @@ class AgentRecord:
     def change_profile(self, profile: AgentProfile, view: dict[str, Any]) -> None:
         """New skills, capacity or attributes: everything derived from the old profile is dropped."""
         self.profile, self.view = profile, view
+        self.skills = dict(profile.skills)
         self.index_slots = {}
         self.lookup_keys = lookup_keys(profile)
+        self.lookup_slots = []
         self.idle_channels = _idle_channels(profile)
 
     def occupancy(self, now: float) -> float:
@@ -148,6 +159,46 @@ def lookup_keys(profile: AgentProfile) -> list[tuple[SiteId, str]]:
     return [(site, skill) for skill in profile.skills] + [(site, ANY_SKILL), (site, f"@{profile.id}")]
 
 
+class Staffing:
+    """Ready-or-working agents with one skill at one site (any channel): the expected-wait denominator."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+class QueueRun:
+    """A queue as the router runs it: its policy, the skills of each step (resolved once, unless templated),
+    the buckets each step files contacts in, the contacts waiting per site and the handle-time estimate.
+    Contact records point here, so the hot path reaches all of it without a lookup by queue id."""
+
+    __slots__ = (
+        "handle_estimate",
+        "policy",
+        "queue",
+        "step_buckets",
+        "step_skills",
+        "wait_inputs",
+        "waiting_at",
+    )
+
+    def __init__(self, queue: Queue, policy: Policy, sites: int) -> None:
+        self.queue = queue
+        self.policy = policy
+        # Steps without ${...} templates require the same skills of every contact.
+        self.step_skills: list[tuple[tuple[str, int], ...] | None] = [
+            None if step.templated else step.resolved_skills_fixed() for step in policy.steps
+        ]
+        # Per step, the bucket for a channel and sites (steps with fixed skills and no filter only).
+        self.step_buckets: list[dict[tuple[Channel, tuple[SiteId, ...]], Bucket]] = [{} for _ in policy.steps]
+        self.waiting_at = [0] * sites  # contacts of this queue waiting for each site, by site index
+        # Per channel and site, the availability pool and staffing of each skill of the first step (whose
+        # expected wait places new contacts), when its skills are fixed.
+        self.wait_inputs: dict[tuple[Channel, SiteId], list[tuple[SkillPool, Staffing]]] = {}
+        self.handle_estimate = queue.expected_handle_seconds
+
+
 class ContactPhase(StrEnum):
     WAITING = "waiting"
     OFFERED = "offered"
@@ -163,6 +214,7 @@ class ContactRecord:
         "contact",
         "declined_by",
         "entry_seq",
+        "handler",
         "named_agent",
         "phase",
         "placement",
@@ -170,15 +222,17 @@ class ContactRecord:
         "policy",
         "priority",
         "queue",
+        "run",
         "step_deadline",
         "step_index",
         "timer_token",
     )
 
-    def __init__(self, contact: Contact, queue: Queue, policy: Policy) -> None:
+    def __init__(self, contact: Contact, run: QueueRun) -> None:
         self.contact = contact
-        self.queue = queue
-        self.policy = policy
+        self.run = run
+        self.queue = run.queue
+        self.policy = run.policy
         self._view: dict[str, Any] | None = None
         self.priority = contact.priority
         self.step_index = 0
@@ -186,6 +240,7 @@ class ContactRecord:
         self.placement_note = ""
         self.phase = ContactPhase.WAITING
         self.agent_id: AgentId | None = None
+        self.handler: AgentRecord | None = None  # the agent it rings at or is connected to (`agent_id`)
         self.bucket: Bucket | None = None  # where it waits; None when not waiting
         self.entry_seq = 0
         self.declined_by: set[AgentId] | None = None  # agents who rejected or missed it: not offered again

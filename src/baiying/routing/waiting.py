@@ -26,9 +26,11 @@ class Bucket:
         "heap",
         "index_keys",
         "key",
+        "lead_slots",
         "live",
         "named_agent",
         "pools",
+        "site_indexes",
         "sites",
         "skills",
     )
@@ -43,12 +45,14 @@ class Bucket:
         contact_view: dict[str, object],
         named_agent: AgentId | None,
         pools: list[list[SkillPool]],
+        site_indexes: list[int],
     ) -> None:
         self.key = key
         self.pools = pools  # per site, the availability pool of each required skill: no lookups per decision
         self.channel = channel
         self.skills = skills
         self.sites = sites
+        self.site_indexes = site_indexes  # the router's index of each site, in the order of `sites`
         self.expression = expression
         self.contact_view = contact_view
         self.named_agent = named_agent
@@ -56,6 +60,7 @@ class Bucket:
         self.live = 0
         lead = f"@{named_agent}" if named_agent else (skills[0][0] if skills else ANY_SKILL)
         self.index_keys = [(site, lead) for site in sites]
+        self.lead_slots: list[int] = []  # the same, as slots of the waiting index (set when added)
 
     def head(self) -> ContactRecord | None:
         heap = self.heap
@@ -76,18 +81,36 @@ class Bucket:
 
 
 class WaitingIndex:
-    __slots__ = ("_buckets", "_seq", "nonempty")
+    """Buckets by key, and the non-empty ones by (site, lead skill): each (site, lead) pair is given a slot
+    number once, and agents and buckets keep their slot numbers, so the hot path reads a list, not a dict
+    keyed by tuples."""
+
+    __slots__ = ("_buckets", "_seq", "_slots", "nonempty")
 
     def __init__(self) -> None:
         self._buckets: dict[Hashable, Bucket] = {}
-        self.nonempty: dict[tuple[SiteId, str], dict[Bucket, None]] = {}
+        self._slots: dict[tuple[SiteId, str], int] = {}
+        self.nonempty: list[dict[Bucket, None] | None] = []  # per slot, its non-empty buckets (or None)
         self._seq = 0
+
+    def slot(self, site: SiteId, lead: str) -> int:
+        """The slot of (site, lead), given on first use."""
+        key = (site, lead)
+        found = self._slots.get(key)
+        if found is None:
+            found = self._slots[key] = len(self.nonempty)
+            self.nonempty.append(None)
+        return found
+
+    def slots(self, keys: list[tuple[SiteId, str]]) -> list[int]:
+        return [self.slot(site, lead) for site, lead in keys]
 
     def bucket(self, key: Hashable) -> Bucket | None:
         return self._buckets.get(key)
 
     def add_bucket(self, bucket: Bucket) -> Bucket:
         self._buckets[bucket.key] = bucket
+        bucket.lead_slots = self.slots(bucket.index_keys)
         return bucket
 
     def push(self, record: ContactRecord, bucket: Bucket) -> None:
@@ -99,11 +122,13 @@ class WaitingIndex:
         heapq.heappush(bucket.heap, (-record.priority, record.contact.arrived_at, self._seq, record))
         bucket.live += 1
         if bucket.live == 1:
-            for key in bucket.index_keys:
-                found = self.nonempty.get(key)
+            nonempty = self.nonempty
+            for slot in bucket.lead_slots:
+                found = nonempty[slot]
                 if found is None:
-                    found = self.nonempty[key] = {}
-                found[bucket] = None
+                    nonempty[slot] = {bucket: None}
+                else:
+                    found[bucket] = None
 
     def remove(self, record: ContactRecord) -> None:
         bucket: Bucket | None = record.bucket
@@ -113,12 +138,18 @@ class WaitingIndex:
         bucket.live -= 1
         if bucket.live == 0:
             bucket.heap.clear()
-            for key in bucket.index_keys:
-                self.nonempty[key].pop(bucket, None)
+            nonempty = self.nonempty
+            for slot in bucket.lead_slots:
+                found = nonempty[slot]
+                if found is not None:
+                    found.pop(bucket, None)
+                    if not found:
+                        nonempty[slot] = None
 
     def buckets_for(self, site: SiteId, lead: str) -> dict[Bucket, None] | None:
         """Non-empty buckets at `site` whose first required skill is `lead` (or "*", or "@agent")."""
-        return self.nonempty.get((site, lead))
+        slot = self._slots.get((site, lead))
+        return self.nonempty[slot] if slot is not None else None
 
     def all_waiting(self) -> list[ContactRecord]:
         """Every waiting contact, best first (priority, then true age)."""
