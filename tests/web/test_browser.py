@@ -12,11 +12,13 @@ Screenshots go to test-artifacts/web/. Without Chromium the tests fail in CI (`C
 elsewhere, saying why. No browser is ever downloaded: the system's executable is launched.
 """
 
+import datetime
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -403,3 +405,224 @@ def test_an_agent_goes_aux_rejects_an_offer_transfers_a_contact_and_logs_out(
     page.wait_for_url("**/login")
     page.goto(server.base + "/agent")
     page.wait_for_url("**/login?next=/agent")
+
+
+PLANS = {
+    "basic-39": ("Basic 39", 3900, 100, 3_000, 15, 3),
+    "large-129": ("Large 129", 12900, 1000, 60_000, 10, 1),
+}
+
+
+def seed_customer(api: httpx.Client, customer_id: str, phone: str) -> None:
+    """A known customer with a phone, a mobile plan too big for their use (the cheaper-plan offer) and
+    their birthday today (a reminder)."""
+    for plan_id, (name, fee, minutes, data, per_minute, per_mb) in PLANS.items():
+        plan = {
+            "name": name,
+            "monthly_fee_fen": fee,
+            "minutes": minutes,
+            "data_mb": data,
+            "extra_minute_fen": per_minute,
+            "extra_mb_fen": per_mb,
+        }
+        assert api.put(f"/api/care/plans/{plan_id}", json=plan).status_code in (200, 201)
+    today = datetime.datetime.fromtimestamp(SystemClock().now(), ZoneInfo("Asia/Shanghai")).date()
+    customer = {
+        "id": customer_id,
+        "display_name": "Wang Fang",
+        "site": "hq",
+        "contact_points": [{"kind": "phone", "value": phone}],
+        "tier": "gold",
+        "birthday": today.replace(year=1990).isoformat() if (today.month, today.day) != (2, 29) else None,
+        "consents": {"marketing": True},
+    }
+    created = api.post("/api/customers", json=customer)
+    assert created.status_code == 201, created.text
+    product = {
+        "id": f"{customer_id}-m",
+        "kind": "telecom",
+        "name": "Mobile",
+        "plan": "Large 129",
+        "monthly_fee_cents": 12900,
+    }
+    assert api.post(f"/api/customers/{customer_id}/products", json=product).status_code == 201
+    this_month = today.replace(day=1)
+    for back in (1, 2, 3):
+        month = (this_month - datetime.timedelta(days=28 * back)).strftime("%Y-%m")
+        usage = {"minutes": 80, "data_mb": 2_000}
+        assert api.put(f"/api/care/usage/{customer_id}-m/{month}", json=usage).status_code == 200
+
+
+def test_the_screen_pop_shows_the_customer_360_and_records_offer_outcomes(
+    page: Any, server: ServerProcess, api: httpx.Client
+) -> None:
+    from playwright.sync_api import expect
+
+    seed_customer(api, "wang-fang", "+8613900139000")
+    # She called earlier today and hung up while waiting: this is her second contact.
+    earlier = api.post(
+        "/api/contacts",
+        json={"queue": "sales", "site": "hq", "intent": "billing", "attributes": {"phone": "13900139000"}},
+    ).json()["id"]
+    assert api.post(f"/api/contacts/{earlier}/cancel").status_code == 200
+
+    sign_in(page, server, "agent-001")
+    page.wait_for_url("**/agent")
+    page.click("#btn-login")
+    expect(page.locator("#agent-state")).to_have_text("Ready")
+    body = {"queue": "support", "site": "hq", "intent": "plan", "attributes": {"phone": "+86 139 0013 9000"}}
+    contact_id = api.post("/api/contacts", json=body).json()["id"]
+    expect(page.locator("#offer")).to_be_visible()
+    expect(page.locator("#offer-customer .offer-name")).to_contain_text("Wang Fang")
+    expect(page.locator("#offer-customer .offer-banner")).to_contain_text("2nd contact today")
+    shot(page, "c360-offer")
+
+    page.click("#btn-accept")
+    expect(page.locator('[data-panel="repeat-contact"]')).to_contain_text("2nd contact today")
+    c360 = page.locator('[data-panel="customer-360"]')
+    expect(c360.locator(".customer-name")).to_have_text("Wang Fang")
+    expect(c360).to_contain_text("gold")
+    expect(c360.locator('[data-product="wang-fang-m"]')).to_contain_text("Mobile · Large 129")
+    history = page.locator('[data-panel="interactions"] li')
+    expect(history).to_have_count(1)
+    expect(history.first).to_contain_text("billing")
+    expect(history.first).to_contain_text("abandoned")
+    expect(page.locator('[data-panel="reminders"] li[data-kind="birthday"]')).to_be_visible()
+    offer = page.locator('[data-panel="offers"] li[data-offer="cheaper-plan"]')
+    expect(offer).to_contain_text("Basic 39")
+    expect(offer.locator(".saving")).to_contain_text("¥90.00")
+    fits(page)
+    shot(page, "c360-screen-pop")
+    offer.locator('button[data-outcome="accepted"]').click()
+    expect(offer.locator(".offer-status")).to_have_text("Accepted: recorded.")
+    expect(offer.locator('button[data-outcome="declined"]')).to_be_disabled()
+    now = SystemClock().now()
+    window = {"from": now - 3600, "to": now + 60}
+
+    def conversion() -> dict[str, Any]:
+        return {r["offer_id"]: r for r in api.get("/api/care/offers/conversion", params=window).json()}
+
+    offered = len(page.locator('[data-panel="offers"] li[data-offer]').all())
+    for _ in range(50):  # "shown" is recorded in the background as the panel appears
+        rows = conversion()
+        if sum(r["shown"] for r in rows.values()) >= offered and "cheaper-plan" in rows:
+            break
+        page.wait_for_timeout(100)
+    assert (rows["cheaper-plan"]["shown"], rows["cheaper-plan"]["accepted"]) == (1, 1), rows
+    assert sum(r["shown"] for r in rows.values()) == offered  # each offer shown once
+
+    page.reload()  # the same contact's offers are not recorded as shown again
+    expect(c360.locator(".customer-name")).to_have_text("Wang Fang")
+    page.wait_for_timeout(500)
+    assert sum(r["shown"] for r in conversion().values()) == offered
+
+    page.click("#btn-complete")
+    page.click("#btn-end-wrap-up")
+    expect(page.locator("#pop-none")).to_be_visible()
+    assert api.get(f"/api/contacts/{contact_id}").json()["phase"] == "completed"
+
+    # An unknown caller: a clear "new customer" state, no customer panels.
+    api.post("/api/contacts", json={"queue": "support", "site": "hq", "attributes": {"phone": "13700137000"}})
+    expect(page.locator("#offer-customer .new-customer")).to_have_text("New customer")
+    page.click("#btn-accept")
+    expect(c360.locator(".new-customer")).to_have_text("New customer")
+    expect(c360).to_contain_text("No customer on record for +8613700137000.")
+    expect(page.locator('[data-panel="offers"]')).to_be_hidden()
+    expect(page.locator('[data-panel="interactions"]')).to_be_hidden()
+    shot(page, "c360-new-customer")
+    page.click("#btn-complete")
+    page.click("#btn-end-wrap-up")
+    page.click("#btn-logout")
+    expect(page.locator("#agent-state")).to_have_text("Logged out")
+
+
+def test_a_visitor_chats_with_an_agent_from_the_web_page_to_wrap_up(
+    browser: Any, page: Any, server: ServerProcess, api: httpx.Client
+) -> None:
+    """The issue's main scenario: an agent goes ready; a visitor starts a chat on the company's page (in a
+    browser of their own); the agent is offered it, sees who it is, accepts, and they talk; the agent
+    completes it and the transcript stays with the contact and in the customer's timeline."""
+    from playwright.sync_api import expect
+
+    capacity = {"capacity": {"voice": 1, "chat": 1}}
+    assert api.patch("/api/agents/agent-001", json=capacity).status_code == 200
+    customer = {
+        "id": "chen-jing",
+        "display_name": "Chen Jing",
+        "site": "hq",
+        "tier": "silver",
+        "contact_points": [{"kind": "email", "value": "chen.jing@example.com"}],
+    }
+    assert api.post("/api/customers", json=customer).status_code == 201
+
+    sign_in(page, server, "agent-001")
+    page.wait_for_url("**/agent")
+    page.click("#btn-login")
+    expect(page.locator("#agent-state")).to_have_text("Ready")
+
+    context = browser.new_context(viewport=VIEWPORT, locale="en-US")
+    context.set_default_timeout(WAIT_MS)
+    visitor = context.new_page()
+    errors: list[str] = []
+    visitor.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        visitor.goto(server.base + f"/chat?tenant={TENANT}&queue=support")
+        visitor.fill("#chat-name", "Chen <i>Jing</i>")
+        visitor.fill("#chat-email", "Chen.Jing@example.com")
+        visitor.fill("#chat-first", "My router <b>blinks</b> red")
+        shot(visitor, "chat-visitor-form")
+        visitor.click("#chat-start-button")
+        expect(visitor.locator("#chat-room")).to_be_visible()
+        chat_id = visitor.locator("#chat-room").get_attribute("data-conversation")
+        assert chat_id
+
+        # The agent is offered the chat and sees who it is before accepting.
+        expect(page.locator("#offer")).to_be_visible()
+        expect(page.locator("#offer-customer .offer-name")).to_contain_text("Chen Jing")
+        page.click("#btn-accept")
+        expect(page.locator("#pop-channel")).to_have_text("Chat")
+        expect(page.locator('[data-panel="customer-360"] .customer-name')).to_have_text("Chen Jing")
+        panel = page.locator('[data-panel="chat"]')
+        expect(panel.locator("h3")).to_have_text("Chat with Chen <i>Jing</i>")
+        expect(panel.locator(".msg.visitor .text")).to_have_text("My router <b>blinks</b> red")
+        assert panel.locator(".msg b, h3 i").count() == 0  # the visitor's markup is text, not HTML
+        expect(visitor.locator("#chat-status")).to_contain_text("You are chatting with")
+
+        page.fill("#agent-chat-text", "Please restart it.")
+        page.press("#agent-chat-text", "Enter")
+        expect(visitor.locator("#chat-log .msg.agent .text")).to_have_text("Please restart it.")
+        visitor.fill("#chat-text", "It works now, thanks!")
+        visitor.click("#chat-send-button")
+        expect(panel.locator(".msg.visitor .text").last).to_have_text("It works now, thanks!")
+        fits(page)
+        shot(page, "chat-agent")
+        shot(visitor, "chat-visitor")
+
+        page.select_option("#wrap-up-code", "resolved")
+        page.click("#btn-complete")
+        expect(page.locator("#agent-state")).to_have_text("Wrap-up")
+        expect(panel.locator(".chat-status")).to_have_attribute("data-status", "ended")
+        expect(page.locator("#agent-chat-send")).to_be_disabled()
+        expect(visitor.locator("#chat-status")).to_have_text("The chat has ended. Thank you!")
+        expect(visitor.locator("#chat-send-button")).to_be_disabled()
+        shot(visitor, "chat-visitor-ended")
+        page.click("#btn-end-wrap-up")
+        expect(page.locator("#pop-none")).to_be_visible()
+        page.click("#btn-logout")
+        expect(page.locator("#agent-state")).to_have_text("Logged out")
+    finally:
+        context.close()
+    assert errors == [], errors
+
+    assert api.get(f"/api/contacts/{chat_id}").json()["phase"] == "completed"
+    texts = [m["text"] for m in api.get(f"/api/chat/contacts/{chat_id}/messages").json()["messages"]]
+    assert texts == ["My router <b>blinks</b> red", "Please restart it.", "It works now, thanks!"]
+    engine = make_engine(server.url)
+    try:
+        with Session(engine) as session:
+            stored = session.scalars(select(ContactRow).where(ContactRow.id == chat_id)).one()
+            assert [m["text"] for m in stored.attributes["transcript"]] == texts
+    finally:
+        engine.dispose()
+    timeline = api.get("/api/customers/chen-jing/timeline").json()["items"]
+    assert [(i["source_id"], i["channel"]) for i in timeline] == [(chat_id, "chat")]

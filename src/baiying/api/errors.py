@@ -79,6 +79,12 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     "unknown-product": 404,
     "contact-point-taken": 409,
     "invalid-merge": 409,
+    # customer web chat (issue 6)
+    "invalid-chat-message": 422,
+    "chat-rate-limited": 429,
+    "chat-closed": 409,
+    "unknown-conversation": 404,
+    "invalid-chat-token": 403,
 }
 UNLISTED_DOMAIN_ERROR_STATUS = 400  # a domain error is the caller's; a test keeps this table complete
 

@@ -7,6 +7,7 @@ from baiying.api.routes import (
     audit,
     auth,
     care,
+    chat,
     customer_products,
     customer_timeline,
     customers,
@@ -47,4 +48,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     customer_products.router,
     customers.settings_router,
     customer_timeline.screen_pop_router,
+    chat.visitor,
+    chat.agent,
 )

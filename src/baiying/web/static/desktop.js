@@ -4,9 +4,10 @@
  * effects come back on the stream. After a server restart the stream reconnects and its `hello` message
  * restores the view (the server keeps the agent's state and contacts).
  *
- * Panels from the service applications (customer 360, repeat-contact banner, reminders, offers, open
- * tickets) plug into the screen pop with Baiying.desktop.panels.register(name, render): `render(slot,
- * contact)` fills the element `[data-panel=name]` and returns (or resolves to) true to show it. */
+ * Panels from the service applications (customer 360, repeat-contact banner, last interactions,
+ * reminders, offers, chat, open tickets) plug into the screen pop with Baiying.desktop.panels.register(name, render): `render(slot,
+ * contact)` fills the element `[data-panel=name]` and returns (or resolves to) true to show it. A
+ * "baiying:offer" event on the document carries the contact offered (null when none). */
 "use strict";
 (function () {
   const { t, api, stream, page, duration, clockTime, showError, skew } = window.Baiying;
@@ -72,6 +73,8 @@
     const entry = offered();
     $("offer").hidden = !entry;
     $("offer-none").hidden = !!entry;
+    // The customer 360 (customer360.js) says who is calling while the offer rings.
+    document.dispatchEvent(new CustomEvent("baiying:offer", { detail: entry ? entry.contact : null }));
     if (!entry) return;
     const c = entry.contact;
     text("offer-caller", callerOf(c));

@@ -1,0 +1,261 @@
+"""The customer web chat through the real app (SQLite and PostgreSQL): a visitor with no account starts
+a chat, the routing engine offers it to an agent like any contact, agent and visitor exchange messages,
+the messages survive a restart, and completing the contact closes the chat and keeps its transcript on
+the contact and in the customer's timeline. Bad input gets a precise 4xx; the visitor's pace is limited."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from baiying.api.routes import chat as chat_routes
+from baiying.clock import ManualClock
+from baiying.storage.chat_tables import ChatMessageRow
+from baiying.storage.engine import make_engine
+from baiying.storage.tables import ContactRow
+from tests.api.conftest import TestClient
+from tests.api.test_live import login, ok, open_app, seed_live_world
+from tests.application.helpers import A1, T0, TENANT
+
+BASE = f"/api/chat/visitor/{TENANT}/conversations"
+WANG = {
+    "id": "wang-fang",
+    "display_name": "王芳",
+    "site": "beijing",
+    "contact_points": [{"kind": "phone", "value": "13900139000"}],
+}
+
+
+@pytest.fixture(autouse=True)
+def fresh_limits() -> Iterator[None]:
+    chat_routes.LIMITS.__init__()  # type: ignore[misc]
+    yield
+    chat_routes.LIMITS.__init__()  # type: ignore[misc]
+
+
+@pytest.fixture
+def world(db_url: str) -> str:
+    return seed_live_world(db_url)
+
+
+@contextmanager
+def stored(url: str) -> Iterator[Session]:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def error_of(response: Any) -> tuple[int, str, dict[str, Any]]:
+    body = response.json()["error"]
+    return response.status_code, body["code"], body["details"]
+
+
+def start(client: TestClient, **fields: Any) -> dict[str, Any]:
+    body = {"queue": "billing", "name": "Li Lei", "message": "Hello, my bill is wrong", **fields}
+    started: dict[str, Any] = ok(client.post(BASE, json=body), 201)
+    return started
+
+
+def visitor(started: dict[str, Any]) -> dict[str, str]:
+    return {"X-Chat-Token": started["token"]}
+
+
+def test_a_visitor_and_an_agent_chat_until_the_agent_completes_the_contact(world: str) -> None:
+    clock = ManualClock(T0)
+    with TestClient(open_app(world, clock)) as client:
+        boss, agent = login(client, "boss"), login(client, "agent-bj")
+        ok(client.post("/api/customers", json=WANG, headers=boss), 201)
+        ok(client.patch(f"/api/agents/{A1}", json={"capacity": {"voice": 1, "chat": 2}}, headers=boss))
+        ok(client.post(f"/api/agents/{A1}/login", headers=agent))
+        started = start(client, name="<b>Li</b>", phone="+86 139 0013 9000")
+        chat_id = started["id"]
+        assert started["status"] == "waiting"
+        assert [m["text"] for m in started["messages"]] == ["Hello, my bill is wrong"]
+        assert started["visitor"] == "<b>Li</b>"  # stored as given; pages show it as text
+        contact = ok(client.get(f"/api/contacts/{chat_id}", headers=boss))
+        assert (contact["phase"], contact["agent"]) == ("offered", A1), contact
+        with stored(world) as session:
+            row = session.get(ContactRow, (TENANT, chat_id))
+            assert row is not None
+            assert (row.channel, row.customer_id) == ("chat", "wang-fang")  # linked by the phone
+            assert row.attributes["phone"] == "+8613900139000"
+            assert row.attributes["chat_id"] == f"web:{chat_id}"
+        ok(client.post(f"/api/contacts/{chat_id}/accept", headers=agent))
+
+        seen = ok(client.get(f"/api/chat/contacts/{chat_id}/messages", headers=agent))
+        assert seen["status"] == "connected"
+        first = seen["messages"][-1]["id"]
+        clock.advance(5)
+        reply = ok(
+            client.post(
+                f"/api/chat/contacts/{chat_id}/messages", json={"text": "Let me check."}, headers=agent
+            ),
+            201,
+        )
+        assert (reply["sender"], reply["author"]) == ("agent", "agent-bj")
+        polled = ok(client.get(f"{BASE}/{chat_id}", params={"after": first}, headers=visitor(started)))
+        assert (polled["status"], polled["agent"]) == ("connected", "Beijing billing early 001") or polled[
+            "agent"
+        ]
+        assert [m["text"] for m in polled["messages"]] == ["Let me check."]
+        ok(
+            client.post(
+                f"{BASE}/{chat_id}/messages",
+                json={"text": "Thanks <script>x</script>"},
+                headers=visitor(started),
+            ),
+            201,
+        )
+
+    # The server restarts: every message is still there, and the chat goes on.
+    with TestClient(open_app(world, clock)) as client:
+        agent = login(client, "agent-bj")
+        after_restart = ok(client.get(f"{BASE}/{chat_id}", headers=visitor(started)))
+        assert [m["sender"] for m in after_restart["messages"]] == ["visitor", "agent", "visitor"]
+        assert after_restart["messages"][-1]["text"] == "Thanks <script>x</script>"
+        assert after_restart["status"] == "connected"
+
+        clock.advance(30)
+        ok(client.post(f"/api/contacts/{chat_id}/complete", json={"wrap_up_code": "resolved"}, headers=agent))
+        closed = ok(client.get(f"/api/chat/contacts/{chat_id}/messages", headers=agent))
+        assert closed["status"] == "ended"
+        status, code, _ = error_of(
+            client.post(f"{BASE}/{chat_id}/messages", json={"text": "hi"}, headers=visitor(started))
+        )
+        assert (status, code) == (409, "chat-closed")
+        status, code, _ = error_of(
+            client.post(f"/api/chat/contacts/{chat_id}/messages", json={"text": "x"}, headers=agent)
+        )
+        assert (status, code) == (409, "chat-closed")
+        assert ok(client.get(f"{BASE}/{chat_id}", headers=visitor(started)))["status"] == "ended"
+        with stored(world) as session:
+            row = session.get(ContactRow, (TENANT, chat_id))
+            assert row is not None
+            kept = row.attributes["transcript"]
+            assert [(m["sender"], m["text"]) for m in kept] == [
+                ("visitor", "Hello, my bill is wrong"),
+                ("agent", "Let me check."),
+                ("visitor", "Thanks <script>x</script>"),
+            ]
+            assert row.attributes["wrap_up"]["code"] == "resolved"  # the completion's own keys stay
+
+        # The customer's timeline has the chat; its transcript is readable by who sees the customer.
+        boss = login(client, "boss")
+        items = ok(client.get("/api/customers/wang-fang/timeline", headers=boss))["items"]
+        assert [(i["source_id"], i["channel"], i["outcome"]) for i in items] == [
+            (chat_id, "chat", "completed")
+        ]
+        transcript = ok(client.get(f"/api/chat/contacts/{chat_id}/messages", headers=boss))
+        assert len(transcript["messages"]) == 3
+        status, code, _ = error_of(
+            client.get(f"/api/chat/contacts/{chat_id}/messages", headers=login(client, "sup-gz"))
+        )
+        assert (status, code) == (403, "forbidden")
+
+
+def test_an_unknown_visitor_leaves_while_waiting_and_the_contact_is_abandoned(world: str) -> None:
+    with TestClient(open_app(world, ManualClock(T0))) as client:
+        started = start(client, email="Someone@Example.com")
+        chat_id = started["id"]
+        boss = login(client, "boss")
+        contact = ok(client.get(f"/api/contacts/{chat_id}", headers=boss))
+        assert contact["phase"] == "waiting"  # nobody is logged in
+        left = ok(client.post(f"{BASE}/{chat_id}/leave", headers=visitor(started)))
+        assert left["status"] == "ended"
+        assert ok(client.get(f"/api/contacts/{chat_id}", headers=boss))["phase"] == "abandoned"
+        with stored(world) as session:
+            row = session.get(ContactRow, (TENANT, chat_id))
+            assert row is not None
+            assert row.customer_id is None
+            assert row.attributes["email"] == "someone@example.com"
+            assert [m["text"] for m in row.attributes["transcript"]] == ["Hello, my bill is wrong"]
+
+
+def test_the_visitors_input_is_checked_and_paced(world: str) -> None:
+    clock = ManualClock(T0)
+    with TestClient(open_app(world, clock)) as client:
+        cases = [
+            ({"message": "   "}, 422, "invalid-chat-message", "empty"),
+            ({"message": "x" * 2001}, 422, "invalid-chat-message", "too-long"),
+            ({"message": "bell\u0007"}, 422, "invalid-chat-message", "control-character"),
+            ({"name": " "}, 422, "invalid-chat-message", "empty"),
+            ({"email": "not an email"}, 422, "invalid-contact-point", None),
+            ({"phone": "12"}, 422, "invalid-contact-point", None),
+            ({"queue": "nope"}, 404, "unknown-queue", None),
+            ({"colour": "red"}, 422, "invalid-request", None),
+        ]
+        for fields, status, code, reason in cases:
+            body = {"queue": "billing", "name": "Li", "message": "hi", **fields}
+            got = error_of(client.post(BASE, json=body))
+            assert got[:2] == (status, code), (fields, got)
+            if reason is not None:
+                assert got[2]["reason"] == reason
+        assert error_of(
+            client.post(
+                "/api/chat/visitor/nobody/conversations",
+                json={"queue": "billing", "name": "Li", "message": "hi"},
+            )
+        )[:2] == (404, "unknown-queue")
+        with stored(world) as session:
+            assert session.scalars(select(ChatMessageRow)).all() == []  # nothing refused was stored
+
+        started = start(client)
+        chat_id = started["id"]
+        assert error_of(client.get(f"{BASE}/{chat_id}", headers={"X-Chat-Token": "forged"}))[:2] == (
+            403,
+            "invalid-chat-token",
+        )
+        assert error_of(client.get(f"{BASE}/{chat_id}"))[:2] == (403, "invalid-chat-token")
+        assert error_of(client.get(f"{BASE}/unknown", headers=visitor(started)))[:2] == (
+            403,
+            "invalid-chat-token",
+        )
+        send = f"{BASE}/{chat_id}/messages"
+        for n in range(5):
+            ok(client.post(send, json={"text": f"message {n}"}, headers=visitor(started)), 201)
+        limited = client.post(send, json={"text": "one more"}, headers=visitor(started))
+        status, code, details = error_of(limited)
+        assert (status, code) == (429, "chat-rate-limited")
+        assert limited.headers["Retry-After"] == str(details["retry_after_seconds"]) == "10"
+        clock.advance(10)
+        ok(client.post(send, json={"text": "one more"}, headers=visitor(started)), 201)
+        # An agent not connected to the chat may not write to it.
+        agent = login(client, "agent-bj")
+        assert error_of(
+            client.post(f"/api/chat/contacts/{chat_id}/messages", json={"text": "x"}, headers=agent)
+        )[:2] == (403, "forbidden")
+
+        for _ in range(4):  # one address starts at most 5 chats in 10 minutes
+            start(client)
+        status, code, _ = error_of(
+            client.post(BASE, json={"queue": "billing", "name": "Li", "message": "hi"})
+        )
+        assert (status, code) == (429, "chat-rate-limited")
+
+
+def test_the_chat_page_needs_no_login_and_escapes_its_query(world: str) -> None:
+    with TestClient(open_app(world, ManualClock(T0))) as client:
+        page = client.get("/chat", params={"tenant": TENANT, "queue": "billing"})
+        assert page.status_code == 200
+        assert f'"tenant": "{TENANT}"' in page.text
+        assert '"queue": "billing"' in page.text
+        assert 'id="chat-start"' in page.text
+        assert "/web/static/chat.js" in page.text
+        assert "/lang/zh?next=/chat%3Ftenant%3Dnational%26queue%3Dbilling" in page.text
+        hostile = client.get(
+            "/chat", params={"tenant": "</script><script>alert(1)</script>", "queue": "q"}
+        ).text
+        assert "<script>alert(1)" not in hostile
+        bare = client.get("/chat").text
+        assert 'id="chat-unconfigured"' in bare
+        assert 'id="chat-start"' not in bare
+        chinese = client.get(
+            "/chat", params={"tenant": TENANT, "queue": "billing"}, headers={"Accept-Language": "zh-CN"}
+        )
+        assert "在线客服" in chinese.text
