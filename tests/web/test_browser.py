@@ -579,6 +579,9 @@ def test_a_visitor_chats_with_an_agent_from_the_web_page_to_wrap_up(
         # The agent is offered the chat and sees who it is before accepting.
         expect(page.locator("#offer")).to_be_visible()
         expect(page.locator("#offer-customer .offer-name")).to_contain_text("Chen Jing")
+        expect(page.locator("#offer-chat .text")).to_have_text("My router <b>blinks</b> red")
+        expect(page.locator("#offer-chat .who")).to_have_text("Chen <i>Jing</i> wrote:")
+        shot(page, "chat-agent-offer")
         page.click("#btn-accept")
         expect(page.locator("#pop-channel")).to_have_text("Chat")
         expect(page.locator('[data-panel="customer-360"] .customer-name')).to_have_text("Chen Jing")

@@ -3,7 +3,8 @@ a chat, the routing engine offers it to an agent like any contact, agent and vis
 the messages survive a restart, and completing the contact closes the chat and keeps its transcript on
 the contact and in the customer's timeline. Bad input gets a precise 4xx; the visitor's pace is limited."""
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -49,6 +50,20 @@ def stored(url: str) -> Iterator[Session]:
             yield session
     finally:
         engine.dispose()
+
+
+def stored_attributes(url: str, contact_id: str) -> dict[str, Any]:
+    with stored(url) as session:
+        row = session.get(ContactRow, (TENANT, contact_id))
+        return dict(row.attributes) if row is not None else {}
+
+
+def eventually(check: Callable[[], bool], seconds: float = 5.0) -> bool:
+    for _ in range(int(seconds / 0.05)):
+        if check():
+            return True
+        time.sleep(0.05)
+    return check()
 
 
 def error_of(response: Any) -> tuple[int, str, dict[str, Any]]:
@@ -123,6 +138,8 @@ def test_a_visitor_and_an_agent_chat_until_the_agent_completes_the_contact(world
 
         clock.advance(30)
         ok(client.post(f"/api/contacts/{chat_id}/complete", json={"wrap_up_code": "resolved"}, headers=agent))
+        # Nobody reads the chat again: it is closed anyway, its transcript copied onto the contact.
+        assert eventually(lambda: "transcript" in stored_attributes(world, chat_id))
         closed = ok(client.get(f"/api/chat/contacts/{chat_id}/messages", headers=agent))
         assert closed["status"] == "ended"
         status, code, _ = error_of(

@@ -205,6 +205,7 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "This chat can no longer be opened; start a new one.",
         "无法继续此对话，请发起新的对话。",
     ),
+    "chat.says": ("{visitor} wrote:", "{visitor} 说："),
     "chat.panel": ("Chat with {visitor}", "与 {visitor} 的对话"),
     "chat.reply": ("Reply", "回复"),
     "chat.agent.waiting": ("Not connected yet", "尚未接通"),

@@ -20,10 +20,13 @@ and one address starts at most 5 chats in 10 minutes (429 `chat-rate-limited`, w
 
 import hashlib
 import hmac
+import logging
 import os
+import queue
 import secrets
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, status
@@ -37,6 +40,7 @@ from baiying.accounts.principal import Principal
 from baiying.api.deps import CenterDep, ClockDep, CurrentUser, SessionDep
 from baiying.api.routes.customers import visible
 from baiying.api.schemas import KeyPath
+from baiying.application.bus import EventBatch, EventBus
 from baiying.application.center import LiveCenter
 from baiying.application.views import ContactStatus
 from baiying.chat.errors import ChatClosed, InvalidChatToken, UnknownConversation
@@ -54,9 +58,11 @@ from baiying.chat.model import (
     clean_text,
     transcript,
 )
+from baiying.clock import Clock
 from baiying.customers.contacts import normalise
 from baiying.customers.model import ContactPointKind
 from baiying.errors import DomainError
+from baiying.events import ContactAbandoned, ContactCompleted, ContactRoutedOut
 from baiying.ids import ContactId, QueueId
 from baiying.routing.errors import NoSuchContact, NoSuchQueue
 from baiying.routing.model import Channel
@@ -64,6 +70,7 @@ from baiying.storage.chat_tables import ChatConversationRow, ChatMessageRow
 from baiying.storage.repositories.customers import customer_for_contact, settings_of
 from baiying.storage.tables import AgentRow, ContactRow
 
+log = logging.getLogger(__name__)
 visitor = APIRouter(prefix="/api/chat/visitor", tags=["web chat"])
 agent = APIRouter(prefix="/api/chat/contacts", tags=["web chat"])
 
@@ -253,6 +260,49 @@ def _view(
             MessagePublic.of(m) for m in _messages(session, conversation.tenant_id, conversation.id, after)
         ],
     }
+
+
+class ChatCloser:
+    """Closes each web chat as soon as its contact ends (completed, abandoned, routed out), so that the
+    transcript is on the contact even if neither side reads the chat again. Subscribes to the center's
+    bus; the work (a read, perhaps a write) runs on a thread of its own, never on the publishing thread.
+    Reads close a chat too (`close_if_ended`), which covers an end the closer missed (a crash between the
+    commit and the close)."""
+
+    ENDS = (ContactCompleted, ContactAbandoned, ContactRoutedOut)
+    ATTEMPTS = 3
+
+    def __init__(self, bus: EventBus, sessions: Callable[[], Session], clock: Clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._queue: queue.SimpleQueue[tuple[str, str] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="chat-closer", daemon=True)
+        self._thread.start()
+        self._unsubscribe = bus.subscribe(self._on_batch)
+
+    def _on_batch(self, batch: EventBatch) -> None:
+        for event in batch.events:
+            if isinstance(event, self.ENDS):
+                self._queue.put((batch.tenant_id, str(event.contact_id)))
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            tenant_id, contact_id = item
+            for attempt in range(1, self.ATTEMPTS + 1):
+                try:
+                    with self._sessions() as session:
+                        found = session.get(ChatConversationRow, (tenant_id, contact_id))
+                        if found is not None:
+                            close_if_ended(session, found, None, self._clock.now())
+                    break
+                except Exception:  # e.g. SQLite busy: another writer committed meanwhile
+                    if attempt == self.ATTEMPTS:
+                        log.exception("could not close chat %s of tenant %s", contact_id, tenant_id)
+
+    def close(self) -> None:
+        self._unsubscribe()
+        self._queue.put(None)
+        self._thread.join(5.0)
 
 
 # ---- the visitor --------------------------------------------------------------------------------------

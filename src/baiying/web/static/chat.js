@@ -29,7 +29,12 @@
     const data = text ? JSON.parse(text) : null;
     if (!response.ok) {
       const error = (data && data.error) || {};
-      throw { status: response.status, code: error.code || "http-" + response.status, message: error.message || response.statusText, details: error.details || {} };
+      throw {
+        status: response.status,
+        code: error.code || "http-" + response.status,
+        message: error.message || response.statusText,
+        details: error.details || {},
+      };
     }
     return data;
   }

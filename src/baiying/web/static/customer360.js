@@ -284,7 +284,12 @@
         ["declined", "danger"],
         ["later", ""],
       ]) {
-        const button = el("button", { type: "button", class: style, "data-outcome": outcome, text: t("offer." + outcome) });
+        const button = el("button", {
+          type: "button",
+          class: style,
+          "data-outcome": outcome,
+          text: t("offer." + outcome),
+        });
         button.addEventListener("click", async () => {
           for (const b of buttons.querySelectorAll("button")) b.disabled = true;
           try {

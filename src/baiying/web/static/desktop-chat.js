@@ -26,6 +26,28 @@
     return row;
   }
 
+  /* While a chat rings, the offer card quotes what the visitor wrote last. */
+  const quote = document.getElementById("offer-chat");
+  let quoted = null;
+  document.addEventListener("baiying:offer", async (event) => {
+    const contact = event.detail;
+    if (!quote || (contact && quoted === contact.id)) return;
+    quoted = contact ? contact.id : null;
+    quote.hidden = true;
+    quote.replaceChildren();
+    if (!contact || contact.channel !== "chat") return;
+    try {
+      const found = await api("GET", "/api/chat/contacts/" + encodeURIComponent(contact.id) + "/messages");
+      const said = found.messages.filter((m) => m.sender === "visitor");
+      if (quoted !== contact.id || !said.length) return;
+      const last = said[said.length - 1];
+      quote.append(el("span", "who", t("chat.says", { visitor: last.author })), el("span", "text", last.text));
+      quote.hidden = false;
+    } catch (_) {
+      /* the quote is a courtesy: the offer works without it */
+    }
+  });
+
   window.Baiying.desktop.panels.register("chat", (slot, contact) => {
     if (contact.channel !== "chat") return false;
     const path = "/api/chat/contacts/" + encodeURIComponent(contact.id) + "/messages";
@@ -43,7 +65,8 @@
     const error = el("p", "error");
     error.hidden = true;
     form.append(box, button);
-    slot.append(el("h3", "", t("chat.panel", { visitor: (contact.attributes || {}).visitor_name || "" })), status, log, form, error);
+    const title = t("chat.panel", { visitor: (contact.attributes || {}).visitor_name || "" });
+    slot.append(el("h3", "", title), status, log, form, error);
     let after = 0;
     let closed = false;
 

@@ -5,9 +5,10 @@
  * restores the view (the server keeps the agent's state and contacts).
  *
  * Panels from the service applications (customer 360, repeat-contact banner, last interactions,
- * reminders, offers, chat, open tickets) plug into the screen pop with Baiying.desktop.panels.register(name, render): `render(slot,
- * contact)` fills the element `[data-panel=name]` and returns (or resolves to) true to show it. A
- * "baiying:offer" event on the document carries the contact offered (null when none). */
+ * reminders, offers, chat, open tickets) plug into the screen pop with
+ * Baiying.desktop.panels.register(name, render): `render(slot, contact)` fills the element
+ * `[data-panel=name]` and returns (or resolves to) true to show it. A "baiying:offer" event on the
+ * document carries the contact offered (null when none). */
 "use strict";
 (function () {
   const { t, api, stream, page, duration, clockTime, showError, skew } = window.Baiying;
@@ -35,7 +36,8 @@
 
   function callerOf(contact) {
     const a = contact.attributes || {};
-    return a.caller_number || a.caller || a.ani || a.phone || contact.customer_id || null;
+    const who = a.caller_number || a.caller || a.ani || a.phone || a.email || a.visitor_name;
+    return who || contact.customer_id || null;
   }
 
   function offered() {
