@@ -10,6 +10,7 @@ from tests.api.conftest import T0, DatabaseState, error_of, log_in, sqlite_only
 from tests.api.test_admin_network import NETWORK_ROUTES
 from tests.api.test_live import LIVE_ROUTES
 from tests.customers.test_roles import CUSTOMER_ROUTES
+from tests.web.test_chat import CHAT_ROUTES
 
 
 class Call(NamedTuple):
@@ -136,8 +137,8 @@ def test_every_endpoint_class_is_in_the_matrix(client: TestClient) -> None:
     routes = {(m, p) for m, p in _api_routes(client)}
     called = {(c.method, _template(c.path)) for c in CALLS}
     # the live engine's have their matrix in test_live, teams/agents/queues/policies in test_admin_network,
-    # customers' in tests/customers/test_roles
-    assert routes - called - LIVE_ROUTES - NETWORK_ROUTES - CUSTOMER_ROUTES == set()
+    # customers' in tests/customers/test_roles, the web chat's in tests/web/test_chat
+    assert routes - called - LIVE_ROUTES - NETWORK_ROUTES - CUSTOMER_ROUTES - CHAT_ROUTES == set()
 
 
 def _api_routes(client: TestClient) -> list[tuple[str, str]]:

@@ -5,6 +5,12 @@ process on a seeded SQLite database (tests/traffic/server.py), at 1366×768.
   with its deadline counting down, accepts it and sees the screen pop; the server is killed and
   restarted, the desktop reconnects by itself and shows the same contact; the agent completes it with a
   wrap-up code and notes (stored with the contact) and ends wrap-up; in Chinese the labels are Chinese.
+- The customer 360 in the screen pop: who is calling while the offer rings, the repeat-contact banner,
+  profile, products, last interactions, reminders and offers whose outcomes are recorded; an unknown
+  caller is a "new customer".
+- The issue's main scenario: a visitor chats from the public /chat page (a second browser context), the
+  agent is offered the chat, accepts, they write to each other across a server restart, the agent
+  completes it and the transcript stays with the contact and the customer's timeline.
 - A supervisor's wallboard tiles follow contacts as they arrive; the supervisor evacuates a site after
   confirming the dialog and sees its waiting contacts move to the other site; forces an agent's state.
 
@@ -597,6 +603,15 @@ def test_a_visitor_chats_with_an_agent_from_the_web_page_to_wrap_up(
         visitor.fill("#chat-text", "It works now, thanks!")
         visitor.click("#chat-send-button")
         expect(panel.locator(".msg.visitor .text").last).to_have_text("It works now, thanks!")
+
+        # The server restarts mid-chat: both sides carry on and no message is lost.
+        server.kill()
+        server.start()
+        expect(page.locator("#connection")).to_have_attribute("data-state", "online", timeout=20_000)
+        page.fill("#agent-chat-text", "Anything else?")
+        page.click("#agent-chat-send")
+        expect(visitor.locator("#chat-log .msg.agent .text").last).to_have_text("Anything else?")
+        expect(visitor.locator("#chat-log .msg")).to_have_count(4)
         fits(page)
         shot(page, "chat-agent")
         shot(visitor, "chat-visitor")
@@ -619,7 +634,12 @@ def test_a_visitor_chats_with_an_agent_from_the_web_page_to_wrap_up(
 
     assert api.get(f"/api/contacts/{chat_id}").json()["phase"] == "completed"
     texts = [m["text"] for m in api.get(f"/api/chat/contacts/{chat_id}/messages").json()["messages"]]
-    assert texts == ["My router <b>blinks</b> red", "Please restart it.", "It works now, thanks!"]
+    assert texts == [
+        "My router <b>blinks</b> red",
+        "Please restart it.",
+        "It works now, thanks!",
+        "Anything else?",
+    ]
     engine = make_engine(server.url)
     try:
         with Session(engine) as session:

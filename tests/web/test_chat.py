@@ -22,6 +22,18 @@ from tests.api.test_live import login, ok, open_app, seed_live_world
 from tests.application.helpers import A1, T0, TENANT
 
 BASE = f"/api/chat/visitor/{TENANT}/conversations"
+# Every chat endpoint (tests/api/test_admin.py checks the API has no endpoint outside a matrix).
+VISITOR_ROUTES = {
+    ("POST", "/api/chat/visitor/{tenant}/conversations"),
+    ("GET", "/api/chat/visitor/{tenant}/conversations/{conversation_id}"),
+    ("POST", "/api/chat/visitor/{tenant}/conversations/{conversation_id}/messages"),
+    ("POST", "/api/chat/visitor/{tenant}/conversations/{conversation_id}/leave"),
+}
+AGENT_ROUTES = {
+    ("GET", "/api/chat/contacts/{contact_id}/messages"),
+    ("POST", "/api/chat/contacts/{contact_id}/messages"),
+}
+CHAT_ROUTES = VISITOR_ROUTES | AGENT_ROUTES
 WANG = {
     "id": "wang-fang",
     "display_name": "王芳",
@@ -88,7 +100,7 @@ def test_a_visitor_and_an_agent_chat_until_the_agent_completes_the_contact(world
         ok(client.post("/api/customers", json=WANG, headers=boss), 201)
         ok(client.patch(f"/api/agents/{A1}", json={"capacity": {"voice": 1, "chat": 2}}, headers=boss))
         ok(client.post(f"/api/agents/{A1}/login", headers=agent))
-        started = start(client, name="<b>Li</b>", phone="+86 139 0013 9000")
+        started = start(client, name="<b>Li</b>", phone="+86 139 0013 9000", language="zh")
         chat_id = started["id"]
         assert started["status"] == "waiting"
         assert [m["text"] for m in started["messages"]] == ["Hello, my bill is wrong"]
@@ -101,6 +113,7 @@ def test_a_visitor_and_an_agent_chat_until_the_agent_completes_the_contact(world
             assert (row.channel, row.customer_id) == ("chat", "wang-fang")  # linked by the phone
             assert row.attributes["phone"] == "+8613900139000"
             assert row.attributes["chat_id"] == f"web:{chat_id}"
+            assert (row.attributes["page_language"], row.language) == ("zh", None)  # routing's is its own
         ok(client.post(f"/api/contacts/{chat_id}/accept", headers=agent))
 
         seen = ok(client.get(f"/api/chat/contacts/{chat_id}/messages", headers=agent))
@@ -276,3 +289,37 @@ def test_the_chat_page_needs_no_login_and_escapes_its_query(world: str) -> None:
             "/chat", params={"tenant": TENANT, "queue": "billing"}, headers={"Accept-Language": "zh-CN"}
         )
         assert "在线客服" in chinese.text
+
+
+def test_who_may_call_each_chat_endpoint(world: str) -> None:
+    """The visitor's endpoints need the conversation's token (never a login); the agent's need a session,
+    and only the agent connected to the chat may write to it; others who may not see the contact or its
+    customer may not read it."""
+    with TestClient(open_app(world, ManualClock(T0))) as client:
+        paths = client.get("/openapi.json").json()["paths"]
+        found = {(m.upper(), p) for p, ops in paths.items() if p.startswith("/api/chat/") for m in ops}
+        assert found == CHAT_ROUTES
+        boss = login(client, "boss")
+        ok(client.patch(f"/api/agents/{A1}", json={"capacity": {"voice": 1, "chat": 1}}, headers=boss))
+        ok(client.post(f"/api/agents/{A1}/login", headers=login(client, "agent-bj")))
+        started = start(client)
+        chat_id = started["id"]
+        ok(client.post(f"/api/contacts/{chat_id}/accept", headers=login(client, "agent-bj")))
+        path = f"{BASE}/{chat_id}"
+        for method, url in (("GET", path), ("POST", f"{path}/messages"), ("POST", f"{path}/leave")):
+            body = {"text": "hi"} if url.endswith("messages") else None
+            for headers in ({}, {"X-Chat-Token": "forged"}, boss):  # not even an admin's session
+                refused = client.request(method, url, json=body, headers=headers)
+                assert error_of(refused)[:2] == (403, "invalid-chat-token"), (method, url, headers)
+        messages = f"/api/chat/contacts/{chat_id}/messages"
+        for method, body in (("GET", None), ("POST", {"text": "hi"})):
+            assert error_of(client.request(method, messages, json=body))[:2] == (401, "unauthenticated")
+            for user in ("agent-gz", "sup-gz"):
+                refused = client.request(method, messages, json=body, headers=login(client, user))
+                assert error_of(refused)[:2] == (403, "forbidden"), (method, user)
+        assert ok(client.get(messages, headers=boss))["status"] == "connected"  # an admin may read it
+        admin_write = client.post(messages, json={"text": "hi"}, headers=boss)
+        assert error_of(admin_write)[:2] == (403, "forbidden")  # but only the connected agent writes
+        ok(client.post(messages, json={"text": "hi"}, headers=login(client, "agent-bj")), 201)
+        no_chat = client.get("/api/chat/contacts/nope/messages", headers=boss)
+        assert error_of(no_chat)[:2] == (404, "unknown-conversation")

@@ -110,7 +110,7 @@ class ChatStart(_Input):
     phone: str | None = Field(default=None, max_length=40)
     email: str | None = Field(default=None, max_length=200)
     message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS + 200)
-    language: str | None = Field(default=None, pattern=r"^(en|zh)$")
+    language: str | None = Field(default=None, pattern=r"^(en|zh)$", description="The page's language.")
 
 
 class ChatSend(_Input):
@@ -360,6 +360,10 @@ def start_chat(
         attributes["phone"] = phone
     if email is not None:
         attributes["email"] = email
+    if body.language is not None:
+        # The page's language, kept apart from the contact's `language`, which routing may match on skills
+        # with codes of its own (e.g. cmn, yue).
+        attributes["page_language"] = body.language
     customer = customer_for_contact(session, tenant, attributes)
     token = secrets.token_urlsafe(24)
     conversation = ChatConversationRow(
@@ -384,7 +388,6 @@ def start_chat(
             contact_id=ContactId(conversation_id),
             channel=Channel.CHAT,
             customer_id=customer,
-            language=body.language,
             attributes=attributes,
         )
     except DomainError:
