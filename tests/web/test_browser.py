@@ -626,6 +626,19 @@ def test_a_visitor_chats_with_an_agent_from_the_web_page_to_wrap_up(
         shot(visitor, "chat-visitor-ended")
         page.click("#btn-end-wrap-up")
         expect(page.locator("#pop-none")).to_be_visible()
+
+        # She calls later: her last interactions list the chat, whose transcript opens in place.
+        call = {"queue": "support", "site": "hq", "attributes": {"email": "chen.jing@example.com"}}
+        assert api.post("/api/contacts", json=call).status_code == 201
+        page.click("#btn-accept")
+        earlier = page.locator(f'[data-panel="interactions"] li[data-source="{chat_id}"]')
+        expect(earlier).to_contain_text("Chat")
+        earlier.locator("button.show-transcript").click()
+        expect(earlier.locator(".transcript .line")).to_have_count(4)
+        expect(earlier.locator(".transcript .line.agent").first).to_contain_text("Please restart it.")
+        shot(page, "chat-transcript-in-timeline")
+        page.click("#btn-complete")
+        page.click("#btn-end-wrap-up")
         page.click("#btn-logout")
         expect(page.locator("#agent-state")).to_have_text("Logged out")
     finally:
@@ -648,4 +661,5 @@ def test_a_visitor_chats_with_an_agent_from_the_web_page_to_wrap_up(
     finally:
         engine.dispose()
     timeline = api.get("/api/customers/chen-jing/timeline").json()["items"]
-    assert [(i["source_id"], i["channel"]) for i in timeline] == [(chat_id, "chat")]
+    assert [i["channel"] for i in timeline] == ["voice", "chat"]
+    assert timeline[1]["source_id"] == chat_id
