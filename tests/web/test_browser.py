@@ -663,3 +663,68 @@ def test_a_visitor_chats_with_an_agent_from_the_web_page_to_wrap_up(
     timeline = api.get("/api/customers/chen-jing/timeline").json()["items"]
     assert [i["channel"] for i in timeline] == ["voice", "chat"]
     assert timeline[1]["source_id"] == chat_id
+
+
+def test_an_agent_holds_two_chats_and_switches_between_them(
+    page: Any, server: ServerProcess, api: httpx.Client
+) -> None:
+    from playwright.sync_api import expect
+
+    capacity = {"capacity": {"voice": 1, "chat": 2}}
+    assert api.patch("/api/agents/agent-001", json=capacity).status_code == 200
+    sign_in(page, server, "agent-001")
+    page.wait_for_url("**/agent")
+    page.click("#btn-login")
+    expect(page.locator("#agent-state")).to_have_text("Ready")
+    chats = []
+    with httpx.Client(base_url=server.base, timeout=10.0) as visitor:
+        for name in ("Zhao", "Qian"):
+            body = {"queue": "support", "name": name, "message": f"Hello from {name}"}
+            started = visitor.post(f"/api/chat/visitor/{TENANT}/conversations", json=body)
+            assert started.status_code == 201, started.text
+            chats.append(started.json())
+            expect(page.locator("#offer")).to_be_visible()
+            page.click("#btn-accept")
+            expect(page.locator("#offer")).to_be_hidden()
+
+        tabs = page.locator("#pop-tabs .tab")
+        expect(tabs).to_have_count(2)
+        panel = page.locator('[data-panel="chat"]')
+        expect(panel.locator("h3")).to_have_text("Chat with Zhao")
+        page.click(f'#pop-tabs .tab[data-contact="{chats[1]["id"]}"]')
+        expect(panel.locator("h3")).to_have_text("Chat with Qian")
+        expect(page.locator('[data-panel="customer-360"]')).to_contain_text(
+            "The visitor gave no phone or email."
+        )
+        expect(panel.locator(".msg.visitor .text")).to_have_text("Hello from Qian")
+        page.fill("#agent-chat-text", "Hello Qian")
+        page.click("#agent-chat-send")
+        expect(panel.locator(".msg.agent .text")).to_have_text("Hello Qian")
+        fits(page)
+        shot(page, "chat-two-in-hand")
+
+        def said(chat: dict[str, Any]) -> list[str]:
+            path = f"/api/chat/visitor/{TENANT}/conversations/{chat['id']}"
+            return [
+                m["text"]
+                for m in visitor.get(path, headers={"X-Chat-Token": chat["token"]}).json()["messages"]
+            ]
+
+        assert said(chats[1]) == ["Hello from Qian", "Hello Qian"]
+        assert said(chats[0]) == ["Hello from Zhao"]
+
+        # Each is completed from its own tab.
+        page.click(f'#pop-tabs .tab[data-contact="{chats[0]["id"]}"]')
+        expect(page.locator("#screen-pop")).to_have_attribute("data-contact", chats[0]["id"])
+        page.click("#btn-complete")
+        expect(page.locator("#pop-phase")).to_have_text("Wrap-up")
+        page.click("#btn-end-wrap-up")
+        expect(tabs).to_have_count(0)
+        expect(page.locator("#screen-pop")).to_have_attribute("data-contact", chats[1]["id"])
+        page.click("#btn-complete")
+        page.click("#btn-end-wrap-up")
+        expect(page.locator("#pop-none")).to_be_visible()
+        for chat in chats:
+            assert api.get(f"/api/contacts/{chat['id']}").json()["phase"] == "completed"
+    page.click("#btn-logout")
+    expect(page.locator("#agent-state")).to_have_text("Logged out")

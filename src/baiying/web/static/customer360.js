@@ -36,7 +36,9 @@
       if (typeof a[key] === "string" && a[key]) return { phone: a[key] };
     }
     if (typeof a.email === "string" && a.email) return { email: a.email };
-    if (typeof a.chat_id === "string" && a.chat_id) return { chat_id: a.chat_id };
+    // A web chat's id is new with each conversation: no customer can hold it.
+    const chat = typeof a.chat_id === "string" ? a.chat_id : "";
+    if (chat && !chat.startsWith("web:")) return { chat_id: chat };
     return null;
   }
 
@@ -124,7 +126,7 @@
       const looked = result.pop && result.pop.lookup ? result.pop.lookup.value : lookupText(result.lookup);
       const detail = result.lookup
         ? t("c360.new.detail", { value: looked })
-        : t("c360.new.nothing");
+        : t(contact.channel === "chat" ? "c360.new.visitor" : "c360.new.nothing");
       slot.append(el("h3", { class: "new-customer", text: t("c360.new") }), el("p", { class: "muted", text: detail }));
       return true;
     }

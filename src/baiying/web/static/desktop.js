@@ -45,10 +45,41 @@
     return null;
   }
 
+  /* The contacts in hand (an agent may hold several chats at once), and the one the pop shows: the one
+   * the agent picked in the tabs while it is held, else the first active, else the first in wrap-up. */
+  let picked = null;
+  function held() {
+    const all = [...view.contacts.values()];
+    return all.filter((e) => e.phase === "active").concat(all.filter((e) => e.phase === "wrap-up"));
+  }
+
   function inHand() {
-    for (const entry of view.contacts.values()) if (entry.phase === "active") return entry;
-    for (const entry of view.contacts.values()) if (entry.phase === "wrap-up") return entry;
-    return null;
+    const all = held();
+    return all.find((e) => e.contact.id === picked) || all[0] || null;
+  }
+
+  function renderTabs() {
+    const tabs = $("pop-tabs");
+    const all = held();
+    tabs.hidden = all.length < 2;
+    tabs.replaceChildren();
+    if (all.length < 2) return;
+    const shown = inHand();
+    for (const entry of all) {
+      const tab = document.createElement("button");
+      tab.type = "button";
+      tab.className = "tab";
+      tab.dataset.contact = entry.contact.id;
+      tab.setAttribute("role", "tab");
+      tab.setAttribute("aria-selected", String(entry === shown));
+      const channel = t("channel." + entry.contact.channel);
+      tab.textContent = (callerOf(entry.contact) || entry.contact.id) + " · " + channel;
+      tab.addEventListener("click", () => {
+        picked = entry.contact.id;
+        render();
+      });
+      tabs.append(tab);
+    }
   }
 
   function renderState() {
@@ -143,6 +174,7 @@
   function render() {
     renderState();
     renderOffer();
+    renderTabs();
     renderPop();
   }
 
