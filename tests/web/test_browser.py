@@ -689,6 +689,8 @@ def test_an_agent_holds_two_chats_and_switches_between_them(
 
         tabs = page.locator("#pop-tabs .tab")
         expect(tabs).to_have_count(2)
+        qian = page.locator(f'#pop-tabs .tab[data-contact="{chats[1]["id"]}"]')
+        expect(qian).to_have_attribute("data-unread", "true")  # accepted, not opened yet
         panel = page.locator('[data-panel="chat"]')
         expect(panel.locator("h3")).to_have_text("Chat with Zhao")
         page.click(f'#pop-tabs .tab[data-contact="{chats[1]["id"]}"]')
@@ -712,6 +714,20 @@ def test_an_agent_holds_two_chats_and_switches_between_them(
 
         assert said(chats[1]) == ["Hello from Qian", "Hello Qian"]
         assert said(chats[0]) == ["Hello from Zhao"]
+
+        # Zhao writes while Qian's chat is on screen: Zhao's tab says so until it is opened.
+        zhao = page.locator(f'#pop-tabs .tab[data-contact="{chats[0]["id"]}"]')
+        expect(zhao).to_have_attribute("data-unread", "false")
+        path = f"/api/chat/visitor/{TENANT}/conversations/{chats[0]['id']}/messages"
+        sent = visitor.post(
+            path, json={"text": "Are you there?"}, headers={"X-Chat-Token": chats[0]["token"]}
+        )
+        assert sent.status_code == 201, sent.text
+        expect(zhao).to_have_attribute("data-unread", "true")
+        shot(page, "chat-unread-tab")
+        zhao.click()
+        expect(panel.locator(".msg.visitor .text").last).to_have_text("Are you there?")
+        expect(zhao).to_have_attribute("data-unread", "false")
 
         # Each is completed from its own tab.
         page.click(f'#pop-tabs .tab[data-contact="{chats[0]["id"]}"]')

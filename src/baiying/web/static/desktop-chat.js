@@ -6,6 +6,36 @@
 (function () {
   const { t, api, clockTime } = window.Baiying;
   const POLL_MS = 1000;
+  const BACKGROUND_MS = 2000;
+  const desktop = window.Baiying.desktop;
+  const seen = new Map(); // contact id -> the last message id the agent has seen
+
+  /* Chats in hand but not on screen: one never opened, or whose visitor wrote since, marks its tab. */
+  async function watchOthers() {
+    const shown = document.getElementById("screen-pop").dataset.contact;
+    for (const entry of desktop.view.contacts.values()) {
+      const id = entry.contact.id;
+      if (entry.contact.channel !== "chat" || entry.phase !== "active" || id === shown) continue;
+      if (desktop.unread.has(id)) continue;
+      if (!seen.has(id)) {
+        desktop.unread.add(id); // accepted while another was on screen: not read yet
+        desktop.renderTabs();
+        continue;
+      }
+      try {
+        const path = "/api/chat/contacts/" + encodeURIComponent(id) + "/messages?after=" + seen.get(id);
+        const found = await api("GET", path);
+        if (found.messages.some((m) => m.sender === "visitor")) {
+          desktop.unread.add(id);
+          desktop.renderTabs();
+        }
+      } catch (_) {
+        /* the next round tries again */
+      }
+    }
+    setTimeout(watchOthers, BACKGROUND_MS);
+  }
+  setTimeout(watchOthers, BACKGROUND_MS);
 
   function el(tag, className, text) {
     const node = document.createElement(tag);
@@ -48,7 +78,7 @@
     }
   });
 
-  window.Baiying.desktop.panels.register("chat", (slot, contact) => {
+  desktop.panels.register("chat", (slot, contact) => {
     if (contact.channel !== "chat") return false;
     const path = "/api/chat/contacts/" + encodeURIComponent(contact.id) + "/messages";
     const status = el("p", "chat-status");
@@ -76,6 +106,7 @@
         after = message.id;
         log.append(line(message));
       }
+      seen.set(contact.id, after);
       log.scrollTop = log.scrollHeight;
     }
 

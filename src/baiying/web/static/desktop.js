@@ -22,6 +22,8 @@
 
   window.Baiying.desktop = {
     view,
+    unread: new Set(), // contacts in hand with something new the agent has not seen (desktop-chat.js)
+    renderTabs: () => renderTabs(),
     panels: {
       register(name, render) {
         panels.set(name, render);
@@ -72,6 +74,8 @@
       tab.dataset.contact = entry.contact.id;
       tab.setAttribute("role", "tab");
       tab.setAttribute("aria-selected", String(entry === shown));
+      if (entry === shown) window.Baiying.desktop.unread.delete(entry.contact.id);
+      tab.dataset.unread = String(window.Baiying.desktop.unread.has(entry.contact.id));
       const channel = t("channel." + entry.contact.channel);
       tab.textContent = (callerOf(entry.contact) || entry.contact.id) + " · " + channel;
       tab.addEventListener("click", () => {
