@@ -744,3 +744,47 @@ def test_an_agent_holds_two_chats_and_switches_between_them(
             assert api.get(f"/api/contacts/{chat['id']}").json()["phase"] == "completed"
     page.click("#btn-logout")
     expect(page.locator("#agent-state")).to_have_text("Logged out")
+
+
+def test_a_visitor_in_chinese_is_told_what_is_wrong_resumes_after_a_reload_and_leaves(
+    browser: Any, server: ServerProcess, api: httpx.Client
+) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    context.set_default_timeout(WAIT_MS)
+    visitor = context.new_page()
+    errors: list[str] = []
+    visitor.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        visitor.goto(server.base + f"/chat?tenant={TENANT}&queue=sales")  # nobody takes sales: it waits
+        expect(visitor.locator("h1")).to_have_text("在线客服")
+        visitor.fill("#chat-name", "小王")
+        visitor.fill("#chat-phone", "12")
+        visitor.fill("#chat-first", "你好，我想咨询套餐")
+        visitor.click("#chat-start-button")
+        expect(visitor.locator("#chat-error")).to_contain_text("请检查手机号码或邮箱")
+        expect(visitor.locator("#chat-room")).to_be_hidden()
+        visitor.fill("#chat-phone", "")
+        visitor.click("#chat-start-button")
+        expect(visitor.locator("#chat-status")).to_have_text("正在为您接通客服…")
+        expect(visitor.locator("#chat-error")).to_be_hidden()
+        chat_id = visitor.locator("#chat-room").get_attribute("data-conversation")
+        assert api.get(f"/api/contacts/{chat_id}").json()["phase"] == "waiting"
+
+        visitor.reload()  # the tab keeps the conversation
+        expect(visitor.locator("#chat-room")).to_have_attribute("data-conversation", str(chat_id))
+        expect(visitor.locator("#chat-log .msg.visitor .text")).to_have_text("你好，我想咨询套餐")
+        visitor.fill("#chat-text", "x" * 10)
+        visitor.press("#chat-text", "Enter")
+        expect(visitor.locator("#chat-log .msg.visitor")).to_have_count(2)
+        shot(visitor, "chat-visitor-zh")
+        visitor.click("#chat-leave")
+        expect(visitor.locator("#chat-status")).to_have_text("对话已结束，感谢您的咨询！")
+        expect(visitor.locator("#chat-new")).to_be_visible()
+        assert api.get(f"/api/contacts/{chat_id}").json()["phase"] == "abandoned"
+        visitor.click("#chat-new")
+        expect(visitor.locator("#chat-start")).to_be_visible()
+    finally:
+        context.close()
+    assert errors == [], errors

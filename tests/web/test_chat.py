@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from baiying.api.routes import chat as chat_routes
+from baiying.chat.model import STARTS_PER_ADDRESS
 from baiying.clock import ManualClock
 from baiying.storage.chat_tables import ChatMessageRow
 from baiying.storage.engine import make_engine
@@ -261,7 +262,7 @@ def test_the_visitors_input_is_checked_and_paced(world: str) -> None:
             client.post(f"/api/chat/contacts/{chat_id}/messages", json={"text": "x"}, headers=agent)
         )[:2] == (403, "forbidden")
 
-        for _ in range(4):  # one address starts at most 5 chats in 10 minutes
+        for _ in range(STARTS_PER_ADDRESS - 1):  # one address starts at most so many chats in 10 minutes
             start(client)
         status, code, _ = error_of(
             client.post(BASE, json={"queue": "billing", "name": "Li", "message": "hi"})

@@ -17,10 +17,11 @@ from baiying.chat.errors import ChatRateLimited, InvalidChatMessage
 
 MAX_MESSAGE_CHARS: Final = 2000
 MAX_MESSAGES_PER_CONVERSATION: Final = 500
-# A visitor may send 5 messages in any 10 seconds; a visitor address may start 5 chats in 10 minutes.
+# A visitor may send 5 messages in any 10 seconds; one address (several visitors behind one proxy, perhaps)
+# may start 20 chats in 10 minutes.
 VISITOR_BURST: Final = 5
 VISITOR_WINDOW_SECONDS: Final = 10.0
-STARTS_PER_ADDRESS: Final = 5
+STARTS_PER_ADDRESS: Final = 20
 STARTS_WINDOW_SECONDS: Final = 600.0
 ALLOWED_CONTROLS: Final = frozenset("\n\t")
 

@@ -15,7 +15,7 @@ transcript is copied onto the contact (`attributes.transcript`); the customer ti
 a chat interaction whose transcript this API serves.
 
 Limits: a message is at most 2,000 characters of plain text; a visitor sends at most 5 messages in 10 s,
-and one address starts at most 5 chats in 10 minutes (429 `chat-rate-limited`, with `Retry-After`).
+and one address starts at most 20 chats in 10 minutes (429 `chat-rate-limited`, with `Retry-After`).
 """
 
 import hashlib
