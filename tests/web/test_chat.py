@@ -324,3 +324,9 @@ def test_who_may_call_each_chat_endpoint(world: str) -> None:
         ok(client.post(messages, json={"text": "hi"}, headers=login(client, "agent-bj")), 201)
         no_chat = client.get("/api/chat/contacts/nope/messages", headers=boss)
         assert error_of(no_chat)[:2] == (404, "unknown-conversation")
+
+        # The visitor leaves while connected: the agent is told, and completes the contact.
+        left = ok(client.post(f"{path}/leave", headers=visitor(started)))
+        assert left["status"] == "connected"
+        told = ok(client.get(messages, headers=boss))["messages"][-1]
+        assert (told["sender"], told["text"]) == ("system", "visitor-left")
