@@ -12,6 +12,7 @@ from tests.api.test_live import LIVE_ROUTES
 from tests.customers.test_roles import CUSTOMER_ROUTES
 from tests.knowledge.test_api import KB_ROUTES
 from tests.tickets.test_roles import TICKET_ROUTES
+from tests.web.test_chat import CHAT_ROUTES
 
 
 class Call(NamedTuple):
@@ -139,8 +140,8 @@ def test_every_endpoint_class_is_in_the_matrix(client: TestClient) -> None:
     called = {(c.method, _template(c.path)) for c in CALLS}
     # the live engine's have their matrix in test_live, teams/agents/queues/policies in test_admin_network,
     # customers' in tests/customers/test_roles, tickets' in tests/tickets/test_roles, the knowledge base's in
-    # tests/knowledge/test_api
-    elsewhere = LIVE_ROUTES | NETWORK_ROUTES | CUSTOMER_ROUTES | TICKET_ROUTES | KB_ROUTES
+    # tests/knowledge/test_api, the web chat's in tests/web/test_chat
+    elsewhere = LIVE_ROUTES | NETWORK_ROUTES | CUSTOMER_ROUTES | TICKET_ROUTES | KB_ROUTES | CHAT_ROUTES
     assert routes - called - elsewhere == set()
 
 

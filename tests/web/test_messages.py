@@ -104,6 +104,8 @@ def test_pages_in_chinese_show_no_english_message(web: TestClient) -> None:
     english = {en for en, zh in MESSAGES.values() if en != zh and re.search(r"[A-Za-z]{3}", en)}
     web.get("/lang/zh")
     pages = {"/login": web.get("/login").text}
+    pages["/chat"] = web.get("/chat", params={"tenant": "national", "queue": "billing"}).text
+    pages["/chat (not set up)"] = web.get("/chat").text
     sign_in(web, "agent-gz")
     pages["/agent"] = web.get("/agent").text
     web.cookies.clear()

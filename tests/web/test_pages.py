@@ -73,9 +73,11 @@ def test_the_agent_desktop_names_the_agent_their_codes_and_queues(web: TestClien
     assert '<option value="resolved">Resolved</option>' in text
     assert '<option value="complaints">Complaints</option>' in text  # a queue to transfer to
     assert '<option value="lunch">Lunch</option>' in text  # an aux reason
-    for slot in ("customer-360", "repeat-contact", "reminders", "offers", "tickets"):
+    for slot in ("customer-360", "repeat-contact", "interactions", "reminders", "offers", "chat", "tickets"):
         assert f'data-panel="{slot}"' in text
     assert "/web/static/desktop.js" in text
+    assert "/web/static/customer360.js" in text
+    assert 'id="offer-customer"' in text
     assert web.get("/wallboard").status_code == 403
 
 
@@ -112,7 +114,7 @@ def test_the_wallboard_lists_live_agents_in_the_users_scope(web: TestClient) -> 
 
 
 def test_static_files_and_the_reports_chart_js_are_served(web: TestClient) -> None:
-    for name in ("common.js", "login.js", "desktop.js", "wallboard.js", "app.css"):
+    for name in ("common.js", "login.js", "desktop.js", "customer360.js", "wallboard.js", "app.css"):
         response = web.get(f"/web/static/{name}")
         assert response.status_code == 200, name
         assert response.content == (WEB / "static" / name).read_bytes()

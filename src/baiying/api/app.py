@@ -34,6 +34,7 @@ from baiying.api import errors
 from baiying.api.deps import ApiState
 from baiying.api.limits import BodySizeLimit
 from baiying.api.routes import ROUTERS
+from baiying.api.routes.chat import ChatCloser
 from baiying.api.settings import Settings
 from baiying.api.websockets import StreamHub
 from baiying.application.center import LiveCenter
@@ -90,6 +91,7 @@ def create_app(
         state.sessions = sessionmaker(engine, expire_on_commit=False)
         state.center, state.stats = center, stats
         hub = _app.state.streams = StreamHub(center)  # the WebSocket streams' bus subscriber
+        chats = ChatCloser(center.bus, state.sessions, used_clock)  # web chats close as their contacts end
         timer = (
             asyncio.create_task(run_timer(center, settings.live_timer_max_sleep_seconds), name="live-timer")
             if settings.live_timer
@@ -129,6 +131,7 @@ def create_app(
                         await task
             state.sessions, state.center, state.stats = None, None, None
             hub.close()
+            chats.close()
             stats.close()
             center.close()
             engine.dispose()

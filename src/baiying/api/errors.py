@@ -94,6 +94,12 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     "invalid-article": 422,
     "empty-search-query": 422,
     "unknown-article-version": 404,
+    # customer web chat (issue 6)
+    "invalid-chat-message": 422,
+    "chat-rate-limited": 429,
+    "chat-closed": 409,
+    "unknown-conversation": 404,
+    "invalid-chat-token": 403,
 }
 UNLISTED_DOMAIN_ERROR_STATUS = 400  # a domain error is the caller's; a test keeps this table complete
 

@@ -351,6 +351,7 @@ class AuditEntryRow(Base):
 # Tables of other contexts share `Base`; importing them here puts them in the metadata the migrations
 # are compared with, whichever module is imported first.
 from baiying.storage import care_tables as _care_tables  # noqa: E402, F401
+from baiying.storage import chat_tables as _chat_tables  # noqa: E402, F401
 from baiying.storage import customer_tables as _customer_tables  # noqa: E402, F401
 from baiying.storage import knowledge_tables as _knowledge_tables  # noqa: E402, F401
 from baiying.storage import notification_tables as _notification_tables  # noqa: E402, F401

@@ -4,6 +4,8 @@ the same HTTP API and WebSocket streams as any client.
 - `/`: the user's home (the wallboard for supervisors and admins, the desktop for agents), or `/login`;
 - `/login`: the form posts to `POST /api/auth/login`, which sets the session cookie;
 - `/lang/{language}?next=/path`: remembers the user's language (a cookie) and goes back;
+- `/chat?tenant=...&queue=...`: the customer web chat a company puts on its site (no login; the
+  tenant and queue default to `BAIYING_CHAT_TENANT` and `BAIYING_CHAT_QUEUE`);
 - `/agent`: the agent desktop; `/wallboard`: the supervisor wallboard (with `/wallboard/agents`, the
   live agents the user may see, and `/wallboard/intraday`, today's intervals, as JSON);
 - `/web/static/...`: the pages' scripts and styles; `/web/vendor/chart.js`: the Chart.js file vendored
@@ -24,6 +26,8 @@ from baiying.accounts.policy import Action, Kind, can, can_ever, require, resour
 from baiying.accounts.principal import Principal
 from baiying.accounts.tokens import TokenKind
 from baiying.api.deps import SESSION_COOKIE, CenterDep, CurrentUser, SessionDep, StateDep, StatsDep
+from baiying.api.routes.chat import defaults as chat_defaults
+from baiying.chat.model import MAX_MESSAGE_CHARS
 from baiying.errors import DomainError
 from baiying.storage.repositories import QueueRepository, SiteRepository, WrapUpCodeRepository
 from baiying.web.messages import MESSAGES, Language, catalogue, from_accept_language, parse_language
@@ -145,7 +149,7 @@ def render(
         user=principal,
         nav=_nav(principal),
         path=request.url.path,
-        here=quote(request.url.path),
+        here=quote(request.url.path + (f"?{request.url.query}" if request.url.query else "")),
         static=STATIC_PATH,
         page=page or {},
         **context,
@@ -215,6 +219,20 @@ def agent_desktop(request: Request, principal: ViewerDep, session: SessionDep) -
         queues=queues,
         aux=AUX_REASONS,
     )
+
+
+@router.get("/chat")
+def chat_page(request: Request, tenant: str | None = None, queue: str | None = None) -> HTMLResponse:
+    """The visitor's chat: the tenant and queue come from the page's query (the company's embed code),
+    else from the server's settings."""
+    fallback = chat_defaults()
+    page = {
+        "tenant": (tenant or fallback["tenant"] or "")[:64],
+        "queue": (queue or fallback["queue"] or "")[:64],
+        "max_chars": MAX_MESSAGE_CHARS,
+        "poll_ms": 1000,
+    }
+    return render(request, "chat.html", None, page=page)
 
 
 @router.get("/wallboard", response_model=None)

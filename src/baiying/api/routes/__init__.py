@@ -7,6 +7,7 @@ from baiying.api.routes import (
     audit,
     auth,
     care,
+    chat,
     contact_listing,
     customer_products,
     customer_timeline,
@@ -53,4 +54,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     tickets.router,
     knowledge.router,
     contact_listing.router,
+    chat.visitor,
+    chat.agent,
 )

@@ -4,9 +4,11 @@
  * effects come back on the stream. After a server restart the stream reconnects and its `hello` message
  * restores the view (the server keeps the agent's state and contacts).
  *
- * Panels from the service applications (customer 360, repeat-contact banner, reminders, offers, open
- * tickets) plug into the screen pop with Baiying.desktop.panels.register(name, render): `render(slot,
- * contact)` fills the element `[data-panel=name]` and returns (or resolves to) true to show it. */
+ * Panels from the service applications (customer 360, repeat-contact banner, last interactions,
+ * reminders, offers, chat, open tickets) plug into the screen pop with
+ * Baiying.desktop.panels.register(name, render): `render(slot, contact)` fills the element
+ * `[data-panel=name]` and returns (or resolves to) true to show it. A "baiying:offer" event on the
+ * document carries the contact offered (null when none). */
 "use strict";
 (function () {
   const { t, api, stream, page, duration, clockTime, showError, skew } = window.Baiying;
@@ -20,6 +22,8 @@
 
   window.Baiying.desktop = {
     view,
+    unread: new Set(), // contacts in hand with something new the agent has not seen (desktop-chat.js)
+    renderTabs: () => renderTabs(),
     panels: {
       register(name, render) {
         panels.set(name, render);
@@ -34,7 +38,8 @@
 
   function callerOf(contact) {
     const a = contact.attributes || {};
-    return a.caller_number || a.caller || a.ani || a.phone || contact.customer_id || null;
+    const who = a.caller_number || a.caller || a.ani || a.phone || a.email || a.visitor_name;
+    return who || contact.customer_id || null;
   }
 
   function offered() {
@@ -42,10 +47,43 @@
     return null;
   }
 
+  /* The contacts in hand (an agent may hold several chats at once), and the one the pop shows: the one
+   * the agent picked in the tabs while it is held, else the first active, else the first in wrap-up. */
+  let picked = null;
+  function held() {
+    const all = [...view.contacts.values()];
+    return all.filter((e) => e.phase === "active").concat(all.filter((e) => e.phase === "wrap-up"));
+  }
+
   function inHand() {
-    for (const entry of view.contacts.values()) if (entry.phase === "active") return entry;
-    for (const entry of view.contacts.values()) if (entry.phase === "wrap-up") return entry;
-    return null;
+    const all = held();
+    return all.find((e) => e.contact.id === picked) || all[0] || null;
+  }
+
+  function renderTabs() {
+    const tabs = $("pop-tabs");
+    const all = held();
+    tabs.hidden = all.length < 2;
+    tabs.replaceChildren();
+    if (all.length < 2) return;
+    const shown = inHand();
+    for (const entry of all) {
+      const tab = document.createElement("button");
+      tab.type = "button";
+      tab.className = "tab";
+      tab.dataset.contact = entry.contact.id;
+      tab.setAttribute("role", "tab");
+      tab.setAttribute("aria-selected", String(entry === shown));
+      if (entry === shown) window.Baiying.desktop.unread.delete(entry.contact.id);
+      tab.dataset.unread = String(window.Baiying.desktop.unread.has(entry.contact.id));
+      const channel = t("channel." + entry.contact.channel);
+      tab.textContent = (callerOf(entry.contact) || entry.contact.id) + " · " + channel;
+      tab.addEventListener("click", () => {
+        picked = entry.contact.id;
+        render();
+      });
+      tabs.append(tab);
+    }
   }
 
   function renderState() {
@@ -72,6 +110,8 @@
     const entry = offered();
     $("offer").hidden = !entry;
     $("offer-none").hidden = !!entry;
+    // The customer 360 (customer360.js) says who is calling while the offer rings.
+    document.dispatchEvent(new CustomEvent("baiying:offer", { detail: entry ? entry.contact : null }));
     if (!entry) return;
     const c = entry.contact;
     text("offer-caller", callerOf(c));
@@ -138,6 +178,7 @@
   function render() {
     renderState();
     renderOffer();
+    renderTabs();
     renderPop();
   }
 
