@@ -341,6 +341,7 @@ def _run(
         first_bot, first_secret = credentials.bots[0]
         say("")
         say(f"The contact center is live: {server.base}/docs (OpenAPI; log in with POST /api/auth/login)")
+        say(f"  agent desktop and supervisor wallboard: {server.base}/ (log in with one of these)")
         say(f"  admin login:      {ADMIN} / {credentials.admin}")
         say(f"  supervisor login: {SUPERVISOR} / {credentials.supervisor}")
         say(f"  agent login:      {first_bot} / {first_secret}  (one of {len(credentials.bots)} bot agents)")
