@@ -15,28 +15,15 @@ from baiying.channels.email_in import EmailIntake, start_listener
 from baiying.channels.email_message import parse_email
 from baiying.storage.engine import make_engine
 from baiying.storage.tables import ContactRow
-from tests.traffic.server import ADMIN, ServerProcess, free_port, log_in, password, seed
+from tests.traffic.server import ADMIN, ServerProcess, free_port, log_in, one_queue_server, password
 
 TENANT = "acme"
-SCENARIO = """
-name: email
-seed: 1
-sites: [{id: hq}]
-queues: [{id: email, policy: writers}]
-policies: [{id: writers, steps: [{target: {skills: {email: 1}}}]}]
-traffic: [{name: mail, queue: email, site: hq, daily_volume: 10, handle: {kind: constant, value: 60}}]
-agents: [{group: writer, site: hq, count: 1, skills: {email: 5}}]
-"""
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    url = f"sqlite:///{tmp_path / 'baiying.db'}"
-    seed(url, TENANT, SCENARIO, [])
-    process = ServerProcess(url, tmp_path)
-    process.start()
-    yield process
-    process.stop()
+    with one_queue_server(tmp_path, TENANT, "email") as process:
+        yield process
 
 
 def send(port: int, subject: str, body: str, message_id: str = "<m-1@example.cn>") -> None:

@@ -12,29 +12,16 @@ import pytest
 from baiying.clock import SystemClock
 from baiying.notifications.signing import SIGNATURE_HEADER, verify
 from tests.notifications.receivers import http_receiver
-from tests.traffic.server import ADMIN, ServerProcess, log_in, seed
+from tests.traffic.server import ADMIN, ServerProcess, log_in, one_queue_server
 
 TENANT = "acme"
-SCENARIO = """
-name: hooks
-seed: 1
-sites: [{id: hq}]
-queues: [{id: support, policy: anyone}]
-policies: [{id: anyone, steps: [{target: {skills: {support: 1}}}]}]
-traffic: [{name: calls, queue: support, site: hq, daily_volume: 10, handle: {kind: constant, value: 60}}]
-agents: [{group: agent, site: hq, count: 1, skills: {support: 5}}]
-"""
 WAIT_SECONDS = 20.0
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    url = f"sqlite:///{tmp_path / 'baiying.db'}"
-    seed(url, TENANT, SCENARIO, [])
-    process = ServerProcess(url, tmp_path)
-    process.start()
-    yield process
-    process.stop()
+    with one_queue_server(tmp_path, TENANT, "support") as process:
+        yield process
 
 
 def eventually(check: Callable[[], object]) -> None:

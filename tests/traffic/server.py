@@ -7,7 +7,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,3 +113,29 @@ def log_in(client: httpx.Client, login: str) -> dict[str, str]:
     assert response.status_code == 200, response.text
     client.cookies.clear()
     return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def one_queue_scenario(queue: str) -> str:
+    """A one-site, one-queue network with one agent skilled for it: enough for a channel's end-to-end test."""
+    return f"""
+name: {queue}
+seed: 1
+sites: [{{id: hq}}]
+queues: [{{id: {queue}, policy: anyone}}]
+policies: [{{id: anyone, steps: [{{target: {{skills: {{{queue}: 1}}}}}}]}}]
+traffic: [{{name: calls, queue: {queue}, site: hq, daily_volume: 10, handle: {{kind: constant, value: 60}}}}]
+agents: [{{group: agent, site: hq, count: 1, skills: {{{queue}: 5}}}}]
+"""
+
+
+@contextmanager
+def one_queue_server(workdir: Path, tenant: str, queue: str) -> Iterator[ServerProcess]:
+    """A running server over a fresh SQLite database seeded with `one_queue_scenario(queue)`."""
+    url = f"sqlite:///{workdir / 'baiying.db'}"
+    seed(url, tenant, one_queue_scenario(queue), [])
+    process = ServerProcess(url, workdir)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
