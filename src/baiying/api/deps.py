@@ -75,7 +75,9 @@ async def _api_state(request: Request) -> ApiState:
 
 
 StateDep = Annotated[ApiState, Depends(_api_state)]
-SessionDep = Annotated[Session, Depends(database_session)]
+# Closed when the route returns, before the response is sent: a session closed after it could still hold
+# its connection when the app shuts down (a test client leaves right after its last response).
+SessionDep = Annotated[Session, Depends(database_session, scope="function")]
 ClockDep = Annotated[Clock, Depends(clock)]
 CenterDep = Annotated[LiveCenter, Depends(live_center)]
 StatsDep = Annotated[LiveStats, Depends(live_stats)]
