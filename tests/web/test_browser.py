@@ -39,6 +39,7 @@ from baiying.storage.engine import make_engine
 from baiying.storage.tables import ContactRow, Role
 from tests.traffic.server import REPO, ServerProcess, log_in, password, seed
 
+EXPECT_TIMEOUT_MS = 15_000
 CHROMIUM = Path(os.environ.get("BAIYING_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -138,6 +139,11 @@ def browser() -> Iterator[Any]:
     else:
         sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
         sync_playwright = sync_api.sync_playwright
+    # The pages poll once a second and CI shares two cores with a server and a browser: give each
+    # expectation room beyond Playwright's default 5 s, so a loaded machine is not mistaken for a bug.
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
