@@ -46,10 +46,10 @@ OFFERS = bundled_offer_rules()
 
 def care_section(session: Session, tenant_id: str, customer: CustomerRow, pop: PopContext) -> dict[str, Any]:
     """The screen pop's "care" section: reminders for today and the next-best offers for this contact."""
-    facts = customer_facts(session, tenant_id, customer)
     today = datetime.fromtimestamp(pop.now, ZoneInfo(pop.timezone)).date()
     contact = _contact_view(session, tenant_id, pop.contact_id)
     plans = catalogue(session, tenant_id)
+    facts = customer_facts(session, tenant_id, customer, plans)
     history = past_outcomes(session, tenant_id, customer.id)
     language = "zh" if pop.lang.startswith("zh") else "en"
     return {

@@ -116,14 +116,17 @@ def conversion(session: Session, tenant_id: str, start: float, end: float) -> li
     ]
 
 
-def customer_facts(session: Session, tenant_id: str, customer: CustomerRow) -> CustomerFacts:
-    """The customer as care sees it: profile, active products, and the main subscription's usage."""
+def customer_facts(
+    session: Session, tenant_id: str, customer: CustomerRow, catalogue: Sequence[Plan]
+) -> CustomerFacts:
+    """The customer as care sees it: profile, active products, and the main subscription's usage;
+    `catalogue` is the tenant's plans, which name each subscription's plan."""
     rows = session.scalars(
         select(ProductRow)
         .where(ProductRow.tenant_id == tenant_id, ProductRow.customer_id == customer.id, ProductRow.active)
         .order_by(ProductRow.id)
     ).all()
-    plans = {plan.id: plan for plan in catalogue(session, tenant_id)}
+    plans = {plan.id: plan for plan in catalogue}
     by_name = {plan.name: plan.id for plan in plans.values()}
     products = tuple(_product(row, plans, by_name) for row in rows)
     main = next((p for p in products if p.kind == "subscription" and p.plan_id), None)
