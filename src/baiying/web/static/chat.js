@@ -106,9 +106,13 @@
   async function poll() {
     if (!chat || ended) return;
     try {
-      show(await call("GET", base + "/" + encodeURIComponent(chat.id) + "?after=" + after));
+      const conversation = await call("GET", base + "/" + encodeURIComponent(chat.id) + "?after=" + after);
+      // A poll that was in flight when the visitor left answers with the status from before leaving.
+      if (ended) return;
+      show(conversation);
       showError(null);
     } catch (error) {
+      if (ended) return;
       if (error.code === "invalid-chat-token") {
         sessionStorage.removeItem(storeKey);
         showError(error);
