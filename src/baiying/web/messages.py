@@ -288,7 +288,7 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "policy.save": ("Validate and save", "校验并保存"),
     "policy.problems": ("The policy was not saved:", "策略未保存："),
     "policy.problem": ("Line {line}: {field} {reason}", "第 {line} 行：{field} {reason}"),
-    "policy.problem.noline": ("{field} {reason}", "{field} {reason}"),
+    "policy.problem.noline": ("Whole policy: {field} {reason}", "整个策略：{field} {reason}"),
     "policy.saved": ("Policy {id} saved (version {version}).", "策略 {id} 已保存（版本 {version}）。"),
     "policy.pending": (
         "It takes effect once the router is idle, or at the next start.",
