@@ -4,19 +4,24 @@
   with its line and that line highlighted, fixes it and saves; the audit log shows the change;
 - the admin creates a wrap-up code (stored through the API, shown in the table), sets a site's hours and
   holidays, and changes an agent's skills;
-- a supervisor sees the sections they may read, without the policy editor; an agent is refused.
+- a supervisor sees the sections they may read, without the policy editor; an agent is refused;
+- over HTTP: which sections each role gets, the reports page's role check, and both pages in Chinese.
 
 Screenshots go to test-artifacts/web/.
 """
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from baiying.web.messages import MESSAGES
+from tests.api.conftest import TestClient
 from tests.traffic.server import ServerProcess, log_in, seed
 from tests.web import test_browser
+from tests.web.conftest import sign_in as web_sign_in
 from tests.web.test_browser import (
     AGENTS,
     SCENARIO,
@@ -28,6 +33,7 @@ from tests.web.test_browser import (
     shot,
     sign_in,
 )
+from tests.web.test_messages import CJK, visible
 
 # The browser and a fresh 1366×768 page per test, as in the other browser tests.
 browser = test_browser.browser
@@ -209,3 +215,48 @@ def test_a_supervisor_reads_without_the_editor_and_an_agent_is_refused(
     assert response is not None
     assert response.status == 403
     expect(page.locator("main")).to_contain_text("for administrators and supervisors")
+
+
+# ---- the pages over HTTP (no browser): who gets which sections, and Chinese throughout ----
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_admin_and_reports_pages_follow_the_roles(web: TestClient) -> None:
+    for path in ("/admin", "/reports"):
+        response = web.get(path, follow_redirects=False)
+        assert (response.status_code, response.headers["location"]) == (303, f"/login?next={path}")
+    web_sign_in(web, "boss")
+    admin = web.get("/admin")
+    assert admin.status_code == 200
+    tabs = re.findall(r'id="tab-([a-z]+)"', admin.text)
+    assert tabs == ["sites", "teams", "agents", "policies", "codes", "users", "audit"]
+    assert 'href="/reports"' in admin.text
+    assert 'id="policy-save"' in admin.text
+    assert web.get("/reports").status_code == 200
+    web.cookies.clear()
+
+    web_sign_in(web, "sup-gz")  # a supervisor of one site: reads its records, no tenant-wide reports
+    scoped = web.get("/admin")
+    assert re.findall(r'id="tab-([a-z]+)"', scoped.text) == ["sites", "teams", "agents", "codes"]
+    assert 'id="site-form"' not in scoped.text
+    assert 'href="/reports"' not in scoped.text
+    refused = web.get("/reports")
+    assert refused.status_code == 403
+    assert "administrators and supervisors of every site" in refused.text
+    web.cookies.clear()
+
+    web_sign_in(web, "agent-gz")
+    for path in ("/admin", "/reports"):
+        assert web.get(path).status_code == 403
+    assert 'href="/admin"' not in web.get("/agent").text
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_admin_and_reports_pages_in_chinese_show_no_english_message(web: TestClient) -> None:
+    english = {en for en, zh in MESSAGES.values() if en != zh and re.search(r"[A-Za-z]{3}", en)}
+    web.get("/lang/zh")
+    web_sign_in(web, "boss")
+    for path in ("/admin", "/reports"):
+        texts = visible(web.get(path).text)
+        assert any(CJK.search(text) for text in texts), path
+        assert [text for text in texts if text in english] == [], path

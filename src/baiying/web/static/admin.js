@@ -344,9 +344,18 @@
     const show = (value) => (value === undefined ? "∅" : JSON.stringify(value));
     const parts = keys
       .filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]))
-      .map((key) => key + ": " + show(before[key]) + " → " + show(after[key]));
-    const text = parts.join("; ");
-    return text.length > 300 ? text.slice(0, 300) + "…" : text;
+      .map((key) => key + ": " + (multiline(before[key], after[key]) || show(before[key]) + " → " + show(after[key])));
+    return parts.join("\n");
+  }
+
+  /* A text of several lines (a policy's YAML): the lines taken out (-) and put in (+). */
+  function multiline(before, after) {
+    if (typeof after !== "string" || !after.includes("\n")) return null;
+    const old = typeof before === "string" ? before.split("\n") : [];
+    const now = after.split("\n");
+    const removed = old.filter((line) => line.trim() && !now.includes(line)).map((line) => "- " + line);
+    const added = now.filter((line) => line.trim() && !old.includes(line)).map((line) => "+ " + line);
+    return "\n" + [...removed, ...added].join("\n");
   }
 
   async function loadAudit() {
