@@ -193,6 +193,39 @@ def test_an_admin_creates_a_wrap_up_code_sets_site_hours_and_holidays_and_agent_
     fits(page)
     shot(page, "admin-agents")
 
+    page.click("#tab-teams")
+    page.fill("#team-id", "night")
+    page.fill("#team-name", "Night shift")
+    page.select_option("#team-site", "hq")
+    page.click("#team-save")
+    expect(page.locator("#teams-table tbody")).to_contain_text("Night shift")
+    assert api.get("/api/teams/night").json() == {"id": "night", "name": "Night shift", "site_id": "hq"}
+
+    page.click("#tab-users")
+    page.fill("#user-id", "sup-hq")
+    page.fill("#user-login", "sup-hq")
+    page.fill("#user-name", "Supervisor Hu")
+    page.fill("#user-password", "a long enough password 123")
+    page.select_option("#user-role", "supervisor")
+    page.select_option("#user-site", "hq")
+    page.click("#user-save")
+    row = page.locator("#users-table tbody tr", has_text="sup-hq")
+    expect(row).to_contain_text("Supervisor @hq")
+    user = api.get("/api/users/sup-hq").json()
+    assert user["roles"] == [{"role": "supervisor", "site_id": "hq", "agent_id": None}]
+    assert user["has_password"] is True
+    # Give the user another role: the form's role replaces theirs.
+    page.select_option("#user-role", "agent")
+    page.select_option("#user-site", "")
+    page.select_option("#user-agent", "agent-002")
+    row.get_by_role("button", name="Replace roles").click()
+    expect(page.locator("#users-table tbody tr", has_text="sup-hq")).to_contain_text("Agent → agent-002")
+    assert api.get("/api/users/sup-hq").json()["roles"] == [
+        {"role": "agent", "site_id": None, "agent_id": "agent-002"}
+    ]
+    fits(page)
+    shot(page, "admin-users")
+
 
 def test_a_supervisor_reads_without_the_editor_and_an_agent_is_refused(
     page: Any, server: ServerProcess

@@ -138,6 +138,14 @@ def test_a_supervisor_reads_todays_reports_with_charts_and_downloads_the_csv(
     agents = list(csv.DictReader(io.StringIO(saved.read_text())))
     assert sorted((a["agent_id"], a["handled"]) for a in agents) == [(AGENTS[0], "1"), (AGENTS[1], "1")]
 
+    # A period that ends before it starts is refused by the API, and the page says why.
+    page.fill("#report-from", "2026-01-02")
+    page.fill("#report-to", "2026-01-01")
+    page.click("#report-run")
+    expect(page.locator("#report-error")).to_contain_text("end_date (2026-01-01) is before start_date")
+    page.fill("#report-from", today)
+    page.fill("#report-to", today)
+
     page.click("[data-lang=zh]")
     expect(page.locator("#report-run")).to_have_text("查询")
     expect(page.locator("body[data-loaded]")).to_have_count(1)
