@@ -99,8 +99,8 @@
     const data = {
       labels,
       datasets: [
-        { type: "bar", label: t("report.col.answered"), data: rows.map((r) => r.answered), backgroundColor: "#1f5fa8", stack: "v", yAxisID: "y" },
-        { type: "bar", label: t("report.col.abandoned"), data: rows.map((r) => r.abandoned), backgroundColor: "#b3261e", stack: "v", yAxisID: "y" },
+        { type: "bar", label: t("report.col.answered"), data: rows.map((r) => r.answered), backgroundColor: "#1f5fa8", stack: "v", yAxisID: "y", order: 1 },
+        { type: "bar", label: t("report.col.abandoned"), data: rows.map((r) => r.abandoned), backgroundColor: "#b3261e", stack: "v", yAxisID: "y", order: 1 },
         {
           type: "line",
           label: t("report.col.service_level"),
@@ -109,6 +109,8 @@
           backgroundColor: "#1b7f3b",
           yAxisID: "sl",
           spanGaps: true,
+          order: 0, // drawn over the bars
+          pointRadius: 4,
         },
       ],
     };
