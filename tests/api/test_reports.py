@@ -187,3 +187,22 @@ def test_only_tenant_wide_readers_get_the_kpis(reports: TestClient) -> None:
     assert error_of(reports.get("/api/reports/kpis/nope.csv", params=PERIOD, headers=login(reports, "boss")))[
         :2
     ] == (422, "invalid-request")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_period_runs_from_local_midnight_to_local_midnight(reports: TestClient) -> None:
+    admin = login(reports, "boss")
+    # The day Berlin moves its clocks forward has 23 hours; a week in Shanghai has 7 × 24.
+    spring = {"start_date": "2026-03-29", "end_date": "2026-03-29", "timezone": "Europe/Berlin"}
+    body = ok(reports.get("/api/reports/kpis", params=spring, headers=admin))
+    assert body["until"] - body["since"] == 23 * 3600
+    assert body["timezone"] == "Europe/Berlin"
+    week = {"start_date": "2026-11-17", "end_date": "2026-11-23"}
+    body = ok(reports.get("/api/reports/kpis", params=week, headers=admin))
+    assert (body["since"], body["until"]) == (DAY_START - 6 * 86_400, DAY_START + 86_400)
+    assert (
+        ok(reports.get("/api/reports/kpis", params={**PERIOD, "end_date": "2026-12-23"}, headers=admin))[
+            "end_date"
+        ]
+        == "2026-12-23"
+    )  # 31 days: the longest period
