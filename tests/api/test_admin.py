@@ -36,6 +36,8 @@ PLAN = {
     "extra_mb_fen": 3,
 }
 
+PERIOD = "start_date=2026-11-01&end_date=2026-11-30"
+
 # In order: the admin's creations come before their deletions.
 CALLS = [
     Call("me", "GET", "/api/me", None, statuses(200, 200, 200)),
@@ -45,6 +47,14 @@ CALLS = [
     Call("create site", "POST", "/api/sites", {"id": "xiamen", "name": "Xiamen"}, statuses(201, 403, 403)),
     Call("create site, bad body", "POST", "/api/sites", {"nonsense": 1}, statuses(422, 403, 403)),
     Call("update site", "PATCH", "/api/sites/guangzhou", {"name": "Guangzhou 2"}, statuses(200, 403, 403)),
+    Call("read holidays", "GET", "/api/sites/guangzhou/holidays", None, statuses(200, 200, 403)),
+    Call(
+        "replace holidays",
+        "PUT",
+        "/api/sites/guangzhou/holidays",
+        {"holidays": [{"day": "2027-01-01", "name": "New Year"}]},
+        statuses(200, 403, 403),
+    ),
     Call(
         "own site status",
         "PUT",
@@ -131,6 +141,14 @@ CALLS = [
     Call(
         "offer conversion", "GET", "/api/care/offers/conversion?from=0&to=9e9", None, statuses(200, 200, 200)
     ),
+    # reports over a date range: KPIs need tenant-wide statistics (chen's are one site's)
+    Call("kpi report", "GET", f"/api/reports/kpis?{PERIOD}", None, statuses(200, 403, 403)),
+    Call("kpi table csv", "GET", f"/api/reports/kpis/agents.csv?{PERIOD}", None, statuses(200, 403, 403)),
+    Call("fcr csv", "GET", f"/api/reports/fcr.csv?{PERIOD}", None, statuses(200, 200, 403)),
+    Call("sla csv", "GET", f"/api/reports/sla-attainment.csv?{PERIOD}", None, statuses(200, 200, 403)),
+    Call(
+        "conversion csv", "GET", f"/api/reports/offer-conversion.csv?{PERIOD}", None, statuses(200, 200, 200)
+    ),
 ]
 
 
@@ -165,6 +183,7 @@ def _template(path: str) -> str:
         "/api/care/plans/": "/api/care/plans/{plan_id}",
         "/api/care/usage/p-1/": "/api/care/usage/{product_id}/{month}",
         "/api/care/usage/": "/api/care/usage/{product_id}",
+        "/api/reports/kpis/": "/api/reports/kpis/{table}.csv",
     }
     for prefix, template in replacements.items():
         if path.startswith(prefix):

@@ -8,6 +8,10 @@ the same HTTP API and WebSocket streams as any client.
   tenant and queue default to `BAIYING_CHAT_TENANT` and `BAIYING_CHAT_QUEUE`);
 - `/agent`: the agent desktop; `/wallboard`: the supervisor wallboard (with `/wallboard/agents`, the
   live agents the user may see, and `/wallboard/intraday`, today's intervals, as JSON);
+- `/admin`: sites, teams, agents and skills, routing policies, wrap-up codes, users and the audit log
+  (each section as the user's roles allow; every change through the admin API);
+- `/reports`: KPIs, FCR, ticket SLA attainment and offer conversion over a date range, with charts and
+  CSV downloads (`/api/reports/...`);
 - `/web/static/...`: the pages' scripts and styles; `/web/vendor/chart.js`: the Chart.js file vendored
   for the HTML reports, served from there.
 """
@@ -27,6 +31,8 @@ from baiying.accounts.principal import Principal
 from baiying.accounts.tokens import TokenKind
 from baiying.api.deps import SESSION_COOKIE, CenterDep, CurrentUser, SessionDep, StateDep, StatsDep
 from baiying.api.routes.chat import defaults as chat_defaults
+from baiying.api.routes.reports import tenant_timezone
+from baiying.api.schemas.reports import KPI_COLUMNS
 from baiying.chat.model import MAX_MESSAGE_CHARS
 from baiying.errors import DomainError
 from baiying.storage.repositories import QueueRepository, SiteRepository, WrapUpCodeRepository
@@ -36,6 +42,7 @@ HERE = Path(__file__).resolve().parent
 STATIC_DIR: Final = HERE / "static"
 STATIC_PATH: Final = "/web/static"
 CHART_JS: Final = HERE.parent / "reports" / "static" / "chart.umd.min.js"
+KPI_TABLES: Final = tuple(KPI_COLUMNS)
 LANGUAGE_COOKIE: Final = "baiying_lang"
 LANGUAGE_COOKIE_MAX_AGE: Final = 365 * 86_400
 
@@ -98,6 +105,16 @@ def agent_of(principal: Principal) -> str | None:
     return min(principal.agent_ids) if principal.agent_ids else None
 
 
+def may_administer(principal: Principal) -> bool:
+    """Admins, and supervisors (who read their sites, teams, agents and the wrap-up codes there)."""
+    return can_ever(principal, Action.READ, Kind.SITE)
+
+
+def may_report(principal: Principal) -> bool:
+    """Tenant-wide statistics: admins and supervisors of every site (a report's rows mix the sites)."""
+    return can(principal, Action.READ, resource(Kind.STATS, principal.tenant_id))
+
+
 def home_of(principal: Principal) -> str:
     if may_watch(principal):
         return "/wallboard"
@@ -127,6 +144,10 @@ def _nav(principal: Principal | None) -> list[NavItem]:
         items.append(NavItem("/agent", "nav.desktop"))
     if may_watch(principal):
         items.append(NavItem("/wallboard", "nav.wallboard"))
+    if may_report(principal):
+        items.append(NavItem("/reports", "nav.reports"))
+    if may_administer(principal):
+        items.append(NavItem("/admin", "nav.admin"))
     items.append(NavItem("/docs", "nav.api"))
     return items
 
@@ -321,3 +342,44 @@ def intraday(principal: CurrentUser, live: StatsDep) -> list[IntervalPoint]:
 def chart_js() -> FileResponse:
     """Chart.js (MIT), the copy vendored for the HTML reports."""
     return FileResponse(CHART_JS, media_type="text/javascript")
+
+
+# Admin sections, each shown when the user may read its kind of record; `edit` when they may change it.
+ADMIN_SECTIONS: Final = (
+    ("sites", Kind.SITE),
+    ("teams", Kind.TEAM),
+    ("agents", Kind.AGENT),
+    ("policies", Kind.ROUTING_POLICY),
+    ("codes", Kind.WRAP_UP_CODE),
+    ("users", Kind.USER),
+    ("audit", Kind.AUDIT_LOG),
+)
+
+
+@router.get("/admin", response_model=None)
+def admin_page(request: Request, principal: ViewerDep) -> Response:
+    if principal is None:
+        return _to_login(request)
+    if not may_administer(principal):
+        return _forbidden(request, principal, "error.forbidden.admin")
+    sections = [
+        {
+            "id": name,
+            "edit": can_ever(principal, Action.UPDATE, kind) or can_ever(principal, Action.CREATE, kind),
+        }
+        for name, kind in ADMIN_SECTIONS
+        if can_ever(principal, Action.READ, kind)
+    ]
+    return render(request, "admin.html", principal, page={"sections": sections}, sections=sections)
+
+
+@router.get("/reports", response_model=None)
+def reports_page(request: Request, principal: ViewerDep, session: SessionDep) -> Response:
+    if principal is None:
+        return _to_login(request)
+    if not may_report(principal):
+        return _forbidden(request, principal, "error.forbidden.reports")
+    timezone = tenant_timezone(session, principal.tenant_id)
+    session.rollback()
+    page = {"timezone": timezone, "tables": list(KPI_TABLES)}
+    return render(request, "reports.html", principal, page=page, timezone=timezone, tables=KPI_TABLES)

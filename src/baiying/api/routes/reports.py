@@ -1,0 +1,244 @@
+"""Historical reports over a date range (local days in the tenant's time zone), read-only, for admins and
+supervisors who may read tenant-wide statistics:
+
+- `GET /api/reports/kpis`: offered, answered, abandoned, service level, ASA, AHT, occupancy ... by
+  interval, day, queue, site and agent, computed by `baiying.analytics.compute_kpis` from the stored event
+  log of the period (the same code that measures a simulated day);
+- `GET /api/reports/kpis/{table}.csv`: one of those tables as CSV (a header row, then one row each);
+- `GET /api/reports/fcr.csv`, `sla-attainment.csv`, `offer-conversion.csv`: the first-contact
+  resolution, ticket SLA attainment and offer conversion reports (their JSON lives with their
+  resources: `/api/customers/fcr`, `/api/tickets/reports/sla-attainment`, `/api/care/offers/conversion`)
+  over the same kind of period, as CSV.
+
+The period is [local midnight of start_date, local midnight after end_date), at most 31 days: the events
+of the period are read into memory. A contact counts in the interval it arrived in; one that arrived
+before the period is not counted (its later events show as `ignored_events`), and one still waiting at
+the period's end counts as `waiting_at_end`. Occupancy counts the agents' state changes inside the period.
+"""
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any, Final, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from baiying.accounts.policy import Action, Kind, require, resource
+from baiying.accounts.principal import Principal
+from baiying.analytics import KpiReport, compute_kpis
+from baiying.analytics.timegrid import zone
+from baiying.api.deps import ClockDep, CurrentUser, SessionDep, allowed
+from baiying.api.routes.care import offer_conversion
+from baiying.api.routes.customer_timeline import tenant_fcr
+from baiying.api.routes.ticket_access import DeskDep, OverseerDep
+from baiying.api.routes.ticket_automation import sla_attainment
+from baiying.api.schemas import NO_CONTROLS
+from baiying.api.schemas.reports import KPI_COLUMNS, KpiReportPublic
+from baiying.errors import DomainError
+from baiying.storage.event_log import EventLog
+from baiying.storage.repositories import SiteRepository
+
+router = APIRouter(prefix="/api/reports", tags=["reports"])
+
+MAX_DAYS: Final = 31
+DEFAULT_TIMEZONE: Final = "Asia/Shanghai"
+KpiTable = Literal["intervals", "days", "queues", "sites", "agents"]
+
+
+class InvalidReportPeriod(DomainError):
+    code = "invalid-report-settings"
+
+
+StartDate = Annotated[date, Query(description="The first local day of the period (YYYY-MM-DD).")]
+EndDate = Annotated[date, Query(description="The last local day of the period, included.")]
+Timezone = Annotated[
+    str | None,
+    Query(max_length=64, pattern=NO_CONTROLS, description="IANA name; default: the HQ site's time zone."),
+]
+IntervalSeconds = Annotated[
+    int, Query(ge=60, le=86_400, description="Interval length; must divide a day (900, 1800, 3600).")
+]
+SlSeconds = Annotated[
+    float, Query(ge=0, le=3600, allow_inf_nan=False, description="Service-level threshold, seconds.")
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    start_date: date
+    end_date: date
+    timezone: str
+    since: float
+    until: float
+
+    @property
+    def label(self) -> str:
+        return f"{self.start_date.isoformat()}_{self.end_date.isoformat()}"
+
+
+def tenant_timezone(session: Session, tenant_id: str) -> str:
+    """The tenant's reporting time zone: its HQ site's, else its first site's, else Asia/Shanghai."""
+    sites = SiteRepository(session, tenant_id).list()
+    home = next((s for s in sites if s.hq), sites[0] if sites else None)
+    return home.timezone if home is not None else DEFAULT_TIMEZONE
+
+
+def period_of(
+    session: Session, tenant_id: str, start_date: date, end_date: date, timezone: str | None
+) -> Period:
+    """The period's bounds as epoch seconds; InvalidReportPeriod (422) for an empty or too long one,
+    InvalidAnalyticsSettings (422) for an unknown time zone."""
+    name = timezone if timezone else tenant_timezone(session, tenant_id)
+    local = zone(name)
+    if end_date < start_date:
+        raise InvalidReportPeriod(
+            f"end_date ({end_date}) is before start_date ({start_date})",
+            {"field": "end_date", "start_date": str(start_date), "end_date": str(end_date)},
+        )
+    days = (end_date - start_date).days + 1
+    if days > MAX_DAYS:
+        raise InvalidReportPeriod(
+            f"the period is {days} days long; at most {MAX_DAYS} days at a time",
+            {"field": "end_date", "days": days},
+        )
+    since = datetime.combine(start_date, time(0), tzinfo=local).timestamp()
+    until = datetime.combine(end_date + timedelta(days=1), time(0), tzinfo=local).timestamp()
+    return Period(start_date, end_date, name, since, until)
+
+
+def _tenant_wide(principal: Principal) -> None:
+    # A site supervisor reads their sites' live rows, but an interval or queue row mixes every site.
+    require(principal, Action.READ, resource(Kind.STATS, principal.tenant_id))
+
+
+def kpi_report(
+    session: Session, tenant_id: str, period: Period, interval_seconds: int, sl_seconds: float
+) -> KpiReport:
+    stored = EventLog().read_range(session, tenant_id, period.since, period.until)
+    events = [event for _sequence, event in stored]
+    session.rollback()  # end the read before the computation
+    return compute_kpis(
+        events, interval_seconds=interval_seconds, sl_seconds=sl_seconds, timezone=period.timezone
+    )
+
+
+@router.get("/kpis")
+def kpis(
+    session: SessionDep,
+    principal: Annotated[Principal, allowed(Action.READ, Kind.STATS)],
+    start_date: StartDate,
+    end_date: EndDate,
+    timezone: Timezone = None,
+    interval_seconds: IntervalSeconds = 900,
+    sl_seconds: SlSeconds = 20.0,
+) -> KpiReportPublic:
+    """The period's KPIs: the total and one row per interval and day with activity, per queue, site and
+    agent."""
+    _tenant_wide(principal)
+    period = period_of(session, principal.tenant_id, start_date, end_date, timezone)
+    report = kpi_report(session, principal.tenant_id, period, interval_seconds, sl_seconds)
+    return KpiReportPublic.of(report, period.start_date, period.end_date, period.since, period.until)
+
+
+@router.get("/kpis/{table}.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def kpis_csv(
+    table: KpiTable,
+    session: SessionDep,
+    principal: Annotated[Principal, allowed(Action.READ, Kind.STATS)],
+    start_date: StartDate,
+    end_date: EndDate,
+    timezone: Timezone = None,
+    interval_seconds: IntervalSeconds = 900,
+    sl_seconds: SlSeconds = 20.0,
+) -> Response:
+    """One KPI table as CSV, with the columns of its JSON rows (ratios as fractions, durations in
+    seconds, an empty cell where a ratio has no denominator)."""
+    report = kpis(session, principal, start_date, end_date, timezone, interval_seconds, sl_seconds)
+    rows: Sequence[BaseModel] = getattr(report, table)
+    period = Period(report.start_date, report.end_date, report.timezone, report.since, report.until)
+    return csv_response(f"kpis-{table}", period, KPI_COLUMNS[table], rows)
+
+
+@router.get("/fcr.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def fcr_csv(
+    session: SessionDep,
+    clock: ClockDep,
+    principal: CurrentUser,
+    start_date: StartDate,
+    end_date: EndDate,
+    timezone: Timezone = None,
+) -> Response:
+    """First-contact resolution of the period's handled contacts (one row)."""
+    period = period_of(session, principal.tenant_id, start_date, end_date, timezone)
+    result = tenant_fcr(session, clock, principal, period.since, period.until)
+    columns = ("handled", "resolved_first_time", "repeated", "pending", "rate", "window_hours")
+    return csv_response("fcr", period, columns, [result])
+
+
+@router.get("/sla-attainment.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def sla_attainment_csv(
+    session: SessionDep,
+    desk: DeskDep,
+    clock: ClockDep,
+    principal: OverseerDep,
+    start_date: StartDate,
+    end_date: EndDate,
+    timezone: Timezone = None,
+) -> Response:
+    """Ticket SLA attainment per SLA policy and metric."""
+    period = period_of(session, principal.tenant_id, start_date, end_date, timezone)
+    report = sla_attainment(desk, clock, principal, period.since, period.until)
+    columns = ("policy", "metric", "fulfilled", "met", "breached", "attainment")
+    return csv_response("sla-attainment", period, columns, report.rows)
+
+
+@router.get("/offer-conversion.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def offer_conversion_csv(
+    session: SessionDep,
+    principal: Annotated[Principal, allowed(Action.READ, Kind.CARE)],
+    start_date: StartDate,
+    end_date: EndDate,
+    timezone: Timezone = None,
+) -> Response:
+    """Care offers: shown, accepted, declined, put off, and the conversion rate, per offer."""
+    period = period_of(session, principal.tenant_id, start_date, end_date, timezone)
+    rows = offer_conversion(session, principal, period.since, period.until)
+    columns = ("offer_id", "shown", "accepted", "declined", "later", "conversion_rate")
+    return csv_response("offer-conversion", period, columns, rows)
+
+
+def cell(value: Any) -> str:
+    """A CSV cell: empty for None, a float rounded to 4 places, anything else as text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(round(value, 4))
+    return str(value)
+
+
+def csv_text(columns: Sequence[str], rows: Iterable[BaseModel]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        data = row.model_dump()
+        writer.writerow([cell(data[name]) for name in columns])
+    return out.getvalue()
+
+
+def csv_response(name: str, period: Period, columns: Sequence[str], rows: Iterable[BaseModel]) -> Response:
+    return Response(
+        csv_text(columns, rows),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}_{period.label}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -1,0 +1,208 @@
+"""The reports API over HTTP, on SQLite and PostgreSQL: KPIs by interval, day, queue, site and agent over a
+date range equal the analytics of the stored log; each table comes as CSV with a header row; FCR, ticket
+SLA attainment and offer conversion as CSV; bad periods are 422 naming the field; roles that may not read
+tenant-wide statistics get 403."""
+
+import csv
+import dataclasses
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient  # conftest imported it first, without the httpx2 warning
+
+from baiying.analytics import compute_kpis
+from baiying.api.schemas.reports import KPI_COLUMNS
+from baiying.clock import ManualClock
+from tests.api.conftest import error_of
+from tests.api.test_live import arrive, center_of, login, ok, open_app, seed_live_world
+from tests.application.helpers import A1, A2, T0, TENANT
+
+DAY = "2026-11-23"  # T0's day in Beijing
+DAY_START = T0 - 10 * 3600
+PERIOD = {"start_date": DAY, "end_date": DAY}
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(T0)
+
+
+@pytest.fixture
+def reports(db_url: str, clock: ManualClock) -> Iterator[TestClient]:
+    with TestClient(open_app(seed_live_world(db_url), clock)) as client:
+        yield client
+
+
+def some_traffic(client: TestClient, clock: ManualClock) -> dict[str, str]:
+    """Four contacts at Beijing's billing queue: two answered and completed, one abandoned, one waiting;
+    returns the admin's headers."""
+    admin = login(client, "boss")
+    for agent in (A1, A2):
+        ok(client.post(f"/api/agents/{agent}/login", headers=admin))
+    for n in range(1, 5):
+        clock.advance(3)
+        arrive(client, admin, f"r{n}")
+    clock.advance(5)
+    ok(client.post("/api/contacts/r1/accept", headers=admin))
+    ok(client.post("/api/contacts/r2/accept", headers=admin))
+    ok(client.post("/api/contacts/r4/cancel", headers=admin))
+    clock.advance(120)
+    for contact in ("r1", "r2"):
+        ok(client.post(f"/api/contacts/{contact}/complete", json={"wrap_up_code": "resolved"}, headers=admin))
+    clock.advance(30)
+    return admin
+
+
+def table(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_the_kpis_of_a_day_equal_the_analytics_of_the_stored_log(
+    reports: TestClient, clock: ManualClock
+) -> None:
+    admin = some_traffic(reports, clock)
+    body = ok(reports.get("/api/reports/kpis", params=PERIOD, headers=admin))
+    events = [e for _, e in center_of(reports).read_events(TENANT, DAY_START, DAY_START + 86_400)]
+    expected = compute_kpis(events, interval_seconds=900, sl_seconds=20.0, timezone="Asia/Shanghai")
+    measures = set(body["total"])
+    assert body["total"] == {k: v for k, v in dataclasses.asdict(expected.total).items() if k in measures}
+    assert (body["total"]["offered"], body["total"]["answered"], body["total"]["abandoned"]) == (4, 2, 1)
+    assert body["total"]["waiting_at_end"] == 1
+    assert body["total"]["aht_seconds"] is not None
+    assert body["total"]["asa_seconds"] is not None
+    assert (body["timezone"], body["since"], body["until"]) == (
+        "Asia/Shanghai",
+        DAY_START,
+        DAY_START + 86_400,
+    )
+    [day] = body["days"]
+    assert (day["day"], day["offered"]) == (DAY, 4)
+    [interval] = body["intervals"]
+    assert interval["start"] == "2026-11-23T10:00:00+08:00"
+    assert [(q["queue_id"], q["offered"]) for q in body["queues"]] == [("billing", 4)]
+    assert [(s["site_id"], s["answered"]) for s in body["sites"]] == [("beijing", 2)]
+    agents = {row["agent_id"]: row for row in body["agents"]}
+    assert agents[A1]["handled"] == 1
+    assert agents[A2]["handled"] == 1
+    assert agents[A1]["occupancy"] is not None
+
+    hourly = ok(reports.get("/api/reports/kpis", params={**PERIOD, "interval_seconds": 3600}, headers=admin))
+    assert hourly["intervals"][0]["start"] == "2026-11-23T10:00:00+08:00"
+    next_day = {"start_date": "2026-11-24", "end_date": "2026-11-24"}
+    empty = ok(reports.get("/api/reports/kpis", params=next_day, headers=admin))
+    assert (empty["total"]["offered"], empty["days"], empty["agents"]) == (0, [], [])
+
+
+@pytest.mark.parametrize("name", ["intervals", "days", "queues", "sites", "agents"])
+def test_each_kpi_table_downloads_as_csv(reports: TestClient, clock: ManualClock, name: str) -> None:
+    admin = some_traffic(reports, clock)
+    body = ok(reports.get("/api/reports/kpis", params=PERIOD, headers=admin))
+    response = reports.get(f"/api/reports/kpis/{name}.csv", params=PERIOD, headers=admin)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert response.headers["content-disposition"] == (f'attachment; filename="kpis-{name}_{DAY}_{DAY}.csv"')
+    header, *rows = table(response.text)
+    assert tuple(header) == KPI_COLUMNS[name]
+    assert len(rows) == len(body[name]) >= 1
+    for row, json_row in zip(rows, body[name], strict=True):
+        cells = dict(zip(header, row, strict=True))
+        for column in ("offered", "answered", "abandoned", "handled"):
+            if column in cells:
+                assert cells[column] == str(json_row[column])
+        for column in ("service_level", "occupancy", "aht_seconds"):
+            if column in cells:
+                value = json_row[column]
+                assert cells[column] == ("" if value is None else repr(round(value, 4)))
+
+
+def test_fcr_sla_attainment_and_offer_conversion_download_as_csv(
+    reports: TestClient, clock: ManualClock
+) -> None:
+    admin = some_traffic(reports, clock)
+    fcr = reports.get("/api/reports/fcr.csv", params=PERIOD, headers=admin)
+    assert fcr.status_code == 200, fcr.text
+    header, *rows = table(fcr.text)
+    assert header == ["handled", "resolved_first_time", "repeated", "pending", "rate", "window_hours"]
+    [row] = rows
+    json_fcr = ok(
+        reports.get(
+            "/api/customers/fcr", params={"since": DAY_START, "until": DAY_START + 86_400}, headers=admin
+        )
+    )
+    assert row[0] == str(json_fcr["handled"])
+
+    sla = reports.get("/api/reports/sla-attainment.csv", params=PERIOD, headers=admin)
+    assert sla.status_code == 200, sla.text
+    assert table(sla.text)[0] == ["policy", "metric", "fulfilled", "met", "breached", "attainment"]
+    conversion = reports.get("/api/reports/offer-conversion.csv", params=PERIOD, headers=admin)
+    assert conversion.status_code == 200, conversion.text
+    assert table(conversion.text)[0] == [
+        "offer_id",
+        "shown",
+        "accepted",
+        "declined",
+        "later",
+        "conversion_rate",
+    ]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize(
+    ("params", "status", "code", "words"),
+    [
+        ({"start_date": DAY, "end_date": "2026-11-22"}, 422, "invalid-report-settings", "before start_date"),
+        ({"start_date": "2026-11-01", "end_date": "2026-12-02"}, 422, "invalid-report-settings", "32 days"),
+        ({**PERIOD, "timezone": "Mars/Olympus"}, 422, "invalid-analytics-settings", "Mars/Olympus"),
+        ({**PERIOD, "interval_seconds": 7000}, 422, "invalid-analytics-settings", "divide a day"),
+        ({"start_date": "23/11/2026", "end_date": DAY}, 422, "invalid-request", "start_date"),
+        ({"end_date": DAY}, 422, "invalid-request", "start_date"),
+    ],
+)
+def test_a_bad_period_is_refused_naming_the_field(
+    reports: TestClient, params: dict[str, Any], status: int, code: str, words: str
+) -> None:
+    admin = login(reports, "boss")
+    for path in ("/api/reports/kpis", "/api/reports/kpis/days.csv", "/api/reports/fcr.csv"):
+        if path != "/api/reports/kpis" and "interval_seconds" in params:
+            continue
+        response = reports.get(path, params=params, headers=admin)
+        got_status, got_code, message = error_of(response)
+        assert (got_status, got_code) == (status, code), (path, response.text)
+        assert words in message or words in response.text, response.text
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_only_tenant_wide_readers_get_the_kpis(reports: TestClient) -> None:
+    assert error_of(reports.get("/api/reports/kpis", params=PERIOD))[0] == 401
+    for user in ("agent-bj", "sup-gz"):
+        headers = login(reports, user)
+        assert error_of(reports.get("/api/reports/kpis", params=PERIOD, headers=headers))[:2] == (
+            403,
+            "forbidden",
+        )
+        response = reports.get("/api/reports/kpis/agents.csv", params=PERIOD, headers=headers)
+        assert error_of(response)[:2] == (403, "forbidden")
+    assert error_of(reports.get("/api/reports/kpis/nope.csv", params=PERIOD, headers=login(reports, "boss")))[
+        :2
+    ] == (422, "invalid-request")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_period_runs_from_local_midnight_to_local_midnight(reports: TestClient) -> None:
+    admin = login(reports, "boss")
+    # The day Berlin moves its clocks forward has 23 hours; a week in Shanghai has 7 × 24.
+    spring = {"start_date": "2026-03-29", "end_date": "2026-03-29", "timezone": "Europe/Berlin"}
+    body = ok(reports.get("/api/reports/kpis", params=spring, headers=admin))
+    assert body["until"] - body["since"] == 23 * 3600
+    assert body["timezone"] == "Europe/Berlin"
+    week = {"start_date": "2026-11-17", "end_date": "2026-11-23"}
+    body = ok(reports.get("/api/reports/kpis", params=week, headers=admin))
+    assert (body["since"], body["until"]) == (DAY_START - 6 * 86_400, DAY_START + 86_400)
+    assert (
+        ok(reports.get("/api/reports/kpis", params={**PERIOD, "end_date": "2026-12-23"}, headers=admin))[
+            "end_date"
+        ]
+        == "2026-12-23"
+    )  # 31 days: the longest period
