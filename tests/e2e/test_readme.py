@@ -72,7 +72,7 @@ def test_make_demo_runs_the_live_center_until_ctrl_c() -> None:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-    output.finish()
+        output.finish()  # closes the pipe, on failure too
     assert "Traceback" not in output.text(), output.text()[-3000:]
     assert "the bots logged out" in output.text(), output.text()[-3000:]
     assert "Server stopped." in output.text(), output.text()[-3000:]
