@@ -164,7 +164,8 @@ def test_an_agent_serves_a_chat_with_the_knowledge_base_and_a_complaint_ticket(
         shot(page, "desk-ticket-new")
         tickets.locator(".ticket-create").click()
         detail = tickets.locator(".ticket-detail")
-        expect(detail.locator(".ticket-state")).to_have_text("recorded")
+        expect(detail.locator(".ticket-state")).to_have_text("Recorded")
+        expect(detail.locator(".ticket-state")).to_have_attribute("data-state", "recorded")
         ticket_id = detail.get_attribute("data-ticket")
         assert ticket_id
         expect(tickets.locator(f'.ticket-list li[data-ticket="{ticket_id}"]')).to_be_visible()
@@ -181,14 +182,14 @@ def test_an_agent_serves_a_chat_with_the_knowledge_base_and_a_complaint_ticket(
         # "wait" asks for its reason (a choice); afterwards only "resume" is possible.
         detail.locator('button[data-transition="wait"]').click()
         reason = detail.locator('.ticket-transition-form select[data-field="waiting_reason"]')
-        expect(reason.locator("option")).to_have_text(["customer", "third-party"])
+        expect(reason.locator("option")).to_have_text(["The customer", "A third party"])
         reason.select_option("third-party")
         detail.locator(".ticket-transition-form button[type=submit]").click()
-        expect(detail.locator(".ticket-state")).to_have_text("waiting")
-        expect(detail.locator(".ticket-transitions button")).to_have_text(["resume → Recorded at first line"])
+        expect(detail.locator(".ticket-state")).to_have_attribute("data-state", "waiting")
+        expect(detail.locator(".ticket-transitions button")).to_have_text(["Resume → Recorded"])
         # "resolve" needs a resolution: the form asks for it, and the server refuses an empty one.
         detail.locator('button[data-transition="resume"]').click()
-        expect(detail.locator(".ticket-state")).to_have_text("recorded")
+        expect(detail.locator(".ticket-state")).to_have_attribute("data-state", "recorded")
         detail.locator('button[data-transition="resolve"]').click()
         expect(detail.locator('.ticket-transition-form textarea[data-field="resolution"]')).to_be_visible()
         detail.locator(".ticket-transition-form button", has_text="Cancel").click()

@@ -39,6 +39,9 @@
     return label === key ? fallback : label;
   }
 
+  const stateLabel = (state) => labelOr("ticket.state." + state, state);
+  const doLabel = (name) => labelOr("ticket.do." + name, name);
+
   function failureText(failure) {
     return t("error.generic", { message: failure.message || String(failure) });
   }
@@ -52,7 +55,9 @@
     let input;
     if (field.type === "choice") {
       input = el("select", {});
-      for (const option of field.options) input.append(el("option", { value: option, text: option }));
+      for (const option of field.options) {
+        input.append(el("option", { value: option, text: labelOr("ticket.option." + option, option) }));
+      }
     } else if (field.type === "boolean") {
       input = el("input", { type: "checkbox" });
     } else if (field.type === "integer") {
@@ -70,7 +75,7 @@
     input.dataset.field = field.name;
     input.dataset.type = field.type;
     const label = el("label", { class: field.type === "boolean" ? "check" : "" });
-    label.append(document.createTextNode(field.label || field.name), input);
+    label.append(document.createTextNode(labelOr("ticket.field." + field.name, field.label || field.name)), input);
     return label;
   }
 
@@ -128,7 +133,7 @@
         if (ticket.level) facts.push(t("ticket.level.n", { level: ticket.level }));
         head.replaceChildren(
           el("strong", { text: ticket.id + " · " + ticket.subject }),
-          el("span", { class: "badge ticket-state", "data-state": ticket.state, text: ticket.state }),
+          el("span", { class: "badge ticket-state", "data-state": ticket.state, text: stateLabel(ticket.state) }),
           el("span", { class: "muted", text: facts.join(" · ") }),
         );
         moves.replaceChildren();
@@ -136,7 +141,7 @@
           const button = el("button", {
             type: "button",
             "data-transition": move.name,
-            text: t("ticket.transition", { name: move.name, state: move.to_label }),
+            text: t("ticket.transition", { name: doLabel(move.name), state: labelOr("ticket.state." + move.to, move.to_label) }),
           });
           button.addEventListener("click", () => askFor(move));
           moves.append(button);
@@ -163,7 +168,7 @@
       const apply = el("button", {
         type: "submit",
         class: "go",
-        text: t("ticket.transition.apply", { name: move.name }),
+        text: t("ticket.transition.apply", { name: doLabel(move.name) }),
       });
       const cancel = el("button", { type: "button", text: t("ticket.cancel") });
       cancel.addEventListener("click", () => {
@@ -321,7 +326,7 @@
             "li",
             { "data-ticket": row.id, "data-state": row.state },
             open,
-            el("span", { class: "badge ticket-state", text: row.state }),
+            el("span", { class: "badge ticket-state", "data-state": row.state, text: stateLabel(row.state) }),
             el("span", { class: "muted", text: labelOr("ticket.type." + row.type, row.type) }),
           ),
         );
