@@ -209,6 +209,19 @@ def test_an_agent_serves_a_chat_with_the_knowledge_base_and_a_complaint_ticket(
         )
         shot(page, "desk-ticket-comments")
 
+        # 中文: the panel in Chinese, still on the same contact and ticket.
+        page.click("a[data-lang=zh]")
+        expect(tickets.locator("h3")).to_have_text("Li Lei 的工单")
+        tickets.locator(f'.ticket-list li[data-ticket="{ticket_id}"] .ticket-open').click()
+        expect(detail.locator(".ticket-state")).to_have_text("已受理")
+        expect(detail.locator('button[data-transition="wait"]')).to_have_text("挂起等待（转为 等待中）")
+        expect(detail.locator(".ticket-comments li.note .who")).to_contain_text("内部备注")
+        expect(page.locator('[data-panel="kb-suggestions"] h3')).to_have_text("推荐文章")
+        fits(page)
+        shot(page, "desk-ticket-zh")
+        page.click("a[data-lang=en]")
+        expect(tickets.locator("h3")).to_have_text("Tickets of Li Lei")
+
         page.select_option("#wrap-up-code", "resolved")
         page.fill("#notes", "Complaint recorded, line test booked.")
         page.click("#btn-complete")
@@ -272,6 +285,17 @@ def test_an_agent_transfers_a_contact_to_a_named_colleague(
     found = api.get(f"/api/contacts/{contact_id}").json()
     assert (found["agent"], found["phase"]) == ("agent-002", "offered")
     page.click("#btn-end-wrap-up")
+
+    # Highlights count characters as the server does (code points), and a range that makes no sense is
+    # left unmarked rather than trusted.
+    built = page.evaluate(
+        """() => {
+            const box = document.createElement("p");
+            box.append(Baiying.desktop.kb.marked("😀 router <i>x</i>", [[2, 8], [1, 3], [9, 99]]));
+            return [box.innerHTML, box.querySelectorAll("i").length];
+        }"""
+    )
+    assert built == ["😀 <mark>router</mark> &lt;i&gt;x&lt;/i&gt;", 0]
 
     # 中文: the new panels speak Chinese.
     page.click("a[data-lang=zh]")
