@@ -276,8 +276,12 @@ def test_an_agent_transfers_a_contact_to_a_named_colleague(
     page.click("#btn-accept")
     expect(page.locator("#pop-caller")).to_have_text("+8613600136000")
     expect(page.locator("#transfer-agent option")).to_have_count(2)  # "no" and agent-002 (not oneself)
-    assert api.post("/api/agents/agent-002/login", json={"ready": True}).status_code == 200
     page.select_option("#transfer-agent", "agent-002")
+    page.click("#btn-transfer")  # agent-002 is not logged in: refused, the contact stays
+    expect(page.locator("#desktop-error")).to_contain_text("agent-002 is not logged in")
+    expect(page.locator("#pop-phase")).to_have_text("In progress")
+    assert api.get(f"/api/contacts/{contact_id}").json()["agent"] == "agent-001"
+    assert api.post("/api/agents/agent-002/login", json={"ready": True}).status_code == 200
     fits(page)
     shot(page, "desk-transfer-to-agent")
     page.click("#btn-transfer")
