@@ -87,6 +87,9 @@ def test_highlighting_escapes_html_in_articles(client: TestClient, admin: dict[s
     result = search(client, admin, q="modem")["results"][0]
     assert result["title_html"] == "&lt;b&gt;<mark>Modem</mark>&lt;/b&gt; lights"
     assert result["snippet_html"] == "&lt;script&gt;<mark>modem</mark>()&lt;/script&gt;"
+    # The same, as plain text with the ranges to mark (what the agent desktop builds its nodes from).
+    assert (result["title"], result["title_marks"]) == ("<b>Modem</b> lights", [[3, 8]])
+    assert (result["snippet"], result["snippet_marks"]) == ("<script>modem()</script>", [[8, 13]])
 
 
 def test_edits_make_versions_and_only_publishing_changes_what_is_found(

@@ -1,7 +1,9 @@
 """Highlighting: matches in <mark>, everything else escaped, snippets cut around the first match."""
 
+import html
+
 from baiying.knowledge.highlight import highlight as mark
-from baiying.knowledge.highlight import snippet, spans
+from baiying.knowledge.highlight import marked_snippet, snippet, spans
 
 
 def test_english_words_match_by_term_whatever_their_case_or_plural() -> None:
@@ -35,6 +37,22 @@ def test_a_snippet_is_cut_around_the_first_match_with_ellipses() -> None:
     assert cut.endswith("…")
     assert "<mark>宽带</mark>无法上网" in cut
     assert len(cut.replace("<mark>", "").replace("</mark>", "")) == 62
+
+
+def test_a_marked_snippet_gives_plain_text_and_the_ranges_to_mark() -> None:
+    text = "无关内容。" * 40 + "如果宽带无法上网，请先重启光猫。" + "<b>其他</b>说明。" * 40
+    shown, marks = marked_snippet(text, {"宽带", "b"}, width=60)
+    assert shown.startswith("…")
+    assert shown.endswith("…")
+    assert [shown[start:end] for start, end in marks][:3] == ["宽带", "b", "b"]
+    assert {shown[start:end] for start, end in marks[1:]} == {"b"}
+    # The same cut and marks as the HTML snippet, so both read alike.
+    rebuilt, at = [], 0
+    for start, end in marks:
+        rebuilt += [html.escape(shown[at:start]), "<mark>", shown[start:end], "</mark>"]
+        at = end
+    assert "".join(rebuilt) + html.escape(shown[at:]) == snippet(text, {"宽带", "b"}, width=60)
+    assert marked_snippet("Short  router", {"router"}) == ("Short router", [(6, 12)])
 
 
 def test_a_short_text_or_one_without_matches_is_kept_from_the_start() -> None:

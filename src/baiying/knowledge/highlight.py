@@ -65,7 +65,8 @@ def _merge(found: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def _render(text: str, marked: list[tuple[int, int]]) -> str:
+def render_marked(text: str, marked: list[tuple[int, int]]) -> str:
+    """`text` as escaped HTML with the `marked` ranges in <mark>."""
     out: list[str] = []
     at = 0
     for start, end in marked:
@@ -78,23 +79,34 @@ def _render(text: str, marked: list[tuple[int, int]]) -> str:
 
 def highlight(text: str, terms: Collection[str]) -> str:
     """The whole text as escaped HTML with its matches marked."""
-    return _render(text, spans(text, terms))
+    return render_marked(text, spans(text, terms))
 
 
 def snippet(text: str, terms: Collection[str], width: int = SNIPPET_CHARS) -> str:
     """About `width` characters of the text (whitespace collapsed) around its first match, as escaped HTML
     with matches marked and `…` where the text was cut; the start of the text when nothing matches.
     Only the first SNIPPET_SCAN_CHARS characters are looked at, so a huge article costs no more."""
+    shown, marked = marked_snippet(text, terms, width)
+    return render_marked(shown, marked)
+
+
+def marked_snippet(
+    text: str, terms: Collection[str], width: int = SNIPPET_CHARS
+) -> tuple[str, list[tuple[int, int]]]:
+    """The snippet of `snippet` as plain text (with its `…`) and the (start, end) ranges of it to mark:
+    for a client that builds its own nodes rather than trusting HTML."""
     flat = _SPACES.sub(" ", text[:SNIPPET_SCAN_CHARS]).strip()
     cut_short = len(text) > SNIPPET_SCAN_CHARS
     marked = spans(flat, terms)
     if len(flat) <= width and not cut_short:
-        return _render(flat, marked)
+        return flat, marked
     start = 0
     if marked:
         # Put the first match a fifth of the way in, so the reader sees what leads to it.
         start = max(0, min(marked[0][0] - width // 5, len(flat) - width))
     end = min(len(flat), start + width)
-    inside = [(max(s, start) - start, min(e, end) - start) for s, e in marked if e > start and s < end]
-    body = _render(flat[start:end], inside)
-    return (ELLIPSIS if start > 0 else "") + body + (ELLIPSIS if end < len(flat) or cut_short else "")
+    lead = ELLIPSIS if start > 0 else ""
+    shift = len(lead) - start
+    inside = [(max(s, start) + shift, min(e, end) + shift) for s, e in marked if e > start and s < end]
+    tail = ELLIPSIS if end < len(flat) or cut_short else ""
+    return lead + flat[start:end] + tail, inside

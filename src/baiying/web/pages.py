@@ -35,7 +35,12 @@ from baiying.api.routes.reports import tenant_timezone
 from baiying.api.schemas.reports import KPI_COLUMNS
 from baiying.chat.model import MAX_MESSAGE_CHARS
 from baiying.errors import DomainError
-from baiying.storage.repositories import QueueRepository, SiteRepository, WrapUpCodeRepository
+from baiying.storage.repositories import (
+    AgentRepository,
+    QueueRepository,
+    SiteRepository,
+    WrapUpCodeRepository,
+)
 from baiying.web.messages import MESSAGES, Language, catalogue, from_accept_language, parse_language
 
 HERE = Path(__file__).resolve().parent
@@ -228,6 +233,12 @@ def agent_desktop(request: Request, principal: ViewerDep, session: SessionDep) -
         {"id": row.id, "name": row.name, "offer_timeout_seconds": row.offer_timeout_seconds}
         for row in QueueRepository(session, tenant).list()
     ]
+    # The colleagues a contact may be transferred to by name (the router offers it to them when free).
+    colleagues = [
+        {"id": row.id, "name": row.display_name}
+        for row in AgentRepository(session, tenant).list(active=True)
+        if row.id != agent_id
+    ]
     session.rollback()
     page = {"agent": agent_id, "codes": codes, "queues": queues, "aux": list(AUX_REASONS)}
     return render(
@@ -238,6 +249,7 @@ def agent_desktop(request: Request, principal: ViewerDep, session: SessionDep) -
         agent_id=agent_id,
         codes=codes,
         queues=queues,
+        colleagues=colleagues,
         aux=AUX_REASONS,
     )
 

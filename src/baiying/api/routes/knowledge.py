@@ -36,7 +36,7 @@ from baiying.api.schemas.knowledge import (
 )
 from baiying.errors import UnknownEntity
 from baiying.knowledge.errors import EmptySearchQuery
-from baiying.knowledge.highlight import highlight, snippet
+from baiying.knowledge.highlight import marked_snippet, render_marked, spans
 from baiying.knowledge.model import Article, ArticleState, Channel, Version
 from baiying.knowledge.ranking import distinctive_terms
 from baiying.knowledge.text import query_terms, terms
@@ -297,19 +297,26 @@ def get_version(article_id: KeyPath, version: int, session: SessionDep, principa
 
 def _results(hits: list[SearchHit], searched: list[str]) -> list[SearchResult]:
     wanted = set(searched)
-    return [
-        SearchResult(
-            article_id=hit.article_id,
-            version=hit.version,
-            title=hit.title,
-            title_html=highlight(hit.title, wanted),
-            snippet_html=snippet(hit.body, wanted),
-            category_id=hit.category_id,
-            visibility=hit.visibility,
-            score=hit.score,
+    results = []
+    for hit in hits:
+        shown, marks = marked_snippet(hit.body, wanted)
+        title_marks = spans(hit.title, wanted)
+        results.append(
+            SearchResult(
+                article_id=hit.article_id,
+                version=hit.version,
+                title=hit.title,
+                title_html=render_marked(hit.title, title_marks),
+                snippet_html=render_marked(shown, marks),
+                title_marks=title_marks,
+                snippet=shown,
+                snippet_marks=marks,
+                category_id=hit.category_id,
+                visibility=hit.visibility,
+                score=hit.score,
+            )
         )
-        for hit in hits
-    ]
+    return results
 
 
 @router.get("/search")

@@ -1,7 +1,7 @@
 """Tickets and work orders: create, read, list, take workflow transitions, assign, comment, history, SLA
 status. `router` also carries the reports and automation (`ticket_automation`, first, so its fixed paths
-win over `/{ticket_id}`) and the attachments (`ticket_attachments`); who may do what is in
-`ticket_access`.
+win over `/{ticket_id}`), what ticket forms may offer (`ticket_forms`), the attachments
+(`ticket_attachments`) and email replies (`ticket_email`); who may do what is in `ticket_access`.
 """
 
 from typing import Annotated, Any
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from baiying.accounts.errors import Forbidden
 from baiying.api.deps import ClockDep, CurrentUser, SessionDep
-from baiying.api.routes import ticket_attachments, ticket_automation
+from baiying.api.routes import ticket_attachments, ticket_automation, ticket_email, ticket_forms
 from baiying.api.routes.customer_timeline import SCREEN_POP_SECTIONS, PopContext
 from baiying.api.routes.ticket_access import (
     ActorDep,
@@ -229,8 +229,10 @@ def sla_status(ticket_id: KeyPath, desk: DeskDep, clock: ClockDep, principal: Cu
 
 router = APIRouter()
 router.include_router(ticket_automation.router)
+router.include_router(ticket_forms.router)  # before `/{ticket_id}`, as `/types` is a fixed path
 router.include_router(_tickets)
 router.include_router(ticket_attachments.router)
+router.include_router(ticket_email.router)
 
 
 OPEN_TICKETS_IN_POP = 5

@@ -189,6 +189,13 @@ class SearchResult(BaseModel):
     title: str
     title_html: str = Field(description="The title as escaped HTML, matched terms in <mark>.")
     snippet_html: str = Field(description="Part of the body around the first match, as escaped HTML.")
+    title_marks: list[tuple[int, int]] = Field(
+        description="The (start, end) character ranges of `title` that match, for clients building nodes."
+    )
+    snippet: str = Field(description="The snippet as plain text (`…` where the body was cut).")
+    snippet_marks: list[tuple[int, int]] = Field(
+        description="The (start, end) ranges of `snippet` that match."
+    )
     category_id: str | None
     visibility: Visibility
     score: float = Field(description="BM25; higher is better.")

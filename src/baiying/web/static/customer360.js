@@ -59,6 +59,11 @@
     return pops.get(contact.id);
   }
 
+  /* The customer on record behind a contact (merged customers resolved), or null: for the ticket and
+   * email panels, which share the pop's one request. */
+  desktop.customerOf = (contact) =>
+    popOf(contact).then((result) => (result.pop && result.pop.found ? result.pop.customer : null));
+
   function lookupText(lookup) {
     return lookup ? Object.values(lookup)[0] : null;
   }

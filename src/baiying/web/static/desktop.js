@@ -159,6 +159,7 @@
     if (popShownFor !== c.id) {
       popShownFor = c.id;
       $("complete-form").reset();
+      $("transfer-form").reset();
       renderPanels(entry);
     }
   }
@@ -321,9 +322,12 @@
     const entry = inHand();
     if (!entry) return;
     const id = entry.contact.id;
-    // The stream tells the agent's new state but not what became of the contact (gone, or kept in
-    // wrap-up): the session says which contacts the agent still holds, and in which phase.
-    command("POST", contactPath(id, "transfer"), { queue: $("transfer-queue").value }, resync);
+    // A colleague picked by name takes precedence over the queue (the router offers it to them, or to
+    // the contact's queue if they stay busy). The stream tells the agent's new state but not what became
+    // of the contact (gone, or kept in wrap-up): the session says which contacts the agent still holds.
+    const colleague = $("transfer-agent").value;
+    const target = colleague ? { agent: colleague } : { queue: $("transfer-queue").value };
+    command("POST", contactPath(id, "transfer"), target, resync);
   });
   async function resync() {
     try {
