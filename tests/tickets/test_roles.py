@@ -31,6 +31,7 @@ CALLS = [
     Call("POST", "/api/tickets/outbox/999999/done", None, (404, 404, 403)),
     Call("POST", f"{T}/automation/preview", {"rule_id": "complaint-acknowledged"}, (200, 403, 403)),
     Call("GET", T, None, (200, 403, 200)),
+    Call("PATCH", T, {"priority": "high"}, (200, 403, 200)),
     Call(
         "POST",
         f"{T}/transitions",
@@ -57,6 +58,7 @@ TICKET_ROUTES = {
     ("POST", "/api/tickets/outbox/{entry_id}/done"),
     ("POST", "/api/tickets/{ticket_id}/automation/preview"),
     ("GET", "/api/tickets/{ticket_id}"),
+    ("PATCH", "/api/tickets/{ticket_id}"),
     ("POST", "/api/tickets/{ticket_id}/transitions"),
     ("PUT", "/api/tickets/{ticket_id}/assignment"),
     ("POST", "/api/tickets/{ticket_id}/comments"),

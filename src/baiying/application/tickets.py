@@ -33,7 +33,7 @@ from baiying.tickets.actions import (
 )
 from baiying.tickets.attachments import AttachmentPolicy
 from baiying.tickets.config import TicketConfig
-from baiying.tickets.errors import InvalidTicket
+from baiying.tickets.errors import InvalidTicket, TicketChangeConflict
 from baiying.tickets.model import (
     PRIORITY_RANK,
     Assignment,
@@ -74,6 +74,19 @@ class NewTicket:
     tier: str | None = None
     fields: Mapping[str, Any] = field(default_factory=dict)
     id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketChanges:
+    """What to change on a ticket; None leaves a value as it is, except `level`, which is changed when
+    `level_given` (a complaint turned consultation drops its level)."""
+
+    type: TicketType | None = None
+    priority: Priority | None = None
+    level: int | None = None
+    level_given: bool = False
+    tier: str | None = None
+    subject: str | None = None
 
 
 @dataclass
@@ -200,6 +213,64 @@ class TicketDesk:
         self._rules_on(row, RuleEvent.TRANSITIONED, sequence, now, transition=name)
         self._refresh(row, now, book)
         return row
+
+    def update(self, actor: Actor, ticket_id: str, changes: TicketChanges, now: Timestamp) -> TicketRow:
+        """Change the ticket's type, priority, complaint level, tier or subject (one `updated` event with
+        the values before and after). When the SLA policy that matches changes with them, the clocks are
+        re-matched: they keep the business time counted and take the new policy's targets (warnings and
+        breaches that follow from that are recorded and acted on at once)."""
+        row = self.tickets.get(ticket_id, for_update=True)
+        category = StateCategory(row.category)
+        if category is StateCategory.CLOSED:
+            raise InvalidTicket(f"ticket {ticket_id!r} is closed: reopen it first", {"id": ticket_id})
+        new_type = changes.type or TicketType(row.type)
+        level = changes.level if changes.level_given else row.level
+        if changes.type is not None and changes.type.value != row.type and not changes.level_given:
+            level = row.level if new_type is TicketType.COMPLAINT else None
+        check_level(new_type, level)
+        if new_type.value != row.type:
+            workflow = self.config.workflow(new_type)
+            if row.state not in workflow.spec.states or workflow.category(row.state) is not category:
+                raise TicketChangeConflict(
+                    f"ticket {ticket_id!r} is in state {row.state!r}, which the {new_type.value} workflow "
+                    f"({workflow.source}) lacks (in category {category.value})",
+                    {"field": "type", "state": row.state},
+                )
+        after_values = {
+            "type": new_type.value,
+            "priority": (changes.priority or Priority(row.priority)).value,
+            "level": level,
+            "tier": changes.tier if changes.tier is not None else row.tier,
+            "subject": changes.subject if changes.subject is not None else row.subject,
+        }
+        changed = {k: v for k, v in after_values.items() if getattr(row, k) != v}
+        if not changed:
+            return row
+        data = {"before": {k: getattr(row, k) for k in changed}, "after": changed}
+        for name, value in changed.items():
+            setattr(row, name, value)
+        self.tickets.append(ticket_id, now, actor.user_id, "updated", data)
+        self._rematch_sla(row, category, now)
+        self._refresh(row, now, self.clocks(row))
+        return row
+
+    def _rematch_sla(self, row: TicketRow, category: StateCategory, now: Timestamp) -> None:
+        policy = self.config.sla.policy_for(TicketType(row.type), row.level, row.tier, Priority(row.priority))
+        new_name = policy.name if policy is not None else None
+        if new_name == row.sla_policy:
+            return
+        book = self.clocks(row)
+        if policy is None:
+            if book is not None:
+                self._sla(row, book, book.withdraw(now), now)
+            row.sla_policy = None
+            return
+        calendar = self.config.sla.calendar(policy, self.tickets.site_hours(row.site_id))
+        if book is None:
+            book = SlaClocks(policy, calendar)
+        row.sla_policy = new_name
+        responded = row.responded_at is not None
+        self._sla(row, book, book.rematch(policy, calendar, now, category, responded), now)
 
     def assign(self, actor: Actor, ticket_id: str, assignment: Assignment, now: Timestamp) -> TicketRow:
         row = self.tickets.get(ticket_id, for_update=True)

@@ -32,9 +32,10 @@ from baiying.api.schemas.tickets import (
     TicketCreate,
     TicketEventPublic,
     TicketPublic,
+    TicketUpdate,
     TransitionRequest,
 )
-from baiying.application.tickets import NewTicket
+from baiying.application.tickets import NewTicket, TicketChanges
 from baiying.storage.customer_tables import CustomerRow
 from baiying.storage.repositories.tickets import TicketFilter
 from baiying.storage.tables import AgentRow, SiteRow, TeamRow
@@ -121,6 +122,33 @@ def list_tickets(
 def get_ticket(ticket_id: KeyPath, desk: DeskDep, principal: CurrentUser, actor: ActorDep) -> TicketPublic:
     """The ticket, with the transitions the caller may take now."""
     return public(desk, readable_ticket(desk, principal, ticket_id), actor)
+
+
+@_tickets.patch("/{ticket_id}")
+def update_ticket(
+    ticket_id: KeyPath,
+    body: TicketUpdate,
+    session: SessionDep,
+    clock: ClockDep,
+    desk: DeskDep,
+    principal: CurrentUser,
+    actor: ActorDep,
+) -> TicketPublic:
+    """Change type, priority, complaint level, tier or subject. When another SLA policy matches, the
+    running clocks keep the business time counted and take its targets (`sla-rematched` in the history);
+    409 if the new type's workflow lacks the ticket's state, 422 for a level that does not fit the type."""
+    readable_ticket(desk, principal, ticket_id)
+    changes = TicketChanges(
+        type=body.type,
+        priority=body.priority,
+        level=body.level,
+        level_given="level" in body.model_fields_set,
+        tier=body.tier,
+        subject=body.subject,
+    )
+    row = desk.update(actor, ticket_id, changes, clock.now())
+    session.commit()
+    return public(desk, row, actor)
 
 
 @_tickets.post("/{ticket_id}/transitions")

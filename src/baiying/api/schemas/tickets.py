@@ -34,6 +34,27 @@ class TicketCreate(_Input):
     fields: dict[str, Any] = Field(default_factory=dict, description="Values of the workflow's fields.")
 
 
+class TicketUpdate(_Input):
+    """Only what is given changes. A change of type, priority, level or tier re-matches the SLA policy."""
+
+    type: TicketType | None = Field(
+        default=None, description="The new type's workflow must have the ticket's state."
+    )
+    priority: Priority | None = None
+    level: int | None = Field(default=None, description="Complaints only; null clears it.")
+    tier: Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]{1,32}$")] | None = None
+    subject: Name | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError("give at least one of type, priority, level, tier, subject")
+        for name in ("type", "priority", "tier", "subject"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
 class TransitionRequest(_Input):
     name: Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]{1,64}$")]
     fields: dict[str, Any] = Field(default_factory=dict)
