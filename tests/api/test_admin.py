@@ -131,6 +131,14 @@ CALLS = [
     Call(
         "offer conversion", "GET", "/api/care/offers/conversion?from=0&to=9e9", None, statuses(200, 200, 200)
     ),
+    Call("read contact caps", "GET", "/api/care/contact-caps", None, statuses(200, 200, 200)),
+    Call(
+        "set contact caps",
+        "PUT",
+        "/api/care/contact-caps",
+        {"caps": [{"channel": "sms", "purposes": ["marketing"], "max_contacts": 1, "period_seconds": 86400}]},
+        statuses(200, 403, 403),
+    ),
 ]
 
 

@@ -16,7 +16,9 @@ from uuid import uuid4
 
 from sqlalchemy.orm import Session
 
+from baiying.care.caps import ContactCap, exceeded, longest_period
 from baiying.clock import Timestamp
+from baiying.storage.repositories.care_caps import CALLBACK_PURPOSES, care_callbacks, contact_caps
 from baiying.storage.repositories.tickets import TicketRepository, outbox_row, tenants_due, to_ticket
 from baiying.storage.ticket_attachments import AttachmentStore
 from baiying.storage.ticket_tables import TicketAttachmentRow, TicketRow
@@ -107,6 +109,7 @@ class TicketDesk:
         self.config = config
         self.tickets = TicketRepository(session, tenant_id)
         self.fired_log: list[dict[str, Any]] = []  # every rule firing carried out, for reports
+        self._caps: tuple[ContactCap, ...] | None = None  # the tenant's contact caps, read when first needed
 
     # --- commands ------------------------------------------------------------------------------------
 
@@ -450,6 +453,12 @@ class TicketDesk:
                 after = {"priority": row.priority, **_assignment(row)}
                 data = {"role": effect.role, "before": before, "after": after, "cause": cause}
                 self.tickets.append(row.id, now, actor.user_id, "escalated", data)
+            elif isinstance(effect, CallbackScheduled) and (reason := self._capped(row, effect)) is not None:
+                suppressed: dict[str, Any] = {"purpose": effect.purpose, "due_at": effect.due_at}
+                suppressed["reason"] = reason
+                self.tickets.append(
+                    row.id, now, actor.user_id, "callback-suppressed", {**suppressed, "cause": cause}
+                )
             elif isinstance(effect, NotificationRequested | CallbackScheduled | KnowledgeCandidate):
                 request = self.tickets.request(outbox_row(row, effect, cause, now))
                 if isinstance(effect, KnowledgeCandidate):
@@ -471,6 +480,19 @@ class TicketDesk:
                 self.tickets.append(row.id, now, actor.user_id, "follow-up-created", {"ticket_id": child.id})
             else:  # pragma: no cover - the Effect union is exhaustive
                 raise AssertionError(effect_record(effect))
+
+    def _capped(self, row: TicketRow, callback: CallbackScheduled) -> str | None:
+        """Why a care callback (a survey) may not be made: the customer's voice cap for care contacts is
+        used up around its due moment. None: it may (owed callbacks are never capped)."""
+        purpose = CALLBACK_PURPOSES.get(callback.purpose)
+        if purpose is None or row.customer_id is None:
+            return None
+        if self._caps is None:
+            self._caps = contact_caps(self.session, self.tenant_id)[0]
+        since = callback.due_at - longest_period(self._caps)
+        made = care_callbacks(self.session, self.tenant_id, row.customer_id, since)
+        cap = exceeded(self._caps, made, "voice", purpose, callback.due_at)
+        return None if cap is None else f"contact-frequency cap: {cap.describe()}"
 
     def _apply_assignment(
         self,

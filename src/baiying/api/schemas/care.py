@@ -1,6 +1,6 @@
 """Care as the API reads and writes it: plans, usage, offer outcomes and conversion."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -92,3 +92,21 @@ class ConversionPublic(BaseModel):
             later=row.later,
             conversion_rate=row.rate,
         )
+
+
+class ContactCapIn(_Input):
+    channel: Literal["voice", "chat", "email", "sms"]
+    purposes: list[Literal["care", "marketing"]] = Field(min_length=1)
+    max_contacts: int = Field(ge=0, le=1000, description="0: never on this channel for these purposes.")
+    period_seconds: float = Field(gt=0, le=366 * 86400, description="The sliding window, in seconds.")
+
+
+class ContactCapsIn(_Input):
+    caps: list[ContactCapIn] = Field(max_length=100)
+
+
+class ContactCapsPublic(BaseModel):
+    caps: list[ContactCapIn]
+    source: Literal["tenant", "default"] = Field(description="default: the tenant configured none.")
+    updated_by: str | None = None
+    updated_at: float | None = None

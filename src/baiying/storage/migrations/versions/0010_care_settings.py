@@ -1,0 +1,36 @@
+"""Care settings per tenant: the contact-frequency caps.
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-06
+
+Written out in full; `tests/storage/test_migrations.py` checks it against the models.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0010"
+down_revision: str | None = "0009"
+branch_labels: str | None = None
+depends_on: str | None = None
+
+ID = sa.String(64)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "care_settings",
+        sa.Column("tenant_id", ID, nullable=False),
+        sa.Column("contact_caps", sa.JSON(), nullable=False),
+        sa.Column("updated_by", ID, nullable=False),
+        sa.Column("updated_at", sa.Double(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_care_settings_tenant_id_tenants")
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_care_settings")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("care_settings")
