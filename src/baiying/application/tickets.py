@@ -76,6 +76,7 @@ class NewTicket:
     tier: str | None = None
     fields: Mapping[str, Any] = field(default_factory=dict)
     id: str | None = None
+    contact_id: str | None = None  # the contact it was recorded in
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +155,7 @@ class TicketDesk:
                 description=new.description,
                 fields=dict(ticket.fields),
                 parent_id=parent_id,
+                contact_id=new.contact_id,
                 created_by=actor.user_id,
                 created_at=now,
                 updated_at=now,
@@ -562,7 +564,10 @@ def _public(row: TicketRow) -> dict[str, Any]:
         "fields",
         "sla_policy",
     )
-    return {**{name: getattr(row, name) for name in names}, **_assignment(row)}
+    public = {**{name: getattr(row, name) for name in names}, **_assignment(row)}
+    if row.contact_id is not None:  # only then, so histories of tickets not from a contact stay as they were
+        public["contact_id"] = row.contact_id
+    return public
 
 
 def _firing_report(ticket_id: str, firing: Firing) -> dict[str, Any]:

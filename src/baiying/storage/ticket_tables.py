@@ -66,6 +66,7 @@ class TicketRow(Base):
     team_id: Mapped[str | None] = mapped_column(ID)
     agent_id: Mapped[str | None] = mapped_column(ID)  # the named expert working on it
     parent_id: Mapped[str | None] = mapped_column(ID)  # the ticket whose follow-up this is
+    contact_id: Mapped[str | None] = mapped_column(ID)  # the contact (call, chat...) it was recorded in
     created_by: Mapped[str] = mapped_column(NAME)
     created_at: Mapped[float] = mapped_column(Double)
     updated_at: Mapped[float] = mapped_column(Double)

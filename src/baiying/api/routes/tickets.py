@@ -38,7 +38,7 @@ from baiying.api.schemas.tickets import (
 from baiying.application.tickets import NewTicket, TicketChanges
 from baiying.storage.customer_tables import CustomerRow
 from baiying.storage.repositories.tickets import TicketFilter
-from baiying.storage.tables import AgentRow, SiteRow, TeamRow
+from baiying.storage.tables import AgentRow, ContactRow, SiteRow, TeamRow
 from baiying.storage.ticket_tables import TicketRow
 from baiying.tickets.errors import InvalidTicket
 from baiying.tickets.model import Assignment, CommentKind, Priority, StateCategory, TicketType
@@ -56,23 +56,34 @@ def create_ticket(
     actor: ActorDep,
     principal: CurrentUser,
 ) -> TicketPublic:
-    """Record a ticket in its workflow's first state; its SLA clocks start and its actions run."""
+    """Record a ticket in its workflow's first state; its SLA clocks start and its actions run. Recorded
+    in a contact (`contact_id`), it takes the contact's customer, tier and intake site unless given: an
+    agent on a call records a lead for the enterprise sales team with its id alone."""
+    customer_id, tier, site_id = body.customer_id, body.tier, body.site_id
+    if body.contact_id is not None:
+        contact = session.get(ContactRow, (principal.tenant_id, body.contact_id))
+        if contact is None:
+            raise InvalidTicket(f"no contact {body.contact_id!r}", {"field": "contact_id"})
+        customer_id = customer_id or contact.customer_id
+        tier = tier or contact.tier
+        site_id = site_id or contact.intake_site_id
     if (
-        body.site_id is not None
-        and session.get(SiteRow, {"tenant_id": principal.tenant_id, "id": body.site_id}) is None
+        site_id is not None
+        and session.get(SiteRow, {"tenant_id": principal.tenant_id, "id": site_id}) is None
     ):
-        raise InvalidTicket(f"no site {body.site_id!r}", {"field": "site_id"})
+        raise InvalidTicket(f"no site {site_id!r}", {"field": "site_id"})
     new = NewTicket(
         type=body.type,
         subject=body.subject,
         description=body.description or "",
         priority=body.priority,
         level=body.level,
-        customer_id=body.customer_id,
-        site_id=body.site_id,
-        tier=body.tier,
+        customer_id=customer_id,
+        site_id=site_id,
+        tier=tier,
         fields=body.fields,
         id=body.id,
+        contact_id=body.contact_id,
     )
     row = desk.create(actor, new, clock.now())
     if not may_see(principal, row):
@@ -96,6 +107,7 @@ def list_tickets(
     queue_id: Annotated[str | None, Query(max_length=64)] = None,
     team_id: Annotated[str | None, Query(max_length=64)] = None,
     agent_id: Annotated[str | None, Query(max_length=64)] = None,
+    contact_id: Annotated[str | None, Query(max_length=64)] = None,
     open: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -112,6 +124,7 @@ def list_tickets(
         queue_id=queue_id,
         team_id=team_id,
         agent_id=agent_id,
+        contact_id=contact_id,
         open_only=open,
         sites=visible_sites(principal),  # in the query, so pages are full
     )

@@ -32,6 +32,10 @@ class TicketCreate(_Input):
     site_id: Ref | None = Field(default=None, description="The site whose business hours the SLA counts.")
     tier: Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]{1,32}$")] | None = None
     fields: dict[str, Any] = Field(default_factory=dict, description="Values of the workflow's fields.")
+    contact_id: Ref | None = Field(
+        default=None,
+        description="The contact it is recorded in; customer, tier and site default to the contact's.",
+    )
 
 
 class TicketUpdate(_Input):
@@ -99,6 +103,7 @@ class TicketPublic(BaseModel):
     team_id: str | None
     agent_id: str | None
     parent_id: str | None
+    contact_id: str | None
     created_by: str
     created_at: float
     updated_at: float

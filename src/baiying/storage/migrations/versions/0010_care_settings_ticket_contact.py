@@ -1,4 +1,4 @@
-"""Care settings per tenant: the contact-frequency caps.
+"""Care settings per tenant (the contact-frequency caps); the contact a ticket was recorded in.
 
 Revision ID: 0010
 Revises: 0009
@@ -30,7 +30,10 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_care_settings")),
     )
+    op.add_column("tickets", sa.Column("contact_id", ID, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("tickets") as batch:
+        batch.drop_column("contact_id")
     op.drop_table("care_settings")
