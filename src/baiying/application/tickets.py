@@ -16,6 +16,7 @@ from uuid import uuid4
 
 from sqlalchemy.orm import Session
 
+from baiying.application.ticket_config import tenant_config
 from baiying.care.caps import ContactCap, exceeded, longest_period
 from baiying.clock import Timestamp
 from baiying.storage.repositories.care_caps import CALLBACK_PURPOSES, care_callbacks, contact_caps
@@ -532,14 +533,21 @@ class TicketDesk:
 
 
 def sweep_due(
-    session: Session, config: TicketConfig, now: Timestamp, *, dry_run: bool = False, full: bool = False
+    session: Session,
+    config: TicketConfig | None,
+    now: Timestamp,
+    *,
+    dry_run: bool = False,
+    full: bool = False,
 ) -> list[SweepReport]:
     """Sweep every tenant with something due by `now`, committing each tenant's sweep (a dry run commits
-    nothing). The live server calls this periodically with its clock's time; `baiying tickets sweep` and
+    nothing), each under `config` or, None, under its own configuration (`ticket_config`). The live server
+    calls this periodically with its clock's time; `baiying tickets sweep` and
     `POST /api/tickets/automation/sweep` call it on demand."""
     reports = []
     for tenant_id in tenants_due(session, now, every_open=full):
-        report = TicketDesk(session, tenant_id, config).sweep(now, dry_run=dry_run, full=full)
+        used = config if config is not None else tenant_config(session, tenant_id)
+        report = TicketDesk(session, tenant_id, used).sweep(now, dry_run=dry_run, full=full)
         if not dry_run:
             session.commit()
         reports.append(report)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from baiying.accounts.errors import Forbidden
 from baiying.api.deps import ClockDep, CurrentUser, SessionDep
-from baiying.api.routes import ticket_attachments, ticket_automation
+from baiying.api.routes import ticket_attachments, ticket_automation, ticket_config
 from baiying.api.routes.customer_timeline import SCREEN_POP_SECTIONS, PopContext
 from baiying.api.routes.ticket_access import (
     ActorDep,
@@ -272,6 +272,7 @@ router = APIRouter()
 router.include_router(ticket_automation.router)
 router.include_router(_tickets)
 router.include_router(ticket_attachments.router)
+router.include_router(ticket_config.router)
 
 
 OPEN_TICKETS_IN_POP = 5

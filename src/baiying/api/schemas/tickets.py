@@ -1,11 +1,18 @@
 """Tickets as the API reads and writes them."""
 
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from baiying.api.schemas import Id, Name
-from baiying.storage.ticket_tables import TicketAttachmentRow, TicketEventRow, TicketOutboxRow, TicketRow
+from baiying.application.ticket_config import ConfigFile
+from baiying.storage.ticket_tables import (
+    TicketAttachmentRow,
+    TicketConfigFileRow,
+    TicketEventRow,
+    TicketOutboxRow,
+    TicketRow,
+)
 from baiying.tickets.calendar import BusinessCalendar
 from baiying.tickets.model import CommentKind, Priority, TicketType
 from baiying.tickets.sla import SlaClock
@@ -248,4 +255,48 @@ class AttachmentPublic(BaseModel):
 
     @classmethod
     def of(cls, row: TicketAttachmentRow) -> "AttachmentPublic":
+        return cls(**{name: getattr(row, name) for name in cls.model_fields})
+
+
+class ConfigFileIn(_Input):
+    text: Annotated[str, StringConstraints(min_length=1, max_length=200_000)] = Field(
+        description="The whole YAML file."
+    )
+
+
+class ConfigFileSummary(BaseModel):
+    name: str
+    source: Literal["tenant", "default"]
+    version: int = Field(description="0: the shipped file.")
+    updated_by: str | None
+    updated_at: float | None
+
+    @classmethod
+    def of(cls, file: ConfigFile) -> Self:
+        return cls(
+            name=file.name,
+            source="default" if file.version == 0 else "tenant",
+            version=file.version,
+            updated_by=file.updated_by,
+            updated_at=file.updated_at,
+        )
+
+
+class ConfigFilePublic(ConfigFileSummary):
+    text: str
+
+    @classmethod
+    def of(cls, file: ConfigFile) -> Self:
+        return cls(**ConfigFileSummary.of(file).model_dump(), text=file.text)
+
+
+class ConfigVersionPublic(BaseModel):
+    name: str
+    version: int
+    text: str
+    created_by: str
+    created_at: float
+
+    @classmethod
+    def of(cls, row: TicketConfigFileRow) -> "ConfigVersionPublic":
         return cls(**{name: getattr(row, name) for name in cls.model_fields})

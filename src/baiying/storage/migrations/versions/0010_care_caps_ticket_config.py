@@ -1,4 +1,5 @@
-"""Care settings per tenant (the contact-frequency caps); the contact a ticket was recorded in.
+"""Care settings per tenant (the contact-frequency caps); the contact a ticket was recorded in; each
+tenant's versions of its ticket configuration files.
 
 Revision ID: 0010
 Revises: 0009
@@ -31,9 +32,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_care_settings")),
     )
     op.add_column("tickets", sa.Column("contact_id", ID, nullable=True))
+    op.create_table(
+        "ticket_config_files",
+        sa.Column("tenant_id", ID, nullable=False),
+        sa.Column("name", sa.String(64), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("created_by", ID, nullable=False),
+        sa.Column("created_at", sa.Double(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_ticket_config_files_tenant_id_tenants")
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "name", "version", name=op.f("pk_ticket_config_files")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("ticket_config_files")
     with op.batch_alter_table("tickets") as batch:
         batch.drop_column("contact_id")
     op.drop_table("care_settings")
