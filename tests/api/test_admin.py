@@ -122,6 +122,21 @@ CALLS = [
     ),
     Call("read usage", "GET", "/api/care/usage/p-1", None, statuses(200, 200, 200)),
     Call(
+        "import usage",
+        "POST",
+        "/api/care/usage/import",
+        {
+            "csv": "sub,month,min,mb\np-1,2026-10,5,9\n",
+            "mapping": {
+                "product_column": "sub",
+                "month_column": "month",
+                "minutes_column": "min",
+                "data_column": "mb",
+            },
+        },
+        statuses(200, 403, 403),
+    ),
+    Call(
         "record an offer outcome",
         "POST",
         "/api/care/offers/outcomes",

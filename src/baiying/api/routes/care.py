@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query, Response, status
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,13 +25,16 @@ from baiying.api.schemas.care import (
     OutcomeRecorded,
     PlanIn,
     PlanPublic,
+    UsageImportPublic,
+    UsageImportRequest,
     UsageIn,
     UsagePublic,
 )
 from baiying.care.caps import ContactCap, longest_period, within_caps
 from baiying.care.offers import bundled_offer_rules
 from baiying.care.reminders import reminders
-from baiying.errors import DomainError
+from baiying.care.usage_import import UsageMapping, load_usage_mapping, parse_usage
+from baiying.errors import ConfigError, ConfigProblem, DomainError
 from baiying.storage.care_tables import OfferOutcomeRow, PlanRow, UsageRow
 from baiying.storage.customer_tables import CustomerRow
 from baiying.storage.repositories import snapshot
@@ -43,7 +47,9 @@ from baiying.storage.repositories.care import (
     record_usage,
 )
 from baiying.storage.repositories.care_caps import cap_record, contact_caps, offers_shown, save_contact_caps
+from baiying.storage.repositories.usage_import import import_usage
 from baiying.storage.tables import ContactRow
+from baiying.yamlconfig import format_path
 
 router = APIRouter(prefix="/api/care", tags=["care"])
 OFFERS = bundled_offer_rules()
@@ -182,6 +188,47 @@ def put_usage(
     row = record_usage(session, principal.tenant_id, product_id, month, body.minutes, body.data_mb)
     session.commit()
     return UsagePublic.of(row)
+
+
+@router.post("/usage/import")
+def import_usage_csv(
+    body: UsageImportRequest,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: Annotated[Principal, allowed(Action.UPDATE, Kind.CARE)],
+) -> UsageImportPublic:
+    """Monthly usage per subscription from a CSV (billing's export) with a column mapping, for the plan
+    optimizer: each row replaces its month. A bad row is listed in `rejected_rows` (row, field, reason),
+    never dropped; an invalid mapping, or one naming a column the header lacks, is a 422."""
+    require(principal, Action.UPDATE, _care(principal, "usage"))
+    mapping = _usage_mapping(body)
+    parsed = parse_usage(body.csv.splitlines(), mapping, "csv")
+    report = import_usage(session, principal.tenant_id, parsed, mapping.product_column)
+    if body.dry_run:
+        session.rollback()
+    else:
+        after = {"imported": report.added + report.replaced, "rejected": len(report.rejected)}
+        audited.record(session, principal, clock, "import", "usage", "*", after=after)
+        session.commit()
+    return UsageImportPublic.model_validate({**report.as_dict(), "dry_run": body.dry_run})
+
+
+def _usage_mapping(body: UsageImportRequest) -> UsageMapping:
+    if body.mapping_yaml is not None:
+        return load_usage_mapping(body.mapping_yaml, "mapping_yaml")
+    try:
+        return UsageMapping.model_validate(body.mapping)
+    except ValidationError as exc:
+        problems = [
+            ConfigProblem(
+                format_path(error["loc"]),
+                "unknown field (check the spelling)"
+                if error["type"] == "extra_forbidden"
+                else str(error["msg"]).removeprefix("Value error, "),
+            )
+            for error in exc.errors(include_url=False)
+        ]
+        raise ConfigError("mapping", problems) from None
 
 
 @router.get("/usage/{product_id}")

@@ -1,8 +1,8 @@
 """Care as the API reads and writes it: plans, usage, offer outcomes and conversion."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from baiying.api.schemas import Id, Name
 from baiying.api.schemas.admin import _Input
@@ -110,3 +110,33 @@ class ContactCapsPublic(BaseModel):
     source: Literal["tenant", "default"] = Field(description="default: the tenant configured none.")
     updated_by: str | None = None
     updated_at: float | None = None
+
+
+class UsageImportRequest(_Input):
+    csv: str = Field(min_length=1, max_length=20_000_000, description="The CSV text, header first.")
+    mapping: dict[str, Any] | None = Field(
+        default=None, description="product_column, month_column, minutes_column, data_column, ..."
+    )
+    mapping_yaml: str | None = Field(default=None, max_length=100_000, description="The same, as YAML.")
+    dry_run: bool = Field(default=False, description="Check and report; store nothing.")
+
+    @model_validator(mode="after")
+    def _one_mapping(self) -> "UsageImportRequest":
+        if (self.mapping is None) == (self.mapping_yaml is None):
+            raise ValueError("give mapping or mapping_yaml (one of them)")
+        return self
+
+
+class RejectedUsagePublic(BaseModel):
+    row: int = Field(description="The line in the file; the header is line 1.")
+    field: str = Field(description="The column at fault; empty for the row as a whole.")
+    reason: str
+
+
+class UsageImportPublic(BaseModel):
+    rows_read: int
+    imported: int
+    added: int
+    replaced: int
+    rejected_rows: list[RejectedUsagePublic]
+    dry_run: bool
