@@ -40,11 +40,14 @@ class Contacted:
     at: Timestamp
 
 
+# The SMS and email ones are those the notification outbox has always applied (`notifications.caps`).
 DEFAULT_CONTACT_CAPS: tuple[ContactCap, ...] = (
     ContactCap("voice", frozenset(PURPOSES), 2, 7 * DAY),
     ContactCap("chat", frozenset(PURPOSES), 2, 7 * DAY),
     ContactCap("sms", frozenset(PURPOSES), 1, DAY),
+    ContactCap("sms", frozenset(PURPOSES), 4, 30 * DAY),
     ContactCap("email", frozenset(PURPOSES), 2, 7 * DAY),
+    ContactCap("email", frozenset({"marketing"}), 4, 30 * DAY),
 )
 
 
