@@ -186,6 +186,7 @@ def _template(path: str) -> str:
         "/api/users/": "/api/users/{user_id}",
         "/api/webhooks/": "/api/webhooks/{id}",
         "/api/care/plans/": "/api/care/plans/{plan_id}",
+        "/api/care/usage/import": "/api/care/usage/import",
         "/api/care/usage/p-1/": "/api/care/usage/{product_id}/{month}",
         "/api/care/usage/": "/api/care/usage/{product_id}",
     }
