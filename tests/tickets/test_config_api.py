@@ -136,3 +136,32 @@ def test_a_renamed_workflow_state_is_used_for_new_tickets(client: TestClient, us
     assert ticket["state"] == "logged"
     resolved = ok(move(client, users["lina"], ticket["id"], "resolve", resolution="Done"))
     assert resolved["state"] == "resolved"
+
+
+def test_new_sla_terms_rematch_the_open_tickets_they_change(
+    client: TestClient, users: Users, clock: ManualClock
+) -> None:
+    lina = users["lina"]
+    standard = create(client, lina, site_id="beijing")["id"]  # open around the clock
+    complaint = create(client, lina, site_id="beijing", type="complaint", level=1)["id"]
+    clock.advance(30 * 60)
+    saved = ok(client.put("/api/ticket-config/sla.yaml", json={"text": FAST_STANDARD}, headers=users["wang"]))
+    assert saved["rematched_tickets"] == [standard]  # the complaint's terms did not change
+    sla = ok(client.get(f"/api/tickets/{standard}/sla", headers=lina))
+    first = next(c for c in sla["clocks"] if c["metric"] == "first_response")
+    assert (first["target_seconds"], first["elapsed_seconds"], first["due_at"]) == (
+        HOUR,
+        30 * 60,
+        clock.now() + 30 * 60,
+    )
+    history = ok(client.get(f"/api/tickets/{standard}/history", headers=lina))
+    rematched = [e["data"] for e in history if e["kind"] == "sla-rematched"]
+    assert [(d["metric"], d["from_policy"], d["target_before"], d["target_after"]) for d in rematched] == [
+        ("first_response", "standard", 8 * HOUR, HOUR),
+        ("resolution", "standard", 40 * HOUR, 40 * HOUR),
+    ]
+    assert [e["kind"] for e in ok(client.get(f"/api/tickets/{complaint}/history", headers=lina))].count(
+        "sla-rematched"
+    ) == 0
+    again = ok(client.put("/api/ticket-config/sla.yaml", json={"text": FAST_STANDARD}, headers=users["wang"]))
+    assert again["rematched_tickets"] == []  # nothing changed

@@ -48,7 +48,7 @@ from baiying.tickets.model import (
     check_level,
 )
 from baiying.tickets.rules import Firing, RuleEvent, Subject
-from baiying.tickets.sla import SlaClocks, SlaEvent, SlaEventKind
+from baiying.tickets.sla import PolicySpec, SlaClocks, SlaEvent, SlaEventKind
 
 SYSTEM: Final = "system"
 
@@ -256,16 +256,36 @@ class TicketDesk:
         for name, value in changed.items():
             setattr(row, name, value)
         self.tickets.append(ticket_id, now, actor.user_id, "updated", data)
-        self._rematch_sla(row, category, now)
+        policy = self.config.sla.policy_for(TicketType(row.type), row.level, row.tier, Priority(row.priority))
+        if (policy.name if policy is not None else None) != row.sla_policy:
+            self._rematch_sla(row, category, now, self.clocks(row))
         self._refresh(row, now, self.clocks(row))
         return row
 
-    def _rematch_sla(self, row: TicketRow, category: StateCategory, now: Timestamp) -> None:
+    def rematch_all(self, previous: TicketConfig, now: Timestamp) -> list[str]:
+        """After the SLA policies changed (`previous` was in force until `now`): every open ticket whose
+        matching policy, or whose policy's terms or calendar, changed is re-matched as `update` does (its
+        clocks keep the business time counted on the old terms). Returns the ids of those tickets."""
+        old = TicketDesk(self.session, self.tenant_id, previous)
+        changed = []
+        for row in self.tickets.due(now, None, every_open=True):
+            policy = self.config.sla.policy_for(
+                TicketType(row.type), row.level, row.tier, Priority(row.priority)
+            )
+            before = previous.sla.by_name.get(row.sla_policy or "")
+            if _same_terms(before, previous, policy, self.config):
+                continue
+            category = StateCategory(row.category)
+            self._rematch_sla(row, category, now, old.clocks(row))
+            self._refresh(row, now, self.clocks(row))
+            changed.append(row.id)
+        return changed
+
+    def _rematch_sla(
+        self, row: TicketRow, category: StateCategory, now: Timestamp, book: SlaClocks | None
+    ) -> None:
+        """Put the ticket under the policy that matches it now; `book`: its clocks under the old one."""
         policy = self.config.sla.policy_for(TicketType(row.type), row.level, row.tier, Priority(row.priority))
-        new_name = policy.name if policy is not None else None
-        if new_name == row.sla_policy:
-            return
-        book = self.clocks(row)
         if policy is None:
             if book is not None:
                 self._sla(row, book, book.withdraw(now), now)
@@ -274,7 +294,7 @@ class TicketDesk:
         calendar = self.config.sla.calendar(policy, self.tickets.site_hours(row.site_id))
         if book is None:
             book = SlaClocks(policy, calendar)
-        row.sla_policy = new_name
+        row.sla_policy = policy.name
         responded = row.responded_at is not None
         self._sla(row, book, book.rematch(policy, calendar, now, category, responded), now)
 
@@ -552,6 +572,18 @@ def sweep_due(
             session.commit()
         reports.append(report)
     return reports
+
+
+def _same_terms(
+    before: PolicySpec | None, previous: TicketConfig, after: PolicySpec | None, config: TicketConfig
+) -> bool:
+    """Whether a ticket under `before` (of `previous`) would be under the same terms with `after`."""
+    if before is None or after is None:
+        return before is None and after is None
+    return (
+        before == after
+        and previous.sla.spec.calendars[before.calendar] == config.sla.spec.calendars[after.calendar]
+    )
 
 
 def _assignment(row: TicketRow) -> dict[str, str | None]:

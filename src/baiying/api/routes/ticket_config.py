@@ -13,6 +13,7 @@ from baiying.api.deps import ClockDep, CurrentUser, SessionDep
 from baiying.api.routes.ticket_access import OverseerDep
 from baiying.api.schemas.tickets import ConfigFileIn, ConfigFilePublic, ConfigFileSummary, ConfigVersionPublic
 from baiying.application import ticket_config
+from baiying.application.tickets import TicketDesk
 from baiying.storage.repositories.ticket_config import versions
 from baiying.storage.tables import Role
 
@@ -47,13 +48,22 @@ def read_file(name: FileName, session: SessionDep, principal: OverseerDep) -> Co
 def write_file(
     name: FileName, body: ConfigFileIn, session: SessionDep, clock: ClockDep, principal: CurrentUser
 ) -> ConfigFilePublic:
-    """Put the file's next version in force (the same text as in force changes nothing)."""
+    """Put the file's next version in force (the same text as in force changes nothing). A new
+    `sla.yaml` re-matches the open tickets whose policy or its terms changed (`rematched_tickets`)."""
     if Role.ADMIN not in principal.roles:
         raise Forbidden(
             f"user {principal.login!r} may not change the ticket configuration", {"kind": "ticket"}
         )
     before = ticket_config.file(session, principal.tenant_id, name)
+    previous = ticket_config.tenant_config(session, principal.tenant_id)
     saved = ticket_config.save(session, principal.tenant_id, name, body.text, principal.user_id, clock.now())
+    rematched: list[str] = []
+    if name == "sla.yaml" and saved.version != before.version:
+        # Open tickets whose terms changed are re-matched now, so their clocks follow the new policies.
+        desk = TicketDesk(
+            session, principal.tenant_id, ticket_config.tenant_config(session, principal.tenant_id)
+        )
+        rematched = desk.rematch_all(previous, clock.now())
     audited.record(
         session,
         principal,
@@ -65,4 +75,4 @@ def write_file(
         after={"version": saved.version},
     )
     session.commit()
-    return ConfigFilePublic.of(saved)
+    return ConfigFilePublic.of(saved, rematched)

@@ -284,10 +284,14 @@ class ConfigFileSummary(BaseModel):
 
 class ConfigFilePublic(ConfigFileSummary):
     text: str
+    rematched_tickets: list[str] = Field(
+        default_factory=list, description="After a change of sla.yaml: open tickets put under new terms."
+    )
 
     @classmethod
-    def of(cls, file: ConfigFile) -> Self:
-        return cls(**ConfigFileSummary.of(file).model_dump(), text=file.text)
+    def of(cls, file: ConfigFile, rematched: list[str] | None = None) -> Self:
+        summary = ConfigFileSummary.of(file).model_dump()
+        return cls(**summary, text=file.text, rematched_tickets=rematched or [])
 
 
 class ConfigVersionPublic(BaseModel):
