@@ -165,3 +165,18 @@ def test_new_sla_terms_rematch_the_open_tickets_they_change(
     ) == 0
     again = ok(client.put("/api/ticket-config/sla.yaml", json={"text": FAST_STANDARD}, headers=users["wang"]))
     assert again["rematched_tickets"] == []  # nothing changed
+
+
+def test_new_rules_are_due_at_their_new_moments(client: TestClient, users: Users, clock: ManualClock) -> None:
+    lina, wang = users["lina"], users["wang"]
+    tid = create(client, lina)["id"]
+    ok(move(client, lina, tid, "wait", waiting_reason="customer"))
+    rules = default_files()["rules.yaml"]
+    sooner = rules.replace(
+        "trigger: {after: 72h, since: state_entered}", "trigger: {after: 24h, since: state_entered}"
+    )
+    assert sooner != rules
+    ok(client.put("/api/ticket-config/rules.yaml", json={"text": sooner}, headers=wang))
+    clock.advance(25 * HOUR)
+    swept = ok(client.post("/api/tickets/automation/sweep", json={}, headers=wang))
+    assert [(f["ticket_id"], f["rule"]) for f in swept["firings"]] == [(tid, "waiting-customer-reminder")]

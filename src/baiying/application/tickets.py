@@ -281,6 +281,14 @@ class TicketDesk:
             changed.append(row.id)
         return changed
 
+    def reindex_all(self, now: Timestamp) -> int:
+        """After the automation rules changed: recompute when the sweep must next look at each open ticket
+        (a time rule may now fall due sooner or later). Changes nothing else; returns how many."""
+        rows = self.tickets.due(now, None, every_open=True)
+        for row in rows:
+            self._refresh(row, now, self.clocks(row), touch=False)
+        return len(rows)
+
     def _rematch_sla(
         self, row: TicketRow, category: StateCategory, now: Timestamp, book: SlaClocks | None
     ) -> None:

@@ -49,7 +49,8 @@ def write_file(
     name: FileName, body: ConfigFileIn, session: SessionDep, clock: ClockDep, principal: CurrentUser
 ) -> ConfigFilePublic:
     """Put the file's next version in force (the same text as in force changes nothing). A new
-    `sla.yaml` re-matches the open tickets whose policy or its terms changed (`rematched_tickets`)."""
+    `sla.yaml` re-matches the open tickets whose policy or its terms changed (`rematched_tickets`); a new
+    `rules.yaml` re-indexes when each open ticket's time rules fall due."""
     if Role.ADMIN not in principal.roles:
         raise Forbidden(
             f"user {principal.login!r} may not change the ticket configuration", {"kind": "ticket"}
@@ -58,12 +59,14 @@ def write_file(
     previous = ticket_config.tenant_config(session, principal.tenant_id)
     saved = ticket_config.save(session, principal.tenant_id, name, body.text, principal.user_id, clock.now())
     rematched: list[str] = []
-    if name == "sla.yaml" and saved.version != before.version:
-        # Open tickets whose terms changed are re-matched now, so their clocks follow the new policies.
-        desk = TicketDesk(
-            session, principal.tenant_id, ticket_config.tenant_config(session, principal.tenant_id)
-        )
-        rematched = desk.rematch_all(previous, clock.now())
+    if saved.version != before.version:
+        config = ticket_config.tenant_config(session, principal.tenant_id)
+        desk = TicketDesk(session, principal.tenant_id, config)
+        if name == "sla.yaml":
+            # Open tickets whose terms changed are re-matched now, so their clocks follow the new policies.
+            rematched = desk.rematch_all(previous, clock.now())
+        elif name == "rules.yaml":
+            desk.reindex_all(clock.now())  # time rules may fall due at other moments now
     audited.record(
         session,
         principal,
