@@ -132,6 +132,21 @@ CALLS = [
     ),
     Call("read usage", "GET", "/api/care/usage/p-1", None, statuses(200, 200, 200)),
     Call(
+        "import usage",
+        "POST",
+        "/api/care/usage/import",
+        {
+            "csv": "sub,month,min,mb\np-1,2026-10,5,9\n",
+            "mapping": {
+                "product_column": "sub",
+                "month_column": "month",
+                "minutes_column": "min",
+                "data_column": "mb",
+            },
+        },
+        statuses(200, 403, 403),
+    ),
+    Call(
         "record an offer outcome",
         "POST",
         "/api/care/offers/outcomes",
@@ -148,6 +163,14 @@ CALLS = [
     Call("sla csv", "GET", f"/api/reports/sla-attainment.csv?{PERIOD}", None, statuses(200, 200, 403)),
     Call(
         "conversion csv", "GET", f"/api/reports/offer-conversion.csv?{PERIOD}", None, statuses(200, 200, 200)
+    ),
+    Call("read contact caps", "GET", "/api/care/contact-caps", None, statuses(200, 200, 200)),
+    Call(
+        "set contact caps",
+        "PUT",
+        "/api/care/contact-caps",
+        {"caps": [{"channel": "sms", "purposes": ["marketing"], "max_contacts": 1, "period_seconds": 86400}]},
+        statuses(200, 403, 403),
     ),
 ]
 
@@ -181,6 +204,7 @@ def _template(path: str) -> str:
         "/api/users/": "/api/users/{user_id}",
         "/api/webhooks/": "/api/webhooks/{id}",
         "/api/care/plans/": "/api/care/plans/{plan_id}",
+        "/api/care/usage/import": "/api/care/usage/import",
         "/api/care/usage/p-1/": "/api/care/usage/{product_id}/{month}",
         "/api/care/usage/": "/api/care/usage/{product_id}",
         "/api/reports/kpis/": "/api/reports/kpis/{table}.csv",

@@ -9,6 +9,7 @@ import pytest
 from fastapi import FastAPI
 
 from baiying.storage.ticket_attachments import LocalAttachmentStore
+from baiying.tickets.bundled import default_files
 from tests.api.conftest import DatabaseState
 from tests.tickets.conftest import TestClient, Users, ok
 
@@ -33,6 +34,7 @@ CALLS = [
     Call("GET", "/api/tickets/types", None, (200, 200, 200)),
     Call("GET", T, None, (200, 403, 200)),
     Call("GET", f"{T}/transitions", None, (200, 403, 200)),
+    Call("PATCH", T, {"priority": "high"}, (200, 403, 200)),
     Call(
         "POST",
         f"{T}/transitions",
@@ -49,6 +51,10 @@ CALLS = [
     Call("POST", f"{T}/attachments?filename=log.txt", b"modem log", (201, 403, 201)),
     Call("GET", f"{T}/attachments", None, (200, 403, 200)),
     Call("GET", f"{T}/attachments/at-none", None, (404, 403, 404)),
+    Call("GET", "/api/ticket-config", None, (200, 200, 403)),
+    Call("GET", "/api/ticket-config/sla.yaml", None, (200, 200, 403)),
+    Call("GET", "/api/ticket-config/sla.yaml/versions", None, (200, 200, 403)),
+    Call("PUT", "/api/ticket-config/rules.yaml", {"text": default_files()["rules.yaml"]}, (200, 403, 403)),
 ]
 TICKET_ROUTES = {
     ("POST", "/api/tickets"),
@@ -62,6 +68,7 @@ TICKET_ROUTES = {
     ("GET", "/api/tickets/types"),
     ("GET", "/api/tickets/{ticket_id}"),
     ("GET", "/api/tickets/{ticket_id}/transitions"),
+    ("PATCH", "/api/tickets/{ticket_id}"),
     ("POST", "/api/tickets/{ticket_id}/transitions"),
     ("PUT", "/api/tickets/{ticket_id}/assignment"),
     ("POST", "/api/tickets/{ticket_id}/comments"),
@@ -73,12 +80,17 @@ TICKET_ROUTES = {
     ("POST", "/api/tickets/{ticket_id}/attachments"),
     ("GET", "/api/tickets/{ticket_id}/attachments"),
     ("GET", "/api/tickets/{ticket_id}/attachments/{attachment_id}"),
+    ("GET", "/api/ticket-config"),
+    ("GET", "/api/ticket-config/{name}"),
+    ("GET", "/api/ticket-config/{name}/versions"),
+    ("PUT", "/api/ticket-config/{name}"),
 }
 """Every ticket route; `tests/api/test_admin.py` leaves these to this matrix."""
 
 
 def _template(path: str) -> str:
     path = path.partition("?")[0].replace("/tk-bj", "/{ticket_id}").replace("/999999", "/{entry_id}")
+    path = path.replace("/sla.yaml", "/{name}").replace("/rules.yaml", "/{name}")
     return path.replace("/at-none", "/{attachment_id}")
 
 
@@ -88,7 +100,7 @@ def test_the_matrix_covers_every_ticket_route(client: TestClient) -> None:
     routes = {
         (method.upper(), path)
         for path, ops in schema["paths"].items()
-        if path.startswith("/api/tickets")
+        if path.startswith(("/api/tickets", "/api/ticket-config"))
         for method in ops
     }
     assert routes == TICKET_ROUTES

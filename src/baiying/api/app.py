@@ -46,7 +46,6 @@ from baiying.clock import Clock, SystemClock
 from baiying.notifications.dispatch import Dispatcher, senders_from_environment
 from baiying.storage.engine import make_engine
 from baiying.storage.migrate import ensure_up_to_date
-from baiying.tickets.bundled import default_config
 from baiying.web import install as install_web
 
 log = logging.getLogger(__name__)
@@ -101,7 +100,7 @@ def create_app(
         if settings.live_timer:
             dispatcher = Dispatcher(state.sessions, senders_from_environment(), used_clock)
             sessions = state.sessions
-            tickets = getattr(_app.state, "ticket_config", None) or default_config()
+            tickets = getattr(_app.state, "ticket_config", None)  # None: each tenant's own
 
             def sweep_tickets() -> None:
                 with sessions() as session:

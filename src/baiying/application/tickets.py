@@ -16,7 +16,10 @@ from uuid import uuid4
 
 from sqlalchemy.orm import Session
 
+from baiying.application.ticket_config import tenant_config
+from baiying.care.caps import ContactCap, exceeded, longest_period
 from baiying.clock import Timestamp
+from baiying.storage.repositories.care_caps import CALLBACK_PURPOSES, care_callbacks, contact_caps
 from baiying.storage.repositories.tickets import TicketRepository, outbox_row, tenants_due, to_ticket
 from baiying.storage.ticket_attachments import AttachmentStore
 from baiying.storage.ticket_tables import TicketAttachmentRow, TicketRow
@@ -33,7 +36,7 @@ from baiying.tickets.actions import (
 )
 from baiying.tickets.attachments import AttachmentPolicy
 from baiying.tickets.config import TicketConfig
-from baiying.tickets.errors import InvalidTicket
+from baiying.tickets.errors import InvalidTicket, TicketChangeConflict
 from baiying.tickets.model import (
     PRIORITY_RANK,
     Assignment,
@@ -45,7 +48,7 @@ from baiying.tickets.model import (
     check_level,
 )
 from baiying.tickets.rules import Firing, RuleEvent, Subject
-from baiying.tickets.sla import SlaClocks, SlaEvent, SlaEventKind
+from baiying.tickets.sla import PolicySpec, SlaClocks, SlaEvent, SlaEventKind
 
 SYSTEM: Final = "system"
 
@@ -74,6 +77,20 @@ class NewTicket:
     tier: str | None = None
     fields: Mapping[str, Any] = field(default_factory=dict)
     id: str | None = None
+    contact_id: str | None = None  # the contact it was recorded in
+
+
+@dataclass(frozen=True, slots=True)
+class TicketChanges:
+    """What to change on a ticket; None leaves a value as it is, except `level`, which is changed when
+    `level_given` (a complaint turned consultation drops its level)."""
+
+    type: TicketType | None = None
+    priority: Priority | None = None
+    level: int | None = None
+    level_given: bool = False
+    tier: str | None = None
+    subject: str | None = None
 
 
 @dataclass
@@ -94,6 +111,7 @@ class TicketDesk:
         self.config = config
         self.tickets = TicketRepository(session, tenant_id)
         self.fired_log: list[dict[str, Any]] = []  # every rule firing carried out, for reports
+        self._caps: tuple[ContactCap, ...] | None = None  # the tenant's contact caps, read when first needed
 
     # --- commands ------------------------------------------------------------------------------------
 
@@ -138,6 +156,7 @@ class TicketDesk:
                 description=new.description,
                 fields=dict(ticket.fields),
                 parent_id=parent_id,
+                contact_id=new.contact_id,
                 created_by=actor.user_id,
                 created_at=now,
                 updated_at=now,
@@ -200,6 +219,92 @@ class TicketDesk:
         self._rules_on(row, RuleEvent.TRANSITIONED, sequence, now, transition=name)
         self._refresh(row, now, book)
         return row
+
+    def update(self, actor: Actor, ticket_id: str, changes: TicketChanges, now: Timestamp) -> TicketRow:
+        """Change the ticket's type, priority, complaint level, tier or subject (one `updated` event with
+        the values before and after). When the SLA policy that matches changes with them, the clocks are
+        re-matched: they keep the business time counted and take the new policy's targets (warnings and
+        breaches that follow from that are recorded and acted on at once)."""
+        row = self.tickets.get(ticket_id, for_update=True)
+        category = StateCategory(row.category)
+        if category is StateCategory.CLOSED:
+            raise InvalidTicket(f"ticket {ticket_id!r} is closed: reopen it first", {"id": ticket_id})
+        new_type = changes.type or TicketType(row.type)
+        level = changes.level if changes.level_given else row.level
+        if changes.type is not None and changes.type.value != row.type and not changes.level_given:
+            level = row.level if new_type is TicketType.COMPLAINT else None
+        check_level(new_type, level)
+        if new_type.value != row.type:
+            workflow = self.config.workflow(new_type)
+            if row.state not in workflow.spec.states or workflow.category(row.state) is not category:
+                raise TicketChangeConflict(
+                    f"ticket {ticket_id!r} is in state {row.state!r}, which the {new_type.value} workflow "
+                    f"({workflow.source}) lacks (in category {category.value})",
+                    {"field": "type", "state": row.state},
+                )
+        after_values = {
+            "type": new_type.value,
+            "priority": (changes.priority or Priority(row.priority)).value,
+            "level": level,
+            "tier": changes.tier if changes.tier is not None else row.tier,
+            "subject": changes.subject if changes.subject is not None else row.subject,
+        }
+        changed = {k: v for k, v in after_values.items() if getattr(row, k) != v}
+        if not changed:
+            return row
+        data = {"before": {k: getattr(row, k) for k in changed}, "after": changed}
+        for name, value in changed.items():
+            setattr(row, name, value)
+        self.tickets.append(ticket_id, now, actor.user_id, "updated", data)
+        policy = self.config.sla.policy_for(TicketType(row.type), row.level, row.tier, Priority(row.priority))
+        if (policy.name if policy is not None else None) != row.sla_policy:
+            self._rematch_sla(row, category, now, self.clocks(row))
+        self._refresh(row, now, self.clocks(row))
+        return row
+
+    def rematch_all(self, previous: TicketConfig, now: Timestamp) -> list[str]:
+        """After the SLA policies changed (`previous` was in force until `now`): every open ticket whose
+        matching policy, or whose policy's terms or calendar, changed is re-matched as `update` does (its
+        clocks keep the business time counted on the old terms). Returns the ids of those tickets."""
+        old = TicketDesk(self.session, self.tenant_id, previous)
+        changed = []
+        for row in self.tickets.due(now, None, every_open=True):
+            policy = self.config.sla.policy_for(
+                TicketType(row.type), row.level, row.tier, Priority(row.priority)
+            )
+            before = previous.sla.by_name.get(row.sla_policy or "")
+            if _same_terms(before, previous, policy, self.config):
+                continue
+            category = StateCategory(row.category)
+            self._rematch_sla(row, category, now, old.clocks(row))
+            self._refresh(row, now, self.clocks(row))
+            changed.append(row.id)
+        return changed
+
+    def reindex_all(self, now: Timestamp) -> int:
+        """After the automation rules changed: recompute when the sweep must next look at each open ticket
+        (a time rule may now fall due sooner or later). Changes nothing else; returns how many."""
+        rows = self.tickets.due(now, None, every_open=True)
+        for row in rows:
+            self._refresh(row, now, self.clocks(row), touch=False)
+        return len(rows)
+
+    def _rematch_sla(
+        self, row: TicketRow, category: StateCategory, now: Timestamp, book: SlaClocks | None
+    ) -> None:
+        """Put the ticket under the policy that matches it now; `book`: its clocks under the old one."""
+        policy = self.config.sla.policy_for(TicketType(row.type), row.level, row.tier, Priority(row.priority))
+        if policy is None:
+            if book is not None:
+                self._sla(row, book, book.withdraw(now), now)
+            row.sla_policy = None
+            return
+        calendar = self.config.sla.calendar(policy, self.tickets.site_hours(row.site_id))
+        if book is None:
+            book = SlaClocks(policy, calendar)
+        row.sla_policy = policy.name
+        responded = row.responded_at is not None
+        self._sla(row, book, book.rematch(policy, calendar, now, category, responded), now)
 
     def assign(self, actor: Actor, ticket_id: str, assignment: Assignment, now: Timestamp) -> TicketRow:
         row = self.tickets.get(ticket_id, for_update=True)
@@ -379,6 +484,12 @@ class TicketDesk:
                 after = {"priority": row.priority, **_assignment(row)}
                 data = {"role": effect.role, "before": before, "after": after, "cause": cause}
                 self.tickets.append(row.id, now, actor.user_id, "escalated", data)
+            elif isinstance(effect, CallbackScheduled) and (reason := self._capped(row, effect)) is not None:
+                suppressed: dict[str, Any] = {"purpose": effect.purpose, "due_at": effect.due_at}
+                suppressed["reason"] = reason
+                self.tickets.append(
+                    row.id, now, actor.user_id, "callback-suppressed", {**suppressed, "cause": cause}
+                )
             elif isinstance(effect, NotificationRequested | CallbackScheduled | KnowledgeCandidate):
                 request = self.tickets.request(outbox_row(row, effect, cause, now))
                 if isinstance(effect, KnowledgeCandidate):
@@ -400,6 +511,19 @@ class TicketDesk:
                 self.tickets.append(row.id, now, actor.user_id, "follow-up-created", {"ticket_id": child.id})
             else:  # pragma: no cover - the Effect union is exhaustive
                 raise AssertionError(effect_record(effect))
+
+    def _capped(self, row: TicketRow, callback: CallbackScheduled) -> str | None:
+        """Why a care callback (a survey) may not be made: the customer's voice cap for care contacts is
+        used up around its due moment. None: it may (owed callbacks are never capped)."""
+        purpose = CALLBACK_PURPOSES.get(callback.purpose)
+        if purpose is None or row.customer_id is None:
+            return None
+        if self._caps is None:
+            self._caps = contact_caps(self.session, self.tenant_id)[0]
+        since = callback.due_at - longest_period(self._caps)
+        made = care_callbacks(self.session, self.tenant_id, row.customer_id, since)
+        cap = exceeded(self._caps, made, "voice", purpose, callback.due_at)
+        return None if cap is None else f"contact-frequency cap: {cap.describe()}"
 
     def _apply_assignment(
         self,
@@ -437,18 +561,37 @@ class TicketDesk:
 
 
 def sweep_due(
-    session: Session, config: TicketConfig, now: Timestamp, *, dry_run: bool = False, full: bool = False
+    session: Session,
+    config: TicketConfig | None,
+    now: Timestamp,
+    *,
+    dry_run: bool = False,
+    full: bool = False,
 ) -> list[SweepReport]:
     """Sweep every tenant with something due by `now`, committing each tenant's sweep (a dry run commits
-    nothing). The live server calls this periodically with its clock's time; `baiying tickets sweep` and
+    nothing), each under `config` or, None, under its own configuration (`ticket_config`). The live server
+    calls this periodically with its clock's time; `baiying tickets sweep` and
     `POST /api/tickets/automation/sweep` call it on demand."""
     reports = []
     for tenant_id in tenants_due(session, now, every_open=full):
-        report = TicketDesk(session, tenant_id, config).sweep(now, dry_run=dry_run, full=full)
+        used = config if config is not None else tenant_config(session, tenant_id)
+        report = TicketDesk(session, tenant_id, used).sweep(now, dry_run=dry_run, full=full)
         if not dry_run:
             session.commit()
         reports.append(report)
     return reports
+
+
+def _same_terms(
+    before: PolicySpec | None, previous: TicketConfig, after: PolicySpec | None, config: TicketConfig
+) -> bool:
+    """Whether a ticket under `before` (of `previous`) would be under the same terms with `after`."""
+    if before is None or after is None:
+        return before is None and after is None
+    return (
+        before == after
+        and previous.sla.spec.calendars[before.calendar] == config.sla.spec.calendars[after.calendar]
+    )
 
 
 def _assignment(row: TicketRow) -> dict[str, str | None]:
@@ -469,7 +612,10 @@ def _public(row: TicketRow) -> dict[str, Any]:
         "fields",
         "sla_policy",
     )
-    return {**{name: getattr(row, name) for name in names}, **_assignment(row)}
+    public = {**{name: getattr(row, name) for name in names}, **_assignment(row)}
+    if row.contact_id is not None:  # only then, so histories of tickets not from a contact stay as they were
+        public["contact_id"] = row.contact_id
+    return public
 
 
 def _firing_report(ticket_id: str, firing: Firing) -> dict[str, Any]:

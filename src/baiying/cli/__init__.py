@@ -14,6 +14,7 @@ from baiying.cli import (
     staffing,
     traffic,
 )
+from baiying.cli import care as care_cli
 from baiying.cli import customers as customers_cli
 from baiying.cli import knowledge as knowledge_cli
 from baiying.cli import tickets as ticket_commands
@@ -37,6 +38,7 @@ traffic.register(app)
 notifications.register(app)
 email_in.register(app)
 customers_cli.register(app)
+care_cli.register(app)
 ticket_commands.register(app)
 knowledge_cli.register(app)
 

@@ -95,12 +95,11 @@ def sweep(
     from baiying.clock import SystemClock
     from baiying.storage.engine import make_engine
     from baiying.storage.migrate import ensure_up_to_date
-    from baiying.tickets.bundled import default_config
 
     console = Console(highlight=False, soft_wrap=True)
     with user_errors():
         now = _moment(at) if at is not None else SystemClock().now()
-        ticket_config = load_directory(config) if config is not None else default_config()
+        ticket_config = load_directory(config) if config is not None else None  # None: each tenant's
         chosen = chosen_url(url)
         ensure_up_to_date(chosen)
         engine = make_engine(chosen)

@@ -20,6 +20,7 @@ from baiying.notifications.caps import DEFAULT_CAPS, FrequencyCap, Sent, exceede
 from baiying.notifications.model import Channel, DeliveryStatus, InvalidRecipient, Message, Purpose
 from baiying.notifications.recipients import normalise_recipient
 from baiying.storage.notification_tables import OutboxRow, WebhookCursorRow, WebhookSubscriptionRow
+from baiying.storage.repositories.care_caps import notification_caps
 from baiying.storage.tables import EventRow
 
 RELAY_BATCH = 500
@@ -32,10 +33,13 @@ class Enqueued:
 
 
 class Outbox:
-    def __init__(self, session: Session, tenant_id: str, caps: Sequence[FrequencyCap] = DEFAULT_CAPS) -> None:
+    def __init__(self, session: Session, tenant_id: str, caps: Sequence[FrequencyCap] | None = None) -> None:
+        """`caps` None: the tenant's SMS and email caps (`PUT /api/care/contact-caps`), else the defaults."""
         self.session = session
         self.tenant_id = tenant_id
-        self.caps = tuple(caps)
+        if caps is None:
+            caps = notification_caps(session, tenant_id)
+        self.caps = tuple(DEFAULT_CAPS if caps is None else caps)
 
     def enqueue(
         self,

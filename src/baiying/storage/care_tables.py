@@ -1,7 +1,9 @@
 """Tables of `baiying.care`: each tenant's plan catalogue, monthly usage per subscription (what the plan
 optimizer reads), and every offer shown with its outcome (what conversion reports count)."""
 
-from sqlalchemy import CheckConstraint, Double, ForeignKey, Index, Integer, String
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Double, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from baiying.care.offers import Outcome
@@ -57,3 +59,15 @@ class OfferOutcomeRow(Base):
     contact_id: Mapped[str | None] = mapped_column(ID)
     user_id: Mapped[str] = mapped_column(ID)
     at: Mapped[float] = mapped_column(Double)
+
+
+class CareSettingsRow(Base):
+    """A tenant's care settings: its contact-frequency caps (a list of {channel, purposes, max_contacts,
+    period_seconds}); no row: the defaults of `baiying.care.caps`."""
+
+    __tablename__ = "care_settings"
+
+    tenant_id: Mapped[str] = mapped_column(ID, ForeignKey("tenants.id"), primary_key=True)
+    contact_caps: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(ID)
+    updated_at: Mapped[float] = mapped_column(Double)

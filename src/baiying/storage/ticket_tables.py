@@ -66,6 +66,7 @@ class TicketRow(Base):
     team_id: Mapped[str | None] = mapped_column(ID)
     agent_id: Mapped[str | None] = mapped_column(ID)  # the named expert working on it
     parent_id: Mapped[str | None] = mapped_column(ID)  # the ticket whose follow-up this is
+    contact_id: Mapped[str | None] = mapped_column(ID)  # the contact (call, chat...) it was recorded in
     created_by: Mapped[str] = mapped_column(NAME)
     created_at: Mapped[float] = mapped_column(Double)
     updated_at: Mapped[float] = mapped_column(Double)
@@ -184,3 +185,17 @@ class TicketAttachmentRow(Base):
     storage_key: Mapped[str] = mapped_column(String(255))
     uploaded_by: Mapped[str] = mapped_column(NAME)
     uploaded_at: Mapped[float] = mapped_column(Double)
+
+
+class TicketConfigFileRow(Base):
+    """One version of one of a tenant's ticket configuration files (`workflows/<type>.yaml`, `sla.yaml`,
+    `rules.yaml`); the highest version is in force, a file without any is the shipped one."""
+
+    __tablename__ = "ticket_config_files"
+
+    tenant_id: Mapped[str] = mapped_column(ID, ForeignKey("tenants.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(ID)
+    created_at: Mapped[float] = mapped_column(Double)

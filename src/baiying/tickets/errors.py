@@ -43,3 +43,9 @@ class CalendarError(DomainError):
 
 class UnknownRule(DomainError):
     code = "unknown-rule"
+
+
+class TicketChangeConflict(DomainError):
+    """The change does not fit the ticket as it is (a new type whose workflow lacks its state)."""
+
+    code = "conflict"

@@ -12,7 +12,9 @@ A clock counts business time while it runs. `SlaClocks` moves a ticket's clocks 
 - a customer message: a next-response clock starts (if none runs);
 - entering a resolved or closed state: resolution is fulfilled, the others stop; reopening resumes it;
 - `check(now)`: a warning when the remaining business time falls to `warn_before`, a breach at the due
-  moment (each once per clock run), with the policy's actions.
+  moment (each once per clock run), with the policy's actions;
+- `rematch`: the ticket's type, level, tier or priority changed and another policy matches: the pending
+  clocks keep the business time they counted and take the new policy's targets (see its contract).
 
 Every change comes back as `SlaEvent`s, which the adapter appends to the ticket's history.
 """
@@ -54,6 +56,7 @@ class SlaEventKind(StrEnum):
     STOPPED = "sla-stopped"
     WARNED = "sla-warned"
     BREACHED = "sla-breached"
+    REMATCHED = "sla-rematched"
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -419,6 +422,81 @@ class SlaClocks:
             if clock.breached_at is None and due_at is not None:
                 moments.append(due_at)
         return min(moments, default=None)
+
+    def rematch(
+        self,
+        policy: PolicySpec,
+        calendar: BusinessCalendar,
+        now: Timestamp,
+        category: StateCategory,
+        responded: bool,
+    ) -> list[SlaEvent]:
+        """Put the ticket under `policy` (counted on `calendar`) from `now`.
+
+        What fell due under the old policy is reported first. Then each pending (running or paused) clock
+        keeps the business time it counted so far and its status, and takes the new targets: one
+        `sla-rematched` event per clock, with the targets before and after. A pending clock whose metric the
+        new policy has no target for stops. A metric the new policy adds starts, with the business time the
+        ticket's other pending clocks counted since creation (first response only if nobody answered yet;
+        nothing starts on a resolved or closed ticket). A warning already given stays given only if the clock
+        is still inside the new policy's warning window; a breach already recorded stays recorded (it
+        happened), and a clock already past its new target breaches at `now` - both through `check`.
+        """
+        events = self.check(now)
+        before = self.policy.name if self.clocks else None  # None: the ticket had no SLA until now
+        pending = (ClockStatus.RUNNING, ClockStatus.PAUSED)
+        # Freeze what each pending clock counted on the old calendar; from `now` on the new one counts.
+        for metric, clock in list(self.clocks.items()):
+            if clock.status in pending:
+                running_since = now if clock.status is ClockStatus.RUNNING else None
+                elapsed = clock.elapsed(now, self.calendar)
+                self.clocks[metric] = replace(clock, elapsed_seconds=elapsed, running_since=running_since)
+        self.policy, self.calendar = policy, calendar
+        counted = max(
+            (c.elapsed_seconds for c in self._live(*pending) if c.metric is not Metric.NEXT_RESPONSE),
+            default=0.0,
+        )
+        for clock in self._live(*pending):
+            target = policy.target(clock.metric)
+            if target is None:
+                events += self._end(clock, now, ClockStatus.STOPPED)
+                continue
+            inside_warning = clock.elapsed_seconds >= target - policy.warn_before
+            retargeted = replace(
+                clock,
+                target_seconds=target,
+                warn_before_seconds=policy.warn_before,
+                warned=clock.breached_at is not None or (clock.warned and inside_warning),
+            )
+            self.clocks[clock.metric] = retargeted
+            data = {
+                "from_policy": before,
+                "elapsed_seconds": clock.elapsed_seconds,
+                "target_before": clock.target_seconds,
+                "target_after": target,
+                "due_at": retargeted.due_at(calendar),
+            }
+            events.append(SlaEvent(SlaEventKind.REMATCHED, clock.metric, now, data))
+        done = category in (StateCategory.RESOLVED, StateCategory.CLOSED)
+        added = [] if done else ([] if responded else [Metric.FIRST_RESPONSE]) + [Metric.RESOLUTION]
+        for metric in added:
+            if metric in self.clocks or policy.target(metric) is None:
+                continue
+            self._start(metric, now)
+            started = replace(self.clocks[metric], elapsed_seconds=counted)
+            self.clocks[metric] = started
+            data = {"from_policy": before, "elapsed_seconds": counted, "due_at": started.due_at(calendar)}
+            events.append(SlaEvent(SlaEventKind.ACTIVATED, metric, now, data))
+            if category is StateCategory.WAITING:
+                events += self._pause(started, now)
+        return events + self.check(now)
+
+    def withdraw(self, now: Timestamp) -> list[SlaEvent]:
+        """No policy matches the ticket any more: every pending clock stops (after what fell due)."""
+        events = self.check(now)
+        for clock in self._live(ClockStatus.RUNNING, ClockStatus.PAUSED):
+            events += self._end(clock, now, ClockStatus.STOPPED)
+        return events
 
     def records(self) -> list[dict[str, Any]]:
         return [c.as_record() for c in self.clocks.values()]

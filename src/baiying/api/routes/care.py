@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query, Response, status
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,17 +17,24 @@ from baiying.api.deps import ClockDep, SessionDep, allowed
 from baiying.api.routes.customer_timeline import SCREEN_POP_SECTIONS, PopContext
 from baiying.api.schemas import KeyPath
 from baiying.api.schemas.care import (
+    ContactCapIn,
+    ContactCapsIn,
+    ContactCapsPublic,
     ConversionPublic,
     OutcomeIn,
     OutcomeRecorded,
     PlanIn,
     PlanPublic,
+    UsageImportPublic,
+    UsageImportRequest,
     UsageIn,
     UsagePublic,
 )
+from baiying.care.caps import ContactCap, longest_period, within_caps
 from baiying.care.offers import bundled_offer_rules
 from baiying.care.reminders import reminders
-from baiying.errors import DomainError
+from baiying.care.usage_import import UsageMapping, load_usage_mapping, parse_usage
+from baiying.errors import ConfigError, ConfigProblem, DomainError
 from baiying.storage.care_tables import OfferOutcomeRow, PlanRow, UsageRow
 from baiying.storage.customer_tables import CustomerRow
 from baiying.storage.repositories import snapshot
@@ -38,10 +46,14 @@ from baiying.storage.repositories.care import (
     past_outcomes,
     record_usage,
 )
+from baiying.storage.repositories.care_caps import cap_record, contact_caps, offers_shown, save_contact_caps
+from baiying.storage.repositories.usage_import import import_usage
 from baiying.storage.tables import ContactRow
+from baiying.yamlconfig import format_path
 
 router = APIRouter(prefix="/api/care", tags=["care"])
 OFFERS = bundled_offer_rules()
+OFFERS_IN_POP = 3
 
 
 def care_section(session: Session, tenant_id: str, customer: CustomerRow, pop: PopContext) -> dict[str, Any]:
@@ -52,6 +64,21 @@ def care_section(session: Session, tenant_id: str, customer: CustomerRow, pop: P
     facts = customer_facts(session, tenant_id, customer, plans)
     history = past_outcomes(session, tenant_id, customer.id)
     language = "zh" if pop.lang.startswith("zh") else "en"
+    candidates = OFFERS.next_best(facts, contact, today, plans, history, limit=len(OFFERS.rules))
+    caps, _ = contact_caps(session, tenant_id)
+    purposes = {rule.id: rule.purpose for rule in OFFERS.rules}
+    shown = offers_shown(
+        session,
+        tenant_id,
+        customer.id,
+        pop.now - longest_period(caps),
+        purposes,
+        except_contact=pop.contact_id,
+    )
+    channel = str(contact.get("channel", "voice"))
+    offers, suppressed = within_caps(
+        [(offer.id, offer.purpose, offer) for offer in candidates], caps, shown, channel, pop.now
+    )
     return {
         "reminders": [
             {"kind": r.kind.value, "text": r.text[language], "product_id": r.product_id}
@@ -65,8 +92,9 @@ def care_section(session: Session, tenant_id: str, customer: CustomerRow, pop: P
                 "purpose": offer.purpose,
                 "monthly_saving_fen": offer.advice.saving_fen if offer.advice is not None else None,
             }
-            for offer in OFFERS.next_best(facts, contact, today, plans, history)
+            for offer in offers[:OFFERS_IN_POP]
         ],
+        "suppressed_offers": [{"id": s.offer_id, "reason": s.reason} for s in suppressed],
     }
 
 
@@ -162,6 +190,47 @@ def put_usage(
     return UsagePublic.of(row)
 
 
+@router.post("/usage/import")
+def import_usage_csv(
+    body: UsageImportRequest,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: Annotated[Principal, allowed(Action.UPDATE, Kind.CARE)],
+) -> UsageImportPublic:
+    """Monthly usage per subscription from a CSV (billing's export) with a column mapping, for the plan
+    optimizer: each row replaces its month. A bad row is listed in `rejected_rows` (row, field, reason),
+    never dropped; an invalid mapping, or one naming a column the header lacks, is a 422."""
+    require(principal, Action.UPDATE, _care(principal, "usage"))
+    mapping = _usage_mapping(body)
+    parsed = parse_usage(body.csv.splitlines(), mapping, "csv")
+    report = import_usage(session, principal.tenant_id, parsed, mapping.product_column)
+    if body.dry_run:
+        session.rollback()
+    else:
+        after = {"imported": report.added + report.replaced, "rejected": len(report.rejected)}
+        audited.record(session, principal, clock, "import", "usage", "*", after=after)
+        session.commit()
+    return UsageImportPublic.model_validate({**report.as_dict(), "dry_run": body.dry_run})
+
+
+def _usage_mapping(body: UsageImportRequest) -> UsageMapping:
+    if body.mapping_yaml is not None:
+        return load_usage_mapping(body.mapping_yaml, "mapping_yaml")
+    try:
+        return UsageMapping.model_validate(body.mapping)
+    except ValidationError as exc:
+        problems = [
+            ConfigProblem(
+                format_path(error["loc"]),
+                "unknown field (check the spelling)"
+                if error["type"] == "extra_forbidden"
+                else str(error["msg"]).removeprefix("Value error, "),
+            )
+            for error in exc.errors(include_url=False)
+        ]
+        raise ConfigError("mapping", problems) from None
+
+
 @router.get("/usage/{product_id}")
 def get_usage(
     product_id: KeyPath, session: SessionDep, principal: Annotated[Principal, allowed(Action.READ, Kind.CARE)]
@@ -217,3 +286,50 @@ def offer_conversion(
     if end <= start:
         raise InvalidPeriod(f"the period is empty: 'to' ({end:g}) must come after 'from' ({start:g})")
     return [ConversionPublic.of(row) for row in conversion(session, principal.tenant_id, start, end)]
+
+
+def _caps_public(session: Session, tenant_id: str) -> ContactCapsPublic:
+    caps, row = contact_caps(session, tenant_id)
+    return ContactCapsPublic(
+        caps=[ContactCapIn(**cap_record(cap)) for cap in caps],
+        source="default" if row is None else "tenant",
+        updated_by=row.updated_by if row is not None else None,
+        updated_at=row.updated_at if row is not None else None,
+    )
+
+
+@router.get("/contact-caps")
+def get_contact_caps(
+    session: SessionDep, principal: Annotated[Principal, allowed(Action.READ, Kind.CARE)]
+) -> ContactCapsPublic:
+    """The tenant's contact-frequency caps (the defaults until it sets its own): at most `max_contacts`
+    care/marketing contacts (offers shown, survey callbacks) per customer per channel per period."""
+    require(principal, Action.READ, _care(principal))
+    return _caps_public(session, principal.tenant_id)
+
+
+@router.put("/contact-caps")
+def put_contact_caps(
+    body: ContactCapsIn,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: Annotated[Principal, allowed(Action.UPDATE, Kind.CARE)],
+) -> ContactCapsPublic:
+    """Replace the tenant's caps (an empty list: no caps at all); audited."""
+    require(principal, Action.UPDATE, _care(principal, "contact-caps"))
+    before = _caps_public(session, principal.tenant_id)
+    caps = [ContactCap(c.channel, frozenset(c.purposes), c.max_contacts, c.period_seconds) for c in body.caps]
+    save_contact_caps(session, principal.tenant_id, caps, principal.user_id, clock.now())
+    after = _caps_public(session, principal.tenant_id)
+    audited.record(
+        session,
+        principal,
+        clock,
+        "update",
+        "contact-caps",
+        principal.tenant_id,
+        before={"caps": before.model_dump()["caps"], "source": before.source},
+        after={"caps": after.model_dump()["caps"], "source": after.source},
+    )
+    session.commit()
+    return after

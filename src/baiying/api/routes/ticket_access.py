@@ -17,11 +17,11 @@ from baiying.accounts.errors import Forbidden
 from baiying.accounts.principal import Principal
 from baiying.api.deps import CurrentUser, SessionDep
 from baiying.api.schemas.tickets import TicketPublic
+from baiying.application.ticket_config import tenant_config
 from baiying.application.tickets import Actor, TicketDesk
 from baiying.storage.tables import AgentRow, Role
 from baiying.storage.ticket_tables import TicketRow
 from baiying.tickets.actions import TICKET_ROLES
-from baiying.tickets.bundled import default_config
 from baiying.tickets.config import TicketConfig
 from baiying.tickets.model import TicketType
 
@@ -73,10 +73,12 @@ def visible_sites(principal: Principal) -> frozenset[str] | None:
 
 
 def desk(request: Request, session: SessionDep, principal: CurrentUser) -> TicketDesk:
-    """The tenant's desk, with the app's ticket configuration (`app.state.ticket_config`, else the
-    shipped one)."""
+    """The tenant's desk, with the app's ticket configuration if it was given one
+    (`app.state.ticket_config`), else the tenant's own (its stored files, the shipped ones in the rest)."""
     config: TicketConfig | None = getattr(request.app.state, "ticket_config", None)
-    return TicketDesk(session, principal.tenant_id, config if config is not None else default_config())
+    if config is None:
+        config = tenant_config(session, principal.tenant_id)
+    return TicketDesk(session, principal.tenant_id, config)
 
 
 DeskDep = Annotated[TicketDesk, Depends(desk)]

@@ -12,7 +12,13 @@ from sqlalchemy.orm import Session
 
 from baiying.accounts.errors import Forbidden
 from baiying.api.deps import ClockDep, CurrentUser, SessionDep
-from baiying.api.routes import ticket_attachments, ticket_automation, ticket_email, ticket_forms
+from baiying.api.routes import (
+    ticket_attachments,
+    ticket_automation,
+    ticket_config,
+    ticket_email,
+    ticket_forms,
+)
 from baiying.api.routes.customer_timeline import SCREEN_POP_SECTIONS, PopContext
 from baiying.api.routes.ticket_access import (
     ActorDep,
@@ -32,12 +38,13 @@ from baiying.api.schemas.tickets import (
     TicketCreate,
     TicketEventPublic,
     TicketPublic,
+    TicketUpdate,
     TransitionRequest,
 )
-from baiying.application.tickets import NewTicket
+from baiying.application.tickets import NewTicket, TicketChanges
 from baiying.storage.customer_tables import CustomerRow
 from baiying.storage.repositories.tickets import TicketFilter
-from baiying.storage.tables import AgentRow, SiteRow, TeamRow
+from baiying.storage.tables import AgentRow, ContactRow, SiteRow, TeamRow
 from baiying.storage.ticket_tables import TicketRow
 from baiying.tickets.errors import InvalidTicket
 from baiying.tickets.model import Assignment, CommentKind, Priority, StateCategory, TicketType
@@ -55,23 +62,34 @@ def create_ticket(
     actor: ActorDep,
     principal: CurrentUser,
 ) -> TicketPublic:
-    """Record a ticket in its workflow's first state; its SLA clocks start and its actions run."""
+    """Record a ticket in its workflow's first state; its SLA clocks start and its actions run. Recorded
+    in a contact (`contact_id`), it takes the contact's customer, tier and intake site unless given: an
+    agent on a call records a lead for the enterprise sales team with its id alone."""
+    customer_id, tier, site_id = body.customer_id, body.tier, body.site_id
+    if body.contact_id is not None:
+        contact = session.get(ContactRow, (principal.tenant_id, body.contact_id))
+        if contact is None:
+            raise InvalidTicket(f"no contact {body.contact_id!r}", {"field": "contact_id"})
+        customer_id = customer_id or contact.customer_id
+        tier = tier or contact.tier
+        site_id = site_id or contact.intake_site_id
     if (
-        body.site_id is not None
-        and session.get(SiteRow, {"tenant_id": principal.tenant_id, "id": body.site_id}) is None
+        site_id is not None
+        and session.get(SiteRow, {"tenant_id": principal.tenant_id, "id": site_id}) is None
     ):
-        raise InvalidTicket(f"no site {body.site_id!r}", {"field": "site_id"})
+        raise InvalidTicket(f"no site {site_id!r}", {"field": "site_id"})
     new = NewTicket(
         type=body.type,
         subject=body.subject,
         description=body.description or "",
         priority=body.priority,
         level=body.level,
-        customer_id=body.customer_id,
-        site_id=body.site_id,
-        tier=body.tier,
+        customer_id=customer_id,
+        site_id=site_id,
+        tier=tier,
         fields=body.fields,
         id=body.id,
+        contact_id=body.contact_id,
     )
     row = desk.create(actor, new, clock.now())
     if not may_see(principal, row):
@@ -95,6 +113,7 @@ def list_tickets(
     queue_id: Annotated[str | None, Query(max_length=64)] = None,
     team_id: Annotated[str | None, Query(max_length=64)] = None,
     agent_id: Annotated[str | None, Query(max_length=64)] = None,
+    contact_id: Annotated[str | None, Query(max_length=64)] = None,
     open: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -111,6 +130,7 @@ def list_tickets(
         queue_id=queue_id,
         team_id=team_id,
         agent_id=agent_id,
+        contact_id=contact_id,
         open_only=open,
         sites=visible_sites(principal),  # in the query, so pages are full
     )
@@ -121,6 +141,33 @@ def list_tickets(
 def get_ticket(ticket_id: KeyPath, desk: DeskDep, principal: CurrentUser, actor: ActorDep) -> TicketPublic:
     """The ticket, with the transitions the caller may take now."""
     return public(desk, readable_ticket(desk, principal, ticket_id), actor)
+
+
+@_tickets.patch("/{ticket_id}")
+def update_ticket(
+    ticket_id: KeyPath,
+    body: TicketUpdate,
+    session: SessionDep,
+    clock: ClockDep,
+    desk: DeskDep,
+    principal: CurrentUser,
+    actor: ActorDep,
+) -> TicketPublic:
+    """Change type, priority, complaint level, tier or subject. When another SLA policy matches, the
+    running clocks keep the business time counted and take its targets (`sla-rematched` in the history);
+    409 if the new type's workflow lacks the ticket's state, 422 for a level that does not fit the type."""
+    readable_ticket(desk, principal, ticket_id)
+    changes = TicketChanges(
+        type=body.type,
+        priority=body.priority,
+        level=body.level,
+        level_given="level" in body.model_fields_set,
+        tier=body.tier,
+        subject=body.subject,
+    )
+    row = desk.update(actor, ticket_id, changes, clock.now())
+    session.commit()
+    return public(desk, row, actor)
 
 
 @_tickets.post("/{ticket_id}/transitions")
@@ -233,6 +280,7 @@ router.include_router(ticket_forms.router)  # before `/{ticket_id}`, as `/types`
 router.include_router(_tickets)
 router.include_router(ticket_attachments.router)
 router.include_router(ticket_email.router)
+router.include_router(ticket_config.router)
 
 
 OPEN_TICKETS_IN_POP = 5

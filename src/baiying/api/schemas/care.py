@@ -1,8 +1,8 @@
 """Care as the API reads and writes it: plans, usage, offer outcomes and conversion."""
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from baiying.api.schemas import Id, Name
 from baiying.api.schemas.admin import _Input
@@ -92,3 +92,51 @@ class ConversionPublic(BaseModel):
             later=row.later,
             conversion_rate=row.rate,
         )
+
+
+class ContactCapIn(_Input):
+    channel: Literal["voice", "chat", "email", "sms"]
+    purposes: list[Literal["care", "marketing"]] = Field(min_length=1)
+    max_contacts: int = Field(ge=0, le=1000, description="0: never on this channel for these purposes.")
+    period_seconds: float = Field(gt=0, le=366 * 86400, description="The sliding window, in seconds.")
+
+
+class ContactCapsIn(_Input):
+    caps: list[ContactCapIn] = Field(max_length=100)
+
+
+class ContactCapsPublic(BaseModel):
+    caps: list[ContactCapIn]
+    source: Literal["tenant", "default"] = Field(description="default: the tenant configured none.")
+    updated_by: str | None = None
+    updated_at: float | None = None
+
+
+class UsageImportRequest(_Input):
+    csv: str = Field(min_length=1, max_length=20_000_000, description="The CSV text, header first.")
+    mapping: dict[str, Any] | None = Field(
+        default=None, description="product_column, month_column, minutes_column, data_column, ..."
+    )
+    mapping_yaml: str | None = Field(default=None, max_length=100_000, description="The same, as YAML.")
+    dry_run: bool = Field(default=False, description="Check and report; store nothing.")
+
+    @model_validator(mode="after")
+    def _one_mapping(self) -> "UsageImportRequest":
+        if (self.mapping is None) == (self.mapping_yaml is None):
+            raise ValueError("give mapping or mapping_yaml (one of them)")
+        return self
+
+
+class RejectedUsagePublic(BaseModel):
+    row: int = Field(description="The line in the file; the header is line 1.")
+    field: str = Field(description="The column at fault; empty for the row as a whole.")
+    reason: str
+
+
+class UsageImportPublic(BaseModel):
+    rows_read: int
+    imported: int
+    added: int
+    replaced: int
+    rejected_rows: list[RejectedUsagePublic]
+    dry_run: bool

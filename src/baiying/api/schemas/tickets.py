@@ -1,11 +1,18 @@
 """Tickets as the API reads and writes them."""
 
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from baiying.api.schemas import Id, Name
-from baiying.storage.ticket_tables import TicketAttachmentRow, TicketEventRow, TicketOutboxRow, TicketRow
+from baiying.application.ticket_config import ConfigFile
+from baiying.storage.ticket_tables import (
+    TicketAttachmentRow,
+    TicketConfigFileRow,
+    TicketEventRow,
+    TicketOutboxRow,
+    TicketRow,
+)
 from baiying.tickets.calendar import BusinessCalendar
 from baiying.tickets.model import CommentKind, Priority, TicketType
 from baiying.tickets.sla import SlaClock
@@ -32,6 +39,31 @@ class TicketCreate(_Input):
     site_id: Ref | None = Field(default=None, description="The site whose business hours the SLA counts.")
     tier: Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]{1,32}$")] | None = None
     fields: dict[str, Any] = Field(default_factory=dict, description="Values of the workflow's fields.")
+    contact_id: Ref | None = Field(
+        default=None,
+        description="The contact it is recorded in; customer, tier and site default to the contact's.",
+    )
+
+
+class TicketUpdate(_Input):
+    """Only what is given changes. A change of type, priority, level or tier re-matches the SLA policy."""
+
+    type: TicketType | None = Field(
+        default=None, description="The new type's workflow must have the ticket's state."
+    )
+    priority: Priority | None = None
+    level: int | None = Field(default=None, description="Complaints only; null clears it.")
+    tier: Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]{1,32}$")] | None = None
+    subject: Name | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError("give at least one of type, priority, level, tier, subject")
+        for name in ("type", "priority", "tier", "subject"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
 
 
 class TransitionRequest(_Input):
@@ -78,6 +110,7 @@ class TicketPublic(BaseModel):
     team_id: str | None
     agent_id: str | None
     parent_id: str | None
+    contact_id: str | None
     created_by: str
     created_at: float
     updated_at: float
@@ -222,4 +255,52 @@ class AttachmentPublic(BaseModel):
 
     @classmethod
     def of(cls, row: TicketAttachmentRow) -> "AttachmentPublic":
+        return cls(**{name: getattr(row, name) for name in cls.model_fields})
+
+
+class ConfigFileIn(_Input):
+    text: Annotated[str, StringConstraints(min_length=1, max_length=200_000)] = Field(
+        description="The whole YAML file."
+    )
+
+
+class ConfigFileSummary(BaseModel):
+    name: str
+    source: Literal["tenant", "default"]
+    version: int = Field(description="0: the shipped file.")
+    updated_by: str | None
+    updated_at: float | None
+
+    @classmethod
+    def of(cls, file: ConfigFile) -> Self:
+        return cls(
+            name=file.name,
+            source="default" if file.version == 0 else "tenant",
+            version=file.version,
+            updated_by=file.updated_by,
+            updated_at=file.updated_at,
+        )
+
+
+class ConfigFilePublic(ConfigFileSummary):
+    text: str
+    rematched_tickets: list[str] = Field(
+        default_factory=list, description="After a change of sla.yaml: open tickets put under new terms."
+    )
+
+    @classmethod
+    def of(cls, file: ConfigFile, rematched: list[str] | None = None) -> Self:
+        summary = ConfigFileSummary.of(file).model_dump()
+        return cls(**summary, text=file.text, rematched_tickets=rematched or [])
+
+
+class ConfigVersionPublic(BaseModel):
+    name: str
+    version: int
+    text: str
+    created_by: str
+    created_at: float
+
+    @classmethod
+    def of(cls, row: TicketConfigFileRow) -> "ConfigVersionPublic":
         return cls(**{name: getattr(row, name) for name in cls.model_fields})

@@ -59,12 +59,13 @@ class TicketFilter:
     queue_id: str | None = None
     team_id: str | None = None
     agent_id: str | None = None
+    contact_id: str | None = None
     open_only: bool = False
     sites: frozenset[str] | None = None
 
     def equalities(self) -> dict[str, Any]:
         names = ("type", "state", "category", "priority", "level", "customer_id", "site_id", "queue_id")
-        values = {name: getattr(self, name) for name in (*names, "team_id", "agent_id")}
+        values = {name: getattr(self, name) for name in (*names, "team_id", "agent_id", "contact_id")}
         return {name: value for name, value in values.items() if value is not None}
 
 
