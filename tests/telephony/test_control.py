@@ -12,11 +12,12 @@ from baiying.application.center import LiveCenter
 from baiying.clock import ManualClock
 from baiying.ids import AgentId
 from baiying.telephony.control import CallControl
-from baiying.telephony.lab import prepare_database
+from baiying.telephony.lab import lab_settings, prepare_database
 from baiying.telephony.switch import CallState, SimulatedSwitch
 
 T0 = 1_795_000_000.0
-A1, A2 = AgentId("agent-001"), AgentId("agent-002")
+A1, A2, TECH = AgentId("agent-001"), AgentId("agent-002"), AgentId("tech-001")
+MENU = lab_settings().menus["menu"]  # 1 billing, 2 tech; 2 attempts, then billing
 
 
 class Lab:
@@ -29,7 +30,9 @@ class Lab:
             self.center,
             "lab",
             self.switch,
-            agents={"agent1": "agent-001", "agent2": "agent-002"},
+            agents={"agent1": "agent-001", "agent2": "agent-002", "agent3": "tech-001"},
+            queues={"menu": "helpdesk", "strict": "helpdesk"},
+            menus={"menu": MENU, "strict": MENU.model_copy(update={"on_no_choice": None})},
             login_on_register=True,
         )
 
@@ -215,3 +218,61 @@ def test_offers_committed_on_another_thread_ring_phones_on_the_switch_loop(db_ur
     finally:
         lab.control.close()
         lab.center.close()
+
+
+def test_caller_chooses_2_in_the_menu_and_reaches_the_agent_with_that_skill(lab: Lab) -> None:
+    sw = lab.switch
+    sw.register("agent3")  # agent1 idles longest, but only tech-001 has the "tech" skill
+    sw.place_call("c1", "menu", "caller1")
+    call = sw.calls["c1"]
+    assert (call.media_open, call.playing, call.collecting) == (True, "menu-en.wav", 1)
+    assert lab.kinds(ev.ContactArrived) == []  # not a contact while in the menu
+    lab.clock.advance(2)
+    sw.press("c1", "2")
+    assert call.history[-3:] == ["play music.wav (loop)", "queued", "ring agent3"]
+    (arrived,) = lab.kinds(ev.ContactArrived)
+    assert (arrived.queue_id, arrived.intent, arrived.language) == ("helpdesk", "tech", "en")  # type: ignore[attr-defined]
+    assert offered(lab) == [(arrived.contact_id, TECH)]  # type: ignore[attr-defined]
+    sw.answer("c1")
+    assert call.playing is None
+    sw.caller_hangs_up("c1")
+    assert [e.agent_id for e in lab.kinds(ev.ContactCompleted)] == [TECH]  # type: ignore[attr-defined]
+
+
+def test_a_wrong_key_replays_the_prompt_then_the_default_option_is_taken(lab: Lab) -> None:
+    sw = lab.switch
+    sw.place_call("c1", "menu", "caller1")
+    sw.press("c1", "7")
+    assert sw.calls["c1"].history == ["media", "play menu-en.wav", "play menu-en.wav"]
+    sw.digits_time_out("c1")  # the second and last attempt: billing, the menu's on_no_choice
+    (arrived,) = lab.kinds(ev.ContactArrived)
+    assert arrived.intent == "billing"  # type: ignore[attr-defined]
+    assert sw.calls["c1"].agent == "agent1"  # agent-001 has billing and idles longest
+    log = lab.control.calls["c1"].log
+    assert log[:6] == [
+        "prompt 1",
+        "digits-collected",
+        "pressed 7",
+        "prompt 2",
+        "digits-collected",
+        "pressed nothing",
+    ]
+
+
+def test_no_choice_without_a_default_ends_the_call_with_480(lab: Lab) -> None:
+    sw = lab.switch
+    sw.place_call("c1", "strict", "caller1")
+    sw.digits_time_out("c1")
+    sw.digits_time_out("c1")
+    assert (sw.calls["c1"].state, sw.calls["c1"].final_code) == (CallState.ENDED, 480)
+    assert lab.kinds(ev.ContactArrived) == []
+    assert lab.control.calls == {}
+
+
+def test_caller_who_hangs_up_in_the_menu_was_never_a_contact(lab: Lab) -> None:
+    sw = lab.switch
+    sw.place_call("c1", "menu", "caller1")
+    sw.caller_hangs_up("c1")
+    assert (sw.calls["c1"].state, sw.calls["c1"].final_code) == (CallState.ENDED, 487)
+    assert lab.kinds(ev.ContactArrived, ev.ContactAbandoned) == []
+    assert lab.control.calls == {}

@@ -150,6 +150,39 @@ def test_agent_whose_phone_is_not_registered_is_skipped(tmp_path: Path) -> None:
     assert "agent1" not in result["agents"]
 
 
+@pytest.mark.usefixtures("lab_ready")
+def test_caller_chooses_option_2_in_the_menu_and_reaches_an_agent_with_that_skill(tmp_path: Path) -> None:
+    result = run_lab("menu", tmp_path)
+    # caller_menu.xml succeeds only with early media (183 with an SDP), then 200 from an agent after its key
+    assert result["sipp"] == {"callers": 0}
+    assert result["sipp_calls"]["callers"] == {"created": 1, "successful": 1, "failed": 0}
+    switch = [e["kind"] for e in result["switch"] if e["kind"] != "phone-registered"]
+    assert switch == ["call-arrived", "digits-collected", "agent-answered", "call-ended"]
+    assert [e["digits"] for e in result["switch"] if e["kind"] == "digits-collected"] == ["2"]
+    (arrived,) = events(result, "contact-arrived")
+    assert (arrived["queue_id"], arrived["intent"], arrived["language"]) == ("helpdesk", "tech", "en")
+    # agent-001 idles longer but has no "tech" skill: the one who has it takes the call
+    assert [e["agent_id"] for e in events(result, "contact-offered")] == ["tech-001"]
+    assert [e["agent_id"] for e in events(result, "contact-answered")] == ["tech-001"]
+    assert len(events(result, "contact-completed")) == 1
+    assert phone(result, "agent1") == []
+    assert "CALL_ESTABLISHED" in phone(result, "agent3")
+    # rtpengine carried the media: call control opened the caller's leg (offer, answer with the hold
+    # placeholder), played the prompt, then the music; Kamailio pointed the far end at the agent's phone
+    # (offer, answer); the music stopped when the agent answered; the call was deleted at the end.
+    assert result["rtpengine_commands"] == {
+        "call-control": [
+            "offer", "answer", "stop media", "play media", "stop media", "play media", "stop media", "delete"
+        ],
+        "kamailio": ["offer", "answer"],
+    }  # fmt: skip
+    assert result["media_errors"] == []
+    (heard,) = [r for r in result["recordings"]["agent3"] if r["file"].endswith("-dec.wav")]
+    assert heard["seconds"] > 3
+    assert heard["rms"] > 500  # the caller's audio reached the agent through rtpengine
+    assert result["calls_left"] == []
+
+
 def test_a_missing_package_is_named_with_the_install_line(monkeypatch: pytest.MonkeyPatch) -> None:
     import baiying.telephony.lab.run as lab_run
 

@@ -15,6 +15,11 @@ itself publishes on, needs no credentials, polling or WebSocket reconnects, and 
 single writer. `CallControl` takes the `LiveCenter`, so the same object runs in a standalone call-control
 process (the lab) or inside `baiying serve` next to the HTTP API (one process owns a tenant's router).
 
+A dialled queue with an IVR menu (`menus`) first opens the caller's media, plays the menu's prompt and
+collects one key; the option chosen sets the contact's intent, language or queue, and only then does the
+call arrive in routing, held with the menu's hold music. A caller who hangs up in the menu never was a
+contact (nothing is routed); the switch ends the held INVITE with 487.
+
 Phones are agents by a mapping from SIP user to agent id (settings); a phone that registers can log its
 agent in (`login_on_register`), which is what the lab does.
 
@@ -36,6 +41,7 @@ from baiying.errors import DomainError
 from baiying.events import ContactOffered, ContactRoutedOut, Event, OfferDeclined
 from baiying.ids import AgentId, ContactId, QueueId
 from baiying.routing.router import Router
+from baiying.telephony.ivr import Menu, MenuOption
 from baiying.telephony.switch import (
     AgentAnswered,
     AgentFailed,
@@ -43,6 +49,7 @@ from baiying.telephony.switch import (
     CallEnded,
     CallerAbandoned,
     CallEvent,
+    DigitsCollected,
     PhoneRegistered,
     Switch,
     TelephonyError,
@@ -66,6 +73,10 @@ class VoiceCall:
     call_id: str
     contact_id: ContactId
     queue_id: QueueId
+    caller: str = ""
+    menu: Menu | None = None  # the caller is in this IVR menu, not yet in routing
+    tries: int = 0  # times the menu's prompt was played
+    routed: bool = False  # the contact arrived in routing
     offered_to: AgentId | None = None  # the router's view: the agent the offer rings at
     offered_at: float = 0.0
     ringing: AgentId | None = None  # the switch's view: the phone ringing now
@@ -85,6 +96,7 @@ class CallControl:
         *,
         agents: Mapping[str, str],
         queues: Mapping[str, str] | None = None,
+        menus: Mapping[str, Menu] | None = None,
         login_on_register: bool = False,
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
@@ -96,6 +108,7 @@ class CallControl:
         self.phone_of = {AgentId(agent): user for user, agent in agents.items()}
         self.agent_of = {user: AgentId(agent) for user, agent in agents.items()}
         self.queues = dict(queues or {})
+        self.menus = dict(menus or {})
         self.login_on_register = login_on_register
         self.calls: dict[str, VoiceCall] = {}
         self.by_contact: dict[ContactId, VoiceCall] = {}
@@ -129,7 +142,9 @@ class CallControl:
             logger.info("%s for a call not in routing: %s", event.kind, event.call_id)
             return
         call.log.append(event.kind)
-        if isinstance(event, AgentAnswered):
+        if isinstance(event, DigitsCollected):
+            self._menu_choice(call, event.digits)
+        elif isinstance(event, AgentAnswered):
             agent = self.agent_of.get(event.agent)
             call.ringing = None
             if agent is None or agent != call.offered_to:
@@ -147,7 +162,8 @@ class CallControl:
                 return
             call.ended = True
             self._forget(call)
-            self.center.abandon(self.tenant_id, call.contact_id)
+            if call.routed:
+                self.center.abandon(self.tenant_id, call.contact_id)
             if call.ringing is None:
                 self.switch.hangup(call.call_id, code=SIP_TERMINATED)
         elif isinstance(event, CallEnded):
@@ -168,22 +184,63 @@ class CallControl:
             return  # a retransmitted INVITE
         contact_id = ContactId(uuid.uuid4().hex)
         queue_id = QueueId(self.queues.get(event.queue, event.queue))
-        call = VoiceCall(event.call_id, contact_id, queue_id)
+        call = VoiceCall(event.call_id, contact_id, queue_id, caller=event.caller)
         self.calls[event.call_id] = call
         self.by_contact[contact_id] = call
-        self.switch.queue(event.call_id)
+        menu = self.menus.get(event.queue)
+        if menu is None:
+            self._route(call)
+            return
+        call.menu = menu
+        self.switch.open_media(call.call_id)
+        self._prompt(call, menu)
+
+    def _prompt(self, call: VoiceCall, menu: Menu) -> None:
+        call.tries += 1
+        call.log.append(f"prompt {call.tries}")
+        self.switch.play(call.call_id, menu.prompt)
+        self.switch.collect_digits(call.call_id, max_digits=1, timeout_seconds=menu.timeout_seconds)
+
+    def _menu_choice(self, call: VoiceCall, digits: str) -> None:
+        menu = call.menu
+        if menu is None:
+            return
+        option = menu.choose(digits)
+        call.log.append(f"pressed {digits or 'nothing'}")
+        if option is None and call.tries < menu.attempts:
+            self._prompt(call, menu)
+            return
+        if option is None and menu.on_no_choice is not None:
+            option = menu.options[menu.on_no_choice]
+        call.menu = None
+        if option is None:
+            call.ended = True
+            self._forget(call)
+            self.switch.hangup(call.call_id, code=SIP_NO_AGENT)
+            return
+        self.switch.play(call.call_id, menu.hold_music, loop=True)
+        self._route(call, option, menu.language)
+
+    def _route(self, call: VoiceCall, option: MenuOption | None = None, language: str | None = None) -> None:
+        """The call enters routing as a contact and is held until the router offers it to an agent."""
+        if option is not None and option.queue is not None:
+            call.queue_id = QueueId(option.queue)
+        self.switch.queue(call.call_id)
+        call.routed = True
         try:
             self.center.arrive(
                 self.tenant_id,
-                queue_id,
-                contact_id=contact_id,
-                customer_id=event.caller or None,
-                attributes={"sip_call_id": event.call_id},
+                call.queue_id,
+                contact_id=call.contact_id,
+                customer_id=call.caller or None,
+                intent=option.intent if option is not None else None,
+                language=(option.language if option is not None else None) or language,
+                attributes={"sip_call_id": call.call_id},
             )
         except DomainError:
             call.ended = True
             self._forget(call)
-            self.switch.hangup(event.call_id, code=SIP_NO_AGENT)
+            self.switch.hangup(call.call_id, code=SIP_NO_AGENT)
             raise
 
     def _agent_failed(self, call: VoiceCall, event: AgentFailed) -> None:

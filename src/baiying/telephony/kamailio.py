@@ -2,19 +2,34 @@
 commands to Kamailio and Kamailio's call events back.
 
 Messages from Kamailio (JSON in netstrings): `offer` (an INVITE to a queue is held; `tindex`/`tlabel` name
-the suspended transaction), `agent_failed` (the phone did not take the call; the INVITE is held again,
-with a new handle), `cancel` (the caller hung up before an answer), `answered`/`ended` (dialog start and
-end), `register`. Messages to Kamailio resume a held INVITE: `{"tindex", "tlabel", "target", "ring_ms"}`
-rings a phone, `{"tindex", "tlabel", "code", "reason"}` ends the call with a final reply.
+the suspended transaction, `ftag` and `sdp` (base64) are the caller's tag and offer), `held` (the INVITE is
+held again after early media, with a new handle), `agent_failed` (the phone did not take the call; the
+INVITE is held again, with a new handle), `cancel` (the caller hung up before an answer),
+`answered`/`ended` (dialog start and end), `register`. Messages to Kamailio resume a held INVITE:
+`{"tindex", "tlabel", "target", "ring_ms"}` rings a phone, `{"tindex", "tlabel", "code", "reason"}` ends
+the call with a final reply, `{"tindex", "tlabel", "early": SDP}` sends early media (183) with rtpengine's
+SDP for the caller.
+
+Media (with an rtpengine NG client): `open_media` has rtpengine answer the caller's offer with a placeholder
+far end (port 9, discard) so the caller has a media path before any agent; Kamailio's own rtpengine_offer /
+rtpengine_answer later point the far end at the agent's phone. Prompts and music are rtpengine's `play
+media` to the caller's tag; the caller's digits come from rtpengine's DTMF log socket (JSON over UDP).
 """
 
 import asyncio
+import base64
+import binascii
+import contextlib
 import json
 import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from baiying.telephony import netstring
+from baiying.telephony.rtpengine import NgClient, NgError, NgProtocolError, NgTimeout
 from baiying.telephony.settings import VoiceSettings
 from baiying.telephony.switch import (
     AgentAnswered,
@@ -24,6 +39,8 @@ from baiying.telephony.switch import (
     CallerAbandoned,
     CallEvent,
     CallEventHandler,
+    DigitsCollected,
+    NotSupported,
     PhoneRegistered,
     TelephonyError,
     Unimplemented,
@@ -38,6 +55,15 @@ REASONS = {
     503: "Service Unavailable",
 }
 DEFAULT_EXPIRES = 3600
+DTMF_KEYS = "0123456789*#"  # RFC 4733 events 0-11
+LOOP_TIMES = 1000  # "loop" hold music: rtpengine repeats a file a given number of times
+# The far end of a call whose caller is in the IVR or the queue: nobody yet (the discard port).
+PLACEHOLDER_SDP = (
+    "v=0\r\no=- 1 1 IN IP4 {address}\r\ns=-\r\nc=IN IP4 {address}\r\nt=0 0\r\n"
+    "m=audio 9 RTP/AVP 8 0 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\n"
+    "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=sendrecv\r\n"
+)
+PLACEHOLDER_TAG = "baiying-hold"
 
 
 def render_config(settings: VoiceSettings) -> str:
@@ -50,6 +76,8 @@ def render_config(settings: VoiceSettings) -> str:
         "rpc_port": str(settings.rpc.port),
         "evapi_address": str(settings.evapi.address),
         "evapi_port": str(settings.evapi.port),
+        "rtpengine_address": str(settings.rtpengine.address),
+        "rtpengine_port": str(settings.rtpengine.port),
         "queue_prefix": settings.queue_prefix,
         "queue_prefix_len": str(len(settings.queue_prefix)),
         "max_inv_lifetime_ms": str(int(settings.max_queue_seconds * 1000)),
@@ -65,18 +93,47 @@ def render_config(settings: VoiceSettings) -> str:
     return text
 
 
+@dataclass(slots=True)
+class Collecting:
+    wanted: int
+    digits: str
+    timer: asyncio.TimerHandle
+
+
+class _DtmfLog(asyncio.DatagramProtocol):
+    def __init__(self, switch: "KamailioSwitch") -> None:
+        self.switch = switch
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        try:
+            message = json.loads(data)
+        except ValueError:
+            logger.warning("not JSON on the DTMF log socket: %r", data[:200])
+            return
+        if isinstance(message, dict):
+            self.switch.dtmf(message)
+
+
 class KamailioSwitch(Unimplemented):
-    """A `Switch` over Kamailio's evapi link. Commands write to the link at once (no await) and must run
-    on the loop that runs `serve()`; events are handed to the handlers on that loop, in order."""
+    """A `Switch` over Kamailio's evapi link (and rtpengine's NG socket for media, when given). Commands
+    write to the link at once (no await) and must run on the loop that runs `serve()`; media commands run
+    as tasks, in order per call; events are handed to the handlers on that loop, in order."""
 
     name = "kamailio"
 
-    def __init__(self, settings: VoiceSettings) -> None:
+    def __init__(self, settings: VoiceSettings, media: NgClient | None = None) -> None:
         self.settings = settings
+        self.media = media
         self.held: dict[str, tuple[int, int]] = {}  # call id → suspended transaction (index, label)
+        self.offers: dict[str, tuple[str, str]] = {}  # call id → the caller's (tag, SDP)
+        self.playing: set[str] = set()
+        self.collecting: dict[str, Collecting] = {}
+        self.media_errors: list[str] = []
+        self._chains: dict[str, asyncio.Future[None]] = {}
         self._handlers: list[CallEventHandler] = []
         self._writer: asyncio.StreamWriter | None = None
         self._reader: asyncio.StreamReader | None = None
+        self._dtmf_transport: asyncio.DatagramTransport | None = None
 
     def on_event(self, handler: CallEventHandler) -> None:
         self._handlers.append(handler)
@@ -112,13 +169,29 @@ class KamailioSwitch(Unimplemented):
                 continue
             event = self.translate(message)
             if event is not None:
-                for handler in self._handlers:
-                    handler(event)
+                self._emit(event)
 
     def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+        if self._dtmf_transport is not None:
+            self._dtmf_transport.close()
+            self._dtmf_transport = None
+        for collecting in self.collecting.values():
+            collecting.timer.cancel()
+        self.collecting.clear()
+
+    async def listen_dtmf(self) -> None:
+        """Receive rtpengine's DTMF reports (its --dtmf-log-dest) from now on."""
+        loop = asyncio.get_running_loop()
+        address = (str(self.settings.dtmf_log.address), self.settings.dtmf_log.port)
+        transport, _ = await loop.create_datagram_endpoint(lambda: _DtmfLog(self), local_addr=address)
+        self._dtmf_transport = transport
+
+    def _emit(self, event: CallEvent) -> None:
+        for handler in self._handlers:
+            handler(event)
 
     def translate(self, message: dict[str, Any]) -> CallEvent | None:
         """One Kamailio message as a call event (None for what call control need not know)."""
@@ -126,16 +199,26 @@ class KamailioSwitch(Unimplemented):
         call_id = str(message.get("callid", ""))
         if kind in ("offer", "agent_failed"):
             self.held[call_id] = (int(message["tindex"]), int(message["tlabel"]))
+        if kind == "held":
+            self.held[call_id] = (int(message["tindex"]), int(message["tlabel"]))
+            return None
         if kind == "offer":
+            self.offers[call_id] = (str(message.get("ftag", "")), _base64(message.get("sdp", "")))
             return CallArrived(call_id, str(message.get("queue", "")), str(message.get("from", "")))
         if kind == "agent_failed":
             return AgentFailed(call_id, str(message.get("agent", "")), int(message.get("code", 0)))
         if kind == "cancel":
+            self._release_media(call_id)
             return CallerAbandoned(call_id)
         if kind == "answered":
+            if call_id in self.playing:
+                self.playing.discard(call_id)
+                tag, _ = self.offers.get(call_id, ("", ""))
+                self._media_task(call_id, "stop the music of", self._stop(call_id, tag))
             return AgentAnswered(call_id, str(message.get("agent", "")))
         if kind == "ended":
             self.held.pop(call_id, None)
+            self._release_media(call_id)
             return CallEnded(call_id)
         if kind == "register":
             expires = str(message.get("expires", "")).strip()
@@ -172,3 +255,127 @@ class KamailioSwitch(Unimplemented):
         if not 400 <= code <= 699:
             raise TelephonyError(f"a held call ends with a 4xx-6xx reply, not {code}", call_id=call_id)
         self._resume(call_id, "hang up", code=code, reason=REASONS.get(code, "Call Ended"))
+
+    # -- media (rtpengine) --
+
+    def _ng(self, doing: str) -> NgClient:
+        if self.media is None:
+            raise NotSupported(self.name, f"{doing} (no rtpengine configured)")
+        return self.media
+
+    def _media_task(self, call_id: str, doing: str, work: Awaitable[None]) -> None:
+        """Run `work` after the call's earlier media commands; a failure is logged and kept, not raised."""
+        previous = self._chains.get(call_id)
+
+        async def run() -> None:
+            if previous is not None:
+                await asyncio.wait([previous])
+            try:
+                await work
+            except (NgError, NgTimeout, NgProtocolError, TelephonyError) as error:
+                self.media_errors.append(f"{doing} {call_id}: {error}")
+                logger.warning("could not %s call %s: %s", doing, call_id, error)
+
+        task = asyncio.ensure_future(run())
+        self._chains[call_id] = task
+        task.add_done_callback(
+            lambda done: self._chains.pop(call_id, None) if self._chains.get(call_id) is done else None
+        )
+
+    def open_media(self, call_id: str) -> None:
+        client = self._ng("open media")
+        if call_id not in self.held or call_id not in self.offers:
+            raise TelephonyError(
+                f"cannot open media for call {call_id}: Kamailio is not holding it", call_id=call_id
+            )
+        tag, sdp = self.offers[call_id]
+        if not tag or "m=audio" not in sdp:
+            raise TelephonyError(f"call {call_id} offered no audio: no early media", call_id=call_id)
+
+        async def work() -> None:
+            await client.offer(call_id, tag, sdp)
+            placeholder = PLACEHOLDER_SDP.format(address=self.settings.rtpengine.address)
+            answer = await client.answer(call_id, tag, PLACEHOLDER_TAG, placeholder)
+            self._resume(call_id, "open media for", early=answer)
+
+        self._media_task(call_id, "open media for", work())
+
+    def play(self, call_id: str, media: str, *, loop: bool = False) -> None:
+        client = self._ng("play media")
+        tag = self._caller_tag(call_id, "play to")
+        path = Path(self.settings.media_dir, media).resolve()
+        if not path.is_file():
+            raise TelephonyError(f"cannot play {path} to call {call_id}: no such file", call_id=call_id)
+        self.playing.add(call_id)
+
+        async def work() -> None:
+            with contextlib.suppress(NgError):  # nothing was playing
+                await client.stop_media(call_id, tag)
+            await client.play_media(call_id, tag, str(path), repeat=LOOP_TIMES if loop else 1)
+
+        self._media_task(call_id, "play to", work())
+
+    async def _stop(self, call_id: str, tag: str) -> None:
+        await self._ng("stop media").stop_media(call_id, tag)
+
+    def collect_digits(self, call_id: str, *, max_digits: int, timeout_seconds: float) -> None:
+        self._ng("collect digits")
+        self._caller_tag(call_id, "collect digits of")
+        if max_digits < 1 or timeout_seconds <= 0:
+            raise TelephonyError(
+                f"cannot collect {max_digits} digits in {timeout_seconds} s", call_id=call_id
+            )
+        previous = self.collecting.pop(call_id, None)
+        if previous is not None:
+            previous.timer.cancel()
+        timer = asyncio.get_running_loop().call_later(timeout_seconds, self._collected, call_id)
+        self.collecting[call_id] = Collecting(max_digits, "", timer)
+
+    def dtmf(self, message: dict[str, Any]) -> None:
+        """One report from rtpengine's DTMF log: a digit counts when it comes from the caller's leg of a
+        call whose digits are being collected."""
+        call_id = str(message.get("callid", ""))
+        collecting = self.collecting.get(call_id)
+        tag, _ = self.offers.get(call_id, ("", ""))
+        if collecting is None or message.get("type") != "DTMF" or message.get("source_tag") != tag:
+            return
+        event = message.get("event")
+        if not isinstance(event, int) or not 0 <= event < len(DTMF_KEYS):
+            return
+        collecting.digits += DTMF_KEYS[event]
+        if len(collecting.digits) >= collecting.wanted:
+            self._collected(call_id)
+
+    def _collected(self, call_id: str) -> None:
+        collecting = self.collecting.pop(call_id, None)
+        if collecting is not None:
+            collecting.timer.cancel()
+            self._emit(DigitsCollected(call_id, collecting.digits))
+
+    def _caller_tag(self, call_id: str, doing: str) -> str:
+        tag, _ = self.offers.get(call_id, ("", ""))
+        if not tag:
+            raise TelephonyError(f"cannot {doing} call {call_id}: no such call", call_id=call_id)
+        return tag
+
+    def _release_media(self, call_id: str) -> None:
+        self.playing.discard(call_id)
+        collecting = self.collecting.pop(call_id, None)
+        if collecting is not None:
+            collecting.timer.cancel()
+        if self.offers.pop(call_id, None) is None or self.media is None:
+            return
+        client = self.media
+
+        async def work() -> None:
+            with contextlib.suppress(NgError):  # the call never reached rtpengine (no media anchored)
+                await client.delete(call_id)
+
+        self._media_task(call_id, "release the media of", work())
+
+
+def _base64(text: object) -> str:
+    try:
+        return base64.b64decode(str(text), validate=True).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        return ""

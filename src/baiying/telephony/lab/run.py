@@ -12,7 +12,9 @@ writes DIR/result.json: sipp exit codes, the agents' baresip events and Baiying'
 Scenarios: `queue` (three callers, two agents: the third waits for the first agent who hangs up),
 `abandon` (both agents busy, a third caller hangs up while queued: 487), `rona` (agent1's phone does not
 answer: agent1 goes to aux, the call rings agent2), `nophone` (agent1 is logged in from its desktop but its
-phone never registered: Kamailio finds no contact, the offer is rejected and the call rings agent2).
+phone never registered: Kamailio finds no contact, the offer is rejected and the call rings agent2),
+`menu` (the caller dials the IVR, hears the prompt as early media through rtpengine, presses 2 — technical
+support — and waits with hold music for the one agent with that skill, agent3, though agent1 idles longer).
 """
 
 import argparse
@@ -21,6 +23,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -37,14 +40,17 @@ from baiying.telephony import netstring
 from baiying.telephony.control import CallControl
 from baiying.telephony.kamailio import KamailioSwitch, render_config
 from baiying.telephony.lab import lab_file, lab_settings, prepare_database
+from baiying.telephony.lab.prompts import make_media
+from baiying.telephony.rtpengine import NgClient, NgTimeout
 from baiying.telephony.settings import VoiceSettings
 
 log = logging.getLogger("baiying.voice-lab")
-SCENARIOS = ("queue", "abandon", "rona", "nophone")
+SCENARIOS = ("queue", "abandon", "rona", "nophone", "menu")
 SDP_ADDRESS = "127.0.0.2"
 PACKAGES = "kamailio kamailio-extra-modules kamailio-json-modules rtpengine-daemon sip-tester baresip-core"
-BINARIES = ("kamailio", "sipp", "baresip", "ip")
-AGENT_TONES = {"agent1": 440, "agent2": 660}
+BINARIES = ("kamailio", "rtpengine", "sipp", "baresip", "ip")
+AGENT_TONES = {"agent1": 440, "agent2": 660, "agent3": 550}
+PHONES = {"menu": ("agent1", "agent3")}  # the phones started, in order; by default agent1 then agent2
 
 
 class LabFailed(Exception):
@@ -190,12 +196,13 @@ class Lab:
         port: int,
         media_port: int,
         *,
+        service: str = "support",
         talk_seconds: float = 4,
         limit: float = 40,
     ) -> int:
         sip = f"{self.settings.sip.address}:{self.settings.sip.port}"
         argv = [
-            "sipp", sip, "-sf", str(lab_file(scenario)), "-s", f"{self.settings.queue_prefix}support",
+            "sipp", sip, "-sf", str(lab_file(scenario)), "-s", f"{self.settings.queue_prefix}{service}",
             "-i", "127.0.0.1", "-p", str(port), "-m", str(calls), "-r", "1", "-l", str(calls),
             "-mp", str(media_port), "-d", str(int(talk_seconds * 1000)),
             "-timeout", f"{int(limit)}s", "-timeout_error",
@@ -237,6 +244,18 @@ def recordings(home: Path) -> list[dict[str, Any]]:
     return found
 
 
+def rtpengine_commands(path: Path, control_port: int) -> dict[str, list[str]]:
+    """The NG commands rtpengine received, in order, from its log, by sender: call control (its NG socket's
+    port) or Kamailio (any other)."""
+    found: dict[str, list[str]] = {"call-control": [], "kamailio": []}
+    if path.exists():
+        pattern = r"Received command '([a-z ]+)' from 127\.0\.0\.1:(\d+)"
+        for command, port in re.findall(pattern, path.read_text(errors="replace")):
+            if command != "ping":
+                found["call-control" if int(port) == control_port else "kamailio"].append(command)
+    return found
+
+
 def sipp_counts(path: Path) -> dict[str, int]:
     """Created, successful and failed calls from a sipp `-trace_stat` file (its last line)."""
     if not path.exists():
@@ -266,7 +285,9 @@ async def start_agents(lab: Lab, center: LiveCenter, scenario: str) -> None:
     def logged_in(agent: str) -> bool:
         return center.inspect(settings.tenant, lambda router: agent in router.agents)
 
-    for index, (user, agent) in enumerate(settings.agents.items()):
+    users = list(settings.agents)
+    for user in PHONES.get(scenario, ("agent1", "agent2")):
+        index, agent = users.index(user), settings.agents[user]
         if scenario == "nophone" and index == 0:
             center.login(settings.tenant, AgentId(agent))  # logged in from its desktop, no phone
             await asyncio.sleep(0.05)
@@ -282,6 +303,8 @@ async def place_calls(lab: Lab, scenario: str) -> dict[str, int]:
     """The scenario's sipp callers; their exit codes (0: every call went as its script says)."""
     if scenario == "queue":
         return {"callers": await lab.sipp("callers", "caller.xml", 3, 5070, 30000)}
+    if scenario == "menu":
+        return {"callers": await lab.sipp("callers", "caller_menu.xml", 1, 5070, 30000, service="menu")}
     if scenario == "abandon":
         callers = asyncio.create_task(lab.sipp("callers", "caller.xml", 2, 5070, 30000, talk_seconds=9))
         await asyncio.sleep(2.5)  # both agents talk now, for 9 s: the next caller can only wait
@@ -290,38 +313,76 @@ async def place_calls(lab: Lab, scenario: str) -> dict[str, int]:
     return {"callers": await lab.sipp("callers", "caller.xml", 1, 5070, 30000)}
 
 
-async def run(out: Path, scenario: str) -> dict[str, Any]:
+async def start_rtpengine(lab: Lab, media: NgClient) -> None:
+    """rtpengine in userspace (no kernel forwarding), reporting DTMF to call control; ready when it pongs."""
+    settings = lab.settings
+    lab.start("rtpengine", [
+        "rtpengine", "--interface=127.0.0.1", f"--listen-ng={settings.rtpengine}", "--table=-1",
+        "--foreground", "--log-stderr", "--port-min=40000", "--port-max=40999",
+        f"--dtmf-log-dest={settings.dtmf_log}", f"--pidfile={lab.out / 'run' / 'rtpengine.pid'}",
+    ])  # fmt: skip
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            await media.ping()
+            return
+        except NgTimeout:
+            if time.monotonic() > deadline:
+                raise LabFailed("rtpengine did not answer its NG ping within 10 s") from None
+
+
+def prepare(out: Path, clock: SystemClock) -> tuple[VoiceSettings, str]:
+    """The lab's settings (its media under `out`), media files, network, Kamailio configuration and
+    database (its URL)."""
     settings = lab_settings()
-    out = out.resolve()  # Kamailio changes directory (-w): every path it gets is absolute
-    out.mkdir(parents=True, exist_ok=True)
+    settings = settings.model_copy(update={"media_dir": str(out / settings.media_dir)})
+    make_media(Path(settings.media_dir))
     setup_network()
     (out / "kamailio.cfg").write_text(render_config(settings))
     url = f"sqlite:///{out / 'baiying.db'}"
-    clock = SystemClock()
     prepare_database(url, settings.tenant, at=clock.now() - 60)
+    return settings, url
+
+
+async def start_switch(lab: Lab, switch: KamailioSwitch, control: CallControl, media: NgClient) -> None:
+    """rtpengine, then Kamailio, then call control's links to them and its timers."""
+    out = lab.out
+    await start_rtpengine(lab, media)
+    await switch.listen_dtmf()
+    lab.start("kamailio", [
+        "kamailio", "-f", str(out / "kamailio.cfg"), "-DD", "-E", "-P", str(out / "run" / "kamailio.pid"),
+        "-Y", str(out / "run"), "-w", str(out),
+    ])  # fmt: skip
+    await switch.connect(timeout_seconds=10)
+    lab.tasks.append(asyncio.create_task(switch.serve()))
+    lab.tasks.append(asyncio.create_task(control.run_timers(idle_seconds=0.2)))
+
+
+async def run(out: Path, scenario: str) -> dict[str, Any]:
+    out = out.resolve()  # Kamailio changes directory (-w): every path it gets is absolute
+    out.mkdir(parents=True, exist_ok=True)
+    clock = SystemClock()
+    settings, url = prepare(out, clock)
     lab = Lab(out, settings)
     (out / "run").mkdir(exist_ok=True)
     result: dict[str, Any] = {"scenario": scenario, "sipp": {}, "switch": [], "errors": []}
     center = LiveCenter(url, clock, tenants=[settings.tenant])
-    switch = KamailioSwitch(settings)
+    media = NgClient(str(settings.rtpengine.address), settings.rtpengine.port, timeout_seconds=0.5)
+    await media.open()
+    switch = KamailioSwitch(settings, media)
     control = CallControl(
         center,
         settings.tenant,
         switch,
         agents=settings.agents,
         queues=settings.queues,
+        menus=settings.menus,
         login_on_register=settings.login_on_register,
         loop=asyncio.get_running_loop(),
     )
     switch.on_event(lambda event: result["switch"].append({"kind": event.kind, **asdict(event)}))
     try:
-        lab.start("kamailio", [
-            "kamailio", "-f", str(out / "kamailio.cfg"), "-DD", "-E", "-P", str(out / "run" / "kamailio.pid"),
-            "-Y", str(out / "run"), "-w", str(out),
-        ])  # fmt: skip
-        await switch.connect(timeout_seconds=10)
-        lab.tasks.append(asyncio.create_task(switch.serve()))
-        lab.tasks.append(asyncio.create_task(control.run_timers(idle_seconds=0.2)))
+        await start_switch(lab, switch, control, media)
         await start_agents(lab, center, scenario)
         result["sipp"] = await place_calls(lab, scenario)
         await asyncio.sleep(0.5)  # the last dialog end reaches call control
@@ -337,8 +398,12 @@ async def run(out: Path, scenario: str) -> dict[str, Any]:
                     await task
                 except Exception as error:  # a link or watcher that failed: reported, not hidden
                     result["errors"].append(f"{type(error).__name__}: {error}")
+        control_port = media.local_port
         switch.close()
+        media.close()
+        result["media_errors"] = switch.media_errors
         lab.stop_all()
+        result["rtpengine_commands"] = rtpengine_commands(out / "rtpengine.log", control_port)
         control.close()
         result["agents"] = lab.agent_events
         result["recordings"] = {user: recordings(out / user) for user in lab.agent_events}
