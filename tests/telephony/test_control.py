@@ -4,6 +4,7 @@ router's choices ring phones, the phones' answers, hang-ups and silences become 
 import asyncio
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +14,9 @@ from baiying.clock import ManualClock
 from baiying.ids import AgentId
 from baiying.telephony.control import CallControl
 from baiying.telephony.lab import lab_settings, prepare_database
-from baiying.telephony.switch import CallState, SimulatedSwitch
+from baiying.telephony.lab.prompts import tone_pcap
+from baiying.telephony.settings import RecordingPolicy
+from baiying.telephony.switch import CallRecorded, CallState, SimulatedSwitch
 
 T0 = 1_795_000_000.0
 A1, A2, TECH = AgentId("agent-001"), AgentId("agent-002"), AgentId("tech-001")
@@ -21,7 +24,7 @@ MENU = lab_settings().menus["menu"]  # 1 billing, 2 tech; 2 attempts, then billi
 
 
 class Lab:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, recordings: Path) -> None:
         prepare_database(url, "lab", at=T0 - 60)
         self.clock = ManualClock(T0)
         self.center = LiveCenter(url, self.clock, tenants=["lab"])
@@ -33,6 +36,7 @@ class Lab:
             agents={"agent1": "agent-001", "agent2": "agent-002", "agent3": "tech-001"},
             queues={"menu": "helpdesk", "strict": "helpdesk"},
             menus={"menu": MENU, "strict": MENU.model_copy(update={"on_no_choice": None})},
+            recording=RecordingPolicy(directory=str(recordings), queues=["helpdesk"]),
             login_on_register=True,
         )
 
@@ -48,8 +52,9 @@ class Lab:
 
 
 @pytest.fixture
-def lab(db_url: str) -> Iterator[Lab]:
-    lab = Lab(db_url)
+def lab(db_url: str, tmp_path: Path) -> Iterator[Lab]:
+    (tmp_path / "recordings").mkdir()
+    lab = Lab(db_url, tmp_path / "recordings")
     lab.switch.register("agent1")
     lab.clock.advance(1)
     lab.switch.register("agent2")
@@ -188,10 +193,12 @@ def test_unknown_queue_ends_the_call_with_480(lab: Lab) -> None:
     assert lab.control.calls == {}
 
 
-def test_offers_committed_on_another_thread_ring_phones_on_the_switch_loop(db_url: str) -> None:
+def test_offers_committed_on_another_thread_ring_phones_on_the_switch_loop(
+    db_url: str, tmp_path: Path
+) -> None:
     """Hosted in `baiying serve`, an agent becoming ready over HTTP commits on a request thread: the
     offer it makes reaches the switch on the switch's own loop, never on the request thread."""
-    lab = Lab(db_url)
+    lab = Lab(db_url, tmp_path)
     rang_on: list[str] = []
     bridge = lab.switch.bridge
 
@@ -276,3 +283,28 @@ def test_caller_who_hangs_up_in_the_menu_was_never_a_contact(lab: Lab) -> None:
     assert (sw.calls["c1"].state, sw.calls["c1"].final_code) == (CallState.ENDED, 487)
     assert lab.kinds(ev.ContactArrived, ev.ContactAbandoned) == []
     assert lab.control.calls == {}
+
+
+def test_a_recorded_queue_records_from_the_answer_and_writes_the_contacts_wav(
+    lab: Lab, tmp_path: Path
+) -> None:
+    sw = lab.switch
+    recordings = tmp_path / "recordings"
+    sw.register("agent3")
+    sw.place_call("c1", "support", "caller1")  # support is not recorded
+    sw.answer("c1")
+    assert "recording" not in sw.calls["c1"].history
+    sw.place_call("c2", "menu", "caller2")  # the menu leads to helpdesk, which is recorded
+    sw.press("c2", "2")
+    (_, arrived) = lab.kinds(ev.ContactArrived)
+    target = recordings / f"{arrived.contact_id}.wav"  # type: ignore[attr-defined]
+    assert lab.control.calls["c2"].recording == target
+    sw.answer("c2")
+    assert sw.calls["c2"].history[-2:] == ["answered by agent3", "recording"]
+    sw.agent_hangs_up("c2")
+    tone_pcap(recordings / "c2.pcap", 1000, 0.5)  # what the switch captured: here the caller's side only
+    sw._emit(CallRecorded("c2", str(recordings / "c2.pcap"), 6002))
+    assert target.exists()
+    assert not (recordings / "c2.pcap").exists()
+    sw._emit(CallRecorded("c1", str(recordings / "c1.pcap"), 6002))  # not recorded by call control: ignored
+    assert sorted(path.name for path in recordings.iterdir()) == [target.name]

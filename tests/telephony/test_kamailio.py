@@ -25,7 +25,9 @@ from baiying.telephony.switch import (
     CallEnded,
     CallerAbandoned,
     CallEvent,
+    CallRecorded,
     DigitsCollected,
+    NotSupported,
     PhoneRegistered,
     TelephonyError,
 )
@@ -209,7 +211,9 @@ class FakeNg(asyncio.DatagramProtocol):
         cookie, _, body = data.partition(b" ")
         request = bdecode(body)
         self.requests.append(request)
-        reply = {"result": "ok", "sdp": f"v=0 {request['command']}"}
+        reply: dict[str, object] = {"result": "ok", "sdp": f"v=0 {request['command']}"}
+        if request["command"] == "query":
+            reply["tags"] = {"A": {"medias": [{"streams": [{"local port": 40002}]}]}}
         self.transport.sendto(cookie + b" " + bencode(reply), addr)
 
 
@@ -295,3 +299,44 @@ async def _media_open_prompt_digits_and_music_through_rtpengine(tmp_path: Path) 
     client.close()
     ng.transport.close()
     fake.server.close()
+
+
+def test_recording_is_started_on_rtpengine_and_reported_after_the_call(tmp_path: Path) -> None:
+    asyncio.run(_recording_is_started_on_rtpengine_and_reported_after_the_call(tmp_path))
+
+
+async def _recording_is_started_on_rtpengine_and_reported_after_the_call(tmp_path: Path) -> None:
+    loop = asyncio.get_running_loop()
+    _, ng = await loop.create_datagram_endpoint(FakeNg, local_addr=("127.0.0.1", 0))
+    ng_port = ng.transport.get_extra_info("sockname")[1]
+    client = NgClient("127.0.0.1", ng_port, timeout_seconds=0.5)
+    await client.open()
+    offer = {"event": "offer", "queue": "q", "callid": "c1@x", "from": "alice", "ftag": "A", "sdp": "",
+             "tindex": 1, "tlabel": 2}  # fmt: skip
+    plain = KamailioSwitch(VoiceSettings(rtpengine={"port": ng_port}), client)  # type: ignore[arg-type]
+    plain.translate(offer)
+    with pytest.raises(NotSupported, match="kamailio cannot record \\(no recording directory"):
+        plain.record("c1@x", on=True)
+    settings = VoiceSettings(rtpengine={"port": ng_port}, recording={"directory": str(tmp_path)})  # type: ignore[arg-type]
+    switch = KamailioSwitch(settings, client)
+    seen: list[CallEvent] = []
+    switch.on_event(seen.append)
+    switch.translate(offer)
+    switch.translate({**offer, "callid": "c2@x"})
+    switch.record("c1@x", on=True)
+    switch.record("c2@x", on=True)
+    (tmp_path / "pcaps").mkdir()
+    (tmp_path / "pcaps" / "c1%40x-0123abcd.pcap").write_bytes(b"")  # rtpengine escapes the call id
+    switch.translate({"event": "ended", "callid": "c1@x"})
+    switch.translate({"event": "ended", "callid": "c2@x"})  # its pcap is missing: an error, kept
+    for _ in range(100):
+        if len(ng.requests) >= 6 and len(switch.media_errors) == 1:
+            break
+        await asyncio.sleep(0.01)
+    for call_id in ("c1@x", "c2@x"):  # in order for each call
+        commands = [r["command"] for r in ng.requests if r["call-id"] == call_id]
+        assert commands == ["start recording", "query", "delete"]
+    assert seen == [CallRecorded("c1@x", str(tmp_path / "pcaps" / "c1%40x-0123abcd.pcap"), 40002)]
+    assert switch.media_errors == [f"no recording of c2@x in {tmp_path / 'pcaps'}"]
+    client.close()
+    ng.transport.close()

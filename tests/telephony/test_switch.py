@@ -145,7 +145,6 @@ def test_media_before_an_agent_prompt_digits_and_music(
     ("command", "words"),
     [
         (lambda sw: sw.transfer("c1", "agent2"), "transfer"),
-        (lambda sw: sw.record("c1", on=True), "record"),
         (lambda sw: sw.monitor("c1", "boss", mode="whisper"), "monitor"),
     ],
 )

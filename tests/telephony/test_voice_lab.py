@@ -157,7 +157,7 @@ def test_caller_chooses_option_2_in_the_menu_and_reaches_an_agent_with_that_skil
     assert result["sipp"] == {"callers": 0}
     assert result["sipp_calls"]["callers"] == {"created": 1, "successful": 1, "failed": 0}
     switch = [e["kind"] for e in result["switch"] if e["kind"] != "phone-registered"]
-    assert switch == ["call-arrived", "digits-collected", "agent-answered", "call-ended"]
+    assert switch == ["call-arrived", "digits-collected", "agent-answered", "call-ended", "call-recorded"]
     assert [e["digits"] for e in result["switch"] if e["kind"] == "digits-collected"] == ["2"]
     (arrived,) = events(result, "contact-arrived")
     assert (arrived["queue_id"], arrived["intent"], arrived["language"]) == ("helpdesk", "tech", "en")
@@ -172,7 +172,8 @@ def test_caller_chooses_option_2_in_the_menu_and_reaches_an_agent_with_that_skil
     # (offer, answer); the music stopped when the agent answered; the call was deleted at the end.
     assert result["rtpengine_commands"] == {
         "call-control": [
-            "offer", "answer", "stop media", "play media", "stop media", "play media", "stop media", "delete"
+            "offer", "answer", "stop media", "play media", "stop media", "play media", "stop media",
+            "start recording", "query", "delete",
         ],
         "kamailio": ["offer", "answer"],
     }  # fmt: skip
@@ -181,6 +182,27 @@ def test_caller_chooses_option_2_in_the_menu_and_reaches_an_agent_with_that_skil
     assert heard["seconds"] > 3
     assert heard["rms"] > 500  # the caller's audio reached the agent through rtpengine
     assert result["calls_left"] == []
+
+
+@pytest.mark.usefixtures("lab_ready")
+def test_the_call_is_recorded_with_the_caller_and_the_agent_each_on_a_channel(tmp_path: Path) -> None:
+    result = run_lab("record", tmp_path)
+    assert result["sipp"] == {"callers": 0}
+    (contact_id,) = [e["contact_id"] for e in events(result, "contact-arrived")]
+    recording = result["contacts"][contact_id]["recording"]  # the WAV is attached to the contact
+    assert recording == str(tmp_path / "recordings" / f"{contact_id}.wav")
+    assert result["rtpengine_commands"]["call-control"] == ["start recording", "query", "delete"]
+    (recorded,) = [e for e in result["switch"] if e["kind"] == "call-recorded"]
+    assert not Path(recorded["file"]).exists()  # rtpengine's pcap became the WAV
+    (wav,) = result["call_recordings"]
+    assert wav["file"] == f"{contact_id}.wav"
+    assert 4 < wav["seconds"] < 7  # from the agent's answer to the hang-up (sipp talks 4 s, then a digit)
+    # The caller's voice is a 1000 Hz tone, agent1's phone sends 440 Hz: each on its own channel.
+    assert wav["caller_hz"] == pytest.approx(1000, abs=5)
+    assert wav["agent_hz"] == pytest.approx(440, abs=5)
+    assert wav["caller_rms"] > 1000
+    assert wav["agent_rms"] > 1000
+    assert result["media_errors"] == []
 
 
 def test_a_missing_package_is_named_with_the_install_line(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,6 +20,10 @@ collects one key; the option chosen sets the contact's intent, language or queue
 call arrive in routing, held with the menu's hold music. A caller who hangs up in the menu never was a
 contact (nothing is routed); the switch ends the held INVITE with 487.
 
+Recording (per queue, `recording`): a recorded queue's contact carries the attribute `recording`, the WAV
+its call is written to (`<directory>/<contact id>.wav`); the switch records from the agent's answer to the
+end, and its capture becomes that WAV (caller left, agent right) when the switch reports it complete.
+
 Phones are agents by a mapping from SIP user to agent id (settings); a phone that registers can log its
 agent in (`login_on_register`), which is what the lab does.
 
@@ -34,6 +38,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from baiying.application.bus import EventBatch
 from baiying.application.center import LiveCenter
@@ -42,6 +47,8 @@ from baiying.events import ContactOffered, ContactRoutedOut, Event, OfferDecline
 from baiying.ids import AgentId, ContactId, QueueId
 from baiying.routing.router import Router
 from baiying.telephony.ivr import Menu, MenuOption
+from baiying.telephony.recording import RecordingError, pcap_to_wav
+from baiying.telephony.settings import RecordingPolicy
 from baiying.telephony.switch import (
     AgentAnswered,
     AgentFailed,
@@ -49,6 +56,7 @@ from baiying.telephony.switch import (
     CallEnded,
     CallerAbandoned,
     CallEvent,
+    CallRecorded,
     DigitsCollected,
     PhoneRegistered,
     Switch,
@@ -77,6 +85,7 @@ class VoiceCall:
     menu: Menu | None = None  # the caller is in this IVR menu, not yet in routing
     tries: int = 0  # times the menu's prompt was played
     routed: bool = False  # the contact arrived in routing
+    recording: Path | None = None  # where its recording goes (a recorded queue)
     offered_to: AgentId | None = None  # the router's view: the agent the offer rings at
     offered_at: float = 0.0
     ringing: AgentId | None = None  # the switch's view: the phone ringing now
@@ -97,6 +106,7 @@ class CallControl:
         agents: Mapping[str, str],
         queues: Mapping[str, str] | None = None,
         menus: Mapping[str, Menu] | None = None,
+        recording: RecordingPolicy | None = None,
         login_on_register: bool = False,
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
@@ -109,6 +119,8 @@ class CallControl:
         self.agent_of = {user: AgentId(agent) for user, agent in agents.items()}
         self.queues = dict(queues or {})
         self.menus = dict(menus or {})
+        self.recording = recording
+        self.recordings: dict[str, Path] = {}  # call id → its WAV, from the answer until the file is written
         self.login_on_register = login_on_register
         self.calls: dict[str, VoiceCall] = {}
         self.by_contact: dict[ContactId, VoiceCall] = {}
@@ -137,6 +149,9 @@ class CallControl:
         if isinstance(event, CallArrived):
             self._arrived(event)
             return
+        if isinstance(event, CallRecorded):
+            self._recorded(event)
+            return
         call = self.calls.get(event.call_id)
         if call is None or call.ended:
             logger.info("%s for a call not in routing: %s", event.kind, event.call_id)
@@ -154,6 +169,9 @@ class CallControl:
                 return
             call.connected = agent
             self.center.accept(self.tenant_id, call.contact_id, agent)
+            if call.recording is not None:
+                self.recordings[call.call_id] = call.recording
+                self.switch.record(call.call_id, on=True)
         elif isinstance(event, AgentFailed):
             self._agent_failed(call, event)
         elif isinstance(event, CallerAbandoned):
@@ -227,6 +245,10 @@ class CallControl:
             call.queue_id = QueueId(option.queue)
         self.switch.queue(call.call_id)
         call.routed = True
+        attributes = {"sip_call_id": call.call_id}
+        if self.recording is not None and self.recording.covers(call.queue_id):
+            call.recording = Path(self.recording.directory, f"{call.contact_id}.wav")
+            attributes["recording"] = str(call.recording)
         try:
             self.center.arrive(
                 self.tenant_id,
@@ -235,13 +257,27 @@ class CallControl:
                 customer_id=call.caller or None,
                 intent=option.intent if option is not None else None,
                 language=(option.language if option is not None else None) or language,
-                attributes={"sip_call_id": call.call_id},
+                attributes=attributes,
             )
         except DomainError:
             call.ended = True
             self._forget(call)
             self.switch.hangup(call.call_id, code=SIP_NO_AGENT)
             raise
+
+    def _recorded(self, event: CallRecorded) -> None:
+        target = self.recordings.pop(event.call_id, None)
+        if target is None:
+            return
+        try:
+            seconds = pcap_to_wav(Path(event.file), target, event.caller_port)
+        except (OSError, RecordingError) as error:
+            logger.warning(
+                "the recording of call %s is in %s, not in %s: %s", event.call_id, event.file, target, error
+            )
+            return
+        Path(event.file).unlink(missing_ok=True)
+        logger.info("call %s recorded: %s (%.1f s)", event.call_id, target, seconds)
 
     def _agent_failed(self, call: VoiceCall, event: AgentFailed) -> None:
         agent = self.agent_of.get(event.agent)

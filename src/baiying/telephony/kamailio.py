@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from baiying.telephony import netstring
 from baiying.telephony.rtpengine import NgClient, NgError, NgProtocolError, NgTimeout
@@ -39,6 +40,7 @@ from baiying.telephony.switch import (
     CallerAbandoned,
     CallEvent,
     CallEventHandler,
+    CallRecorded,
     DigitsCollected,
     NotSupported,
     PhoneRegistered,
@@ -128,6 +130,7 @@ class KamailioSwitch(Unimplemented):
         self.offers: dict[str, tuple[str, str]] = {}  # call id → the caller's (tag, SDP)
         self.playing: set[str] = set()
         self.collecting: dict[str, Collecting] = {}
+        self.recording: dict[str, int] = {}  # call id → rtpengine's port facing its caller
         self.media_errors: list[str] = []
         self._chains: dict[str, asyncio.Future[None]] = {}
         self._handlers: list[CallEventHandler] = []
@@ -352,6 +355,33 @@ class KamailioSwitch(Unimplemented):
             collecting.timer.cancel()
             self._emit(DigitsCollected(call_id, collecting.digits))
 
+    def record(self, call_id: str, *, on: bool) -> None:
+        client = self._ng("record")
+        if self.settings.recording is None:
+            raise NotSupported(self.name, "record (no recording directory in the settings)")
+        tag = self._caller_tag(call_id, "record")
+
+        async def start() -> None:
+            await client.command("start recording", call_id=call_id)
+            self.recording[call_id] = caller_port(await client.query(call_id), tag)
+
+        async def stop() -> None:
+            await client.command("stop recording", call_id=call_id)
+
+        self._media_task(call_id, "record" if on else "stop recording", start() if on else stop())
+
+    def _recorded(self, call_id: str) -> None:
+        """After the call's delete: rtpengine closed its pcap (`pcaps/<call id, %-escaped>-<random>.pcap`)."""
+        port = self.recording.pop(call_id, None)
+        if port is None or self.settings.recording is None:
+            return
+        pcaps = Path(self.settings.recording.directory, "pcaps")
+        found = sorted(path for path in pcaps.glob("*.pcap") if unquote(path.name).startswith(f"{call_id}-"))
+        if not found:
+            self.media_errors.append(f"no recording of {call_id} in {pcaps}")
+            return
+        self._emit(CallRecorded(call_id, str(found[-1]), port))
+
     def _caller_tag(self, call_id: str, doing: str) -> str:
         tag, _ = self.offers.get(call_id, ("", ""))
         if not tag:
@@ -370,8 +400,17 @@ class KamailioSwitch(Unimplemented):
         async def work() -> None:
             with contextlib.suppress(NgError):  # the call never reached rtpengine (no media anchored)
                 await client.delete(call_id)
+            self._recorded(call_id)
 
         self._media_task(call_id, "release the media of", work())
+
+
+def caller_port(query: dict[str, Any], tag: str) -> int:
+    """rtpengine's local port that receives the caller's (`tag`) RTP, from a `query` reply."""
+    try:
+        return int(query["tags"][tag]["medias"][0]["streams"][0]["local port"])
+    except (KeyError, IndexError, TypeError, ValueError) as error:
+        raise TelephonyError(f"rtpengine's query names no port for the caller's tag {tag!r}") from error
 
 
 def _base64(text: object) -> str:

@@ -20,6 +20,18 @@ class Endpoint(BaseModel):
         return f"{self.address}:{self.port}"
 
 
+class RecordingPolicy(BaseModel):
+    """Which calls are recorded, and where: rtpengine writes a pcap per call into `directory` (its
+    --recording-dir), call control turns it into `<directory>/<contact id>.wav` when the call ends."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    directory: str = Field(min_length=1)
+    queues: list[str] = Field(default_factory=list)  # the queue ids recorded; empty: every queue
+
+    def covers(self, queue_id: str) -> bool:
+        return not self.queues or queue_id in self.queues
+
+
 class VoiceSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -31,6 +43,7 @@ class VoiceSettings(BaseModel):
     dtmf_log: Endpoint = Endpoint(port=2224)  # where rtpengine reports DTMF (--dtmf-log-dest): call control
     media_dir: str = "."  # prompts and hold music are named relative to it
     menus: dict[str, Menu] = Field(default_factory=dict)  # dialled queue name → its IVR menu
+    recording: RecordingPolicy | None = None  # no recording unless set
     queue_prefix: str = Field(default="queue-", pattern=SIP_USER)  # dial queue-support to reach "support"
     queues: dict[str, str] = Field(default_factory=dict)  # dialled name → queue id (unlisted: same id)
     agents: dict[str, str] = Field(default_factory=dict)  # SIP user of the phone → agent id

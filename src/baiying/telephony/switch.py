@@ -106,6 +106,16 @@ class DigitsCollected(CallEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class CallRecorded(CallEvent):
+    """The recording of an ended call is complete: `file` is the switch's capture of both sides (a pcap
+    of the RTP), `caller_port` the media server's port that received the caller's side."""
+
+    kind: ClassVar[str] = "call-recorded"
+    file: str
+    caller_port: int
+
+
+@dataclass(frozen=True, slots=True)
 class PhoneRegistered(CallEvent):
     """An agent's phone registered (expires > 0) or unregistered (expires == 0); `call_id` is empty."""
 
@@ -157,7 +167,7 @@ class Switch(Protocol):
         """Blind transfer to an agent's phone or a queue number."""
 
     def record(self, call_id: str, *, on: bool) -> None:
-        """Start or stop recording the call."""
+        """Start or stop recording the call (both sides); reported as `CallRecorded` once it ended."""
 
     def monitor(self, call_id: str, supervisor: str, *, mode: str) -> None:
         """Let a supervisor listen (`monitor`), talk to the agent only (`whisper`) or join (`barge`)."""
@@ -275,6 +285,11 @@ class SimulatedSwitch(Unimplemented):
             raise TelephonyError(f"cannot play to call {call_id}: its media is not open", call_id=call_id)
         call.playing = media
         call.history.append(f"play {media}{' (loop)' if loop else ''}")
+
+    def record(self, call_id: str, *, on: bool) -> None:
+        call = self._call(call_id)
+        self._expect(call, CallState.CONNECTED, doing="record")
+        call.history.append("recording" if on else "recording stopped")
 
     def collect_digits(self, call_id: str, *, max_digits: int, timeout_seconds: float) -> None:
         call = self._call(call_id)

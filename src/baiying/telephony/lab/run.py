@@ -14,7 +14,9 @@ Scenarios: `queue` (three callers, two agents: the third waits for the first age
 answer: agent1 goes to aux, the call rings agent2), `nophone` (agent1 is logged in from its desktop but its
 phone never registered: Kamailio finds no contact, the offer is rejected and the call rings agent2),
 `menu` (the caller dials the IVR, hears the prompt as early media through rtpengine, presses 2 — technical
-support — and waits with hold music for the one agent with that skill, agent3, though agent1 idles longer).
+support — and waits with hold music for the one agent with that skill, agent3, though agent1 idles longer),
+`record` (a caller whose voice is a 1000 Hz tone talks to agent1, whose phone sends 440 Hz; rtpengine
+records the call and call control writes it as the contact's WAV). Every lab queue is recorded.
 """
 
 import argparse
@@ -40,12 +42,14 @@ from baiying.telephony import netstring
 from baiying.telephony.control import CallControl
 from baiying.telephony.kamailio import KamailioSwitch, render_config
 from baiying.telephony.lab import lab_file, lab_settings, prepare_database
-from baiying.telephony.lab.prompts import make_media
+from baiying.telephony.lab.prompts import make_media, tone_pcap
+from baiying.telephony.recording import RATE, dominant_hz
 from baiying.telephony.rtpengine import NgClient, NgTimeout
 from baiying.telephony.settings import VoiceSettings
 
 log = logging.getLogger("baiying.voice-lab")
-SCENARIOS = ("queue", "abandon", "rona", "nophone", "menu")
+SCENARIOS = ("queue", "abandon", "rona", "nophone", "menu", "record")
+CALLER_TONE_HZ = 1000
 SDP_ADDRESS = "127.0.0.2"
 PACKAGES = "kamailio kamailio-extra-modules kamailio-json-modules rtpengine-daemon sip-tester baresip-core"
 BINARIES = ("kamailio", "rtpengine", "sipp", "baresip", "ip")
@@ -201,8 +205,9 @@ class Lab:
         limit: float = 40,
     ) -> int:
         sip = f"{self.settings.sip.address}:{self.settings.sip.port}"
+        script = Path(scenario) if Path(scenario).is_absolute() else lab_file(scenario)
         argv = [
-            "sipp", sip, "-sf", str(lab_file(scenario)), "-s", f"{self.settings.queue_prefix}{service}",
+            "sipp", sip, "-sf", str(script), "-s", f"{self.settings.queue_prefix}{service}",
             "-i", "127.0.0.1", "-p", str(port), "-m", str(calls), "-r", "1", "-l", str(calls),
             "-mp", str(media_port), "-d", str(int(talk_seconds * 1000)),
             "-timeout", f"{int(limit)}s", "-timeout_error",
@@ -242,6 +247,40 @@ def recordings(home: Path) -> list[dict[str, Any]]:
         rms = float(np.sqrt(np.mean(samples**2)))
         found.append({"file": path.name, "seconds": samples.size / rate, "rms": rms, "peak_hz": peak})
     return found
+
+
+def call_recordings(directory: Path) -> list[dict[str, Any]]:
+    """The calls' WAVs call control wrote: length, and each side's level and strongest frequency."""
+    import wave
+
+    import numpy as np
+
+    found = []
+    for path in sorted(directory.glob("*.wav")):
+        with wave.open(str(path)) as wav:
+            stereo = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").reshape(-1, 2)
+        entry: dict[str, Any] = {"file": path.name, "seconds": stereo.shape[0] / RATE}
+        for side, samples in (("caller", stereo[:, 0]), ("agent", stereo[:, 1])):
+            entry[f"{side}_hz"] = dominant_hz(samples)
+            entry[f"{side}_rms"] = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
+        found.append(entry)
+    return found
+
+
+def contact_attributes(url: str, tenant: str, contact_ids: list[str]) -> dict[str, dict[str, Any]]:
+    from sqlalchemy.orm import Session
+
+    from baiying.application.store import contact_row
+    from baiying.ids import ContactId
+    from baiying.storage.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            rows = {id_: contact_row(session, tenant, ContactId(id_)) for id_ in contact_ids}
+            return {id_: dict(row.attributes or {}) for id_, row in rows.items() if row is not None}
+    finally:
+        engine.dispose()
 
 
 def rtpengine_commands(path: Path, control_port: int) -> dict[str, list[str]]:
@@ -303,6 +342,15 @@ async def place_calls(lab: Lab, scenario: str) -> dict[str, int]:
     """The scenario's sipp callers; their exit codes (0: every call went as its script says)."""
     if scenario == "queue":
         return {"callers": await lab.sipp("callers", "caller.xml", 3, 5070, 30000)}
+    if scenario == "record":
+        tone_pcap(lab.out / "caller_tone.pcap", CALLER_TONE_HZ, 8.0)
+        script = (
+            lab_file("caller.xml")
+            .read_text()
+            .replace("/usr/share/sip-tester/g711a.pcap", str(lab.out / "caller_tone.pcap"))
+        )
+        (lab.out / "caller_tone.xml").write_text(script)
+        return {"callers": await lab.sipp("callers", str(lab.out / "caller_tone.xml"), 1, 5070, 30000)}
     if scenario == "menu":
         return {"callers": await lab.sipp("callers", "caller_menu.xml", 1, 5070, 30000, service="menu")}
     if scenario == "abandon":
@@ -319,6 +367,8 @@ async def start_rtpengine(lab: Lab, media: NgClient) -> None:
     lab.start("rtpengine", [
         "rtpengine", "--interface=127.0.0.1", f"--listen-ng={settings.rtpengine}", "--table=-1",
         "--foreground", "--log-stderr", "--port-min=40000", "--port-max=40999",
+        f"--recording-dir={settings.recording.directory if settings.recording else lab.out / 'recordings'}",
+        "--recording-method=pcap", "--recording-format=eth",
         f"--dtmf-log-dest={settings.dtmf_log}", f"--pidfile={lab.out / 'run' / 'rtpengine.pid'}",
     ])  # fmt: skip
     deadline = time.monotonic() + 10
@@ -335,7 +385,12 @@ def prepare(out: Path, clock: SystemClock) -> tuple[VoiceSettings, str]:
     """The lab's settings (its media under `out`), media files, network, Kamailio configuration and
     database (its URL)."""
     settings = lab_settings()
-    settings = settings.model_copy(update={"media_dir": str(out / settings.media_dir)})
+    update: dict[str, Any] = {"media_dir": str(out / settings.media_dir)}
+    if settings.recording is not None:
+        directory = out / settings.recording.directory
+        directory.mkdir(parents=True, exist_ok=True)
+        update["recording"] = settings.recording.model_copy(update={"directory": str(directory)})
+    settings = settings.model_copy(update=update)
     make_media(Path(settings.media_dir))
     setup_network()
     (out / "kamailio.cfg").write_text(render_config(settings))
@@ -377,6 +432,7 @@ async def run(out: Path, scenario: str) -> dict[str, Any]:
         agents=settings.agents,
         queues=settings.queues,
         menus=settings.menus,
+        recording=settings.recording,
         login_on_register=settings.login_on_register,
         loop=asyncio.get_running_loop(),
     )
@@ -412,6 +468,10 @@ async def run(out: Path, scenario: str) -> dict[str, Any]:
             for _, event in center.read_events(settings.tenant, 0)
         ]
         center.close()
+        arrived = [e["contact_id"] for e in result["events"] if e["kind"] == "contact-arrived"]
+        result["contacts"] = contact_attributes(url, settings.tenant, arrived)
+        if settings.recording is not None:
+            result["call_recordings"] = call_recordings(Path(settings.recording.directory))
         (out / "result.json").write_text(json.dumps(result, indent=1, default=str))
     return result
 
