@@ -308,3 +308,27 @@ def test_a_recorded_queue_records_from_the_answer_and_writes_the_contacts_wav(
     assert not (recordings / "c2.pcap").exists()
     sw._emit(CallRecorded("c1", str(recordings / "c1.pcap"), 6002))  # not recorded by call control: ignored
     assert sorted(path.name for path in recordings.iterdir()) == [target.name]
+
+
+def test_blind_transfer_to_a_queue_moves_the_caller_to_an_agent_of_that_queue(lab: Lab) -> None:
+    sw = lab.switch
+    sw.register("agent3")
+    sw.place_call("c1", "support", "caller1")
+    sw.answer("c1")  # agent1, the longest idle
+    lab.clock.advance(3)
+    sw.refer("c1", "tech")  # agent1's phone transfers the caller to the tech queue
+    (transferred,) = lab.kinds(ev.ContactTransferred)
+    assert (transferred.from_queue_id, transferred.to_queue_id) == ("support", "tech")  # type: ignore[attr-defined]
+    assert offered(lab)[-1][1] == TECH  # the router offers it at once; the phone rings once the caller calls
+    completed = [e.agent_id for e in lab.kinds(ev.ContactCompleted)]  # type: ignore[attr-defined]
+    assert completed == [A1]  # agent1's part, completed by the router's transfer
+    sw.agent_hangs_up("c1")  # the first call ends: nothing more
+    assert len(lab.kinds(ev.ContactCompleted)) == 1
+    sw.place_call("c1b", "tech", "caller1", referred_by="<sip:agent1@127.0.0.1>")
+    assert (sw.calls["c1b"].state, sw.calls["c1b"].agent) == (CallState.RINGING, "agent3")
+    sw.answer("c1b")
+    sw.caller_hangs_up("c1b")
+    completed = [e.agent_id for e in lab.kinds(ev.ContactCompleted)]  # type: ignore[attr-defined]
+    assert completed == [A1, TECH]
+    assert [e.agent_id for e in lab.kinds(ev.ContactAnswered)] == [A1, TECH]  # type: ignore[attr-defined]
+    assert lab.control.calls == {}

@@ -30,6 +30,7 @@ from baiying.telephony.switch import (
     NotSupported,
     PhoneRegistered,
     TelephonyError,
+    TransferRequested,
 )
 
 
@@ -340,3 +341,30 @@ async def _recording_is_started_on_rtpengine_and_reported_after_the_call(tmp_pat
     assert switch.media_errors == [f"no recording of c2@x in {tmp_path / 'pcaps'}"]
     client.close()
     ng.transport.close()
+
+
+def test_a_refer_to_a_queue_is_a_transfer_and_a_connected_call_ends_with_a_bye() -> None:
+    asyncio.run(_a_refer_to_a_queue_is_a_transfer_and_a_connected_call_ends_with_a_bye())
+
+
+async def _a_refer_to_a_queue_is_a_transfer_and_a_connected_call_ends_with_a_bye() -> None:
+    fake, switch, seen, serving = await linked()
+    fake.send({"event": "answered", "callid": "c1", "agent": "agent1", "ftag": "F", "ttag": "T"})
+    fake.send({"event": "refer", "callid": "c1", "target": "<sip:agent2@127.0.0.1>"})  # not a queue
+    fake.send({"event": "refer", "callid": "c1", "target": "<sip:queue-tech@127.0.0.1;transport=udp>"})
+    offer = {"event": "offer", "queue": "tech", "callid": "c2", "from": "alice", "referred_by": "<sip:a1@x>"}
+    fake.send({**offer, "tindex": 3, "tlabel": 4})
+    await until(seen, 3)
+    assert seen == [
+        AgentAnswered("c1", "agent1"),
+        TransferRequested("c1", "tech"),
+        CallArrived("c2", "tech", "alice", "<sip:a1@x>"),
+    ]
+    switch.hangup("c1")  # connected: Kamailio ends the dialog (BYE to both phones)
+    assert await asyncio.wait_for(fake.received.get(), 2) == {"bye": "c1", "ftag": "F", "ttag": "T"}
+    with pytest.raises(TelephonyError, match="Kamailio is not holding it"):
+        switch.hangup("c1")  # over
+    fake.writer.close()  # type: ignore[union-attr]
+    serving.cancel()
+    switch.close()
+    fake.server.close()

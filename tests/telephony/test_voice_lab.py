@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from baiying.telephony.lab.prompts import make_media
 from baiying.telephony.lab.run import PACKAGES, missing_binaries
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -32,10 +33,15 @@ def lab_unavailable() -> str | None:
     return None
 
 
+MEDIA: list[Path] = []  # the prompts and music, made once for every scenario of the run
+
+
 @pytest.fixture(scope="module")
-def lab_ready() -> None:
+def lab_ready(tmp_path_factory: pytest.TempPathFactory) -> None:
     reason = lab_unavailable()
     if reason is None:
+        MEDIA.append(tmp_path_factory.mktemp("media"))
+        make_media(MEDIA[0])
         return
     if os.environ.get("CI"):
         pytest.fail(f"the voice lab cannot run in CI: {reason}")
@@ -48,6 +54,7 @@ def run_lab(scenario: str, out: Path) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     command = ["timeout", "-k", "5", str(LAB_SECONDS), "unshare", "-n", sys.executable, "-m"]
     command += ["baiying.telephony.lab.run", "--out", str(out), "--scenario", scenario]
+    command += ["--media", str(MEDIA[0])] if MEDIA else []
     done = subprocess.run(
         command, capture_output=True, text=True, env=env, timeout=LAB_SECONDS + 15, check=False
     )
@@ -185,23 +192,39 @@ def test_caller_chooses_option_2_in_the_menu_and_reaches_an_agent_with_that_skil
 
 
 @pytest.mark.usefixtures("lab_ready")
-def test_the_call_is_recorded_with_the_caller_and_the_agent_each_on_a_channel(tmp_path: Path) -> None:
-    result = run_lab("record", tmp_path)
-    assert result["sipp"] == {"callers": 0}
-    (contact_id,) = [e["contact_id"] for e in events(result, "contact-arrived")]
-    recording = result["contacts"][contact_id]["recording"]  # the WAV is attached to the contact
-    assert recording == str(tmp_path / "recordings" / f"{contact_id}.wav")
-    assert result["rtpengine_commands"]["call-control"] == ["start recording", "query", "delete"]
-    (recorded,) = [e for e in result["switch"] if e["kind"] == "call-recorded"]
-    assert not Path(recorded["file"]).exists()  # rtpengine's pcap became the WAV
-    (wav,) = result["call_recordings"]
-    assert wav["file"] == f"{contact_id}.wav"
-    assert 4 < wav["seconds"] < 7  # from the agent's answer to the hang-up (sipp talks 4 s, then a digit)
-    # The caller's voice is a 1000 Hz tone, agent1's phone sends 440 Hz: each on its own channel.
-    assert wav["caller_hz"] == pytest.approx(1000, abs=5)
-    assert wav["agent_hz"] == pytest.approx(440, abs=5)
-    assert wav["caller_rms"] > 1000
-    assert wav["agent_rms"] > 1000
+def test_blind_transfer_from_the_agents_phone_reaches_an_agent_of_the_target_queue(tmp_path: Path) -> None:
+    result = run_lab("transfer", tmp_path)
+    assert result["sipp"] == {"caller": 0}  # every step of the baresip caller's script happened in time
+    assert [e["agent_id"] for e in events(result, "contact-offered")] == ["agent-001", "tech-001"]
+    assert [e["agent_id"] for e in events(result, "contact-answered")] == ["agent-001", "tech-001"]
+    (transferred,) = events(result, "contact-transferred")
+    assert (transferred["from_queue_id"], transferred["to_queue_id"]) == ("support", "tech")
+    completed = events(result, "contact-completed")
+    assert [e["agent_id"] for e in completed] == ["agent-001", "tech-001"]  # one contact, two agents
+    assert {e["contact_id"] for e in completed} == {transferred["contact_id"]}
+    requested = [e for e in result["switch"] if e["kind"] == "transfer-requested"]
+    assert [e["target"] for e in requested] == ["tech"]  # agent1's phone sent REFER to queue-tech
+    assert "TRANSFER" in phone(result, "caller1")  # the caller's phone followed it
+    # Nothing left dangling: agent1's call was ended for it, and each phone's calls closed.
+    for user in ("agent1", "agent3", "caller1"):
+        assert phone(result, user).count("CALL_CLOSED") == phone(result, user).count("CALL_ESTABLISHED")
+    assert result["calls_left"] == []
+    # The caller heard agent1 (440 Hz), then agent3 (550 Hz); the contact has a recording of each leg.
+    heard = [r["peak_hz"] for r in result["recordings"]["caller1"] if r["file"].endswith("-dec.wav")]
+    assert heard == [pytest.approx(440, abs=5), pytest.approx(550, abs=5)]
+    contact = transferred["contact_id"]
+    recording = result["contacts"][contact]["recording"]  # the contact names its recording
+    assert recording == str(tmp_path / "recordings" / f"{contact}.wav")
+    assert result["rtpengine_commands"]["call-control"] == ["start recording", "query", "delete"] * 2
+    recorded = [e for e in result["switch"] if e["kind"] == "call-recorded"]
+    assert len(recorded) == 2
+    assert not any(Path(e["file"]).exists() for e in recorded)  # rtpengine's pcaps became the WAVs
+    # each leg: the caller's 1000 Hz on the left channel, the agent's tone on the right (FFT peaks)
+    legs = {r["file"]: (r["caller_hz"], r["agent_hz"]) for r in result["call_recordings"]}
+    assert legs == {
+        f"{contact}.wav": (pytest.approx(1000, abs=5), pytest.approx(440, abs=5)),
+        f"{contact}.2.wav": (pytest.approx(1000, abs=5), pytest.approx(550, abs=5)),
+    }
     assert result["media_errors"] == []
 
 

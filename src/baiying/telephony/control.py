@@ -20,6 +20,12 @@ collects one key; the option chosen sets the contact's intent, language or queue
 call arrive in routing, held with the menu's hold music. A caller who hangs up in the menu never was a
 contact (nothing is routed); the switch ends the held INVITE with 487.
 
+Blind transfer to a queue: the agent's phone sends REFER to the caller (`TransferRequested`); the contact
+is transferred in routing at once (`transfer_to_queue`: the agent is freed, the contact waits in the
+target queue) and the caller's phone calls the queue; that call (from the same caller, to that queue,
+with a Referred-By if the phone sets one) becomes the contact's call, held and rung at the agent the
+router offers it to; call control ends the first call if the phones did not (BYE to both).
+
 Recording (per queue, `recording`): a recorded queue's contact carries the attribute `recording`, the WAV
 its call is written to (`<directory>/<contact id>.wav`); the switch records from the agent's answer to the
 end, and its capture becomes that WAV (caller left, agent right) when the switch reports it complete.
@@ -61,6 +67,7 @@ from baiying.telephony.switch import (
     PhoneRegistered,
     Switch,
     TelephonyError,
+    TransferRequested,
 )
 
 logger = logging.getLogger(__name__)
@@ -86,6 +93,7 @@ class VoiceCall:
     tries: int = 0  # times the menu's prompt was played
     routed: bool = False  # the contact arrived in routing
     recording: Path | None = None  # where its recording goes (a recorded queue)
+    transferred: bool = False  # blind-transferred: waiting for the caller's phone to call the target
     offered_to: AgentId | None = None  # the router's view: the agent the offer rings at
     offered_at: float = 0.0
     ringing: AgentId | None = None  # the switch's view: the phone ringing now
@@ -159,6 +167,10 @@ class CallControl:
         call.log.append(event.kind)
         if isinstance(event, DigitsCollected):
             self._menu_choice(call, event.digits)
+        elif isinstance(event, TransferRequested):
+            self._transfer(call, event.target)
+        elif call.transferred:
+            call.log.append(f"{event.kind} of the call before the transfer")  # its end completes nothing
         elif isinstance(event, AgentAnswered):
             agent = self.agent_of.get(event.agent)
             call.ringing = None
@@ -200,6 +212,13 @@ class CallControl:
     def _arrived(self, event: CallArrived) -> None:
         if event.call_id in self.calls:
             return  # a retransmitted INVITE
+        # The transferred caller's phone calls the target queue (with a Referred-By, when the phone sets
+        # one): the same caller, the queue the contact was transferred to.
+        target = QueueId(self.queues.get(event.queue, event.queue))
+        for waiting in self.calls.values():
+            if waiting.transferred and waiting.caller == event.caller and waiting.queue_id == target:
+                self._transferred_call_arrives(waiting, event.call_id)
+                return
         contact_id = ContactId(uuid.uuid4().hex)
         queue_id = QueueId(self.queues.get(event.queue, event.queue))
         call = VoiceCall(event.call_id, contact_id, queue_id, caller=event.caller)
@@ -265,10 +284,43 @@ class CallControl:
             self.switch.hangup(call.call_id, code=SIP_NO_AGENT)
             raise
 
+    def _transfer(self, call: VoiceCall, target: str) -> None:
+        """The connected agent's phone transfers the caller to the queue dialled as `target`."""
+        if call.connected is None:
+            logger.warning("call %s asks for a transfer but is not connected", call.call_id)
+            return
+        queue_id = QueueId(self.queues.get(target, target))
+        call.log.append(f"transfer to {queue_id}")
+        agent, call.connected, call.offered_to, call.failed = call.connected, None, None, None
+        call.transferred = True  # set first: the router's new offer may come back within the command
+        try:
+            self.center.transfer_to_queue(self.tenant_id, call.contact_id, queue_id)
+        except DomainError:
+            call.transferred, call.connected = False, agent
+            raise
+        call.queue_id = queue_id
+
+    def _transferred_call_arrives(self, call: VoiceCall, call_id: str) -> None:
+        """The caller's phone calls the transfer target: this call is the contact's from now on."""
+        self.calls.pop(call.call_id, None)
+        call.log.append(f"transferred as call {call_id}")
+        first, call.call_id, call.transferred = call.call_id, call_id, False
+        self.calls[call_id] = call
+        self.switch.queue(call_id)
+        self._ring_if_offered(call)
+        try:  # the caller's phone moved on: the first call must not stay up (not every phone ends it)
+            self.switch.hangup(first)
+        except TelephonyError as error:
+            logger.info("the call before the transfer, %s, is over already: %s", first, error)
+
     def _recorded(self, event: CallRecorded) -> None:
         target = self.recordings.pop(event.call_id, None)
         if target is None:
             return
+        legs = 1
+        while target.exists():  # a transferred contact's later legs
+            legs += 1
+            target = target.with_name(f"{target.stem.split('.')[0]}.{legs}.wav")
         try:
             seconds = pcap_to_wav(Path(event.file), target, event.caller_port)
         except (OSError, RecordingError) as error:
@@ -347,6 +399,8 @@ class CallControl:
         agent = call.offered_to
         if agent is None or call.ringing is not None or call.connected is not None or call.ended:
             return
+        if call.transferred:
+            return  # rung once the caller's phone calls the transfer target
         if agent == call.failed:
             return
         phone = self.phone_of.get(agent)

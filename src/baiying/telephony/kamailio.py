@@ -22,6 +22,7 @@ import binascii
 import contextlib
 import json
 import logging
+import re
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from importlib.resources import files
@@ -45,6 +46,7 @@ from baiying.telephony.switch import (
     NotSupported,
     PhoneRegistered,
     TelephonyError,
+    TransferRequested,
     Unimplemented,
 )
 
@@ -131,6 +133,7 @@ class KamailioSwitch(Unimplemented):
         self.playing: set[str] = set()
         self.collecting: dict[str, Collecting] = {}
         self.recording: dict[str, int] = {}  # call id → rtpengine's port facing its caller
+        self.dialogs: dict[str, tuple[str, str]] = {}  # connected call id → its (from tag, to tag)
         self.media_errors: list[str] = []
         self._chains: dict[str, asyncio.Future[None]] = {}
         self._handlers: list[CallEventHandler] = []
@@ -207,13 +210,26 @@ class KamailioSwitch(Unimplemented):
             return None
         if kind == "offer":
             self.offers[call_id] = (str(message.get("ftag", "")), _base64(message.get("sdp", "")))
-            return CallArrived(call_id, str(message.get("queue", "")), str(message.get("from", "")))
+            return CallArrived(
+                call_id,
+                str(message.get("queue", "")),
+                str(message.get("from", "")),
+                str(message.get("referred_by", "")),
+            )
+        if kind == "refer":
+            target = re.search(r"sips?:([^@;>]+)@", str(message.get("target", "")))
+            prefix = self.settings.queue_prefix
+            if target is None or not target.group(1).startswith(prefix):
+                logger.info("a transfer to %s is not to a queue: left to the phones", message.get("target"))
+                return None
+            return TransferRequested(call_id, target.group(1)[len(prefix) :])
         if kind == "agent_failed":
             return AgentFailed(call_id, str(message.get("agent", "")), int(message.get("code", 0)))
         if kind == "cancel":
             self._release_media(call_id)
             return CallerAbandoned(call_id)
         if kind == "answered":
+            self.dialogs[call_id] = (str(message.get("ftag", "")), str(message.get("ttag", "")))
             if call_id in self.playing:
                 self.playing.discard(call_id)
                 tag, _ = self.offers.get(call_id, ("", ""))
@@ -221,6 +237,7 @@ class KamailioSwitch(Unimplemented):
             return AgentAnswered(call_id, str(message.get("agent", "")))
         if kind == "ended":
             self.held.pop(call_id, None)
+            self.dialogs.pop(call_id, None)
             self._release_media(call_id)
             return CallEnded(call_id)
         if kind == "register":
@@ -255,6 +272,16 @@ class KamailioSwitch(Unimplemented):
         self._resume(call_id, "ring an agent for", target=agent, ring_ms=int(ring_seconds * 1000))
 
     def hangup(self, call_id: str, *, code: int = 487) -> None:
+        """A held call ends with the final reply `code`; a connected one with a BYE to both phones."""
+        dialog = self.dialogs.get(call_id)
+        if call_id not in self.held and dialog is not None:
+            if self._writer is None:
+                raise TelephonyError("not connected to Kamailio", call_id=call_id)
+            message = {"bye": call_id, "ftag": dialog[0], "ttag": dialog[1]}
+            self._writer.write(netstring.encode(json.dumps(message).encode()))
+            del self.dialogs[call_id]
+            self._release_media(call_id)  # Kamailio reports no dialog end for the dialogs it ends itself
+            return
         if not 400 <= code <= 699:
             raise TelephonyError(f"a held call ends with a 4xx-6xx reply, not {code}", call_id=call_id)
         self._resume(call_id, "hang up", code=code, reason=REASONS.get(code, "Call Ended"))

@@ -60,6 +60,16 @@ class CallArrived(CallEvent):
     kind: ClassVar[str] = "call-arrived"
     queue: str
     caller: str
+    referred_by: str = ""  # set when the caller's phone calls because it was transferred (REFER)
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRequested(CallEvent):
+    """A phone in a connected call asked to transfer the other party (a REFER) to `target`, the dialled
+    name of a queue; the other party's phone calls it next."""
+
+    kind: ClassVar[str] = "transfer-requested"
+    target: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,11 +317,19 @@ class SimulatedSwitch(Unimplemented):
             self.registered.discard(user)
         self._emit(PhoneRegistered("", user, expires))
 
-    def place_call(self, call_id: str, queue: str, caller: str) -> None:
+    def place_call(self, call_id: str, queue: str, caller: str, *, referred_by: str = "") -> None:
         if call_id in self.calls:
             raise TelephonyError(f"call {call_id} already exists", call_id=call_id)
         self.calls[call_id] = SimCall(call_id, queue, caller)
-        self._emit(CallArrived(call_id, queue, caller))
+        self._emit(CallArrived(call_id, queue, caller, referred_by))
+
+    def refer(self, call_id: str, target: str) -> None:
+        """The agent's phone transfers the caller to the queue dialled as `target` (a REFER); the test
+        then places the caller's new call (`place_call(..., referred_by=...)`)."""
+        call = self._call(call_id)
+        self._expect(call, CallState.CONNECTED, doing="transfer")
+        call.history.append(f"refer to {target}")
+        self._emit(TransferRequested(call_id, target))
 
     def press(self, call_id: str, digits: str) -> None:
         """The caller keys in `digits`; reported once `collect_digits` has what it wanted."""

@@ -16,7 +16,9 @@ phone never registered: Kamailio finds no contact, the offer is rejected and the
 `menu` (the caller dials the IVR, hears the prompt as early media through rtpengine, presses 2 — technical
 support — and waits with hold music for the one agent with that skill, agent3, though agent1 idles longer),
 `record` (a caller whose voice is a 1000 Hz tone talks to agent1, whose phone sends 440 Hz; rtpengine
-records the call and call control writes it as the contact's WAV). Every lab queue is recorded.
+records the call and call control writes it as the contact's WAV), `transfer` (the caller is a baresip
+phone sending 1000 Hz; agent1 answers, then transfers it to the tech queue from its phone — a REFER —, the
+caller's phone calls that queue and agent3 answers). Every lab queue is recorded.
 """
 
 import argparse
@@ -46,15 +48,18 @@ from baiying.telephony.lab.prompts import make_media, tone_pcap
 from baiying.telephony.recording import RATE, dominant_hz
 from baiying.telephony.rtpengine import NgClient, NgTimeout
 from baiying.telephony.settings import VoiceSettings
+from baiying.telephony.switch import CallEvent, PhoneRegistered
 
 log = logging.getLogger("baiying.voice-lab")
-SCENARIOS = ("queue", "abandon", "rona", "nophone", "menu", "record")
+SCENARIOS = ("queue", "abandon", "rona", "nophone", "menu", "record", "transfer")
 CALLER_TONE_HZ = 1000
 SDP_ADDRESS = "127.0.0.2"
 PACKAGES = "kamailio kamailio-extra-modules kamailio-json-modules rtpengine-daemon sip-tester baresip-core"
 BINARIES = ("kamailio", "rtpengine", "sipp", "baresip", "ip")
-AGENT_TONES = {"agent1": 440, "agent2": 660, "agent3": 550}
-PHONES = {"menu": ("agent1", "agent3")}  # the phones started, in order; by default agent1 then agent2
+AGENT_TONES = {"agent1": 440, "agent2": 660, "agent3": 550, "caller1": 1000}
+# the phones started, in order; by default agent1 then agent2
+PHONES = {"menu": ("agent1", "agent3"), "transfer": ("agent1", "agent3")}
+CALLER_PHONE = ("caller1", 3)  # a baresip caller: its user and the index of its ports
 
 
 class LabFailed(Exception):
@@ -136,6 +141,13 @@ class Lab:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.agent_events: dict[str, list[dict[str, Any]]] = {}
         self.tasks: list[asyncio.Task[None]] = []
+        self.registered: set[str] = set()  # SIP users whose phones registered (as Kamailio reported)
+        # baresip's ctrl_tcp serves one connection: commands go over the one its events come on
+        self.controls: dict[str, asyncio.StreamWriter] = {}
+
+    def on_switch_event(self, event: CallEvent) -> None:
+        if isinstance(event, PhoneRegistered):
+            (self.registered.add if event.expires > 0 else self.registered.discard)(event.user)
 
     def start(self, name: str, argv: list[str], *, limit: float = 110) -> subprocess.Popen[bytes]:
         logfile = (self.out / f"{name}.log").open("wb")
@@ -172,7 +184,7 @@ class Lab:
         events = self.agent_events.setdefault(user, [])
         for _ in range(100):
             try:
-                reader, _writer = await asyncio.open_connection("127.0.0.1", port)
+                reader, self.controls[user] = await asyncio.open_connection("127.0.0.1", port)
                 break
             except OSError:
                 await asyncio.sleep(0.1)
@@ -233,11 +245,15 @@ def recordings(home: Path) -> list[dict[str, Any]]:
 
     import numpy as np
 
-    found = []
+    found: list[dict[str, Any]] = []
     for path in sorted((home / "rec").glob("*.wav")):
-        with wave.open(str(path)) as wav:
-            rate = wav.getframerate()
-            samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.float64)
+        try:
+            with wave.open(str(path)) as wav:
+                rate = wav.getframerate()
+                samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.float64)
+        except (wave.Error, EOFError) as error:  # a phone stopped before closing its file
+            found.append({"file": path.name, "error": str(error)})
+            continue
         if samples.size == 0:
             found.append({"file": path.name, "seconds": 0.0, "rms": 0.0, "peak_hz": 0.0})
             continue
@@ -333,13 +349,52 @@ async def start_agents(lab: Lab, center: LiveCenter, scenario: str) -> None:
             continue
         home = baresip_config(lab.out, user, index, sip, answer=not (scenario == "rona" and index == 0))
         lab.start(user, ["baresip", "-4", "-f", str(home)])
-        lab.tasks.append(asyncio.create_task(lab.watch_agent(user, 4441 + index)))
+        lab.tasks.append(asyncio.create_task(lab.watch_agent(user, ctrl_port(index))))
         await wait_for(lambda agent=agent: logged_in(agent), f"phone {user} to register", 10)
         await asyncio.sleep(0.05)  # distinct login times
 
 
+def ctrl_port(index: int) -> int:
+    return 4441 + index
+
+
+async def phone_command(lab: Lab, user: str, command: str, params: str = "") -> None:
+    """One command to a baresip phone over ctrl_tcp (netstring JSON), as its user would press it."""
+    await wait_for(lambda: user in lab.controls, f"the control link of {user}", 10)
+    writer = lab.controls[user]
+    message = {"command": command, "params": params, "token": command}
+    writer.write(netstring.encode(json.dumps(message).encode()))
+    await writer.drain()
+
+
+async def transfer_call(lab: Lab) -> dict[str, int]:
+    """A baresip caller calls support; agent1's phone transfers it to the tech queue; agent3 answers."""
+    user, index = CALLER_PHONE
+    sip = f"{lab.settings.sip.address}:{lab.settings.sip.port}"
+    home = baresip_config(lab.out, user, index, sip, answer=False)
+    lab.start(user, ["baresip", "-4", "-f", str(home)])
+    lab.tasks.append(asyncio.create_task(lab.watch_agent(user, ctrl_port(index))))
+
+    def seen(phone: str, kind: str) -> bool:
+        return any(event["type"] == kind for event in lab.agent_events.get(phone, []))
+
+    await wait_for(lambda: user in lab.registered, "the caller's phone to register", 10)
+    queue = lab.settings.queue_prefix
+    await phone_command(lab, user, "dial", f"sip:{queue}support@{lab.settings.sip.address}")
+    await wait_for(lambda: seen("agent1", "CALL_ESTABLISHED"), "agent1 to answer", 10)
+    await asyncio.sleep(2)  # they talk
+    await phone_command(lab, "agent1", "transfer", f"sip:{queue}tech@{lab.settings.sip.address}")
+    await wait_for(lambda: seen("agent3", "CALL_ESTABLISHED"), "agent3 to answer the transferred caller", 15)
+    await asyncio.sleep(3)
+    await phone_command(lab, user, "hangup")
+    await wait_for(lambda: seen("agent3", "CALL_CLOSED"), "the call with agent3 to end", 10)
+    return {"caller": 0}
+
+
 async def place_calls(lab: Lab, scenario: str) -> dict[str, int]:
     """The scenario's sipp callers; their exit codes (0: every call went as its script says)."""
+    if scenario == "transfer":
+        return await transfer_call(lab)
     if scenario == "queue":
         return {"callers": await lab.sipp("callers", "caller.xml", 3, 5070, 30000)}
     if scenario == "record":
@@ -381,17 +436,18 @@ async def start_rtpengine(lab: Lab, media: NgClient) -> None:
                 raise LabFailed("rtpengine did not answer its NG ping within 10 s") from None
 
 
-def prepare(out: Path, clock: SystemClock) -> tuple[VoiceSettings, str]:
-    """The lab's settings (its media under `out`), media files, network, Kamailio configuration and
-    database (its URL)."""
+def prepare(out: Path, clock: SystemClock, media_dir: Path | None) -> tuple[VoiceSettings, str]:
+    """The lab's settings, media files (made under `out`, unless `media_dir` holds them), network,
+    Kamailio configuration and database (its URL)."""
     settings = lab_settings()
-    update: dict[str, Any] = {"media_dir": str(out / settings.media_dir)}
+    update: dict[str, Any] = {"media_dir": str(media_dir or out / settings.media_dir)}
     if settings.recording is not None:
         directory = out / settings.recording.directory
         directory.mkdir(parents=True, exist_ok=True)
         update["recording"] = settings.recording.model_copy(update={"directory": str(directory)})
     settings = settings.model_copy(update=update)
-    make_media(Path(settings.media_dir))
+    if media_dir is None:
+        make_media(Path(settings.media_dir))
     setup_network()
     (out / "kamailio.cfg").write_text(render_config(settings))
     url = f"sqlite:///{out / 'baiying.db'}"
@@ -413,11 +469,11 @@ async def start_switch(lab: Lab, switch: KamailioSwitch, control: CallControl, m
     lab.tasks.append(asyncio.create_task(control.run_timers(idle_seconds=0.2)))
 
 
-async def run(out: Path, scenario: str) -> dict[str, Any]:
+async def run(out: Path, scenario: str, media_dir: Path | None = None) -> dict[str, Any]:
     out = out.resolve()  # Kamailio changes directory (-w): every path it gets is absolute
     out.mkdir(parents=True, exist_ok=True)
     clock = SystemClock()
-    settings, url = prepare(out, clock)
+    settings, url = prepare(out, clock, media_dir)
     lab = Lab(out, settings)
     (out / "run").mkdir(exist_ok=True)
     result: dict[str, Any] = {"scenario": scenario, "sipp": {}, "switch": [], "errors": []}
@@ -437,6 +493,7 @@ async def run(out: Path, scenario: str) -> dict[str, Any]:
         loop=asyncio.get_running_loop(),
     )
     switch.on_event(lambda event: result["switch"].append({"kind": event.kind, **asdict(event)}))
+    switch.on_event(lab.on_switch_event)
     try:
         await start_switch(lab, switch, control, media)
         await start_agents(lab, center, scenario)
@@ -509,6 +566,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--scenario", choices=SCENARIOS, required=True)
     parser.add_argument("--quiet", action="store_true", help="log warnings only; print the summary")
+    parser.add_argument("--media", type=Path, help="prompts and music made before (prompts.make_media)")
     args = parser.parse_args(argv)
     level = logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(message)s")
@@ -522,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
             "the voice lab needs root inside its network namespace (run it under unshare -n)", file=sys.stderr
         )
         return 2
-    result = asyncio.run(run(args.out, args.scenario))
+    result = asyncio.run(run(args.out, args.scenario, args.media.resolve() if args.media else None))
     print(describe(result))
     return 0
 
