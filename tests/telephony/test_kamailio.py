@@ -368,3 +368,39 @@ async def _a_refer_to_a_queue_is_a_transfer_and_a_connected_call_ends_with_a_bye
     serving.cancel()
     switch.close()
     fake.server.close()
+
+
+def test_the_evapi_link_is_re_established_when_it_drops() -> None:
+    asyncio.run(_the_evapi_link_is_re_established_when_it_drops())
+
+
+async def _the_evapi_link_is_re_established_when_it_drops() -> None:
+    fake = FakeKamailio()
+    port = await fake.start()
+    switch = KamailioSwitch(VoiceSettings(evapi={"port": port}))  # type: ignore[arg-type]
+    seen: list[CallEvent] = []
+    switch.on_event(seen.append)
+    await switch.connect(timeout_seconds=2)
+    await fake.connected.wait()
+    serving = asyncio.create_task(switch.serve_forever(retry_seconds=0.2))
+    fake.send({"event": "register", "user": "agent1", "expires": "60"})
+    await until(seen, 1)
+    first = fake.writer
+    fake.connected.clear()
+    first.close()  # type: ignore[union-attr]  # Kamailio dropped the link
+    await asyncio.wait_for(fake.connected.wait(), 5)
+    assert fake.writer is not first
+    assert switch.reconnects == 1
+    fake.send({"event": "offer", "queue": "support", "callid": "c1", "from": "bob", "tindex": 5, "tlabel": 6})
+    await until(seen, 2)
+    assert seen[1] == CallArrived("c1", "support", "bob")
+    switch.hangup("c1", code=480)  # commands go over the new link
+    assert await asyncio.wait_for(fake.received.get(), 2) == {
+        "tindex": 5, "tlabel": 6, "code": 480, "reason": "Temporarily Unavailable"
+    }  # fmt: skip
+    serving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await serving
+    fake.writer.close()  # type: ignore[union-attr]
+    switch.close()
+    fake.server.close()

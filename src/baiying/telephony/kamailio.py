@@ -135,6 +135,7 @@ class KamailioSwitch(Unimplemented):
         self.recording: dict[str, int] = {}  # call id → rtpengine's port facing its caller
         self.dialogs: dict[str, tuple[str, str]] = {}  # connected call id → its (from tag, to tag)
         self.media_errors: list[str] = []
+        self.reconnects = 0
         self._chains: dict[str, asyncio.Future[None]] = {}
         self._handlers: list[CallEventHandler] = []
         self._writer: asyncio.StreamWriter | None = None
@@ -176,6 +177,29 @@ class KamailioSwitch(Unimplemented):
             event = self.translate(message)
             if event is not None:
                 self._emit(event)
+
+    async def serve_forever(self, *, retry_seconds: float = 1.0) -> None:
+        """`serve()`, reconnecting whenever the link drops (Kamailio restarted, or the TCP link broke),
+        until cancelled. `reconnects` counts the links re-established. Calls Kamailio still holds keep their
+        handles across a reconnect; after a restart of Kamailio they are gone (a resume is refused)."""
+        while True:
+            try:
+                await self.serve()
+            except TelephonyError as error:
+                logger.warning("%s: reconnecting", error)
+            self._drop_link()
+            while True:
+                try:
+                    await self.connect(timeout_seconds=retry_seconds)
+                    break
+                except TelephonyError as error:
+                    logger.warning("%s", error)
+            self.reconnects += 1
+
+    def _drop_link(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self._writer = self._reader = None
 
     def close(self) -> None:
         if self._writer is not None:
