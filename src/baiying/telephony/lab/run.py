@@ -556,6 +556,16 @@ def describe(result: dict[str, Any]) -> str:
         lines.append(f"  +{event['at'] - start:6.2f}s {event['kind']:<20} {', '.join(shown)}")
     for user, events in result["agents"].items():
         lines.append(f"  phone {user}: " + " ".join(e["type"] for e in events))
+    for event in result["switch"]:
+        if event["kind"] == "digits-collected":
+            lines.append(f"  the caller keyed {event['digits'] or 'nothing'} in the menu")
+        elif event["kind"] == "transfer-requested":
+            lines.append(f"  a phone transferred the caller to queue {event['target']}")
+    for wav in result.get("call_recordings", []):
+        lines.append(
+            f"  recording {wav['file']}: {wav['seconds']:.1f} s, caller {wav['caller_hz']:.0f} Hz,"
+            f" agent {wav['agent_hz']:.0f} Hz (strongest frequencies)"
+        )
     return "\n".join(lines)
 
 
