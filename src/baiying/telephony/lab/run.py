@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -470,6 +471,9 @@ async def start_switch(lab: Lab, switch: KamailioSwitch, control: CallControl, m
 
 
 async def run(out: Path, scenario: str, media_dir: Path | None = None) -> dict[str, Any]:
+    # rtpengine 10.5 in userspace dumps core when it stops (SIGTERM), after its work is done: no core
+    # files (tens of MB, in the working directory) from the lab's processes, which inherit this limit.
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     out = out.resolve()  # Kamailio changes directory (-w): every path it gets is absolute
     out.mkdir(parents=True, exist_ok=True)
     clock = SystemClock()
