@@ -11,7 +11,7 @@ import pytest
 from baiying import events as ev
 from baiying.application.center import LiveCenter
 from baiying.clock import ManualClock
-from baiying.ids import AgentId
+from baiying.ids import AgentId, QueueId
 from baiying.telephony.control import CallControl
 from baiying.telephony.lab import lab_settings, prepare_database
 from baiying.telephony.lab.prompts import tone_pcap
@@ -331,4 +331,21 @@ def test_blind_transfer_to_a_queue_moves_the_caller_to_an_agent_of_that_queue(la
     completed = [e.agent_id for e in lab.kinds(ev.ContactCompleted)]  # type: ignore[attr-defined]
     assert completed == [A1, TECH]
     assert [e.agent_id for e in lab.kinds(ev.ContactAnswered)] == [A1, TECH]  # type: ignore[attr-defined]
+    assert lab.control.calls == {}
+
+
+def test_a_transfer_made_in_baiying_moves_the_caller_on_the_switch(lab: Lab) -> None:
+    sw = lab.switch
+    sw.register("agent3")
+    sw.place_call("c1", "support", "caller1")
+    sw.answer("c1")
+    contact = lab.control.calls["c1"].contact_id
+    lab.center.transfer_to_queue("lab", contact, QueueId("tech"))  # what POST .../transfer runs
+    assert sw.calls["c1"].history[-1] == "transfer to tech"  # the switch REFERs the caller's phone
+    sw.place_call("c1b", "tech", "caller1")
+    assert (sw.calls["c1b"].state, sw.calls["c1b"].agent) == (CallState.RINGING, "agent3")
+    assert (sw.calls["c1"].state, sw.calls["c1"].final_code) == (CallState.ENDED, 487)  # the first call ended
+    sw.answer("c1b")
+    sw.agent_hangs_up("c1b")
+    assert [e.agent_id for e in lab.kinds(ev.ContactCompleted)] == [A1, TECH]  # type: ignore[attr-defined]
     assert lab.control.calls == {}

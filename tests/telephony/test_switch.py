@@ -144,7 +144,6 @@ def test_media_before_an_agent_prompt_digits_and_music(
 @pytest.mark.parametrize(
     ("command", "words"),
     [
-        (lambda sw: sw.transfer("c1", "agent2"), "transfer"),
         (lambda sw: sw.monitor("c1", "boss", mode="whisper"), "monitor"),
     ],
 )

@@ -49,7 +49,7 @@ from pathlib import Path
 from baiying.application.bus import EventBatch
 from baiying.application.center import LiveCenter
 from baiying.errors import DomainError
-from baiying.events import ContactOffered, ContactRoutedOut, Event, OfferDeclined
+from baiying.events import ContactOffered, ContactRoutedOut, ContactTransferred, Event, OfferDeclined
 from baiying.ids import AgentId, ContactId, QueueId
 from baiying.routing.router import Router
 from baiying.telephony.ivr import Menu, MenuOption
@@ -300,6 +300,11 @@ class CallControl:
             raise
         call.queue_id = queue_id
 
+    def _dialled(self, queue_id: QueueId) -> str:
+        """The name a phone dials for a queue: the first the settings map to it, else its id."""
+        names = [name for name, queue in self.queues.items() if queue == queue_id]
+        return names[0] if names else str(queue_id)
+
     def _transferred_call_arrives(self, call: VoiceCall, call_id: str) -> None:
         """The caller's phone calls the transfer target: this call is the contact's from now on."""
         self.calls.pop(call.call_id, None)
@@ -386,6 +391,14 @@ class CallControl:
             if call is not None and call.offered_to == event.agent_id:
                 call.offered_to = call.failed = None
                 call.log.append(f"offer to {event.agent_id} {'missed' if event.missed else 'rejected'}")
+        elif isinstance(event, ContactTransferred):
+            call = self.by_contact.get(event.contact_id)
+            if call is not None and call.connected is not None and not call.transferred:
+                # transferred in Baiying (the agent desktop, the API): the switch moves the caller
+                call.log.append(f"transferred to {event.to_queue_id} in routing")
+                call.transferred, call.connected, call.offered_to, call.failed = True, None, None, None
+                call.queue_id = event.to_queue_id
+                self.switch.transfer(call.call_id, self._dialled(event.to_queue_id))
         elif isinstance(event, ContactRoutedOut):
             call = self.by_contact.get(event.contact_id)
             if call is not None and call.ringing is None:

@@ -16,6 +16,7 @@ Media (prompts, music, digits, recording through rtpengine) is the `RtpengineMed
 import asyncio
 import base64
 import binascii
+import itertools
 import json
 import logging
 import re
@@ -94,8 +95,11 @@ class KamailioSwitch(RtpengineMedia, Unimplemented):
         self.collecting: dict[str, Collecting] = {}
         self.recording: dict[str, int] = {}  # call id → rtpengine's port facing its caller
         self.dialogs: dict[str, tuple[str, str]] = {}  # connected call id → its (from tag, to tag)
+        self.parties: dict[str, tuple[str, str, str]] = {}  # call id → caller's (Contact, From, To URI)
+        self.referred: set[str] = set()  # calls whose caller Kamailio sent a REFER on Baiying's behalf
         self.media_errors: list[str] = []
         self.reconnects = 0
+        self._cseq = itertools.count(1000)  # requests Kamailio sends inside a call, as its callee side
         self._chains: dict[str, asyncio.Future[None]] = {}
         self._handlers: list[CallEventHandler] = []
         self._writer: asyncio.StreamWriter | None = None
@@ -181,6 +185,10 @@ class KamailioSwitch(RtpengineMedia, Unimplemented):
             self.held[call_id] = (int(message["tindex"]), int(message["tlabel"]))
             return None
         if kind == "offer":
+            contact = re.search(r"<?(sips?:[^>;\s]+)", str(message.get("contact", "")))
+            if contact is not None:
+                uris = (str(message.get("from_uri", "")), str(message.get("to_uri", "")))
+                self.parties[call_id] = (contact.group(1), *uris)
             self.offers[call_id] = (str(message.get("ftag", "")), _base64(message.get("sdp", "")))
             return CallArrived(
                 call_id,
@@ -210,6 +218,7 @@ class KamailioSwitch(RtpengineMedia, Unimplemented):
         if kind == "ended":
             self.held.pop(call_id, None)
             self.dialogs.pop(call_id, None)
+            self.parties.pop(call_id, None)
             self._release_media(call_id)
             return CallEnded(call_id)
         if kind == "register":
@@ -243,6 +252,56 @@ class KamailioSwitch(RtpengineMedia, Unimplemented):
             raise TelephonyError(f"ring time must be positive, not {ring_seconds}", call_id=call_id)
         self._resume(call_id, "ring an agent for", target=agent, ring_ms=int(ring_seconds * 1000))
 
+    def transfer(self, call_id: str, target: str) -> None:
+        """Transfer the caller of a connected call to the queue dialled as `target`: a REFER to the
+        caller's phone inside its dialog, sent by Kamailio (JSON-RPC `tm.t_uac_start`), as if from the
+        agent's side; the phone then calls the queue (a `CallArrived`)."""
+        if call_id not in self.dialogs or call_id not in self.parties:
+            raise TelephonyError(f"cannot transfer call {call_id}: it is not connected", call_id=call_id)
+        sip = self.settings.sip
+        self.referred.add(call_id)
+        self._request_caller(
+            call_id, "REFER", f"Refer-To: <sip:{self.settings.queue_prefix}{target}@{sip.address}>\r\n"
+        )
+
+    def _request_caller(self, call_id: str, method: str, extra_headers: str) -> None:
+        """A request to the caller's phone inside its call, as from the callee's side (JSON-RPC)."""
+        (caller_tag, callee_tag), (contact, caller_uri, dialled_uri) = (
+            self.dialogs[call_id],
+            self.parties[call_id],
+        )
+        sip = self.settings.sip
+        headers = (
+            f"From: <{dialled_uri}>;tag={callee_tag}\r\nTo: <{caller_uri}>;tag={caller_tag}\r\n"
+            f"Call-ID: {call_id}\r\nCSeq: {next(self._cseq)} {method}\r\n{extra_headers}"
+            f"Contact: <sip:baiying@{sip.address}:{sip.port}>\r\nMax-Forwards: 70\r\n"
+        )
+        request = {"jsonrpc": "2.0", "id": 1, "method": "tm.t_uac_start",
+                   "params": [method, contact, ".", ".", headers, ""]}  # fmt: skip
+        self._media_task(call_id, f"send {method} to the caller of", self._rpc(call_id, request))
+
+    async def _rpc(self, call_id: str, request: dict[str, Any]) -> None:
+        """One JSON-RPC request to Kamailio over HTTP (xhttp + jsonrpcs); a failure is logged and kept.
+        The reply is read by its Content-Length: Kamailio keeps the connection open."""
+        body = json.dumps(request).encode()
+        address, port = str(self.settings.rpc.address), self.settings.rpc.port
+        writer: asyncio.StreamWriter | None = None
+        try:
+            reader, writer = await asyncio.open_connection(address, port)
+            head = b"POST /RPC HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n" % address.encode()
+            writer.write(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            headers = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+            length = re.search(rb"(?i)content-length:\s*(\d+)", headers)
+            reply = await asyncio.wait_for(reader.readexactly(int(length.group(1)) if length else 0), 5)
+        except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as error:
+            self.media_errors.append(f"{request['method']} for {call_id}: {error!r}")
+            return
+        finally:
+            if writer is not None:
+                writer.close()
+        if b'"error"' in reply:
+            self.media_errors.append(f"{request['method']} for {call_id}: {reply[-300:]!r}")
+
     def hangup(self, call_id: str, *, code: int = 487) -> None:
         """A held call ends with the final reply `code`; a connected one with a BYE to both phones."""
         dialog = self.dialogs.get(call_id)
@@ -250,6 +309,10 @@ class KamailioSwitch(RtpengineMedia, Unimplemented):
             if self._writer is None:
                 raise TelephonyError("not connected to Kamailio", call_id=call_id)
             message = {"bye": call_id, "ftag": dialog[0], "ttag": dialog[1]}
+            if call_id in self.referred:
+                # the caller's phone counts our REFER's CSeq: its BYE follows on, from us too
+                message["side"] = "callee"
+                self._request_caller(call_id, "BYE", "")
             self._writer.write(netstring.encode(json.dumps(message).encode()))
             del self.dialogs[call_id]
             self._release_media(call_id)  # Kamailio reports no dialog end for the dialogs it ends itself

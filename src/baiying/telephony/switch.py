@@ -174,7 +174,8 @@ class Switch(Protocol):
     # declared for the next slices (REFER, recording, supervision)
 
     def transfer(self, call_id: str, target: str) -> None:
-        """Blind transfer to an agent's phone or a queue number."""
+        """Blind-transfer the caller of a connected call to the queue dialled as `target`: the caller's
+        phone calls it next (reported as a `CallArrived`)."""
 
     def record(self, call_id: str, *, on: bool) -> None:
         """Start or stop recording the call (both sides); reported as `CallRecorded` once it ended."""
@@ -295,6 +296,11 @@ class SimulatedSwitch(Unimplemented):
             raise TelephonyError(f"cannot play to call {call_id}: its media is not open", call_id=call_id)
         call.playing = media
         call.history.append(f"play {media}{' (loop)' if loop else ''}")
+
+    def transfer(self, call_id: str, target: str) -> None:
+        call = self._call(call_id)
+        self._expect(call, CallState.CONNECTED, doing="transfer")
+        call.history.append(f"transfer to {target}")  # the test places the caller's new call
 
     def record(self, call_id: str, *, on: bool) -> None:
         call = self._call(call_id)

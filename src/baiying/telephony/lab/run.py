@@ -40,7 +40,7 @@ from typing import Any
 
 from baiying.application.center import LiveCenter
 from baiying.clock import SystemClock
-from baiying.ids import AgentId
+from baiying.ids import AgentId, QueueId
 from baiying.telephony import netstring
 from baiying.telephony.control import CallControl
 from baiying.telephony.kamailio import KamailioSwitch, render_config
@@ -52,14 +52,18 @@ from baiying.telephony.settings import VoiceSettings
 from baiying.telephony.switch import CallEvent, PhoneRegistered
 
 log = logging.getLogger("baiying.voice-lab")
-SCENARIOS = ("queue", "abandon", "rona", "nophone", "menu", "record", "transfer")
+SCENARIOS = ("queue", "abandon", "rona", "nophone", "menu", "record", "transfer", "transfer-api")
 CALLER_TONE_HZ = 1000
 SDP_ADDRESS = "127.0.0.2"
 PACKAGES = "kamailio kamailio-extra-modules kamailio-json-modules rtpengine-daemon sip-tester baresip-core"
 BINARIES = ("kamailio", "rtpengine", "sipp", "baresip", "ip")
 AGENT_TONES = {"agent1": 440, "agent2": 660, "agent3": 550, "caller1": 1000}
 # the phones started, in order; by default agent1 then agent2
-PHONES = {"menu": ("agent1", "agent3"), "transfer": ("agent1", "agent3")}
+PHONES = {
+    "menu": ("agent1", "agent3"),
+    "transfer": ("agent1", "agent3"),
+    "transfer-api": ("agent1", "agent3"),
+}
 CALLER_PHONE = ("caller1", 3)  # a baresip caller: its user and the index of its ports
 
 
@@ -145,6 +149,7 @@ class Lab:
         self.registered: set[str] = set()  # SIP users whose phones registered (as Kamailio reported)
         # baresip's ctrl_tcp serves one connection: commands go over the one its events come on
         self.controls: dict[str, asyncio.StreamWriter] = {}
+        self.control: CallControl | None = None
 
     def on_switch_event(self, event: CallEvent) -> None:
         if isinstance(event, PhoneRegistered):
@@ -368,7 +373,7 @@ async def phone_command(lab: Lab, user: str, command: str, params: str = "") -> 
     await writer.drain()
 
 
-async def transfer_call(lab: Lab) -> dict[str, int]:
+async def transfer_call(lab: Lab, *, by_phone: bool = True) -> dict[str, int]:
     """A baresip caller calls support; agent1's phone transfers it to the tech queue; agent3 answers."""
     user, index = CALLER_PHONE
     sip = f"{lab.settings.sip.address}:{lab.settings.sip.port}"
@@ -383,10 +388,15 @@ async def transfer_call(lab: Lab) -> dict[str, int]:
     queue = lab.settings.queue_prefix
     await phone_command(lab, user, "dial", f"sip:{queue}support@{lab.settings.sip.address}")
     await wait_for(lambda: seen("agent1", "CALL_ESTABLISHED"), "agent1 to answer", 10)
-    await asyncio.sleep(2)  # they talk
-    await phone_command(lab, "agent1", "transfer", f"sip:{queue}tech@{lab.settings.sip.address}")
+    await asyncio.sleep(1.5)  # they talk
+    if by_phone:
+        await phone_command(lab, "agent1", "transfer", f"sip:{queue}tech@{lab.settings.sip.address}")
+    else:  # what POST /api/contacts/{id}/transfer runs
+        assert lab.control is not None
+        (call,) = lab.control.calls.values()
+        lab.control.center.transfer_to_queue(lab.settings.tenant, call.contact_id, QueueId("tech"))
     await wait_for(lambda: seen("agent3", "CALL_ESTABLISHED"), "agent3 to answer the transferred caller", 15)
-    await asyncio.sleep(3)
+    await asyncio.sleep(2)
     await phone_command(lab, user, "hangup")
     await wait_for(lambda: seen("agent3", "CALL_CLOSED"), "the call with agent3 to end", 10)
     return {"caller": 0}
@@ -394,8 +404,8 @@ async def transfer_call(lab: Lab) -> dict[str, int]:
 
 async def place_calls(lab: Lab, scenario: str) -> dict[str, int]:
     """The scenario's sipp callers; their exit codes (0: every call went as its script says)."""
-    if scenario == "transfer":
-        return await transfer_call(lab)
+    if scenario in ("transfer", "transfer-api"):
+        return await transfer_call(lab, by_phone=scenario == "transfer")
     if scenario == "queue":
         return {"callers": await lab.sipp("callers", "caller.xml", 3, 5070, 30000)}
     if scenario == "record":
@@ -498,6 +508,7 @@ async def run(out: Path, scenario: str, media_dir: Path | None = None) -> dict[s
     )
     switch.on_event(lambda event: result["switch"].append({"kind": event.kind, **asdict(event)}))
     switch.on_event(lab.on_switch_event)
+    lab.control = control
     try:
         await start_switch(lab, switch, control, media)
         await start_agents(lab, center, scenario)
