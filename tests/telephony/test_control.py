@@ -4,23 +4,27 @@ router's choices ring phones, the phones' answers, hang-ups and silences become 
 import asyncio
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from baiying import events as ev
 from baiying.application.center import LiveCenter
 from baiying.clock import ManualClock
-from baiying.ids import AgentId
+from baiying.ids import AgentId, QueueId
 from baiying.telephony.control import CallControl
-from baiying.telephony.lab import prepare_database
-from baiying.telephony.switch import CallState, SimulatedSwitch
+from baiying.telephony.lab import lab_settings, prepare_database
+from baiying.telephony.lab.prompts import tone_pcap
+from baiying.telephony.settings import RecordingPolicy
+from baiying.telephony.switch import CallRecorded, CallState, SimulatedSwitch
 
 T0 = 1_795_000_000.0
-A1, A2 = AgentId("agent-001"), AgentId("agent-002")
+A1, A2, TECH = AgentId("agent-001"), AgentId("agent-002"), AgentId("tech-001")
+MENU = lab_settings().menus["menu"]  # 1 billing, 2 tech; 2 attempts, then billing
 
 
 class Lab:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, recordings: Path) -> None:
         prepare_database(url, "lab", at=T0 - 60)
         self.clock = ManualClock(T0)
         self.center = LiveCenter(url, self.clock, tenants=["lab"])
@@ -29,7 +33,10 @@ class Lab:
             self.center,
             "lab",
             self.switch,
-            agents={"agent1": "agent-001", "agent2": "agent-002"},
+            agents={"agent1": "agent-001", "agent2": "agent-002", "agent3": "tech-001"},
+            queues={"menu": "helpdesk", "strict": "helpdesk"},
+            menus={"menu": MENU, "strict": MENU.model_copy(update={"on_no_choice": None})},
+            recording=RecordingPolicy(directory=str(recordings), queues=["helpdesk"]),
             login_on_register=True,
         )
 
@@ -45,8 +52,9 @@ class Lab:
 
 
 @pytest.fixture
-def lab(db_url: str) -> Iterator[Lab]:
-    lab = Lab(db_url)
+def lab(db_url: str, tmp_path: Path) -> Iterator[Lab]:
+    (tmp_path / "recordings").mkdir()
+    lab = Lab(db_url, tmp_path / "recordings")
     lab.switch.register("agent1")
     lab.clock.advance(1)
     lab.switch.register("agent2")
@@ -185,10 +193,12 @@ def test_unknown_queue_ends_the_call_with_480(lab: Lab) -> None:
     assert lab.control.calls == {}
 
 
-def test_offers_committed_on_another_thread_ring_phones_on_the_switch_loop(db_url: str) -> None:
+def test_offers_committed_on_another_thread_ring_phones_on_the_switch_loop(
+    db_url: str, tmp_path: Path
+) -> None:
     """Hosted in `baiying serve`, an agent becoming ready over HTTP commits on a request thread: the
     offer it makes reaches the switch on the switch's own loop, never on the request thread."""
-    lab = Lab(db_url)
+    lab = Lab(db_url, tmp_path)
     rang_on: list[str] = []
     bridge = lab.switch.bridge
 
@@ -215,3 +225,127 @@ def test_offers_committed_on_another_thread_ring_phones_on_the_switch_loop(db_ur
     finally:
         lab.control.close()
         lab.center.close()
+
+
+def test_caller_chooses_2_in_the_menu_and_reaches_the_agent_with_that_skill(lab: Lab) -> None:
+    sw = lab.switch
+    sw.register("agent3")  # agent1 idles longest, but only tech-001 has the "tech" skill
+    sw.place_call("c1", "menu", "caller1")
+    call = sw.calls["c1"]
+    assert (call.media_open, call.playing, call.collecting) == (True, "menu-en.wav", 1)
+    assert lab.kinds(ev.ContactArrived) == []  # not a contact while in the menu
+    lab.clock.advance(2)
+    sw.press("c1", "2")
+    assert call.history[-3:] == ["play music.wav (loop)", "queued", "ring agent3"]
+    (arrived,) = lab.kinds(ev.ContactArrived)
+    assert (arrived.queue_id, arrived.intent, arrived.language) == ("helpdesk", "tech", "en")  # type: ignore[attr-defined]
+    assert offered(lab) == [(arrived.contact_id, TECH)]  # type: ignore[attr-defined]
+    sw.answer("c1")
+    assert call.playing is None
+    sw.caller_hangs_up("c1")
+    assert [e.agent_id for e in lab.kinds(ev.ContactCompleted)] == [TECH]  # type: ignore[attr-defined]
+
+
+def test_a_wrong_key_replays_the_prompt_then_the_default_option_is_taken(lab: Lab) -> None:
+    sw = lab.switch
+    sw.place_call("c1", "menu", "caller1")
+    sw.press("c1", "7")
+    assert sw.calls["c1"].history == ["media", "play menu-en.wav", "play menu-en.wav"]
+    sw.digits_time_out("c1")  # the second and last attempt: billing, the menu's on_no_choice
+    (arrived,) = lab.kinds(ev.ContactArrived)
+    assert arrived.intent == "billing"  # type: ignore[attr-defined]
+    assert sw.calls["c1"].agent == "agent1"  # agent-001 has billing and idles longest
+    log = lab.control.calls["c1"].log
+    assert log[:6] == [
+        "prompt 1",
+        "digits-collected",
+        "pressed 7",
+        "prompt 2",
+        "digits-collected",
+        "pressed nothing",
+    ]
+
+
+def test_no_choice_without_a_default_ends_the_call_with_480(lab: Lab) -> None:
+    sw = lab.switch
+    sw.place_call("c1", "strict", "caller1")
+    sw.digits_time_out("c1")
+    sw.digits_time_out("c1")
+    assert (sw.calls["c1"].state, sw.calls["c1"].final_code) == (CallState.ENDED, 480)
+    assert lab.kinds(ev.ContactArrived) == []
+    assert lab.control.calls == {}
+
+
+def test_caller_who_hangs_up_in_the_menu_was_never_a_contact(lab: Lab) -> None:
+    sw = lab.switch
+    sw.place_call("c1", "menu", "caller1")
+    sw.caller_hangs_up("c1")
+    assert (sw.calls["c1"].state, sw.calls["c1"].final_code) == (CallState.ENDED, 487)
+    assert lab.kinds(ev.ContactArrived, ev.ContactAbandoned) == []
+    assert lab.control.calls == {}
+
+
+def test_a_recorded_queue_records_from_the_answer_and_writes_the_contacts_wav(
+    lab: Lab, tmp_path: Path
+) -> None:
+    sw = lab.switch
+    recordings = tmp_path / "recordings"
+    sw.register("agent3")
+    sw.place_call("c1", "support", "caller1")  # support is not recorded
+    sw.answer("c1")
+    assert "recording" not in sw.calls["c1"].history
+    sw.place_call("c2", "menu", "caller2")  # the menu leads to helpdesk, which is recorded
+    sw.press("c2", "2")
+    (_, arrived) = lab.kinds(ev.ContactArrived)
+    target = recordings / f"{arrived.contact_id}.wav"  # type: ignore[attr-defined]
+    assert lab.control.calls["c2"].recording == target
+    sw.answer("c2")
+    assert sw.calls["c2"].history[-2:] == ["answered by agent3", "recording"]
+    sw.agent_hangs_up("c2")
+    tone_pcap(recordings / "c2.pcap", 1000, 0.5)  # what the switch captured: here the caller's side only
+    sw._emit(CallRecorded("c2", str(recordings / "c2.pcap"), 6002))
+    assert target.exists()
+    assert not (recordings / "c2.pcap").exists()
+    sw._emit(CallRecorded("c1", str(recordings / "c1.pcap"), 6002))  # not recorded by call control: ignored
+    assert sorted(path.name for path in recordings.iterdir()) == [target.name]
+
+
+def test_blind_transfer_to_a_queue_moves_the_caller_to_an_agent_of_that_queue(lab: Lab) -> None:
+    sw = lab.switch
+    sw.register("agent3")
+    sw.place_call("c1", "support", "caller1")
+    sw.answer("c1")  # agent1, the longest idle
+    lab.clock.advance(3)
+    sw.refer("c1", "tech")  # agent1's phone transfers the caller to the tech queue
+    (transferred,) = lab.kinds(ev.ContactTransferred)
+    assert (transferred.from_queue_id, transferred.to_queue_id) == ("support", "tech")  # type: ignore[attr-defined]
+    assert offered(lab)[-1][1] == TECH  # the router offers it at once; the phone rings once the caller calls
+    completed = [e.agent_id for e in lab.kinds(ev.ContactCompleted)]  # type: ignore[attr-defined]
+    assert completed == [A1]  # agent1's part, completed by the router's transfer
+    sw.agent_hangs_up("c1")  # the first call ends: nothing more
+    assert len(lab.kinds(ev.ContactCompleted)) == 1
+    sw.place_call("c1b", "tech", "caller1", referred_by="<sip:agent1@127.0.0.1>")
+    assert (sw.calls["c1b"].state, sw.calls["c1b"].agent) == (CallState.RINGING, "agent3")
+    sw.answer("c1b")
+    sw.caller_hangs_up("c1b")
+    completed = [e.agent_id for e in lab.kinds(ev.ContactCompleted)]  # type: ignore[attr-defined]
+    assert completed == [A1, TECH]
+    assert [e.agent_id for e in lab.kinds(ev.ContactAnswered)] == [A1, TECH]  # type: ignore[attr-defined]
+    assert lab.control.calls == {}
+
+
+def test_a_transfer_made_in_baiying_moves_the_caller_on_the_switch(lab: Lab) -> None:
+    sw = lab.switch
+    sw.register("agent3")
+    sw.place_call("c1", "support", "caller1")
+    sw.answer("c1")
+    contact = lab.control.calls["c1"].contact_id
+    lab.center.transfer_to_queue("lab", contact, QueueId("tech"))  # what POST .../transfer runs
+    assert sw.calls["c1"].history[-1] == "transfer to tech"  # the switch REFERs the caller's phone
+    sw.place_call("c1b", "tech", "caller1")
+    assert (sw.calls["c1b"].state, sw.calls["c1b"].agent) == (CallState.RINGING, "agent3")
+    assert (sw.calls["c1"].state, sw.calls["c1"].final_code) == (CallState.ENDED, 487)  # the first call ended
+    sw.answer("c1b")
+    sw.agent_hangs_up("c1b")
+    assert [e.agent_id for e in lab.kinds(ev.ContactCompleted)] == [A1, TECH]  # type: ignore[attr-defined]
+    assert lab.control.calls == {}

@@ -3,8 +3,10 @@ Kamailio is installed), the settings' errors, and the evapi link against a fake 
 over TCP)."""
 
 import asyncio
+import base64
 import json
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from baiying.errors import ConfigError
 from baiying.telephony import netstring
 from baiying.telephony.kamailio import KamailioSwitch, render_config
 from baiying.telephony.lab import lab_settings
+from baiying.telephony.rtpengine import NgClient, bdecode, bencode
 from baiying.telephony.settings import VoiceSettings, load_voice_settings
 from baiying.telephony.switch import (
     AgentAnswered,
@@ -22,8 +25,12 @@ from baiying.telephony.switch import (
     CallEnded,
     CallerAbandoned,
     CallEvent,
+    CallRecorded,
+    DigitsCollected,
+    NotSupported,
     PhoneRegistered,
     TelephonyError,
+    TransferRequested,
 )
 
 
@@ -34,6 +41,7 @@ def test_config_is_filled_from_settings() -> None:
     assert '$rU =~ "^q."' in text
     assert "s.substr,2,0" in text
     assert '"127.0.0.1:8448"' in text
+    assert '"udp:127.0.0.1:2223"' in text  # rtpengine's NG socket
     assert "{{" not in text
 
 
@@ -189,3 +197,210 @@ async def _bad_netstrings_are_refused() -> None:
         reader.feed_eof()
         with pytest.raises(netstring.NetstringError, match=words):
             await netstring.read(reader)
+
+
+class FakeNg(asyncio.DatagramProtocol):
+    """rtpengine's NG socket: answers every command "ok" (with an SDP naming the command)."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, object]] = []
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport: asyncio.DatagramTransport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        cookie, _, body = data.partition(b" ")
+        request = bdecode(body)
+        self.requests.append(request)
+        reply: dict[str, object] = {"result": "ok", "sdp": f"v=0 {request['command']}"}
+        if request["command"] == "query":
+            reply["tags"] = {"A": {"medias": [{"streams": [{"local port": 40002}]}]}}
+        self.transport.sendto(cookie + b" " + bencode(reply), addr)
+
+
+def test_media_open_prompt_digits_and_music_through_rtpengine(tmp_path: Path) -> None:
+    asyncio.run(_media_open_prompt_digits_and_music_through_rtpengine(tmp_path))
+
+
+async def _media_open_prompt_digits_and_music_through_rtpengine(tmp_path: Path) -> None:
+    (tmp_path / "menu.wav").write_bytes(b"RIFF")
+    loop = asyncio.get_running_loop()
+    _, ng = await loop.create_datagram_endpoint(FakeNg, local_addr=("127.0.0.1", 0))
+    fake = FakeKamailio()
+    port = await fake.start()
+    ng_port = ng.transport.get_extra_info("sockname")[1]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        dtmf_port = probe.getsockname()[1]
+    settings = VoiceSettings(
+        evapi={"port": port},
+        rtpengine={"port": ng_port},
+        dtmf_log={"port": dtmf_port},
+        media_dir=str(tmp_path),
+    )  # type: ignore[arg-type]
+    client = NgClient("127.0.0.1", ng_port, timeout_seconds=0.5)
+    await client.open()
+    switch = KamailioSwitch(settings, client)
+    seen: list[CallEvent] = []
+    switch.on_event(seen.append)
+    await switch.connect(timeout_seconds=2)
+    await switch.listen_dtmf()
+    serving = asyncio.create_task(switch.serve())
+    sdp = "v=0\r\nm=audio 6000 RTP/AVP 8 101\r\n"
+    encoded = base64.b64encode(sdp.encode()).decode()
+    offer = {"event": "offer", "queue": "menu", "callid": "c1", "from": "alice", "ftag": "A", "sdp": encoded}
+    fake.send({**offer, "tindex": 1, "tlabel": 2})
+    await until(seen, 1)
+    switch.open_media("c1")
+    switch.play("c1", "menu.wav")
+    with pytest.raises(TelephonyError, match="no such file"):
+        switch.play("c1", "missing.wav")
+    assert await asyncio.wait_for(fake.received.get(), 2) == {"tindex": 1, "tlabel": 2, "early": "v=0 answer"}
+    fake.send({"event": "held", "callid": "c1", "tindex": 1, "tlabel": 3})
+    switch.collect_digits("c1", max_digits=1, timeout_seconds=5)
+    reporter, _ = await loop.create_datagram_endpoint(
+        asyncio.DatagramProtocol, remote_addr=("127.0.0.1", dtmf_port)
+    )  # rtpengine's DTMF log: JSON over UDP
+    reporter.sendto(b"not json")
+    for tag, key in (("B", 1), ("A", 2)):  # B is not the caller's leg
+        report = {"callid": "c1", "source_tag": tag, "tags": ["A", "B"], "type": "DTMF", "event": key}
+        reporter.sendto(json.dumps(report).encode())
+    await until(seen, 2)
+    assert seen[1] == DigitsCollected("c1", "2")
+    switch.collect_digits("c1", max_digits=2, timeout_seconds=0.05)
+    reporter.sendto(json.dumps({"callid": "c1", "source_tag": "A", "type": "DTMF", "event": 10}).encode())
+    await until(seen, 3)
+    assert seen[2] == DigitsCollected("c1", "*")  # the time ran out after one key
+    switch.play("c1", "menu.wav", loop=True)
+    switch.queue("c1")  # held again (the "held" message came)
+    fake.send({"event": "answered", "callid": "c1", "agent": "agent3"})
+    fake.send({"event": "ended", "callid": "c1"})
+    await until(seen, 5)
+    await asyncio.sleep(0.2)  # the media commands run as tasks
+    commands = [
+        (r["command"], r.get("from-tag"), r.get("to-tag"), r.get("repeat-times")) for r in ng.requests
+    ]
+    assert commands == [
+        ("offer", "A", None, None),
+        ("answer", "A", "baiying-hold", None),
+        ("stop media", "A", None, None),
+        ("play media", "A", None, 1),
+        ("stop media", "A", None, None),
+        ("play media", "A", None, 1000),  # hold music, looped
+        ("stop media", "A", None, None),  # the agent answered
+        ("delete", None, None, None),
+    ]
+    assert ng.requests[0]["sdp"] == sdp
+    assert ng.requests[3]["file"] == str(tmp_path / "menu.wav")
+    assert switch.media_errors == []
+    fake.writer.close()  # type: ignore[union-attr]
+    serving.cancel()
+    reporter.close()
+    switch.close()
+    client.close()
+    ng.transport.close()
+    fake.server.close()
+
+
+def test_recording_is_started_on_rtpengine_and_reported_after_the_call(tmp_path: Path) -> None:
+    asyncio.run(_recording_is_started_on_rtpengine_and_reported_after_the_call(tmp_path))
+
+
+async def _recording_is_started_on_rtpengine_and_reported_after_the_call(tmp_path: Path) -> None:
+    loop = asyncio.get_running_loop()
+    _, ng = await loop.create_datagram_endpoint(FakeNg, local_addr=("127.0.0.1", 0))
+    ng_port = ng.transport.get_extra_info("sockname")[1]
+    client = NgClient("127.0.0.1", ng_port, timeout_seconds=0.5)
+    await client.open()
+    offer = {"event": "offer", "queue": "q", "callid": "c1@x", "from": "alice", "ftag": "A", "sdp": "",
+             "tindex": 1, "tlabel": 2}  # fmt: skip
+    plain = KamailioSwitch(VoiceSettings(rtpengine={"port": ng_port}), client)  # type: ignore[arg-type]
+    plain.translate(offer)
+    with pytest.raises(NotSupported, match="kamailio cannot record \\(no recording directory"):
+        plain.record("c1@x", on=True)
+    settings = VoiceSettings(rtpengine={"port": ng_port}, recording={"directory": str(tmp_path)})  # type: ignore[arg-type]
+    switch = KamailioSwitch(settings, client)
+    seen: list[CallEvent] = []
+    switch.on_event(seen.append)
+    switch.translate(offer)
+    switch.translate({**offer, "callid": "c2@x"})
+    switch.record("c1@x", on=True)
+    switch.record("c2@x", on=True)
+    (tmp_path / "pcaps").mkdir()
+    (tmp_path / "pcaps" / "c1%40x-0123abcd.pcap").write_bytes(b"")  # rtpengine escapes the call id
+    switch.translate({"event": "ended", "callid": "c1@x"})
+    switch.translate({"event": "ended", "callid": "c2@x"})  # its pcap is missing: an error, kept
+    for _ in range(100):
+        if len(ng.requests) >= 6 and len(switch.media_errors) == 1:
+            break
+        await asyncio.sleep(0.01)
+    for call_id in ("c1@x", "c2@x"):  # in order for each call
+        commands = [r["command"] for r in ng.requests if r["call-id"] == call_id]
+        assert commands == ["start recording", "query", "delete"]
+    assert seen == [CallRecorded("c1@x", str(tmp_path / "pcaps" / "c1%40x-0123abcd.pcap"), 40002)]
+    assert switch.media_errors == [f"no recording of c2@x in {tmp_path / 'pcaps'}"]
+    client.close()
+    ng.transport.close()
+
+
+def test_a_refer_to_a_queue_is_a_transfer_and_a_connected_call_ends_with_a_bye() -> None:
+    asyncio.run(_a_refer_to_a_queue_is_a_transfer_and_a_connected_call_ends_with_a_bye())
+
+
+async def _a_refer_to_a_queue_is_a_transfer_and_a_connected_call_ends_with_a_bye() -> None:
+    fake, switch, seen, serving = await linked()
+    fake.send({"event": "answered", "callid": "c1", "agent": "agent1", "ftag": "F", "ttag": "T"})
+    fake.send({"event": "refer", "callid": "c1", "target": "<sip:agent2@127.0.0.1>"})  # not a queue
+    fake.send({"event": "refer", "callid": "c1", "target": "<sip:queue-tech@127.0.0.1;transport=udp>"})
+    offer = {"event": "offer", "queue": "tech", "callid": "c2", "from": "alice", "referred_by": "<sip:a1@x>"}
+    fake.send({**offer, "tindex": 3, "tlabel": 4})
+    await until(seen, 3)
+    assert seen == [
+        AgentAnswered("c1", "agent1"),
+        TransferRequested("c1", "tech"),
+        CallArrived("c2", "tech", "alice", "<sip:a1@x>"),
+    ]
+    switch.hangup("c1")  # connected: Kamailio ends the dialog (BYE to both phones)
+    assert await asyncio.wait_for(fake.received.get(), 2) == {"bye": "c1", "ftag": "F", "ttag": "T"}
+    with pytest.raises(TelephonyError, match="Kamailio is not holding it"):
+        switch.hangup("c1")  # over
+    fake.writer.close()  # type: ignore[union-attr]
+    serving.cancel()
+    switch.close()
+    fake.server.close()
+
+
+def test_the_evapi_link_is_re_established_when_it_drops() -> None:
+    asyncio.run(_the_evapi_link_is_re_established_when_it_drops())
+
+
+async def _the_evapi_link_is_re_established_when_it_drops() -> None:
+    fake = FakeKamailio()
+    port = await fake.start()
+    switch = KamailioSwitch(VoiceSettings(evapi={"port": port}))  # type: ignore[arg-type]
+    seen: list[CallEvent] = []
+    switch.on_event(seen.append)
+    await switch.connect(timeout_seconds=2)
+    await fake.connected.wait()
+    serving = asyncio.create_task(switch.serve_forever(retry_seconds=0.2))
+    fake.send({"event": "register", "user": "agent1", "expires": "60"})
+    await until(seen, 1)
+    first = fake.writer
+    fake.connected.clear()
+    first.close()  # type: ignore[union-attr]  # Kamailio dropped the link
+    await asyncio.wait_for(fake.connected.wait(), 5)
+    assert fake.writer is not first
+    assert switch.reconnects == 1
+    fake.send({"event": "offer", "queue": "support", "callid": "c1", "from": "bob", "tindex": 5, "tlabel": 6})
+    await until(seen, 2)
+    assert seen[1] == CallArrived("c1", "support", "bob")
+    switch.hangup("c1", code=480)  # commands go over the new link
+    assert await asyncio.wait_for(fake.received.get(), 2) == {
+        "tindex": 5, "tlabel": 6, "code": 480, "reason": "Temporarily Unavailable"
+    }  # fmt: skip
+    serving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await serving
+    fake.writer.close()  # type: ignore[union-attr]
+    switch.close()
+    fake.server.close()

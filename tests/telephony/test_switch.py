@@ -10,6 +10,7 @@ from baiying.telephony.switch import (
     CallerAbandoned,
     CallEvent,
     CallState,
+    DigitsCollected,
     NotSupported,
     PhoneRegistered,
     SimulatedSwitch,
@@ -111,13 +112,38 @@ def test_commands_out_of_order_are_refused(switch: tuple[SimulatedSwitch, list[C
         sw.hangup("c1")
 
 
+def test_media_before_an_agent_prompt_digits_and_music(
+    switch: tuple[SimulatedSwitch, list[CallEvent]],
+) -> None:
+    sw, seen = switch
+    sw.place_call("c1", "menu", "alice")
+    with pytest.raises(TelephonyError, match="cannot play to call c1: its media is not open"):
+        sw.play("c1", "menu.wav")
+    sw.open_media("c1")
+    sw.play("c1", "menu.wav")
+    sw.press("c1", "5")  # nobody listens yet
+    sw.collect_digits("c1", max_digits=1, timeout_seconds=5)
+    sw.press("c1", "23")
+    assert seen[-1] == DigitsCollected("c1", "2")
+    sw.collect_digits("c1", max_digits=2, timeout_seconds=5)
+    sw.digits_time_out("c1")
+    assert seen[-1] == DigitsCollected("c1", "")
+    sw.play("c1", "music.wav", loop=True)
+    assert sw.calls["c1"].playing == "music.wav"
+    sw.register("agent1")
+    sw.bridge("c1", "agent1", ring_seconds=4)
+    sw.answer("c1")
+    assert sw.calls["c1"].playing is None  # the music stops when the agent answers
+    assert sw.calls["c1"].history == [
+        "media", "play menu.wav", "ignored 5", "play music.wav (loop)", "ring agent1", "answered by agent1"
+    ]  # fmt: skip
+    with pytest.raises(TelephonyError, match="cannot collect digits of call c1: it is connected"):
+        sw.collect_digits("c1", max_digits=1, timeout_seconds=5)
+
+
 @pytest.mark.parametrize(
     ("command", "words"),
     [
-        (lambda sw: sw.play("c1", "hold.wav"), "play media"),
-        (lambda sw: sw.collect_digits("c1", max_digits=1, timeout_seconds=5), "collect digits"),
-        (lambda sw: sw.transfer("c1", "agent2"), "transfer"),
-        (lambda sw: sw.record("c1", on=True), "record"),
         (lambda sw: sw.monitor("c1", "boss", mode="whisper"), "monitor"),
     ],
 )

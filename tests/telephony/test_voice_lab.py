@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from baiying.telephony.lab.prompts import make_media
 from baiying.telephony.lab.run import PACKAGES, missing_binaries
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -32,10 +33,15 @@ def lab_unavailable() -> str | None:
     return None
 
 
+MEDIA: list[Path] = []  # the prompts and music, made once for every scenario of the run
+
+
 @pytest.fixture(scope="module")
-def lab_ready() -> None:
+def lab_ready(tmp_path_factory: pytest.TempPathFactory) -> None:
     reason = lab_unavailable()
     if reason is None:
+        MEDIA.append(tmp_path_factory.mktemp("media"))
+        make_media(MEDIA[0])
         return
     if os.environ.get("CI"):
         pytest.fail(f"the voice lab cannot run in CI: {reason}")
@@ -48,6 +54,7 @@ def run_lab(scenario: str, out: Path) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     command = ["timeout", "-k", "5", str(LAB_SECONDS), "unshare", "-n", sys.executable, "-m"]
     command += ["baiying.telephony.lab.run", "--out", str(out), "--scenario", scenario]
+    command += ["--media", str(MEDIA[0])] if MEDIA else []
     done = subprocess.run(
         command, capture_output=True, text=True, env=env, timeout=LAB_SECONDS + 15, check=False
     )
@@ -148,6 +155,81 @@ def test_agent_whose_phone_is_not_registered_is_skipped(tmp_path: Path) -> None:
     assert [(e["agent"], e["code"]) for e in failed] == [("agent1", 404)]  # Kamailio found no contact, once
     assert [e["agent_id"] for e in events(result, "contact-answered")] == ["agent-002"]
     assert "agent1" not in result["agents"]
+
+
+@pytest.mark.usefixtures("lab_ready")
+def test_caller_chooses_option_2_in_the_menu_and_reaches_an_agent_with_that_skill(tmp_path: Path) -> None:
+    result = run_lab("menu", tmp_path)
+    # caller_menu.xml succeeds only with early media (183 with an SDP), then 200 from an agent after its key
+    assert result["sipp"] == {"callers": 0}
+    assert result["sipp_calls"]["callers"] == {"created": 1, "successful": 1, "failed": 0}
+    switch = [e["kind"] for e in result["switch"] if e["kind"] != "phone-registered"]
+    assert switch == ["call-arrived", "digits-collected", "agent-answered", "call-ended", "call-recorded"]
+    assert [e["digits"] for e in result["switch"] if e["kind"] == "digits-collected"] == ["2"]
+    (arrived,) = events(result, "contact-arrived")
+    assert (arrived["queue_id"], arrived["intent"], arrived["language"]) == ("helpdesk", "tech", "en")
+    # agent-001 idles longer but has no "tech" skill: the one who has it takes the call
+    assert [e["agent_id"] for e in events(result, "contact-offered")] == ["tech-001"]
+    assert [e["agent_id"] for e in events(result, "contact-answered")] == ["tech-001"]
+    assert len(events(result, "contact-completed")) == 1
+    assert phone(result, "agent1") == []
+    assert "CALL_ESTABLISHED" in phone(result, "agent3")
+    # rtpengine carried the media: call control opened the caller's leg (offer, answer with the hold
+    # placeholder), played the prompt, then the music; Kamailio pointed the far end at the agent's phone
+    # (offer, answer); the music stopped when the agent answered; the call was deleted at the end.
+    assert result["rtpengine_commands"] == {
+        "call-control": [
+            "offer", "answer", "stop media", "play media", "stop media", "play media", "stop media",
+            "start recording", "query", "delete",
+        ],
+        "kamailio": ["offer", "answer"],
+    }  # fmt: skip
+    assert result["media_errors"] == []
+    (heard,) = [r for r in result["recordings"]["agent3"] if r["file"].endswith("-dec.wav")]
+    assert heard["seconds"] > 3
+    assert heard["rms"] > 500  # the caller's audio reached the agent through rtpengine
+    assert result["calls_left"] == []
+
+
+@pytest.mark.usefixtures("lab_ready")
+@pytest.mark.parametrize("scenario", ["transfer", "transfer-api"])
+def test_blind_transfer_reaches_an_agent_of_the_target_queue(tmp_path: Path, scenario: str) -> None:
+    """Made from agent1's phone (REFER), or in Baiying (`transfer_to_queue`, what the API's POST
+    /api/contacts/{id}/transfer runs: Kamailio then sends the caller's phone a REFER for it)."""
+    result = run_lab(scenario, tmp_path)
+    assert result["sipp"] == {"caller": 0}  # every step of the baresip caller's script happened in time
+    assert [e["agent_id"] for e in events(result, "contact-offered")] == ["agent-001", "tech-001"]
+    assert [e["agent_id"] for e in events(result, "contact-answered")] == ["agent-001", "tech-001"]
+    (transferred,) = events(result, "contact-transferred")
+    assert (transferred["from_queue_id"], transferred["to_queue_id"]) == ("support", "tech")
+    completed = events(result, "contact-completed")
+    assert [e["agent_id"] for e in completed] == ["agent-001", "tech-001"]  # one contact, two agents
+    assert {e["contact_id"] for e in completed} == {transferred["contact_id"]}
+    requested = [e["target"] for e in result["switch"] if e["kind"] == "transfer-requested"]
+    assert requested == (["tech"] if scenario == "transfer" else [])  # agent1's phone sent REFER, or not
+    assert "TRANSFER" in phone(result, "caller1")  # the caller's phone followed a REFER
+    # Nothing left dangling: agent1's call was ended for it, and each agent's call closed.
+    for user in ("agent1", "agent3"):
+        assert phone(result, user).count("CALL_CLOSED") == phone(result, user).count("CALL_ESTABLISHED") == 1
+    assert result["calls_left"] == []
+    # The caller heard agent1 (440 Hz), then agent3 (550 Hz); the contact has a recording of each leg.
+    heard = [r["peak_hz"] for r in result["recordings"]["caller1"] if r["file"].endswith("-dec.wav")]
+    assert heard == [pytest.approx(440, abs=5), pytest.approx(550, abs=5)]
+    contact = transferred["contact_id"]
+    recording = result["contacts"][contact]["recording"]  # the contact names its recording
+    assert recording == str(tmp_path / "recordings" / f"{contact}.wav")
+    commands = result["rtpengine_commands"]["call-control"]  # the two calls' commands may interleave
+    assert sorted(commands) == sorted(["start recording", "query", "delete"] * 2)
+    recorded = [e for e in result["switch"] if e["kind"] == "call-recorded"]
+    assert len(recorded) == 2
+    assert not any(Path(e["file"]).exists() for e in recorded)  # rtpengine's pcaps became the WAVs
+    # each leg: the caller's 1000 Hz on the left channel, the agent's tone on the right (FFT peaks)
+    legs = {r["file"]: (r["caller_hz"], r["agent_hz"]) for r in result["call_recordings"]}
+    assert legs == {
+        f"{contact}.wav": (pytest.approx(1000, abs=5), pytest.approx(440, abs=5)),
+        f"{contact}.2.wav": (pytest.approx(1000, abs=5), pytest.approx(550, abs=5)),
+    }
+    assert result["media_errors"] == []
 
 
 def test_a_missing_package_is_named_with_the_install_line(monkeypatch: pytest.MonkeyPatch) -> None:

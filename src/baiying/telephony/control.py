@@ -15,6 +15,21 @@ itself publishes on, needs no credentials, polling or WebSocket reconnects, and 
 single writer. `CallControl` takes the `LiveCenter`, so the same object runs in a standalone call-control
 process (the lab) or inside `baiying serve` next to the HTTP API (one process owns a tenant's router).
 
+A dialled queue with an IVR menu (`menus`) first opens the caller's media, plays the menu's prompt and
+collects one key; the option chosen sets the contact's intent, language or queue, and only then does the
+call arrive in routing, held with the menu's hold music. A caller who hangs up in the menu never was a
+contact (nothing is routed); the switch ends the held INVITE with 487.
+
+Blind transfer to a queue: the agent's phone sends REFER to the caller (`TransferRequested`); the contact
+is transferred in routing at once (`transfer_to_queue`: the agent is freed, the contact waits in the
+target queue) and the caller's phone calls the queue; that call (from the same caller, to that queue,
+with a Referred-By if the phone sets one) becomes the contact's call, held and rung at the agent the
+router offers it to; call control ends the first call if the phones did not (BYE to both).
+
+Recording (per queue, `recording`): a recorded queue's contact carries the attribute `recording`, the WAV
+its call is written to (`<directory>/<contact id>.wav`); the switch records from the agent's answer to the
+end, and its capture becomes that WAV (caller left, agent right) when the switch reports it complete.
+
 Phones are agents by a mapping from SIP user to agent id (settings); a phone that registers can log its
 agent in (`login_on_register`), which is what the lab does.
 
@@ -29,13 +44,17 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from baiying.application.bus import EventBatch
 from baiying.application.center import LiveCenter
 from baiying.errors import DomainError
-from baiying.events import ContactOffered, ContactRoutedOut, Event, OfferDeclined
+from baiying.events import ContactOffered, ContactRoutedOut, ContactTransferred, Event, OfferDeclined
 from baiying.ids import AgentId, ContactId, QueueId
 from baiying.routing.router import Router
+from baiying.telephony.ivr import Menu, MenuOption
+from baiying.telephony.recording import RecordingError, pcap_to_wav
+from baiying.telephony.settings import RecordingPolicy
 from baiying.telephony.switch import (
     AgentAnswered,
     AgentFailed,
@@ -43,9 +62,12 @@ from baiying.telephony.switch import (
     CallEnded,
     CallerAbandoned,
     CallEvent,
+    CallRecorded,
+    DigitsCollected,
     PhoneRegistered,
     Switch,
     TelephonyError,
+    TransferRequested,
 )
 
 logger = logging.getLogger(__name__)
@@ -66,6 +88,12 @@ class VoiceCall:
     call_id: str
     contact_id: ContactId
     queue_id: QueueId
+    caller: str = ""
+    menu: Menu | None = None  # the caller is in this IVR menu, not yet in routing
+    tries: int = 0  # times the menu's prompt was played
+    routed: bool = False  # the contact arrived in routing
+    recording: Path | None = None  # where its recording goes (a recorded queue)
+    transferred: bool = False  # blind-transferred: waiting for the caller's phone to call the target
     offered_to: AgentId | None = None  # the router's view: the agent the offer rings at
     offered_at: float = 0.0
     ringing: AgentId | None = None  # the switch's view: the phone ringing now
@@ -85,6 +113,8 @@ class CallControl:
         *,
         agents: Mapping[str, str],
         queues: Mapping[str, str] | None = None,
+        menus: Mapping[str, Menu] | None = None,
+        recording: RecordingPolicy | None = None,
         login_on_register: bool = False,
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
@@ -96,6 +126,9 @@ class CallControl:
         self.phone_of = {AgentId(agent): user for user, agent in agents.items()}
         self.agent_of = {user: AgentId(agent) for user, agent in agents.items()}
         self.queues = dict(queues or {})
+        self.menus = dict(menus or {})
+        self.recording = recording
+        self.recordings: dict[str, Path] = {}  # call id → its WAV, from the answer until the file is written
         self.login_on_register = login_on_register
         self.calls: dict[str, VoiceCall] = {}
         self.by_contact: dict[ContactId, VoiceCall] = {}
@@ -124,12 +157,21 @@ class CallControl:
         if isinstance(event, CallArrived):
             self._arrived(event)
             return
+        if isinstance(event, CallRecorded):
+            self._recorded(event)
+            return
         call = self.calls.get(event.call_id)
         if call is None or call.ended:
             logger.info("%s for a call not in routing: %s", event.kind, event.call_id)
             return
         call.log.append(event.kind)
-        if isinstance(event, AgentAnswered):
+        if isinstance(event, DigitsCollected):
+            self._menu_choice(call, event.digits)
+        elif isinstance(event, TransferRequested):
+            self._transfer(call, event.target)
+        elif call.transferred:
+            call.log.append(f"{event.kind} of the call before the transfer")  # its end completes nothing
+        elif isinstance(event, AgentAnswered):
             agent = self.agent_of.get(event.agent)
             call.ringing = None
             if agent is None or agent != call.offered_to:
@@ -139,6 +181,9 @@ class CallControl:
                 return
             call.connected = agent
             self.center.accept(self.tenant_id, call.contact_id, agent)
+            if call.recording is not None:
+                self.recordings[call.call_id] = call.recording
+                self.switch.record(call.call_id, on=True)
         elif isinstance(event, AgentFailed):
             self._agent_failed(call, event)
         elif isinstance(event, CallerAbandoned):
@@ -147,7 +192,8 @@ class CallControl:
                 return
             call.ended = True
             self._forget(call)
-            self.center.abandon(self.tenant_id, call.contact_id)
+            if call.routed:
+                self.center.abandon(self.tenant_id, call.contact_id)
             if call.ringing is None:
                 self.switch.hangup(call.call_id, code=SIP_TERMINATED)
         elif isinstance(event, CallEnded):
@@ -166,25 +212,129 @@ class CallControl:
     def _arrived(self, event: CallArrived) -> None:
         if event.call_id in self.calls:
             return  # a retransmitted INVITE
+        # The transferred caller's phone calls the target queue (with a Referred-By, when the phone sets
+        # one): the same caller, the queue the contact was transferred to.
+        target = QueueId(self.queues.get(event.queue, event.queue))
+        for waiting in self.calls.values():
+            if waiting.transferred and waiting.caller == event.caller and waiting.queue_id == target:
+                self._transferred_call_arrives(waiting, event.call_id)
+                return
         contact_id = ContactId(uuid.uuid4().hex)
         queue_id = QueueId(self.queues.get(event.queue, event.queue))
-        call = VoiceCall(event.call_id, contact_id, queue_id)
+        call = VoiceCall(event.call_id, contact_id, queue_id, caller=event.caller)
         self.calls[event.call_id] = call
         self.by_contact[contact_id] = call
-        self.switch.queue(event.call_id)
+        menu = self.menus.get(event.queue)
+        if menu is None:
+            self._route(call)
+            return
+        call.menu = menu
+        self.switch.open_media(call.call_id)
+        self._prompt(call, menu)
+
+    def _prompt(self, call: VoiceCall, menu: Menu) -> None:
+        call.tries += 1
+        call.log.append(f"prompt {call.tries}")
+        self.switch.play(call.call_id, menu.prompt)
+        self.switch.collect_digits(call.call_id, max_digits=1, timeout_seconds=menu.timeout_seconds)
+
+    def _menu_choice(self, call: VoiceCall, digits: str) -> None:
+        menu = call.menu
+        if menu is None:
+            return
+        option = menu.choose(digits)
+        call.log.append(f"pressed {digits or 'nothing'}")
+        if option is None and call.tries < menu.attempts:
+            self._prompt(call, menu)
+            return
+        if option is None and menu.on_no_choice is not None:
+            option = menu.options[menu.on_no_choice]
+        call.menu = None
+        if option is None:
+            call.ended = True
+            self._forget(call)
+            self.switch.hangup(call.call_id, code=SIP_NO_AGENT)
+            return
+        self.switch.play(call.call_id, menu.hold_music, loop=True)
+        self._route(call, option, menu.language)
+
+    def _route(self, call: VoiceCall, option: MenuOption | None = None, language: str | None = None) -> None:
+        """The call enters routing as a contact and is held until the router offers it to an agent."""
+        if option is not None and option.queue is not None:
+            call.queue_id = QueueId(option.queue)
+        self.switch.queue(call.call_id)
+        call.routed = True
+        attributes = {"sip_call_id": call.call_id}
+        if self.recording is not None and self.recording.covers(call.queue_id):
+            call.recording = Path(self.recording.directory, f"{call.contact_id}.wav")
+            attributes["recording"] = str(call.recording)
         try:
             self.center.arrive(
                 self.tenant_id,
-                queue_id,
-                contact_id=contact_id,
-                customer_id=event.caller or None,
-                attributes={"sip_call_id": event.call_id},
+                call.queue_id,
+                contact_id=call.contact_id,
+                customer_id=call.caller or None,
+                intent=option.intent if option is not None else None,
+                language=(option.language if option is not None else None) or language,
+                attributes=attributes,
             )
         except DomainError:
             call.ended = True
             self._forget(call)
-            self.switch.hangup(event.call_id, code=SIP_NO_AGENT)
+            self.switch.hangup(call.call_id, code=SIP_NO_AGENT)
             raise
+
+    def _transfer(self, call: VoiceCall, target: str) -> None:
+        """The connected agent's phone transfers the caller to the queue dialled as `target`."""
+        if call.connected is None:
+            logger.warning("call %s asks for a transfer but is not connected", call.call_id)
+            return
+        queue_id = QueueId(self.queues.get(target, target))
+        call.log.append(f"transfer to {queue_id}")
+        agent, call.connected, call.offered_to, call.failed = call.connected, None, None, None
+        call.transferred = True  # set first: the router's new offer may come back within the command
+        try:
+            self.center.transfer_to_queue(self.tenant_id, call.contact_id, queue_id)
+        except DomainError:
+            call.transferred, call.connected = False, agent
+            raise
+        call.queue_id = queue_id
+
+    def _dialled(self, queue_id: QueueId) -> str:
+        """The name a phone dials for a queue: the first the settings map to it, else its id."""
+        names = [name for name, queue in self.queues.items() if queue == queue_id]
+        return names[0] if names else str(queue_id)
+
+    def _transferred_call_arrives(self, call: VoiceCall, call_id: str) -> None:
+        """The caller's phone calls the transfer target: this call is the contact's from now on."""
+        self.calls.pop(call.call_id, None)
+        call.log.append(f"transferred as call {call_id}")
+        first, call.call_id, call.transferred = call.call_id, call_id, False
+        self.calls[call_id] = call
+        self.switch.queue(call_id)
+        self._ring_if_offered(call)
+        try:  # the caller's phone moved on: the first call must not stay up (not every phone ends it)
+            self.switch.hangup(first)
+        except TelephonyError as error:
+            logger.info("the call before the transfer, %s, is over already: %s", first, error)
+
+    def _recorded(self, event: CallRecorded) -> None:
+        target = self.recordings.pop(event.call_id, None)
+        if target is None:
+            return
+        legs = 1
+        while target.exists():  # a transferred contact's later legs
+            legs += 1
+            target = target.with_name(f"{target.stem.split('.')[0]}.{legs}.wav")
+        try:
+            seconds = pcap_to_wav(Path(event.file), target, event.caller_port)
+        except (OSError, RecordingError) as error:
+            logger.warning(
+                "the recording of call %s is in %s, not in %s: %s", event.call_id, event.file, target, error
+            )
+            return
+        Path(event.file).unlink(missing_ok=True)
+        logger.info("call %s recorded: %s (%.1f s)", event.call_id, target, seconds)
 
     def _agent_failed(self, call: VoiceCall, event: AgentFailed) -> None:
         agent = self.agent_of.get(event.agent)
@@ -241,6 +391,14 @@ class CallControl:
             if call is not None and call.offered_to == event.agent_id:
                 call.offered_to = call.failed = None
                 call.log.append(f"offer to {event.agent_id} {'missed' if event.missed else 'rejected'}")
+        elif isinstance(event, ContactTransferred):
+            call = self.by_contact.get(event.contact_id)
+            if call is not None and call.connected is not None and not call.transferred:
+                # transferred in Baiying (the agent desktop, the API): the switch moves the caller
+                call.log.append(f"transferred to {event.to_queue_id} in routing")
+                call.transferred, call.connected, call.offered_to, call.failed = True, None, None, None
+                call.queue_id = event.to_queue_id
+                self.switch.transfer(call.call_id, self._dialled(event.to_queue_id))
         elif isinstance(event, ContactRoutedOut):
             call = self.by_contact.get(event.contact_id)
             if call is not None and call.ringing is None:
@@ -254,6 +412,8 @@ class CallControl:
         agent = call.offered_to
         if agent is None or call.ringing is not None or call.connected is not None or call.ended:
             return
+        if call.transferred:
+            return  # rung once the caller's phone calls the transfer target
         if agent == call.failed:
             return
         phone = self.phone_of.get(agent)

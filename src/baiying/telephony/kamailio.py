@@ -2,19 +2,30 @@
 commands to Kamailio and Kamailio's call events back.
 
 Messages from Kamailio (JSON in netstrings): `offer` (an INVITE to a queue is held; `tindex`/`tlabel` name
-the suspended transaction), `agent_failed` (the phone did not take the call; the INVITE is held again,
-with a new handle), `cancel` (the caller hung up before an answer), `answered`/`ended` (dialog start and
-end), `register`. Messages to Kamailio resume a held INVITE: `{"tindex", "tlabel", "target", "ring_ms"}`
-rings a phone, `{"tindex", "tlabel", "code", "reason"}` ends the call with a final reply.
+the suspended transaction, `ftag` and `sdp` (base64) are the caller's tag and offer), `held` (the INVITE is
+held again after early media, with a new handle), `agent_failed` (the phone did not take the call; the
+INVITE is held again, with a new handle), `cancel` (the caller hung up before an answer),
+`answered`/`ended` (dialog start and end), `register`. Messages to Kamailio resume a held INVITE:
+`{"tindex", "tlabel", "target", "ring_ms"}` rings a phone, `{"tindex", "tlabel", "code", "reason"}` ends
+the call with a final reply, `{"tindex", "tlabel", "early": SDP}` sends early media (183) with rtpengine's
+SDP for the caller.
+
+Media (prompts, music, digits, recording through rtpengine) is the `RtpengineMedia` mixin (`media.py`).
 """
 
 import asyncio
+import base64
+import binascii
+import itertools
 import json
 import logging
+import re
 from importlib.resources import files
 from typing import Any
 
 from baiying.telephony import netstring
+from baiying.telephony.media import Collecting, RtpengineMedia
+from baiying.telephony.rtpengine import NgClient
 from baiying.telephony.settings import VoiceSettings
 from baiying.telephony.switch import (
     AgentAnswered,
@@ -26,6 +37,7 @@ from baiying.telephony.switch import (
     CallEventHandler,
     PhoneRegistered,
     TelephonyError,
+    TransferRequested,
     Unimplemented,
 )
 
@@ -50,6 +62,8 @@ def render_config(settings: VoiceSettings) -> str:
         "rpc_port": str(settings.rpc.port),
         "evapi_address": str(settings.evapi.address),
         "evapi_port": str(settings.evapi.port),
+        "rtpengine_address": str(settings.rtpengine.address),
+        "rtpengine_port": str(settings.rtpengine.port),
         "queue_prefix": settings.queue_prefix,
         "queue_prefix_len": str(len(settings.queue_prefix)),
         "max_inv_lifetime_ms": str(int(settings.max_queue_seconds * 1000)),
@@ -65,18 +79,32 @@ def render_config(settings: VoiceSettings) -> str:
     return text
 
 
-class KamailioSwitch(Unimplemented):
-    """A `Switch` over Kamailio's evapi link. Commands write to the link at once (no await) and must run
-    on the loop that runs `serve()`; events are handed to the handlers on that loop, in order."""
+class KamailioSwitch(RtpengineMedia, Unimplemented):
+    """A `Switch` over Kamailio's evapi link (and rtpengine's NG socket for media, when given). Commands
+    write to the link at once (no await) and must run on the loop that runs `serve()`; media commands run
+    as tasks, in order per call; events are handed to the handlers on that loop, in order."""
 
     name = "kamailio"
 
-    def __init__(self, settings: VoiceSettings) -> None:
+    def __init__(self, settings: VoiceSettings, media: NgClient | None = None) -> None:
         self.settings = settings
+        self.media = media
         self.held: dict[str, tuple[int, int]] = {}  # call id → suspended transaction (index, label)
+        self.offers: dict[str, tuple[str, str]] = {}  # call id → the caller's (tag, SDP)
+        self.playing: set[str] = set()
+        self.collecting: dict[str, Collecting] = {}
+        self.recording: dict[str, int] = {}  # call id → rtpengine's port facing its caller
+        self.dialogs: dict[str, tuple[str, str]] = {}  # connected call id → its (from tag, to tag)
+        self.parties: dict[str, tuple[str, str, str]] = {}  # call id → caller's (Contact, From, To URI)
+        self.referred: set[str] = set()  # calls whose caller Kamailio sent a REFER on Baiying's behalf
+        self.media_errors: list[str] = []
+        self.reconnects = 0
+        self._cseq = itertools.count(1000)  # requests Kamailio sends inside a call, as its callee side
+        self._chains: dict[str, asyncio.Future[None]] = {}
         self._handlers: list[CallEventHandler] = []
         self._writer: asyncio.StreamWriter | None = None
         self._reader: asyncio.StreamReader | None = None
+        self._dtmf_transport: asyncio.DatagramTransport | None = None
 
     def on_event(self, handler: CallEventHandler) -> None:
         self._handlers.append(handler)
@@ -112,13 +140,40 @@ class KamailioSwitch(Unimplemented):
                 continue
             event = self.translate(message)
             if event is not None:
-                for handler in self._handlers:
-                    handler(event)
+                self._emit(event)
+
+    async def serve_forever(self, *, retry_seconds: float = 1.0) -> None:
+        """`serve()`, reconnecting whenever the link drops (Kamailio restarted, or the TCP link broke),
+        until cancelled. `reconnects` counts the links re-established. Calls Kamailio still holds keep their
+        handles across a reconnect; after a restart of Kamailio they are gone (a resume is refused)."""
+        while True:
+            try:
+                await self.serve()
+            except TelephonyError as error:
+                logger.warning("%s: reconnecting", error)
+            self._drop_link()
+            while True:
+                try:
+                    await self.connect(timeout_seconds=retry_seconds)
+                    break
+                except TelephonyError as error:
+                    logger.warning("%s", error)
+            self.reconnects += 1
+
+    def _drop_link(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self._writer = self._reader = None
 
     def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+        self._close_media()
+
+    def _emit(self, event: CallEvent) -> None:
+        for handler in self._handlers:
+            handler(event)
 
     def translate(self, message: dict[str, Any]) -> CallEvent | None:
         """One Kamailio message as a call event (None for what call control need not know)."""
@@ -126,16 +181,45 @@ class KamailioSwitch(Unimplemented):
         call_id = str(message.get("callid", ""))
         if kind in ("offer", "agent_failed"):
             self.held[call_id] = (int(message["tindex"]), int(message["tlabel"]))
+        if kind == "held":
+            self.held[call_id] = (int(message["tindex"]), int(message["tlabel"]))
+            return None
         if kind == "offer":
-            return CallArrived(call_id, str(message.get("queue", "")), str(message.get("from", "")))
+            contact = re.search(r"<?(sips?:[^>;\s]+)", str(message.get("contact", "")))
+            if contact is not None:
+                uris = (str(message.get("from_uri", "")), str(message.get("to_uri", "")))
+                self.parties[call_id] = (contact.group(1), *uris)
+            self.offers[call_id] = (str(message.get("ftag", "")), _base64(message.get("sdp", "")))
+            return CallArrived(
+                call_id,
+                str(message.get("queue", "")),
+                str(message.get("from", "")),
+                str(message.get("referred_by", "")),
+            )
+        if kind == "refer":
+            target = re.search(r"sips?:([^@;>]+)@", str(message.get("target", "")))
+            prefix = self.settings.queue_prefix
+            if target is None or not target.group(1).startswith(prefix):
+                logger.info("a transfer to %s is not to a queue: left to the phones", message.get("target"))
+                return None
+            return TransferRequested(call_id, target.group(1)[len(prefix) :])
         if kind == "agent_failed":
             return AgentFailed(call_id, str(message.get("agent", "")), int(message.get("code", 0)))
         if kind == "cancel":
+            self._release_media(call_id)
             return CallerAbandoned(call_id)
         if kind == "answered":
+            self.dialogs[call_id] = (str(message.get("ftag", "")), str(message.get("ttag", "")))
+            if call_id in self.playing:
+                self.playing.discard(call_id)
+                tag, _ = self.offers.get(call_id, ("", ""))
+                self._media_task(call_id, "stop the music of", self._stop(call_id, tag))
             return AgentAnswered(call_id, str(message.get("agent", "")))
         if kind == "ended":
             self.held.pop(call_id, None)
+            self.dialogs.pop(call_id, None)
+            self.parties.pop(call_id, None)
+            self._release_media(call_id)
             return CallEnded(call_id)
         if kind == "register":
             expires = str(message.get("expires", "")).strip()
@@ -168,7 +252,78 @@ class KamailioSwitch(Unimplemented):
             raise TelephonyError(f"ring time must be positive, not {ring_seconds}", call_id=call_id)
         self._resume(call_id, "ring an agent for", target=agent, ring_ms=int(ring_seconds * 1000))
 
+    def transfer(self, call_id: str, target: str) -> None:
+        """Transfer the caller of a connected call to the queue dialled as `target`: a REFER to the
+        caller's phone inside its dialog, sent by Kamailio (JSON-RPC `tm.t_uac_start`), as if from the
+        agent's side; the phone then calls the queue (a `CallArrived`)."""
+        if call_id not in self.dialogs or call_id not in self.parties:
+            raise TelephonyError(f"cannot transfer call {call_id}: it is not connected", call_id=call_id)
+        sip = self.settings.sip
+        self.referred.add(call_id)
+        self._request_caller(
+            call_id, "REFER", f"Refer-To: <sip:{self.settings.queue_prefix}{target}@{sip.address}>\r\n"
+        )
+
+    def _request_caller(self, call_id: str, method: str, extra_headers: str) -> None:
+        """A request to the caller's phone inside its call, as from the callee's side (JSON-RPC)."""
+        (caller_tag, callee_tag), (contact, caller_uri, dialled_uri) = (
+            self.dialogs[call_id],
+            self.parties[call_id],
+        )
+        sip = self.settings.sip
+        headers = (
+            f"From: <{dialled_uri}>;tag={callee_tag}\r\nTo: <{caller_uri}>;tag={caller_tag}\r\n"
+            f"Call-ID: {call_id}\r\nCSeq: {next(self._cseq)} {method}\r\n{extra_headers}"
+            f"Contact: <sip:baiying@{sip.address}:{sip.port}>\r\nMax-Forwards: 70\r\n"
+        )
+        request = {"jsonrpc": "2.0", "id": 1, "method": "tm.t_uac_start",
+                   "params": [method, contact, ".", ".", headers, ""]}  # fmt: skip
+        self._media_task(call_id, f"send {method} to the caller of", self._rpc(call_id, request))
+
+    async def _rpc(self, call_id: str, request: dict[str, Any]) -> None:
+        """One JSON-RPC request to Kamailio over HTTP (xhttp + jsonrpcs); a failure is logged and kept.
+        The reply is read by its Content-Length: Kamailio keeps the connection open."""
+        body = json.dumps(request).encode()
+        address, port = str(self.settings.rpc.address), self.settings.rpc.port
+        writer: asyncio.StreamWriter | None = None
+        try:
+            reader, writer = await asyncio.open_connection(address, port)
+            head = b"POST /RPC HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n" % address.encode()
+            writer.write(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            headers = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+            length = re.search(rb"(?i)content-length:\s*(\d+)", headers)
+            reply = await asyncio.wait_for(reader.readexactly(int(length.group(1)) if length else 0), 5)
+        except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as error:
+            self.media_errors.append(f"{request['method']} for {call_id}: {error!r}")
+            return
+        finally:
+            if writer is not None:
+                writer.close()
+        if b'"error"' in reply:
+            self.media_errors.append(f"{request['method']} for {call_id}: {reply[-300:]!r}")
+
     def hangup(self, call_id: str, *, code: int = 487) -> None:
+        """A held call ends with the final reply `code`; a connected one with a BYE to both phones."""
+        dialog = self.dialogs.get(call_id)
+        if call_id not in self.held and dialog is not None:
+            if self._writer is None:
+                raise TelephonyError("not connected to Kamailio", call_id=call_id)
+            message = {"bye": call_id, "ftag": dialog[0], "ttag": dialog[1]}
+            if call_id in self.referred:
+                # the caller's phone counts our REFER's CSeq: its BYE follows on, from us too
+                message["side"] = "callee"
+                self._request_caller(call_id, "BYE", "")
+            self._writer.write(netstring.encode(json.dumps(message).encode()))
+            del self.dialogs[call_id]
+            self._release_media(call_id)  # Kamailio reports no dialog end for the dialogs it ends itself
+            return
         if not 400 <= code <= 699:
             raise TelephonyError(f"a held call ends with a 4xx-6xx reply, not {code}", call_id=call_id)
         self._resume(call_id, "hang up", code=code, reason=REASONS.get(code, "Call Ended"))
+
+
+def _base64(text: object) -> str:
+    try:
+        return base64.b64decode(str(text), validate=True).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        return ""

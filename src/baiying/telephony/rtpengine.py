@@ -148,6 +148,13 @@ class NgClient:
         transport, _ = await loop.create_datagram_endpoint(lambda: _Protocol(self), remote_addr=self.address)
         self._transport = transport
 
+    @property
+    def local_port(self) -> int:
+        """The UDP port this client sends from (0 when not open)."""
+        if self._transport is None:
+            return 0
+        return int(self._transport.get_extra_info("sockname")[1])
+
     def close(self) -> None:
         if self._transport is not None:
             self._transport.close()

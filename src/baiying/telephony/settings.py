@@ -5,6 +5,7 @@ from ipaddress import IPv4Address
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from baiying.telephony.ivr import Menu
 from baiying.yamlconfig import load_model
 
 SIP_USER = r"^[A-Za-z0-9._~-]+$"
@@ -19,6 +20,18 @@ class Endpoint(BaseModel):
         return f"{self.address}:{self.port}"
 
 
+class RecordingPolicy(BaseModel):
+    """Which calls are recorded, and where: rtpengine writes a pcap per call into `directory` (its
+    --recording-dir), call control turns it into `<directory>/<contact id>.wav` when the call ends."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    directory: str = Field(min_length=1)
+    queues: list[str] = Field(default_factory=list)  # the queue ids recorded; empty: every queue
+
+    def covers(self, queue_id: str) -> bool:
+        return not self.queues or queue_id in self.queues
+
+
 class VoiceSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -26,6 +39,11 @@ class VoiceSettings(BaseModel):
     sip: Endpoint = Endpoint(port=5060)  # Kamailio's SIP listener (UDP), the domain agents register to
     evapi: Endpoint = Endpoint(port=8448)  # Kamailio evapi: call control connects here
     rpc: Endpoint = Endpoint(port=5071)  # Kamailio JSON-RPC over HTTP (status, registered phones)
+    rtpengine: Endpoint = Endpoint(port=2223)  # rtpengine's NG control socket (UDP)
+    dtmf_log: Endpoint = Endpoint(port=2224)  # where rtpengine reports DTMF (--dtmf-log-dest): call control
+    media_dir: str = "."  # prompts and hold music are named relative to it
+    menus: dict[str, Menu] = Field(default_factory=dict)  # dialled queue name → its IVR menu
+    recording: RecordingPolicy | None = None  # no recording unless set
     queue_prefix: str = Field(default="queue-", pattern=SIP_USER)  # dial queue-support to reach "support"
     queues: dict[str, str] = Field(default_factory=dict)  # dialled name → queue id (unlisted: same id)
     agents: dict[str, str] = Field(default_factory=dict)  # SIP user of the phone → agent id

@@ -60,6 +60,16 @@ class CallArrived(CallEvent):
     kind: ClassVar[str] = "call-arrived"
     queue: str
     caller: str
+    referred_by: str = ""  # set when the caller's phone calls because it was transferred (REFER)
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRequested(CallEvent):
+    """A phone in a connected call asked to transfer the other party (a REFER) to `target`, the dialled
+    name of a queue; the other party's phone calls it next."""
+
+    kind: ClassVar[str] = "transfer-requested"
+    target: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +107,25 @@ class CallEnded(CallEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class DigitsCollected(CallEvent):
+    """What the caller keyed in after `collect_digits`: `max_digits` keys, or fewer (maybe none) when the
+    time ran out."""
+
+    kind: ClassVar[str] = "digits-collected"
+    digits: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecorded(CallEvent):
+    """The recording of an ended call is complete: `file` is the switch's capture of both sides (a pcap
+    of the RTP), `caller_port` the media server's port that received the caller's side."""
+
+    kind: ClassVar[str] = "call-recorded"
+    file: str
+    caller_port: int
+
+
+@dataclass(frozen=True, slots=True)
 class PhoneRegistered(CallEvent):
     """An agent's phone registered (expires > 0) or unregistered (expires == 0); `call_id` is empty."""
 
@@ -130,18 +159,26 @@ class Switch(Protocol):
     def hangup(self, call_id: str, *, code: int = 487) -> None:
         """End the call: a queued caller gets the SIP final `code` (487 once they left, 480 no agents)."""
 
-    # declared for the next slices (media through rtpengine, REFER, recording, supervision)
+    # media before an agent (IVR, hold music)
+    def open_media(self, call_id: str) -> None:
+        """Give a held caller a media path before any agent answers (early media through the media
+        server), so prompts and music reach them and their key presses are heard."""
+
     def play(self, call_id: str, media: str, *, loop: bool = False) -> None:
-        """Play a prompt or music to the caller."""
+        """Play a prompt or music (a WAV file) to the caller only, replacing what plays; it stops when an
+        agent answers."""
 
     def collect_digits(self, call_id: str, *, max_digits: int, timeout_seconds: float) -> None:
-        """Collect DTMF from the caller; reported as a `DigitsCollected` event."""
+        """Collect DTMF from the caller; reported as one `DigitsCollected` event."""
+
+    # declared for the next slices (REFER, recording, supervision)
 
     def transfer(self, call_id: str, target: str) -> None:
-        """Blind transfer to an agent's phone or a queue number."""
+        """Blind-transfer the caller of a connected call to the queue dialled as `target`: the caller's
+        phone calls it next (reported as a `CallArrived`)."""
 
     def record(self, call_id: str, *, on: bool) -> None:
-        """Start or stop recording the call."""
+        """Start or stop recording the call (both sides); reported as `CallRecorded` once it ended."""
 
     def monitor(self, call_id: str, supervisor: str, *, mode: str) -> None:
         """Let a supervisor listen (`monitor`), talk to the agent only (`whisper`) or join (`barge`)."""
@@ -151,6 +188,9 @@ class Unimplemented:
     """Mixin: the commands of the later slices, refused with a precise `NotSupported`."""
 
     name: str = "switch"
+
+    def open_media(self, call_id: str) -> None:
+        raise NotSupported(self.name, "open media")
 
     def play(self, call_id: str, media: str, *, loop: bool = False) -> None:
         raise NotSupported(self.name, "play media")
@@ -180,6 +220,9 @@ class SimCall:
     agent: str | None = None
     ring_seconds: float = 0.0
     final_code: int | None = None
+    media_open: bool = False
+    playing: str | None = None
+    collecting: int = 0  # digits still wanted by `collect_digits`; 0: key presses are not reported
     history: list[str] = field(default_factory=list)
 
 
@@ -237,8 +280,39 @@ class SimulatedSwitch(Unimplemented):
     def hangup(self, call_id: str, *, code: int = 487) -> None:
         call = self._call(call_id)
         self._expect(call, CallState.QUEUED, CallState.RINGING, CallState.CONNECTED, doing="hang up")
-        call.state, call.final_code = CallState.ENDED, code
+        call.state, call.final_code, call.playing = CallState.ENDED, code, None
         call.history.append(f"hangup {code}")
+
+    def open_media(self, call_id: str) -> None:
+        call = self._call(call_id)
+        self._expect(call, CallState.QUEUED, doing="open media for")
+        call.media_open = True
+        call.history.append("media")
+
+    def play(self, call_id: str, media: str, *, loop: bool = False) -> None:
+        call = self._call(call_id)
+        self._expect(call, CallState.QUEUED, CallState.RINGING, doing="play to")
+        if not call.media_open:
+            raise TelephonyError(f"cannot play to call {call_id}: its media is not open", call_id=call_id)
+        call.playing = media
+        call.history.append(f"play {media}{' (loop)' if loop else ''}")
+
+    def transfer(self, call_id: str, target: str) -> None:
+        call = self._call(call_id)
+        self._expect(call, CallState.CONNECTED, doing="transfer")
+        call.history.append(f"transfer to {target}")  # the test places the caller's new call
+
+    def record(self, call_id: str, *, on: bool) -> None:
+        call = self._call(call_id)
+        self._expect(call, CallState.CONNECTED, doing="record")
+        call.history.append("recording" if on else "recording stopped")
+
+    def collect_digits(self, call_id: str, *, max_digits: int, timeout_seconds: float) -> None:
+        call = self._call(call_id)
+        self._expect(call, CallState.QUEUED, doing="collect digits of")
+        if not call.media_open or max_digits < 1 or timeout_seconds <= 0:
+            raise TelephonyError(f"cannot collect digits of call {call_id} so", call_id=call_id)
+        call.collecting = max_digits
 
     # -- the phones (test and demo side) --
 
@@ -249,17 +323,41 @@ class SimulatedSwitch(Unimplemented):
             self.registered.discard(user)
         self._emit(PhoneRegistered("", user, expires))
 
-    def place_call(self, call_id: str, queue: str, caller: str) -> None:
+    def place_call(self, call_id: str, queue: str, caller: str, *, referred_by: str = "") -> None:
         if call_id in self.calls:
             raise TelephonyError(f"call {call_id} already exists", call_id=call_id)
         self.calls[call_id] = SimCall(call_id, queue, caller)
-        self._emit(CallArrived(call_id, queue, caller))
+        self._emit(CallArrived(call_id, queue, caller, referred_by))
+
+    def refer(self, call_id: str, target: str) -> None:
+        """The agent's phone transfers the caller to the queue dialled as `target` (a REFER); the test
+        then places the caller's new call (`place_call(..., referred_by=...)`)."""
+        call = self._call(call_id)
+        self._expect(call, CallState.CONNECTED, doing="transfer")
+        call.history.append(f"refer to {target}")
+        self._emit(TransferRequested(call_id, target))
+
+    def press(self, call_id: str, digits: str) -> None:
+        """The caller keys in `digits`; reported once `collect_digits` has what it wanted."""
+        call = self._call(call_id)
+        if not call.collecting:
+            call.history.append(f"ignored {digits}")
+            return
+        wanted = digits[: call.collecting]
+        call.collecting = 0
+        self._emit(DigitsCollected(call_id, wanted))
+
+    def digits_time_out(self, call_id: str) -> None:
+        call = self._call(call_id)
+        if call.collecting:
+            call.collecting = 0
+            self._emit(DigitsCollected(call_id, ""))
 
     def answer(self, call_id: str) -> None:
         call = self._call(call_id)
         self._expect(call, CallState.RINGING, doing="answer")
         assert call.agent is not None
-        call.state = CallState.CONNECTED
+        call.state, call.playing = CallState.CONNECTED, None
         call.history.append(f"answered by {call.agent}")
         self._emit(AgentAnswered(call_id, call.agent))
 

@@ -12,7 +12,13 @@ writes DIR/result.json: sipp exit codes, the agents' baresip events and Baiying'
 Scenarios: `queue` (three callers, two agents: the third waits for the first agent who hangs up),
 `abandon` (both agents busy, a third caller hangs up while queued: 487), `rona` (agent1's phone does not
 answer: agent1 goes to aux, the call rings agent2), `nophone` (agent1 is logged in from its desktop but its
-phone never registered: Kamailio finds no contact, the offer is rejected and the call rings agent2).
+phone never registered: Kamailio finds no contact, the offer is rejected and the call rings agent2),
+`menu` (the caller dials the IVR, hears the prompt as early media through rtpengine, presses 2 — technical
+support — and waits with hold music for the one agent with that skill, agent3, though agent1 idles longer),
+`record` (a caller whose voice is a 1000 Hz tone talks to agent1, whose phone sends 440 Hz; rtpengine
+records the call and call control writes it as the contact's WAV), `transfer` (the caller is a baresip
+phone sending 1000 Hz; agent1 answers, then transfers it to the tech queue from its phone — a REFER —, the
+caller's phone calls that queue and agent3 answers). Every lab queue is recorded.
 """
 
 import argparse
@@ -21,6 +27,8 @@ import contextlib
 import json
 import logging
 import os
+import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -32,19 +40,31 @@ from typing import Any
 
 from baiying.application.center import LiveCenter
 from baiying.clock import SystemClock
-from baiying.ids import AgentId
+from baiying.ids import AgentId, QueueId
 from baiying.telephony import netstring
 from baiying.telephony.control import CallControl
 from baiying.telephony.kamailio import KamailioSwitch, render_config
 from baiying.telephony.lab import lab_file, lab_settings, prepare_database
+from baiying.telephony.lab.prompts import make_media, tone_pcap
+from baiying.telephony.recording import RATE, dominant_hz
+from baiying.telephony.rtpengine import NgClient, NgTimeout
 from baiying.telephony.settings import VoiceSettings
+from baiying.telephony.switch import CallEvent, PhoneRegistered
 
 log = logging.getLogger("baiying.voice-lab")
-SCENARIOS = ("queue", "abandon", "rona", "nophone")
+SCENARIOS = ("queue", "abandon", "rona", "nophone", "menu", "record", "transfer", "transfer-api")
+CALLER_TONE_HZ = 1000
 SDP_ADDRESS = "127.0.0.2"
 PACKAGES = "kamailio kamailio-extra-modules kamailio-json-modules rtpengine-daemon sip-tester baresip-core"
-BINARIES = ("kamailio", "sipp", "baresip", "ip")
-AGENT_TONES = {"agent1": 440, "agent2": 660}
+BINARIES = ("kamailio", "rtpengine", "sipp", "baresip", "ip")
+AGENT_TONES = {"agent1": 440, "agent2": 660, "agent3": 550, "caller1": 1000}
+# the phones started, in order; by default agent1 then agent2
+PHONES = {
+    "menu": ("agent1", "agent3"),
+    "transfer": ("agent1", "agent3"),
+    "transfer-api": ("agent1", "agent3"),
+}
+CALLER_PHONE = ("caller1", 3)  # a baresip caller: its user and the index of its ports
 
 
 class LabFailed(Exception):
@@ -126,6 +146,14 @@ class Lab:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.agent_events: dict[str, list[dict[str, Any]]] = {}
         self.tasks: list[asyncio.Task[None]] = []
+        self.registered: set[str] = set()  # SIP users whose phones registered (as Kamailio reported)
+        # baresip's ctrl_tcp serves one connection: commands go over the one its events come on
+        self.controls: dict[str, asyncio.StreamWriter] = {}
+        self.control: CallControl | None = None
+
+    def on_switch_event(self, event: CallEvent) -> None:
+        if isinstance(event, PhoneRegistered):
+            (self.registered.add if event.expires > 0 else self.registered.discard)(event.user)
 
     def start(self, name: str, argv: list[str], *, limit: float = 110) -> subprocess.Popen[bytes]:
         logfile = (self.out / f"{name}.log").open("wb")
@@ -162,7 +190,7 @@ class Lab:
         events = self.agent_events.setdefault(user, [])
         for _ in range(100):
             try:
-                reader, _writer = await asyncio.open_connection("127.0.0.1", port)
+                reader, self.controls[user] = await asyncio.open_connection("127.0.0.1", port)
                 break
             except OSError:
                 await asyncio.sleep(0.1)
@@ -190,12 +218,14 @@ class Lab:
         port: int,
         media_port: int,
         *,
+        service: str = "support",
         talk_seconds: float = 4,
         limit: float = 40,
     ) -> int:
         sip = f"{self.settings.sip.address}:{self.settings.sip.port}"
+        script = Path(scenario) if Path(scenario).is_absolute() else lab_file(scenario)
         argv = [
-            "sipp", sip, "-sf", str(lab_file(scenario)), "-s", f"{self.settings.queue_prefix}support",
+            "sipp", sip, "-sf", str(script), "-s", f"{self.settings.queue_prefix}{service}",
             "-i", "127.0.0.1", "-p", str(port), "-m", str(calls), "-r", "1", "-l", str(calls),
             "-mp", str(media_port), "-d", str(int(talk_seconds * 1000)),
             "-timeout", f"{int(limit)}s", "-timeout_error",
@@ -221,11 +251,15 @@ def recordings(home: Path) -> list[dict[str, Any]]:
 
     import numpy as np
 
-    found = []
+    found: list[dict[str, Any]] = []
     for path in sorted((home / "rec").glob("*.wav")):
-        with wave.open(str(path)) as wav:
-            rate = wav.getframerate()
-            samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.float64)
+        try:
+            with wave.open(str(path)) as wav:
+                rate = wav.getframerate()
+                samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.float64)
+        except (wave.Error, EOFError) as error:  # a phone stopped before closing its file
+            found.append({"file": path.name, "error": str(error)})
+            continue
         if samples.size == 0:
             found.append({"file": path.name, "seconds": 0.0, "rms": 0.0, "peak_hz": 0.0})
             continue
@@ -234,6 +268,52 @@ def recordings(home: Path) -> list[dict[str, Any]]:
         peak = float(np.fft.rfftfreq(samples.size, 1 / rate)[int(np.argmax(spectrum))])
         rms = float(np.sqrt(np.mean(samples**2)))
         found.append({"file": path.name, "seconds": samples.size / rate, "rms": rms, "peak_hz": peak})
+    return found
+
+
+def call_recordings(directory: Path) -> list[dict[str, Any]]:
+    """The calls' WAVs call control wrote: length, and each side's level and strongest frequency."""
+    import wave
+
+    import numpy as np
+
+    found = []
+    for path in sorted(directory.glob("*.wav")):
+        with wave.open(str(path)) as wav:
+            stereo = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").reshape(-1, 2)
+        entry: dict[str, Any] = {"file": path.name, "seconds": stereo.shape[0] / RATE}
+        for side, samples in (("caller", stereo[:, 0]), ("agent", stereo[:, 1])):
+            entry[f"{side}_hz"] = dominant_hz(samples)
+            entry[f"{side}_rms"] = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
+        found.append(entry)
+    return found
+
+
+def contact_attributes(url: str, tenant: str, contact_ids: list[str]) -> dict[str, dict[str, Any]]:
+    from sqlalchemy.orm import Session
+
+    from baiying.application.store import contact_row
+    from baiying.ids import ContactId
+    from baiying.storage.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            rows = {id_: contact_row(session, tenant, ContactId(id_)) for id_ in contact_ids}
+            return {id_: dict(row.attributes or {}) for id_, row in rows.items() if row is not None}
+    finally:
+        engine.dispose()
+
+
+def rtpengine_commands(path: Path, control_port: int) -> dict[str, list[str]]:
+    """The NG commands rtpengine received, in order, from its log, by sender: call control (its NG socket's
+    port) or Kamailio (any other)."""
+    found: dict[str, list[str]] = {"call-control": [], "kamailio": []}
+    if path.exists():
+        pattern = r"Received command '([a-z ]+)' from 127\.0\.0\.1:(\d+)"
+        for command, port in re.findall(pattern, path.read_text(errors="replace")):
+            if command != "ping":
+                found["call-control" if int(port) == control_port else "kamailio"].append(command)
     return found
 
 
@@ -266,22 +346,79 @@ async def start_agents(lab: Lab, center: LiveCenter, scenario: str) -> None:
     def logged_in(agent: str) -> bool:
         return center.inspect(settings.tenant, lambda router: agent in router.agents)
 
-    for index, (user, agent) in enumerate(settings.agents.items()):
+    users = list(settings.agents)
+    for user in PHONES.get(scenario, ("agent1", "agent2")):
+        index, agent = users.index(user), settings.agents[user]
         if scenario == "nophone" and index == 0:
             center.login(settings.tenant, AgentId(agent))  # logged in from its desktop, no phone
             await asyncio.sleep(0.05)
             continue
         home = baresip_config(lab.out, user, index, sip, answer=not (scenario == "rona" and index == 0))
         lab.start(user, ["baresip", "-4", "-f", str(home)])
-        lab.tasks.append(asyncio.create_task(lab.watch_agent(user, 4441 + index)))
+        lab.tasks.append(asyncio.create_task(lab.watch_agent(user, ctrl_port(index))))
         await wait_for(lambda agent=agent: logged_in(agent), f"phone {user} to register", 10)
         await asyncio.sleep(0.05)  # distinct login times
 
 
+def ctrl_port(index: int) -> int:
+    return 4441 + index
+
+
+async def phone_command(lab: Lab, user: str, command: str, params: str = "") -> None:
+    """One command to a baresip phone over ctrl_tcp (netstring JSON), as its user would press it."""
+    await wait_for(lambda: user in lab.controls, f"the control link of {user}", 10)
+    writer = lab.controls[user]
+    message = {"command": command, "params": params, "token": command}
+    writer.write(netstring.encode(json.dumps(message).encode()))
+    await writer.drain()
+
+
+async def transfer_call(lab: Lab, *, by_phone: bool = True) -> dict[str, int]:
+    """A baresip caller calls support; agent1's phone transfers it to the tech queue; agent3 answers."""
+    user, index = CALLER_PHONE
+    sip = f"{lab.settings.sip.address}:{lab.settings.sip.port}"
+    home = baresip_config(lab.out, user, index, sip, answer=False)
+    lab.start(user, ["baresip", "-4", "-f", str(home)])
+    lab.tasks.append(asyncio.create_task(lab.watch_agent(user, ctrl_port(index))))
+
+    def seen(phone: str, kind: str) -> bool:
+        return any(event["type"] == kind for event in lab.agent_events.get(phone, []))
+
+    await wait_for(lambda: user in lab.registered, "the caller's phone to register", 10)
+    queue = lab.settings.queue_prefix
+    await phone_command(lab, user, "dial", f"sip:{queue}support@{lab.settings.sip.address}")
+    await wait_for(lambda: seen("agent1", "CALL_ESTABLISHED"), "agent1 to answer", 10)
+    await asyncio.sleep(1.5)  # they talk
+    if by_phone:
+        await phone_command(lab, "agent1", "transfer", f"sip:{queue}tech@{lab.settings.sip.address}")
+    else:  # what POST /api/contacts/{id}/transfer runs
+        assert lab.control is not None
+        (call,) = lab.control.calls.values()
+        lab.control.center.transfer_to_queue(lab.settings.tenant, call.contact_id, QueueId("tech"))
+    await wait_for(lambda: seen("agent3", "CALL_ESTABLISHED"), "agent3 to answer the transferred caller", 15)
+    await asyncio.sleep(2)
+    await phone_command(lab, user, "hangup")
+    await wait_for(lambda: seen("agent3", "CALL_CLOSED"), "the call with agent3 to end", 10)
+    return {"caller": 0}
+
+
 async def place_calls(lab: Lab, scenario: str) -> dict[str, int]:
     """The scenario's sipp callers; their exit codes (0: every call went as its script says)."""
+    if scenario in ("transfer", "transfer-api"):
+        return await transfer_call(lab, by_phone=scenario == "transfer")
     if scenario == "queue":
         return {"callers": await lab.sipp("callers", "caller.xml", 3, 5070, 30000)}
+    if scenario == "record":
+        tone_pcap(lab.out / "caller_tone.pcap", CALLER_TONE_HZ, 8.0)
+        script = (
+            lab_file("caller.xml")
+            .read_text()
+            .replace("/usr/share/sip-tester/g711a.pcap", str(lab.out / "caller_tone.pcap"))
+        )
+        (lab.out / "caller_tone.xml").write_text(script)
+        return {"callers": await lab.sipp("callers", str(lab.out / "caller_tone.xml"), 1, 5070, 30000)}
+    if scenario == "menu":
+        return {"callers": await lab.sipp("callers", "caller_menu.xml", 1, 5070, 30000, service="menu")}
     if scenario == "abandon":
         callers = asyncio.create_task(lab.sipp("callers", "caller.xml", 2, 5070, 30000, talk_seconds=9))
         await asyncio.sleep(2.5)  # both agents talk now, for 9 s: the next caller can only wait
@@ -290,38 +427,90 @@ async def place_calls(lab: Lab, scenario: str) -> dict[str, int]:
     return {"callers": await lab.sipp("callers", "caller.xml", 1, 5070, 30000)}
 
 
-async def run(out: Path, scenario: str) -> dict[str, Any]:
+async def start_rtpengine(lab: Lab, media: NgClient) -> None:
+    """rtpengine in userspace (no kernel forwarding), reporting DTMF to call control; ready when it pongs."""
+    settings = lab.settings
+    lab.start("rtpengine", [
+        "rtpengine", "--interface=127.0.0.1", f"--listen-ng={settings.rtpengine}", "--table=-1",
+        "--foreground", "--log-stderr", "--port-min=40000", "--port-max=40999",
+        f"--recording-dir={settings.recording.directory if settings.recording else lab.out / 'recordings'}",
+        "--recording-method=pcap", "--recording-format=eth",
+        f"--dtmf-log-dest={settings.dtmf_log}", f"--pidfile={lab.out / 'run' / 'rtpengine.pid'}",
+    ])  # fmt: skip
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            await media.ping()
+            return
+        except NgTimeout:
+            if time.monotonic() > deadline:
+                raise LabFailed("rtpengine did not answer its NG ping within 10 s") from None
+
+
+def prepare(out: Path, clock: SystemClock, media_dir: Path | None) -> tuple[VoiceSettings, str]:
+    """The lab's settings, media files (made under `out`, unless `media_dir` holds them), network,
+    Kamailio configuration and database (its URL)."""
     settings = lab_settings()
-    out = out.resolve()  # Kamailio changes directory (-w): every path it gets is absolute
-    out.mkdir(parents=True, exist_ok=True)
+    update: dict[str, Any] = {"media_dir": str(media_dir or out / settings.media_dir)}
+    if settings.recording is not None:
+        directory = out / settings.recording.directory
+        directory.mkdir(parents=True, exist_ok=True)
+        update["recording"] = settings.recording.model_copy(update={"directory": str(directory)})
+    settings = settings.model_copy(update=update)
+    if media_dir is None:
+        make_media(Path(settings.media_dir))
     setup_network()
     (out / "kamailio.cfg").write_text(render_config(settings))
     url = f"sqlite:///{out / 'baiying.db'}"
-    clock = SystemClock()
     prepare_database(url, settings.tenant, at=clock.now() - 60)
+    return settings, url
+
+
+async def start_switch(lab: Lab, switch: KamailioSwitch, control: CallControl, media: NgClient) -> None:
+    """rtpengine, then Kamailio, then call control's links to them and its timers."""
+    out = lab.out
+    await start_rtpengine(lab, media)
+    await switch.listen_dtmf()
+    lab.start("kamailio", [
+        "kamailio", "-f", str(out / "kamailio.cfg"), "-DD", "-E", "-P", str(out / "run" / "kamailio.pid"),
+        "-Y", str(out / "run"), "-w", str(out),
+    ])  # fmt: skip
+    await switch.connect(timeout_seconds=10)
+    lab.tasks.append(asyncio.create_task(switch.serve()))
+    lab.tasks.append(asyncio.create_task(control.run_timers(idle_seconds=0.2)))
+
+
+async def run(out: Path, scenario: str, media_dir: Path | None = None) -> dict[str, Any]:
+    # rtpengine 10.5 in userspace dumps core when it stops (SIGTERM), after its work is done: no core
+    # files (tens of MB, in the working directory) from the lab's processes, which inherit this limit.
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    out = out.resolve()  # Kamailio changes directory (-w): every path it gets is absolute
+    out.mkdir(parents=True, exist_ok=True)
+    clock = SystemClock()
+    settings, url = prepare(out, clock, media_dir)
     lab = Lab(out, settings)
     (out / "run").mkdir(exist_ok=True)
     result: dict[str, Any] = {"scenario": scenario, "sipp": {}, "switch": [], "errors": []}
     center = LiveCenter(url, clock, tenants=[settings.tenant])
-    switch = KamailioSwitch(settings)
+    media = NgClient(str(settings.rtpengine.address), settings.rtpengine.port, timeout_seconds=0.5)
+    await media.open()
+    switch = KamailioSwitch(settings, media)
     control = CallControl(
         center,
         settings.tenant,
         switch,
         agents=settings.agents,
         queues=settings.queues,
+        menus=settings.menus,
+        recording=settings.recording,
         login_on_register=settings.login_on_register,
         loop=asyncio.get_running_loop(),
     )
     switch.on_event(lambda event: result["switch"].append({"kind": event.kind, **asdict(event)}))
+    switch.on_event(lab.on_switch_event)
+    lab.control = control
     try:
-        lab.start("kamailio", [
-            "kamailio", "-f", str(out / "kamailio.cfg"), "-DD", "-E", "-P", str(out / "run" / "kamailio.pid"),
-            "-Y", str(out / "run"), "-w", str(out),
-        ])  # fmt: skip
-        await switch.connect(timeout_seconds=10)
-        lab.tasks.append(asyncio.create_task(switch.serve()))
-        lab.tasks.append(asyncio.create_task(control.run_timers(idle_seconds=0.2)))
+        await start_switch(lab, switch, control, media)
         await start_agents(lab, center, scenario)
         result["sipp"] = await place_calls(lab, scenario)
         await asyncio.sleep(0.5)  # the last dialog end reaches call control
@@ -337,8 +526,12 @@ async def run(out: Path, scenario: str) -> dict[str, Any]:
                     await task
                 except Exception as error:  # a link or watcher that failed: reported, not hidden
                     result["errors"].append(f"{type(error).__name__}: {error}")
+        control_port = media.local_port
         switch.close()
+        media.close()
+        result["media_errors"] = switch.media_errors
         lab.stop_all()
+        result["rtpengine_commands"] = rtpengine_commands(out / "rtpengine.log", control_port)
         control.close()
         result["agents"] = lab.agent_events
         result["recordings"] = {user: recordings(out / user) for user in lab.agent_events}
@@ -347,6 +540,10 @@ async def run(out: Path, scenario: str) -> dict[str, Any]:
             for _, event in center.read_events(settings.tenant, 0)
         ]
         center.close()
+        arrived = [e["contact_id"] for e in result["events"] if e["kind"] == "contact-arrived"]
+        result["contacts"] = contact_attributes(url, settings.tenant, arrived)
+        if settings.recording is not None:
+            result["call_recordings"] = call_recordings(Path(settings.recording.directory))
         (out / "result.json").write_text(json.dumps(result, indent=1, default=str))
     return result
 
@@ -374,6 +571,16 @@ def describe(result: dict[str, Any]) -> str:
         lines.append(f"  +{event['at'] - start:6.2f}s {event['kind']:<20} {', '.join(shown)}")
     for user, events in result["agents"].items():
         lines.append(f"  phone {user}: " + " ".join(e["type"] for e in events))
+    for event in result["switch"]:
+        if event["kind"] == "digits-collected":
+            lines.append(f"  the caller keyed {event['digits'] or 'nothing'} in the menu")
+        elif event["kind"] == "transfer-requested":
+            lines.append(f"  a phone transferred the caller to queue {event['target']}")
+    for wav in result.get("call_recordings", []):
+        lines.append(
+            f"  recording {wav['file']}: {wav['seconds']:.1f} s, caller {wav['caller_hz']:.0f} Hz,"
+            f" agent {wav['agent_hz']:.0f} Hz (strongest frequencies)"
+        )
     return "\n".join(lines)
 
 
@@ -384,6 +591,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--scenario", choices=SCENARIOS, required=True)
     parser.add_argument("--quiet", action="store_true", help="log warnings only; print the summary")
+    parser.add_argument("--media", type=Path, help="prompts and music made before (prompts.make_media)")
     args = parser.parse_args(argv)
     level = logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(message)s")
@@ -397,7 +605,7 @@ def main(argv: list[str] | None = None) -> int:
             "the voice lab needs root inside its network namespace (run it under unshare -n)", file=sys.stderr
         )
         return 2
-    result = asyncio.run(run(args.out, args.scenario))
+    result = asyncio.run(run(args.out, args.scenario, args.media.resolve() if args.media else None))
     print(describe(result))
     return 0
 
