@@ -395,7 +395,11 @@ def load(url: str, articles: list[tuple[str, Content, dict[str, Any]]]) -> float
                     for article_id, _, document in batch
                 ],
             )
-        add_to_statistics(session, [document for _, _, document in articles])
+        add_to_statistics(
+            session,
+            [document for _, _, document in articles],
+            [(TENANT, article_id) for article_id, _, _ in articles],
+        )
         session.commit()
     with engine.connect() as connection:
         if engine.dialect.name == "postgresql":

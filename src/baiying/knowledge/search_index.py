@@ -1,0 +1,240 @@
+"""An in-memory inverted index of one tenant's search documents that ranks exactly as
+`ranking.InMemoryIndex` does (BM25 as `ranking.score` computes it, ties by key), in milliseconds over
+100,000 documents.
+
+Each term keeps its postings as two numpy arrays, document slots and field-weighted frequencies; each
+slot keeps its document's length, visibility and category. A search scores every posting of the query's
+terms at once (the same floating-point operations, in the same order, as `ranking.score`, so the scores
+are bit for bit the reference's), filters the slots by visibility, category and exclusions with boolean
+masks, and selects the top k with `numpy.partition` before sorting only those by (score, key).
+
+Why score every posting rather than prune (MaxScore, WAND): vectorised, a posting costs a few
+nanoseconds, so the largest query of the benchmark (three common terms, 60,000 postings) scores in about
+a millisecond — less than the database round trips and the highlighting around it; pruning would trade
+that for per-document Python loops or for upper bounds that every publish invalidates (idf and the
+average length move with the corpus).
+
+Updates are incremental: `put` gives a document a new slot (its postings are appended, the old slot
+dies), `remove` kills its slot; dead postings are masked out until they outnumber the live ones and the
+arrays are compacted. The index remembers which keys changed at which generation of the corpus (a
+counter the storage bumps on every change) for the last `HISTORY` changes, so a reader whose view of
+the corpus is older than the index can tell which documents to take from its own view instead.
+
+Not thread-safe: the storage adapter holds `lock` around every use.
+"""
+
+import threading
+from collections import deque
+from collections.abc import Collection, Mapping, Sequence
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from baiying.knowledge.model import Visibility
+from baiying.knowledge.ranking import K1, B, CorpusStats
+
+HISTORY: Final = 4096  # changed keys remembered, for readers a little behind the index
+_VISIBILITY_CODES: Final = {visibility: code for code, visibility in enumerate(Visibility)}
+_NO_CATEGORY: Final = -1
+
+Slots = npt.NDArray[np.int32]
+Floats = npt.NDArray[np.float64]
+
+
+class _Postings:
+    """One term's (slot, frequency) pairs: settled numpy arrays plus recent appends."""
+
+    __slots__ = ("frequencies", "new_frequencies", "new_slots", "slots")
+
+    def __init__(self) -> None:
+        self.slots: Slots = np.empty(0, np.int32)
+        self.frequencies: Floats = np.empty(0, np.float64)
+        self.new_slots: list[int] = []
+        self.new_frequencies: list[float] = []
+
+    def arrays(self) -> tuple[Slots, Floats]:
+        if self.new_slots:
+            self.slots = np.concatenate([self.slots, np.asarray(self.new_slots, np.int32)])
+            self.frequencies = np.concatenate(
+                [self.frequencies, np.asarray(self.new_frequencies, np.float64)]
+            )
+            self.new_slots, self.new_frequencies = [], []
+        return self.slots, self.frequencies
+
+
+class SearchIndex:
+    """The search documents of one tenant, as of `generation` of the corpus."""
+
+    def __init__(self, generation: int) -> None:
+        self.generation = generation
+        self.lock = threading.Lock()
+        self._keys: list[str] = []
+        self._slot_of: dict[str, int] = {}
+        self._lengths: Floats = np.zeros(64, np.float64)
+        self._visibility: npt.NDArray[np.int8] = np.zeros(64, np.int8)
+        self._category: npt.NDArray[np.int32] = np.zeros(64, np.int32)
+        self._alive: npt.NDArray[np.bool_] = np.zeros(64, np.bool_)
+        self._categories: dict[str, int] = {}
+        self._postings: dict[str, _Postings] = {}
+        self._postings_count = 0
+        self._history: deque[tuple[int, str]] = deque()
+        self._history_floor = generation  # changes after this generation are all in _history
+
+    def __len__(self) -> int:
+        return len(self._slot_of)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._slot_of
+
+    # --- updating ------------------------------------------------------------------------------------
+
+    def put(
+        self,
+        key: str,
+        frequencies: Mapping[str, float],
+        length: int,
+        visibility: Visibility,
+        category: str | None,
+    ) -> None:
+        """Add the document, or replace the one with this key."""
+        self.remove(key)
+        slot = len(self._keys)
+        if slot == len(self._alive):
+            self._grow()
+        self._keys.append(key)
+        self._slot_of[key] = slot
+        self._lengths[slot] = length
+        self._visibility[slot] = _VISIBILITY_CODES[visibility]
+        self._category[slot] = (
+            _NO_CATEGORY if category is None else self._categories.setdefault(category, len(self._categories))
+        )
+        self._alive[slot] = True
+        for term, frequency in frequencies.items():
+            postings = self._postings.get(term)
+            if postings is None:
+                postings = self._postings[term] = _Postings()
+            postings.new_slots.append(slot)
+            postings.new_frequencies.append(frequency)
+        self._postings_count += len(frequencies)
+
+    def remove(self, key: str) -> None:
+        slot = self._slot_of.pop(key, None)
+        if slot is not None:
+            self._alive[slot] = False
+            if len(self._keys) > 1024 and len(self._slot_of) * 2 < len(self._keys):
+                self._compact()
+
+    def advance(self, generation: int, changed: Sequence[tuple[int, str]]) -> None:
+        """Record that the index now reflects the corpus at `generation`, the (generation, key) changes
+        after the previous one having been applied (by `put` and `remove`)."""
+        self._history.extend(sorted(changed))
+        while len(self._history) > HISTORY:
+            self._history_floor = max(self._history_floor, self._history.popleft()[0])
+        self.generation = max(self.generation, generation)
+
+    def changed_since(self, generation: int) -> set[str] | None:
+        """The keys changed after `generation` up to the index's own, or None when that is further back
+        than the index remembers."""
+        if generation < self._history_floor:
+            return None
+        return {key for changed_at, key in self._history if changed_at > generation}
+
+    # --- searching -----------------------------------------------------------------------------------
+
+    def top(
+        self,
+        query: Sequence[str],
+        stats: CorpusStats,
+        k: int,
+        *,
+        visible: Collection[Visibility] = tuple(Visibility),
+        category: str | None = None,
+        exclude: Collection[str] = (),
+    ) -> list[tuple[str, float]]:
+        """(key, score) of the k best documents holding any of the (distinct) query terms, visible as
+        asked, in the category when one is given, not excluded; best first, ties by key."""
+        size = len(self._keys)
+        if k <= 0 or size == 0:
+            return []
+        category_code = _NO_CATEGORY
+        if category is not None:
+            if category not in self._categories:
+                return []
+            category_code = self._categories[category]
+        average = stats.average_length or 1.0
+        scores: Floats | None = None
+        held = np.zeros(size, np.bool_)
+        for term in query:
+            postings = self._postings.get(term)
+            if postings is None:
+                continue
+            slots, frequencies = postings.arrays()
+            # The very operations of ranking.score, so the sums are bit for bit the reference's.
+            norm = K1 * (1.0 - B + B * self._lengths[slots] / average)
+            contribution = stats.idf(term) * frequencies * (K1 + 1.0) / (frequencies + norm)
+            if scores is None:
+                scores = np.zeros(size, np.float64)
+            scores[slots] += contribution
+            held[slots] = True
+        if scores is None:
+            return []
+        eligible = held & self._alive[:size]
+        codes = [_VISIBILITY_CODES[v] for v in set(visible)]
+        if len(codes) < len(_VISIBILITY_CODES):
+            eligible &= np.isin(self._visibility[:size], codes)
+        if category is not None:
+            eligible &= self._category[:size] == category_code
+        for key in exclude:
+            slot = self._slot_of.get(key)
+            if slot is not None:
+                eligible[slot] = False
+        candidates = np.flatnonzero(eligible)
+        if len(candidates) > k:
+            candidate_scores = scores[candidates]
+            kth = np.partition(candidate_scores, len(candidates) - k)[len(candidates) - k]
+            candidates = candidates[candidate_scores >= kth]  # every tie of the k-th score stays
+        ranked = sorted(
+            ((self._keys[slot], float(scores[slot])) for slot in candidates.tolist()),
+            key=lambda item: (-item[1], item[0]),
+        )
+        return ranked[:k]
+
+    # --- internals -----------------------------------------------------------------------------------
+
+    def _grow(self) -> None:
+        capacity = 2 * len(self._alive)
+        self._lengths = np.resize(self._lengths, capacity)
+        self._visibility = np.resize(self._visibility, capacity)
+        self._category = np.resize(self._category, capacity)
+        alive = np.zeros(capacity, np.bool_)
+        alive[: len(self._alive)] = self._alive
+        self._alive = alive
+
+    def _compact(self) -> None:
+        """Drop dead slots: live ones are renumbered in order and every term's postings follow."""
+        size = len(self._keys)
+        alive = self._alive[:size]
+        renumbered = np.cumsum(alive, dtype=np.int64).astype(np.int32) - 1
+        for term in list(self._postings):
+            slots, frequencies = self._postings[term].arrays()
+            keep = alive[slots]
+            if not keep.any():
+                del self._postings[term]
+                continue
+            postings = self._postings[term]
+            postings.slots = renumbered[slots[keep]]
+            postings.frequencies = frequencies[keep]
+        live = np.flatnonzero(alive)
+        self._keys = [self._keys[slot] for slot in live.tolist()]
+        self._slot_of = {key: slot for slot, key in enumerate(self._keys)}
+        count = len(live)
+        capacity = max(64, len(self._alive))
+        for name in ("_lengths", "_visibility", "_category"):
+            array = getattr(self, name)
+            packed = np.zeros(capacity, array.dtype)
+            packed[:count] = array[live]
+            setattr(self, name, packed)
+        self._alive = np.zeros(capacity, np.bool_)
+        self._alive[:count] = True
+        self._postings_count = sum(len(p.slots) for p in self._postings.values())
