@@ -164,7 +164,7 @@ class SearchIndex:
             category_code = self._categories[category]
         average = stats.average_length or 1.0
         scores: Floats | None = None
-        held = np.zeros(size, np.bool_)
+        held: npt.NDArray[np.bool_] | None = None
         for term in query:
             postings = self._postings.get(term)
             if postings is None:
@@ -173,23 +173,26 @@ class SearchIndex:
             # The very operations of ranking.score, so the sums are bit for bit the reference's.
             norm = K1 * (1.0 - B + B * self._lengths[slots] / average)
             contribution = stats.idf(term) * frequencies * (K1 + 1.0) / (frequencies + norm)
-            if scores is None:
+            if scores is None or held is None:
                 scores = np.zeros(size, np.float64)
+                held = np.zeros(size, np.bool_)
             scores[slots] += contribution
             held[slots] = True
-        if scores is None:
+        if scores is None or held is None:
             return []
-        eligible = held & self._alive[:size]
-        codes = [_VISIBILITY_CODES[v] for v in set(visible)]
-        if len(codes) < len(_VISIBILITY_CODES):
-            eligible &= np.isin(self._visibility[:size], codes)
-        if category is not None:
-            eligible &= self._category[:size] == category_code
         for key in exclude:
             slot = self._slot_of.get(key)
             if slot is not None:
-                eligible[slot] = False
-        candidates = np.flatnonzero(eligible)
+                held[slot] = False
+        # Filters apply to the matching slots only: a few thousand, not the whole corpus.
+        candidates = np.flatnonzero(held)
+        keep = self._alive[candidates]
+        codes = {_VISIBILITY_CODES[v] for v in visible}
+        if len(codes) < len(_VISIBILITY_CODES):
+            keep &= np.isin(self._visibility[candidates], list(codes))
+        if category is not None:
+            keep &= self._category[candidates] == category_code
+        candidates = candidates[keep]
         if len(candidates) > k:
             candidate_scores = scores[candidates]
             kth = np.partition(candidate_scores, len(candidates) - k)[len(candidates) - k]

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -57,6 +57,18 @@ from baiying.storage.repositories.knowledge_search import (
 
 STATS_ID: Final = 1
 MAX_QUERY_TERMS: Final = 32
+
+
+_HOLDING: Final = text("SELECT term, documents FROM kb_terms WHERE term IN :terms").bindparams(
+    bindparam("terms", expanding=True)
+)
+_STATS: Final = text(
+    f"SELECT documents, terms, generation, corpus_id FROM kb_search_stats WHERE id = {STATS_ID}"
+)
+_SHOWN: Final = text(
+    "SELECT article_id, version, title, body, category_id, visibility FROM kb_search_docs "
+    "WHERE tenant_id = :tenant AND article_id IN :articles"
+).bindparams(bindparam("articles", expanding=True))
 
 
 class CategoryRepository(Repository[KbCategoryRow]):
@@ -257,19 +269,21 @@ class KnowledgeBase:
         return self._corpus(terms)[0]
 
     def _corpus(self, terms: Iterable[str]) -> tuple[ranking.CorpusStats, CorpusVersion | None]:
+        # Core statements on the session's connection: a search is three small queries, and the ORM's
+        # own overhead per statement would cost more than the ranking.
+        self.session.flush()
+        connection = self.session.connection()
         wanted = sorted(set(terms))
-        stats = self.session.get(KbSearchStatsRow, STATS_ID, populate_existing=True)
         holding: dict[str, int] = {}
         if wanted:
-            rows = self.session.execute(
-                select(KbTermRow.term, KbTermRow.documents).where(KbTermRow.term.in_(wanted))
-            )
-            holding = dict(rows.all())
+            holding = {term: int(n) for term, n in connection.execute(_HOLDING, {"terms": wanted})}
+        stats = connection.execute(_STATS).one_or_none()
         if stats is None:
             return ranking.CorpusStats(0, 0, holding), None
+        documents, length, generation, corpus_id = stats
         return (
-            ranking.CorpusStats(stats.documents, stats.terms, holding),
-            CorpusVersion(stats.corpus_id, stats.generation),
+            ranking.CorpusStats(int(documents), int(length), holding),
+            CorpusVersion(str(corpus_id), int(generation)),
         )
 
     def search(
@@ -302,22 +316,10 @@ class KnowledgeBase:
         )[offset:]
         if not ranked:
             return []
-        rows = {
-            row.article_id: row
-            for row in self.session.execute(
-                select(
-                    KbSearchDocRow.article_id,
-                    KbSearchDocRow.version,
-                    KbSearchDocRow.title,
-                    KbSearchDocRow.body,
-                    KbSearchDocRow.category_id,
-                    KbSearchDocRow.visibility,
-                ).where(
-                    KbSearchDocRow.tenant_id == self.tenant_id,
-                    KbSearchDocRow.article_id.in_([article for article, _ in ranked]),
-                )
-            )
-        }
+        found = self.session.connection().execute(
+            _SHOWN, {"tenant": self.tenant_id, "articles": [article for article, _ in ranked]}
+        )
+        rows = {row.article_id: row for row in found}
         return [
             SearchHit(
                 row.article_id,
