@@ -43,15 +43,19 @@ Floats = npt.NDArray[np.float64]
 
 
 class _Postings:
-    """One term's (slot, frequency) pairs: settled numpy arrays plus recent appends."""
+    """One term's (slot, frequency) pairs: settled numpy arrays plus recent appends, and the BM25 weight
+    of each posting for the idf and average length it was last asked with (they change only when the
+    corpus does, so repeated searches for a term reuse them)."""
 
-    __slots__ = ("frequencies", "new_frequencies", "new_slots", "slots")
+    __slots__ = ("_weighed_for", "_weights", "frequencies", "new_frequencies", "new_slots", "slots")
 
     def __init__(self) -> None:
         self.slots: Slots = np.empty(0, np.int32)
         self.frequencies: Floats = np.empty(0, np.float64)
         self.new_slots: list[int] = []
         self.new_frequencies: list[float] = []
+        self._weighed_for: tuple[float, float] | None = None
+        self._weights: Floats = np.empty(0, np.float64)
 
     def arrays(self) -> tuple[Slots, Floats]:
         if self.new_slots:
@@ -60,7 +64,21 @@ class _Postings:
                 [self.frequencies, np.asarray(self.new_frequencies, np.float64)]
             )
             self.new_slots, self.new_frequencies = [], []
+            self._weighed_for = None
         return self.slots, self.frequencies
+
+    def weights(self, idf: float, average: float, lengths: Floats) -> tuple[Slots, Floats]:
+        """Each posting's slot and its term's BM25 contribution to that document's score."""
+        slots, frequencies = self.arrays()
+        if self._weighed_for != (idf, average):
+            # The very operations of ranking.score, so the sums are bit for bit the reference's.
+            norm = K1 * (1.0 - B + B * lengths[slots] / average)
+            self._weights = idf * frequencies * (K1 + 1.0) / (frequencies + norm)
+            self._weighed_for = (idf, average)
+        return slots, self._weights
+
+    def renumber(self, slots: Slots, frequencies: Floats) -> None:
+        self.slots, self.frequencies, self._weighed_for = slots, frequencies, None
 
 
 class SearchIndex:
@@ -169,10 +187,7 @@ class SearchIndex:
             postings = self._postings.get(term)
             if postings is None:
                 continue
-            slots, frequencies = postings.arrays()
-            # The very operations of ranking.score, so the sums are bit for bit the reference's.
-            norm = K1 * (1.0 - B + B * self._lengths[slots] / average)
-            contribution = stats.idf(term) * frequencies * (K1 + 1.0) / (frequencies + norm)
+            slots, contribution = postings.weights(stats.idf(term), average, self._lengths)
             if scores is None or held is None:
                 scores = np.zeros(size, np.float64)
                 held = np.zeros(size, np.bool_)
@@ -225,9 +240,7 @@ class SearchIndex:
             if not keep.any():
                 del self._postings[term]
                 continue
-            postings = self._postings[term]
-            postings.slots = renumbered[slots[keep]]
-            postings.frequencies = frequencies[keep]
+            self._postings[term].renumber(renumbered[slots[keep]], frequencies[keep])
         live = np.flatnonzero(alive)
         self._keys = [self._keys[slot] for slot in live.tolist()]
         self._slot_of = {key: slot for slot, key in enumerate(self._keys)}

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import bindparam, delete, select, text, update
+from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -59,16 +59,24 @@ STATS_ID: Final = 1
 MAX_QUERY_TERMS: Final = 32
 
 
-_HOLDING: Final = text("SELECT term, documents FROM kb_terms WHERE term IN :terms").bindparams(
-    bindparam("terms", expanding=True)
+def _driver_sql(connection: Connection, sql: str, listed: Sequence[Any], *first: Any) -> Any:
+    """Run SQL straight through the driver, `{one}` standing for each of `first` and `{many}` for the
+    list `listed`: a search's statements are tiny, and compiling them (or expanding an IN list) would cost
+    more than running them."""
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    statement = sql.format(one=marker, many=", ".join([marker] * len(listed)))
+    return connection.exec_driver_sql(statement, (*first, *listed))
+
+
+# The statistics row first, then n(t) of each query term (NULL in the first column tells them apart).
+_STATISTICS_SQL: Final = (
+    "SELECT NULL, documents, terms, generation, corpus_id FROM kb_search_stats WHERE id = 1 "
+    "UNION ALL SELECT term, documents, 0, 0, '' FROM kb_terms WHERE term IN ({many})"
 )
-_STATS: Final = text(
-    f"SELECT documents, terms, generation, corpus_id FROM kb_search_stats WHERE id = {STATS_ID}"
-)
-_SHOWN: Final = text(
+_SHOWN_SQL: Final = (
     "SELECT article_id, version, title, body, category_id, visibility FROM kb_search_docs "
-    "WHERE tenant_id = :tenant AND article_id IN :articles"
-).bindparams(bindparam("articles", expanding=True))
+    "WHERE tenant_id = {one} AND article_id IN ({many})"
+)
 
 
 class CategoryRepository(Repository[KbCategoryRow]):
@@ -269,21 +277,24 @@ class KnowledgeBase:
         return self._corpus(terms)[0]
 
     def _corpus(self, terms: Iterable[str]) -> tuple[ranking.CorpusStats, CorpusVersion | None]:
-        # Core statements on the session's connection: a search is three small queries, and the ORM's
-        # own overhead per statement would cost more than the ranking.
-        self.session.flush()
-        connection = self.session.connection()
+        self.session.flush()  # the session's own writes count
         wanted = sorted(set(terms))
         holding: dict[str, int] = {}
-        if wanted:
-            holding = {term: int(n) for term, n in connection.execute(_HOLDING, {"terms": wanted})}
-        stats = connection.execute(_STATS).one_or_none()
-        if stats is None:
+        found = None
+        statement = _STATISTICS_SQL if wanted else _STATISTICS_SQL.partition(" UNION ALL")[0]
+        for term, documents, length, generation, corpus_id in _driver_sql(
+            self.session.connection(), statement, wanted
+        ):
+            if term is None:
+                found = (int(documents), int(length), int(generation), str(corpus_id))
+            else:
+                holding[term] = int(documents)
+        if found is None:
             return ranking.CorpusStats(0, 0, holding), None
-        documents, length, generation, corpus_id = stats
+        documents, length, generation, corpus_id = found
         return (
-            ranking.CorpusStats(int(documents), int(length), holding),
-            CorpusVersion(str(corpus_id), int(generation)),
+            ranking.CorpusStats(documents, length, holding),
+            CorpusVersion(corpus_id, generation),
         )
 
     def search(
@@ -316,8 +327,8 @@ class KnowledgeBase:
         )[offset:]
         if not ranked:
             return []
-        found = self.session.connection().execute(
-            _SHOWN, {"tenant": self.tenant_id, "articles": [article for article, _ in ranked]}
+        found = _driver_sql(
+            self.session.connection(), _SHOWN_SQL, [article for article, _ in ranked], self.tenant_id
         )
         rows = {row.article_id: row for row in found}
         return [
