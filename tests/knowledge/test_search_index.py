@@ -147,3 +147,17 @@ def test_nothing_is_asked_nothing_is_found(k: int) -> None:
     pair.put("a", (["alpha"], [], [], Visibility.PUBLIC, None))
     assert pair.index.top(["alpha"], pair.reference.stats(["alpha"]), k) == []
     assert SearchIndex(0).top(["alpha"], pair.reference.stats(["alpha"]), 5) == []
+
+
+def test_remembered_rows_are_forgotten_when_their_document_changes() -> None:
+    index = SearchIndex(0)
+    index.put("a", {"alpha": 1.0}, 1, Visibility.PUBLIC, None)
+    index.remember_shown("a", ("a", 1, "Alpha"))
+    index.remember_shown("missing", ("missing", 1, "?"))  # not indexed: not kept
+    assert index.shown("a") == ("a", 1, "Alpha")
+    assert index.shown("missing") is None
+    index.put("a", {"alpha": 2.0}, 1, Visibility.PUBLIC, None)
+    assert index.shown("a") is None
+    index.remember_shown("a", ("a", 2, "Alpha 2"))
+    index.remove("a")
+    assert index.shown("a") is None

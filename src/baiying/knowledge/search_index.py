@@ -24,7 +24,7 @@ Not thread-safe: the storage adapter holds `lock` around every use.
 """
 
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Collection, Mapping, Sequence
 from typing import Final
 
@@ -35,6 +35,7 @@ from baiying.knowledge.model import Visibility
 from baiying.knowledge.ranking import K1, B, CorpusStats
 
 HISTORY: Final = 4096  # changed keys remembered, for readers a little behind the index
+SHOWN: Final = 10_000  # documents' display rows remembered for the adapter (the most recently shown)
 _VISIBILITY_CODES: Final = {visibility: code for code, visibility in enumerate(Visibility)}
 _NO_CATEGORY: Final = -1
 
@@ -98,6 +99,7 @@ class SearchIndex:
         self._postings_count = 0
         self._history: deque[tuple[int, str]] = deque()
         self._history_floor = generation  # changes after this generation are all in _history
+        self._shown: OrderedDict[str, object] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._slot_of)
@@ -117,6 +119,7 @@ class SearchIndex:
     ) -> None:
         """Add the document, or replace the one with this key."""
         self.remove(key)
+        self._shown.pop(key, None)
         slot = len(self._keys)
         if slot == len(self._alive):
             self._grow()
@@ -137,6 +140,7 @@ class SearchIndex:
         self._postings_count += len(frequencies)
 
     def remove(self, key: str) -> None:
+        self._shown.pop(key, None)
         slot = self._slot_of.pop(key, None)
         if slot is not None:
             self._alive[slot] = False
@@ -157,6 +161,22 @@ class SearchIndex:
         if generation < self._history_floor:
             return None
         return {key for changed_at, key in self._history if changed_at > generation}
+
+    def shown(self, key: str) -> object | None:
+        """What the adapter remembered showing of this document (None: nothing, or it changed since)."""
+        found = self._shown.get(key)
+        if found is not None:
+            self._shown.move_to_end(key)
+        return found
+
+    def remember_shown(self, key: str, row: object) -> None:
+        """Keep what the adapter shows of a document (its title and body, say) until the document
+        changes, so the most shown ones need no database read."""
+        if key in self._slot_of:
+            self._shown[key] = row
+            self._shown.move_to_end(key)
+            if len(self._shown) > SHOWN:
+                self._shown.popitem(last=False)
 
     # --- searching -----------------------------------------------------------------------------------
 

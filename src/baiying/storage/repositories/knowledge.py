@@ -52,6 +52,7 @@ from baiying.storage.repositories.knowledge_search import (
     CorpusVersion,
     SearchIndexes,
     log_changes,
+    shown_rows,
     top_documents,
 )
 
@@ -324,26 +325,19 @@ class KnowledgeBase:
             visible=model.VISIBLE_IN[channel],
             category=category_id,
             indexes=self.indexes,
-        )[offset:]
-        if not ranked:
-            return []
-        found = _driver_sql(
-            self.session.connection(), _SHOWN_SQL, [article for article, _ in ranked], self.tenant_id
         )
-        rows = {row.article_id: row for row in found}
+        hits = ranked.hits[offset:]
+        rows = shown_rows(ranked, [article for article, _ in hits], self._shown)
         return [
-            SearchHit(
-                row.article_id,
-                row.version,
-                row.title,
-                row.body,
-                row.category_id,
-                Visibility(row.visibility),
-                score,
-            )
-            for article, score in ranked
+            SearchHit(row[0], row[1], row[2], row[3], row[4], Visibility(row[5]), score)
+            for article, score in hits
             if (row := rows.get(article)) is not None
         ]
+
+    def _shown(self, articles: list[str]) -> dict[str, tuple[Any, ...]]:
+        """(article id, version, title, body, category id, visibility) of these articles' documents."""
+        found = _driver_sql(self.session.connection(), _SHOWN_SQL, articles, self.tenant_id)
+        return {row[0]: tuple(row) for row in found}
 
     # --- internals -----------------------------------------------------------------------------------
 

@@ -22,10 +22,10 @@ searches did; the ranking itself is `SearchIndex.top`.
 """
 
 from collections import OrderedDict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from threading import Lock
-from typing import Any, Final
+from typing import Any, Final, TypeVar, cast
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -38,6 +38,18 @@ from baiying.storage.knowledge_tables import KbSearchChangeRow, KbSearchDocRow
 _WRITTEN: Final = "baiying.knowledge.search_written"  # session.info: the transaction that wrote documents
 _CHUNK: Final = 1000
 _VISIBILITY: Final = {v.value: v for v in Visibility}
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """The best documents, and where their display rows may be remembered: the shared index (None for
+    a private one) at the generation it ranked at, except for the articles scored from the session."""
+
+    hits: list[tuple[str, float]]
+    index: SearchIndex | None = None
+    generation: int = 0
+    from_session: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +117,7 @@ def top_documents(
     visible: Collection[Visibility],
     category: str | None,
     indexes: SearchIndexes = PROCESS_INDEXES,
-) -> list[tuple[str, float]]:
+) -> Ranked:
     """(article id, BM25 score) of the tenant's k best documents for the query, as `session` sees them."""
     written = _written_in_open_transaction(session)
     key = (session.get_bind().engine.url.render_as_string(hide_password=True), corpus.corpus_id, tenant_id)
@@ -113,7 +125,7 @@ def top_documents(
     if index is None:
         index = _load(session, tenant_id, corpus.generation)
         if written:
-            return index.top(query, stats, k, visible=visible, category=category)
+            return Ranked(index.top(query, stats, k, visible=visible, category=category))
         index = indexes.put(key, index)
     with index.lock:
         elsewhere: set[str] | None = set()
@@ -127,13 +139,40 @@ def top_documents(
             elsewhere = index.changed_since(corpus.generation)
         if elsewhere is not None:
             found = index.top(query, stats, k, visible=visible, category=category, exclude=elsewhere)
+        ranked_at = index.generation
     if elsewhere is None:
         private = _load(session, tenant_id, corpus.generation)
-        return private.top(query, stats, k, visible=visible, category=category)
+        return Ranked(private.top(query, stats, k, visible=visible, category=category))
     if elsewhere:
         found += _score_rows(session, tenant_id, elsewhere, query, stats, visible, category)
         found.sort(key=lambda item: (-item[1], item[0]))
-    return found[:k]
+    return Ranked(found[:k], None if written else index, ranked_at, frozenset(elsewhere))
+
+
+def shown_rows(
+    ranked: Ranked, keys: Sequence[str], fetch: Callable[[list[str]], dict[str, T]]
+) -> dict[str, T]:
+    """The display rows of these ranked articles: remembered by the shared index where it can, else
+    fetched (through the searching session) and remembered if the index has not moved since it ranked
+    them (a row read then is no older than the index's document)."""
+    index = ranked.index
+    rows: dict[str, T] = {}
+    if index is not None:
+        with index.lock:
+            for key in keys:
+                if key not in ranked.from_session and (row := index.shown(key)) is not None:
+                    rows[key] = cast(T, row)
+    missing = [key for key in keys if key not in rows]
+    if missing:
+        fetched = fetch(missing)
+        rows.update(fetched)
+        if index is not None:
+            with index.lock:
+                if index.generation == ranked.generation:
+                    for key, row in fetched.items():
+                        if key not in ranked.from_session:
+                            index.remember_shown(key, row)
+    return rows
 
 
 def _documents(
