@@ -1,24 +1,28 @@
 """An in-memory inverted index of one tenant's search documents that ranks exactly as
-`ranking.InMemoryIndex` does (BM25 as `ranking.score` computes it, ties by key), in milliseconds over
-100,000 documents.
+`ranking.InMemoryIndex` does (BM25 as `ranking.score` computes it, ties by key), in about a millisecond
+over 100,000 documents.
 
-Each term keeps its postings as two numpy arrays, document slots and field-weighted frequencies; each
-slot keeps its document's length, visibility and category. A search scores every posting of the query's
-terms at once (the same floating-point operations, in the same order, as `ranking.score`, so the scores
-are bit for bit the reference's), filters the slots by visibility, category and exclusions with boolean
-masks, and selects the top k with `numpy.partition` before sorting only those by (score, key).
+Each term keeps its postings as two numpy arrays, document slots and field-weighted frequencies, and the
+BM25 contribution of each posting for the idf and average length last asked (they move only when the
+corpus changes, so repeated searches reuse them); each slot keeps its document's length, visibility and
+category. A search adds up the contributions of the query's terms per slot (the same floating-point
+operations, in the same order, as `ranking.score`: the scores are bit for bit the reference's), filters
+the matching slots by liveness, visibility, category and exclusions, and selects the top k with
+`numpy.partition` before sorting only those (and every tie of the k-th) by (score, key).
 
-Why score every posting rather than prune (MaxScore, WAND): vectorised, a posting costs a few
-nanoseconds, so the largest query of the benchmark (three common terms, 60,000 postings) scores in about
-a millisecond — less than the database round trips and the highlighting around it; pruning would trade
-that for per-document Python loops or for upper bounds that every publish invalidates (idf and the
-average length move with the corpus).
+Why every matching posting is scored rather than pruned (MaxScore, WAND over impact-ordered lists),
+by measurement (benchmarks/bench_kb_search.py): vectorised, a posting costs a few nanoseconds, so the
+largest queries of the benchmark (three common terms, 60,000 postings) rank in about a millisecond on an
+idle core, less than the statement around it; pruning would trade that for per-document Python loops,
+or for upper bounds that every publish invalidates (idf and the average length move with the corpus).
+Filters therefore need no care to keep an early termination correct: they are masks on the matches.
 
 Updates are incremental: `put` gives a document a new slot (its postings are appended, the old slot
 dies), `remove` kills its slot; dead postings are masked out until they outnumber the live ones and the
 arrays are compacted. The index remembers which keys changed at which generation of the corpus (a
 counter the storage bumps on every change) for the last `HISTORY` changes, so a reader whose view of
-the corpus is older than the index can tell which documents to take from its own view instead.
+the corpus is older than the index can tell which documents to take from its own view instead; and it
+keeps what the adapter shows of the most recently shown documents until they change.
 
 Not thread-safe: the storage adapter holds `lock` around every use.
 """
@@ -201,39 +205,40 @@ class SearchIndex:
                 return []
             category_code = self._categories[category]
         average = stats.average_length or 1.0
-        scores: Floats | None = None
-        held: npt.NDArray[np.bool_] | None = None
-        for term in query:
-            postings = self._postings.get(term)
-            if postings is None:
-                continue
-            slots, contribution = postings.weights(stats.idf(term), average, self._lengths)
-            if scores is None or held is None:
-                scores = np.zeros(size, np.float64)
-                held = np.zeros(size, np.bool_)
-            scores[slots] += contribution
-            held[slots] = True
-        if scores is None or held is None:
+        weighed = [
+            postings.weights(stats.idf(term), average, self._lengths)
+            for term in query
+            if (postings := self._postings.get(term)) is not None
+        ]
+        if not weighed:
             return []
-        for key in exclude:
-            slot = self._slot_of.get(key)
-            if slot is not None:
-                held[slot] = False
+        if len(weighed) == 1:  # one term: its postings are the candidates, its weights their scores
+            candidates, scores = weighed[0]
+        else:
+            total = np.zeros(size, np.float64)
+            held = np.zeros(size, np.bool_)
+            for slots, weights in weighed:  # in query order, as ranking.score adds them up
+                total[slots] += weights
+                held[slots] = True
+            candidates = np.flatnonzero(held).astype(np.int32)
+            scores = total[candidates]
         # Filters apply to the matching slots only: a few thousand, not the whole corpus.
-        candidates = np.flatnonzero(held)
         keep = self._alive[candidates]
         codes = {_VISIBILITY_CODES[v] for v in visible}
         if len(codes) < len(_VISIBILITY_CODES):
             keep &= np.isin(self._visibility[candidates], list(codes))
         if category is not None:
             keep &= self._category[candidates] == category_code
-        candidates = candidates[keep]
+        excluded = [self._slot_of[key] for key in exclude if key in self._slot_of]
+        if excluded:
+            keep &= ~np.isin(candidates, excluded)
+        candidates, scores = candidates[keep], scores[keep]
         if len(candidates) > k:
-            candidate_scores = scores[candidates]
-            kth = np.partition(candidate_scores, len(candidates) - k)[len(candidates) - k]
-            candidates = candidates[candidate_scores >= kth]  # every tie of the k-th score stays
+            kth = np.partition(scores, len(candidates) - k)[len(candidates) - k]
+            best = scores >= kth  # every tie of the k-th score stays
+            candidates, scores = candidates[best], scores[best]
         ranked = sorted(
-            ((self._keys[slot], float(scores[slot])) for slot in candidates.tolist()),
+            zip([self._keys[slot] for slot in candidates.tolist()], scores.tolist(), strict=True),
             key=lambda item: (-item[1], item[0]),
         )
         return ranked[:k]

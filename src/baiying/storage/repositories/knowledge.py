@@ -7,16 +7,18 @@ the change (`kb_search_changes`). Like every repository it takes the caller's se
 
 The search ranks the tenant's published documents holding any query term by BM25
 (`baiying.knowledge.ranking`), ties by article id, exactly as `ranking.InMemoryIndex` does (tests check
-both databases against it), on SQLite and PostgreSQL alike: the statistics come from the session (one
-row and the query terms' counts), the ranking from a per-process in-memory index kept current through
-the generation (`knowledge_search`), and the top results' rows from the session again.
+both databases against it), on SQLite and PostgreSQL alike: one statement reads the statistics row (N,
+the total length, the generation) and the query terms' n(t); the ranking is a per-process in-memory index
+kept current through the generation (`knowledge_search`); the top results' rows come from that index's
+memory of what it showed, or from a second statement. Both statements go straight to the driver: the
+ORM's and the compiler's overhead per statement cost more than the statements.
 
 Why so, by measurement (benchmarks/bench_kb_search.py): ranking in the database scored every document
 holding any query term (FTS5's bm25() on SQLite, BM25 computed over a jsonb column on PostgreSQL), a few
 microseconds each; with this corpus's small vocabulary most queries match 5-20% of 100,000 articles, so
-p95 was 150-650 ms. Numpy scores the same postings in about a millisecond, and the three small queries
-around it cost less than another. The databases' full-text indexes (FTS5, tsvector + GIN) are still
-kept, for lookups in SQL.
+p95 was 150-650 ms. Numpy scores the same postings in about a millisecond. The cost moved to the first
+search of a process, which loads the tenant's index (seconds per 100,000 documents). The databases'
+full-text indexes (FTS5, tsvector + GIN) are still kept, for lookups in SQL.
 """
 
 import uuid
