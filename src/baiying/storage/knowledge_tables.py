@@ -17,6 +17,10 @@ The full-text index itself is not a model, because it differs per database and t
 - PostgreSQL: `kb_search_docs.search_vector`, a stored generated `tsvector` (`to_tsvector('simple', ...)`
   of the same terms) with a GIN index.
 
+Searches read neither any more (see `baiying.storage.repositories.knowledge_search`): each process keeps
+an in-memory index loaded from `kb_search_docs` and kept current through `kb_search_changes`. The
+databases' own indexes stay, as the way to look documents up in SQL.
+
 `FULL_TEXT_NAMES` names those parts, so a comparison of these models with a migrated schema can leave
 them out (`is_full_text_part`).
 """
@@ -177,7 +181,12 @@ class KbTermRow(Base):
 
 
 class KbSearchStatsRow(Base):
-    """The search documents' count and total length (every tenant): N and avgdl in BM25. One row, id 1."""
+    """The search documents' count and total length (every tenant): N and avgdl in BM25. One row, id 1.
+
+    `generation` counts the changes to the search documents (every publish and archive adds one; each is
+    logged in `kb_search_changes`), so a process's in-memory search index can tell in one cheap read
+    whether it is current. `corpus_id` is random, made with the row: an index loaded from another
+    database (or from this one before its tables were emptied) is never mistaken for this one's."""
 
     __tablename__ = "kb_search_stats"
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
@@ -185,3 +194,16 @@ class KbSearchStatsRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     documents: Mapped[int] = mapped_column(Integer)
     terms: Mapped[int] = mapped_column(SEQUENCE)
+    generation: Mapped[int] = mapped_column(SEQUENCE, server_default="0")
+    corpus_id: Mapped[str] = mapped_column(String(32), server_default="")
+
+
+class KbSearchChangeRow(Base):
+    """A change to a tenant's search documents: the article's document was written or removed at this
+    generation (migration 0010). Readers fetch the changes after the generation their index is at."""
+
+    __tablename__ = "kb_search_changes"
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    generation: Mapped[int] = mapped_column(SEQUENCE, primary_key=True)
+    article_id: Mapped[str] = mapped_column(ID, primary_key=True)

@@ -2,25 +2,31 @@
 
 `KnowledgeBase` carries out the core's lifecycle (`baiying.knowledge.model`) on the rows and keeps the
 search documents in step: publishing writes the published version's search document, archiving removes
-it, and both update the corpus statistics (`kb_terms`, `kb_search_stats`). Like every repository it
-takes the caller's session and never commits.
+it, and both update the corpus statistics (`kb_terms`, `kb_search_stats`), bump its generation and log
+the change (`kb_search_changes`). Like every repository it takes the caller's session and never commits.
 
-The search matches documents holding any query term and ranks them by BM25 (`baiying.knowledge.ranking`):
-on SQLite FTS5 matches and computes `bm25()`; on PostgreSQL the GIN index on the tsvector matches and the
-query computes the same formula from the stored frequencies and statistics. Ties go by article id, so both
-return the same order (a test checks both against `ranking.InMemoryIndex`).
+The search ranks the tenant's published documents holding any query term by BM25
+(`baiying.knowledge.ranking`), ties by article id, exactly as `ranking.InMemoryIndex` does (tests check
+both databases against it), on SQLite and PostgreSQL alike: one statement reads the statistics row (N,
+the total length, the generation) and the query terms' n(t); the ranking is a per-process in-memory index
+kept current through the generation (`knowledge_search`); the top results' rows come from that index's
+memory of what it showed, or from a second statement. Both statements go straight to the driver: the
+ORM's and the compiler's overhead per statement cost more than the statements.
 
-Why so, by measurement: on SQLite FTS5's bm25() (C, ~2 µs per matching row) is faster than any scoring
-in SQL over stored frequencies (json_extract parses each row's JSON); PostgreSQL has no BM25 (ts_rank_cd
-knows no idf), so its query computes BM25 from a jsonb column, one round trip with the statistics read by
-init plans. Both score every matching document: see benchmarks/bench_kb_search.py for what that costs.
+Why so, by measurement (benchmarks/bench_kb_search.py): ranking in the database scored every document
+holding any query term (FTS5's bm25() on SQLite, BM25 computed over a jsonb column on PostgreSQL), a few
+microseconds each; with this corpus's small vocabulary most queries match 5-20% of 100,000 articles, so
+p95 was 150-650 ms. Numpy scores the same postings in about a millisecond. The cost moved to the first
+search of a process, which loads the tenant's index (seconds per 100,000 documents). The databases'
+full-text indexes (FTS5, tsvector + GIN) are still kept, for lookups in SQL.
 """
 
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import TextClause, bindparam, delete, select, text, update
+from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -43,9 +49,37 @@ from baiying.storage.knowledge_tables import (
     KbTermRow,
 )
 from baiying.storage.repositories.base import Conflict, InvalidRecord, Repository, savepoint
+from baiying.storage.repositories.knowledge_search import (
+    PROCESS_INDEXES,
+    CorpusVersion,
+    SearchIndexes,
+    log_changes,
+    shown_rows,
+    top_documents,
+)
 
 STATS_ID: Final = 1
 MAX_QUERY_TERMS: Final = 32
+
+
+def _driver_sql(connection: Connection, sql: str, listed: Sequence[Any], *first: Any) -> Any:
+    """Run SQL straight through the driver, `{one}` standing for each of `first` and `{many}` for the
+    list `listed`: a search's statements are tiny, and compiling them (or expanding an IN list) would cost
+    more than running them."""
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    statement = sql.format(one=marker, many=", ".join([marker] * len(listed)))
+    return connection.exec_driver_sql(statement, (*first, *listed))
+
+
+# The statistics row first, then n(t) of each query term (NULL in the first column tells them apart).
+_STATISTICS_SQL: Final = (
+    "SELECT NULL, documents, terms, generation, corpus_id FROM kb_search_stats WHERE id = 1 "
+    "UNION ALL SELECT term, documents, 0, 0, '' FROM kb_terms WHERE term IN ({many})"
+)
+_SHOWN_SQL: Final = (
+    "SELECT article_id, version, title, body, category_id, visibility FROM kb_search_docs "
+    "WHERE tenant_id = {one} AND article_id IN ({many})"
+)
 
 
 class CategoryRepository(Repository[KbCategoryRow]):
@@ -100,9 +134,10 @@ def _article(row: KbArticleRow) -> Article:
 class KnowledgeBase:
     """One tenant's articles."""
 
-    def __init__(self, session: Session, tenant_id: str) -> None:
+    def __init__(self, session: Session, tenant_id: str, indexes: SearchIndexes = PROCESS_INDEXES) -> None:
         self.session = session
         self.tenant_id = tenant_id
+        self.indexes = indexes  # the process's search indexes (a test passes its own to act as another)
 
     # --- reading -------------------------------------------------------------------------------------
 
@@ -242,17 +277,28 @@ class KnowledgeBase:
 
     def corpus_stats(self, terms: Iterable[str] = ()) -> ranking.CorpusStats:
         """N, the total length, and n(t) for the terms given (every tenant's documents, as FTS5 counts)."""
+        return self._corpus(terms)[0]
+
+    def _corpus(self, terms: Iterable[str]) -> tuple[ranking.CorpusStats, CorpusVersion | None]:
+        self.session.flush()  # the session's own writes count
         wanted = sorted(set(terms))
-        stats = self.session.get(KbSearchStatsRow, STATS_ID)
         holding: dict[str, int] = {}
-        if wanted:
-            rows = self.session.execute(
-                select(KbTermRow.term, KbTermRow.documents).where(KbTermRow.term.in_(wanted))
-            )
-            holding = dict(rows.all())
-        if stats is None:
-            return ranking.CorpusStats(0, 0, holding)
-        return ranking.CorpusStats(stats.documents, stats.terms, holding)
+        found = None
+        statement = _STATISTICS_SQL if wanted else _STATISTICS_SQL.partition(" UNION ALL")[0]
+        for term, documents, length, generation, corpus_id in _driver_sql(
+            self.session.connection(), statement, wanted
+        ):
+            if term is None:
+                found = (int(documents), int(length), int(generation), str(corpus_id))
+            else:
+                holding[term] = int(documents)
+        if found is None:
+            return ranking.CorpusStats(0, 0, holding), None
+        documents, length, generation, corpus_id = found
+        return (
+            ranking.CorpusStats(documents, length, holding),
+            CorpusVersion(corpus_id, generation),
+        )
 
     def search(
         self,
@@ -268,36 +314,32 @@ class KnowledgeBase:
         distinct = list(dict.fromkeys(terms))[:MAX_QUERY_TERMS]
         if not distinct or limit <= 0:
             return []
-        visible = sorted(v.value for v in model.VISIBLE_IN[channel])
-        parameters: dict[str, Any] = {
-            "tenant": self.tenant_id,
-            "visible": visible,
-            "limit": limit,
-            "offset": offset,
-        }
-        filters = _FILTERS
-        if category_id is not None:
-            filters += " AND d.category_id = :category"
-            parameters["category"] = category_id
-        if self.session.get_bind().dialect.name == "sqlite":
-            statement = _sqlite_search(filters)
-            parameters["match"] = " OR ".join('"' + term.replace('"', '""') + '"' for term in distinct)
-        else:
-            statement, extra = _postgresql_search(filters, distinct)
-            parameters.update(extra)
-        rows = self.session.execute(statement, parameters)
+        stats, corpus = self._corpus(distinct)
+        if corpus is None:
+            return []
+        ranked = top_documents(
+            self.session,
+            self.tenant_id,
+            distinct,
+            stats,
+            corpus,
+            offset + limit,
+            visible=model.VISIBLE_IN[channel],
+            category=category_id,
+            indexes=self.indexes,
+        )
+        hits = ranked.hits[offset:]
+        rows = shown_rows(ranked, [article for article, _ in hits], self._shown)
         return [
-            SearchHit(
-                row.article_id,
-                row.version,
-                row.title,
-                row.body,
-                row.category_id,
-                Visibility(row.visibility),
-                float(row.score),
-            )
-            for row in rows
+            SearchHit(row[0], row[1], row[2], row[3], row[4], Visibility(row[5]), score)
+            for article, score in hits
+            if (row := rows.get(article)) is not None
         ]
+
+    def _shown(self, articles: list[str]) -> dict[str, tuple[Any, ...]]:
+        """(article id, version, title, body, category id, visibility) of these articles' documents."""
+        found = _driver_sql(self.session.connection(), _SHOWN_SQL, articles, self.tenant_id)
+        return {row[0]: tuple(row) for row in found}
 
     # --- internals -----------------------------------------------------------------------------------
 
@@ -418,7 +460,7 @@ class KnowledgeBase:
             )
         )
         self.session.flush()
-        add_to_statistics(self.session, [document])
+        add_to_statistics(self.session, [document], [(self.tenant_id, article_id)])
 
     def _unindex(self, article_id: str) -> None:
         row = self.session.scalars(
@@ -433,11 +475,17 @@ class KnowledgeBase:
             update(KbTermRow).where(KbTermRow.term.in_(terms)).values(documents=KbTermRow.documents - 1)
         )
         self.session.execute(delete(KbTermRow).where(KbTermRow.term.in_(terms), KbTermRow.documents <= 0))
-        self.session.execute(
+        generation = self.session.execute(
             update(KbSearchStatsRow)
             .where(KbSearchStatsRow.id == STATS_ID)
-            .values(documents=KbSearchStatsRow.documents - 1, terms=KbSearchStatsRow.terms - row.length)
-        )
+            .values(
+                documents=KbSearchStatsRow.documents - 1,
+                terms=KbSearchStatsRow.terms - row.length,
+                generation=KbSearchStatsRow.generation + 1,
+            )
+            .returning(KbSearchStatsRow.generation)
+        ).scalar_one()
+        log_changes(self.session, generation, [(self.tenant_id, article_id)])
         self.session.delete(row)
         self.session.flush()
 
@@ -459,9 +507,12 @@ def search_document(content: Content, tag_labels: Sequence[str]) -> dict[str, An
     }
 
 
-def add_to_statistics(session: Session, documents: Sequence[Mapping[str, Any]]) -> None:
-    """Count new search documents into `kb_terms` and `kb_search_stats` (in term order, so concurrent
-    writers lock the rows in the same order)."""
+def add_to_statistics(
+    session: Session, documents: Sequence[Mapping[str, Any]], changed: Sequence[tuple[str, str]]
+) -> None:
+    """Count new search documents, of the (tenant, article) pairs `changed`, into `kb_terms` and
+    `kb_search_stats` (in term order, so concurrent writers lock the rows in the same order), bump the
+    corpus's generation and log the change."""
     if not documents:
         return
     counts: dict[str, int] = {}
@@ -480,69 +531,23 @@ def add_to_statistics(session: Session, documents: Sequence[Mapping[str, Any]]) 
             )
         )
     stats = insert(KbSearchStatsRow).values(
-        id=STATS_ID, documents=len(documents), terms=sum(int(d["length"]) for d in documents)
+        id=STATS_ID,
+        documents=len(documents),
+        terms=sum(int(d["length"]) for d in documents),
+        generation=1,
+        corpus_id=uuid.uuid4().hex,
     )
-    session.execute(
+    generation = session.execute(
         stats.on_conflict_do_update(
             index_elements=["id"],
             set_={
                 "documents": KbSearchStatsRow.documents + stats.excluded.documents,
                 "terms": KbSearchStatsRow.terms + stats.excluded.terms,
+                "generation": KbSearchStatsRow.generation + 1,
             },
-        )
-    )
-
-
-_COLUMNS = "d.article_id, d.version, d.title, d.body, d.category_id, d.visibility"
-_FILTERS = "d.tenant_id = :tenant AND d.visibility IN :visible"
-WEIGHTS = f"{ranking.TITLE_WEIGHT}, {ranking.TAGS_WEIGHT}, {ranking.BODY_WEIGHT}"
-
-
-def _sqlite_search(filters: str) -> TextClause:
-    """FTS5 matches and ranks (its bm25() is negative: lower is better, so the score is its negation)."""
-    return text(
-        f"SELECT {_COLUMNS}, -bm25(kb_search_fts, {WEIGHTS}) AS score "
-        "FROM kb_search_fts JOIN kb_search_docs AS d ON d.doc_id = kb_search_fts.rowid "
-        f"WHERE kb_search_fts MATCH :match AND {filters} "
-        "ORDER BY score DESC, d.article_id LIMIT :limit OFFSET :offset"
-    ).bindparams(bindparam("visible", expanding=True))
-
-
-def _postgresql_search(filters: str, terms: Sequence[str]) -> tuple[TextClause, dict[str, Any]]:
-    """The PostgreSQL search for these terms, in one round trip: the GIN index finds the documents and the
-    SELECT computes BM25 from the stored field-weighted frequencies, its idf and avgdl read from the
-    statistics tables by uncorrelated subqueries (evaluated once per query, as init plans)."""
-    parameters: dict[str, Any] = {
-        "query": " | ".join("'" + term.replace("\\", "\\\\").replace("'", "''") + "'" for term in terms),
-        "norm_fixed": ranking.K1 * (1.0 - ranking.B),
-        "norm_length": ranking.K1 * ranking.B,
-        "k1_plus_1": ranking.K1 + 1.0,
-        "min_idf": ranking.MIN_IDF,
-    }
-    average = "(SELECT s.terms::float8 / greatest(s.documents, 1) FROM kb_search_stats AS s WHERE s.id = 1)"
-    parts = []
-    for i, term in enumerate(terms):
-        parameters[f"t{i}"] = term
-        held = f"coalesce((SELECT t.documents FROM kb_terms AS t WHERE t.term = :t{i}), 0)"
-        idf = (
-            "(SELECT CASE WHEN x.v > 0 THEN x.v ELSE :min_idf END FROM (SELECT "
-            f"ln((s.documents - {held} + 0.5)::float8 / ({held} + 0.5)) AS v "
-            "FROM kb_search_stats AS s WHERE s.id = 1) AS x)"
-        )
-        frequency = f"(j.frequencies ->> :t{i})::float8"
-        parts.append(
-            f"coalesce({idf} * :k1_plus_1 * {frequency} / "
-            f"({frequency} + :norm_fixed + :norm_length * d.length / {average}), 0)"
-        )
-    statement = text(
-        f"SELECT {_COLUMNS}, ({' + '.join(parts)}) AS score FROM kb_search_docs AS d "
-        # The stored jsonb is compressed (the row is over TOAST's threshold): copy it out once per row,
-        # or every ->> would decompress it again. OFFSET 0 keeps the subquery from being inlined.
-        "CROSS JOIN LATERAL (SELECT d.frequencies || '{}'::jsonb AS frequencies OFFSET 0) AS j "
-        f"WHERE d.search_vector @@ to_tsquery('simple', :query) AND {filters} "
-        "ORDER BY score DESC, d.article_id LIMIT :limit OFFSET :offset"
-    ).bindparams(bindparam("visible", expanding=True))
-    return statement, parameters
+        ).returning(KbSearchStatsRow.generation)
+    ).scalar_one()
+    log_changes(session, generation, changed)
 
 
 def store_articles(
