@@ -4,7 +4,8 @@
   with its line and that line highlighted, fixes it and saves; the audit log shows the change;
 - the admin creates a wrap-up code (stored through the API, shown in the table), sets a site's hours and
   holidays, and changes an agent's skills;
-- a supervisor sees the sections they may read, without the policy editor; an agent is refused;
+- a supervisor sees the sections they may read, without the policy editor, and the ticket configuration
+  read-only; an agent is refused;
 - over HTTP: which sections each role gets, the reports page's role check, and both pages in Chinese.
 
 Screenshots go to test-artifacts/web/.
@@ -137,6 +138,75 @@ def test_an_admin_fixes_a_policy_error_shown_at_its_line_and_the_audit_shows_the
     shot(page, "admin-audit")
 
 
+def test_an_admin_fixes_an_sla_error_shown_at_its_line_and_saves_a_new_version(
+    page: Any, server: ServerProcess, api: httpx.Client
+) -> None:
+    from playwright.sync_api import expect
+
+    shipped = api.get("/api/ticket-config/sla.yaml").json()
+    assert shipped["version"] == 0
+    assert shipped["text"].splitlines()[11] == "    calendar: office"  # line 12, the first policy's
+    broken = shipped["text"].replace("calendar: office", "calendar: offfice", 1)
+    fixed = shipped["text"].replace("resolution: 80h", "resolution: 72h", 1)
+    assert fixed != shipped["text"]
+
+    sign_in(page, server, "boss")
+    page.wait_for_url("**/wallboard")
+    page.goto(server.base + "/admin")
+    page.click("#tab-workflows")
+    rows = page.locator("#ticketcfg-table tbody tr")
+    expect(rows.first).to_contain_text("workflows/")
+    names = [f["name"] for f in api.get("/api/ticket-config").json()]
+    assert {"sla.yaml", "rules.yaml", "workflows/complaint.yaml"} <= set(names)
+    expect(rows).to_have_count(len(names))
+    expect(page.locator("#ticketcfg-table tbody tr[data-name='sla.yaml']")).to_contain_text("As shipped")
+    page.locator("#ticketcfg-table button", has_text="sla.yaml").click()
+    expect(page.locator("#ticketcfg-name")).to_have_text("sla.yaml")
+    expect(page.locator("#ticketcfg-source")).to_have_value(shipped["text"])
+
+    page.fill("#ticketcfg-source", broken)
+    page.click("#ticketcfg-save")
+    problem = page.locator("#ticketcfg-problems li")
+    expect(problem).to_have_count(1)
+    expect(problem).to_contain_text("Line 12: policies[0].calendar:")
+    expect(problem).to_contain_text("unknown calendar 'offfice'")
+    expect(page.locator("#ticketcfg-gutter [data-line='12']")).to_have_class("error-line")
+    expect(page.locator("#ticketcfg-gutter .error-line")).to_have_count(1)
+    mark = page.locator("#ticketcfg-line-mark")
+    expect(mark).to_be_visible()
+    expect(mark).to_have_attribute("data-line", "12")
+    # The band lies over the twelfth line of the text as scrolled (the file is longer than the editor,
+    # so the line was brought into view), inside the editor.
+    box, editor = mark.bounding_box(), page.locator("#ticketcfg-source").bounding_box()
+    line_height, scrolled = page.evaluate(
+        "(s => [parseFloat(getComputedStyle(s).lineHeight), s.scrollTop])"
+        "(document.getElementById('ticketcfg-source'))"
+    )
+    assert box is not None
+    assert editor is not None
+    assert abs((box["y"] - editor["y"]) - (6 + 11 * line_height - scrolled)) <= 2, (box, editor, scrolled)
+    assert editor["y"] <= box["y"]
+    assert box["y"] + box["height"] <= editor["y"] + editor["height"]
+    expect(page.locator("#ticketcfg-cursor")).to_contain_text("Line 12,")
+    fits(page)
+    shot(page, "admin-ticket-config-error")
+    assert api.get("/api/ticket-config/sla.yaml").json()["version"] == 0  # nothing was stored
+
+    page.fill("#ticketcfg-source", fixed)
+    page.click("#ticketcfg-save")
+    expect(page.locator("#admin-status")).to_contain_text("sla.yaml saved (version 1).")
+    expect(page.locator("#ticketcfg-problems")).to_be_hidden()
+    expect(page.locator("#ticketcfg-line-mark")).to_be_hidden()
+    expect(page.locator("#ticketcfg-version")).to_have_text("Version 1")
+    row = page.locator("#ticketcfg-table tbody tr[data-name='sla.yaml']")
+    expect(row).to_contain_text("Version 1")
+    expect(row).to_contain_text("boss")
+    stored = api.get("/api/ticket-config/sla.yaml").json()
+    assert (stored["text"], stored["version"], stored["source"]) == (fixed, 1, "tenant")
+    fits(page)
+    shot(page, "admin-ticket-config-saved")
+
+
 def test_an_admin_creates_a_wrap_up_code_sets_site_hours_and_holidays_and_agent_skills(
     page: Any, server: ServerProcess, api: httpx.Client
 ) -> None:
@@ -237,9 +307,19 @@ def test_a_supervisor_reads_without_the_editor_and_an_agent_is_refused(
     page.goto(server.base + "/admin")
     expect(page.locator("#sites-table tbody")).to_contain_text("branch")
     tabs = page.locator(".admin-tabs .tab")
-    expect(tabs).to_have_text(["Sites", "Teams", "Agents and skills", "Wrap-up codes"])
+    expect(tabs).to_have_text(["Sites", "Teams", "Agents and skills", "Ticket workflows", "Wrap-up codes"])
     expect(page.locator("#site-form")).to_have_count(0)
     expect(page.locator("#tab-policies")).to_have_count(0)
+    # The ticket configuration: read, not changed.
+    page.click("#tab-workflows")
+    expect(page.locator("#section-workflows")).to_contain_text("only administrators change them")
+    expect(page.locator("#ticketcfg-table tbody tr[data-name='sla.yaml']")).to_be_visible()
+    page.locator("#ticketcfg-table button", has_text="rules.yaml").click()
+    expect(page.locator("#ticketcfg-name")).to_have_text("rules.yaml")
+    expect(page.locator("#ticketcfg-source")).not_to_have_value("")
+    expect(page.locator("#ticketcfg-source")).not_to_be_editable()
+    expect(page.locator("#ticketcfg-save")).to_have_count(0)
+    fits(page)
     page.click("#logout")
     page.wait_for_url("**/login")
     sign_in(page, server, AGENTS[0])
@@ -262,16 +342,18 @@ def test_admin_and_reports_pages_follow_the_roles(web: TestClient) -> None:
     admin = web.get("/admin")
     assert admin.status_code == 200
     tabs = re.findall(r'id="tab-([a-z]+)"', admin.text)
-    assert tabs == ["sites", "teams", "agents", "policies", "codes", "users", "audit"]
+    assert tabs == ["sites", "teams", "agents", "policies", "workflows", "codes", "users", "audit"]
     assert 'href="/reports"' in admin.text
     assert 'id="policy-save"' in admin.text
+    assert 'id="ticketcfg-save"' in admin.text
     assert web.get("/reports").status_code == 200
     web.cookies.clear()
 
     web_sign_in(web, "sup-gz")  # a supervisor of one site: reads its records, no tenant-wide reports
     scoped = web.get("/admin")
-    assert re.findall(r'id="tab-([a-z]+)"', scoped.text) == ["sites", "teams", "agents", "codes"]
+    assert re.findall(r'id="tab-([a-z]+)"', scoped.text) == ["sites", "teams", "agents", "workflows", "codes"]
     assert 'id="site-form"' not in scoped.text
+    assert 'id="ticketcfg-save"' not in scoped.text
     assert 'href="/reports"' not in scoped.text
     refused = web.get("/reports")
     assert refused.status_code == 403

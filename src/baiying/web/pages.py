@@ -8,7 +8,8 @@ the same HTTP API and WebSocket streams as any client.
   tenant and queue default to `BAIYING_CHAT_TENANT` and `BAIYING_CHAT_QUEUE`);
 - `/agent`: the agent desktop; `/wallboard`: the supervisor wallboard (with `/wallboard/agents`, the
   live agents the user may see, and `/wallboard/intraday`, today's intervals, as JSON);
-- `/admin`: sites, teams, agents and skills, routing policies, wrap-up codes, users and the audit log
+- `/admin`: sites, teams, agents and skills, routing policies, ticket workflows (the ticket configuration
+  files), wrap-up codes, users and the audit log
   (each section as the user's roles allow; every change through the admin API);
 - `/reports`: KPIs, FCR, ticket SLA attainment and offer conversion over a date range, with charts and
   CSV downloads (`/api/reports/...`);
@@ -41,6 +42,7 @@ from baiying.storage.repositories import (
     SiteRepository,
     WrapUpCodeRepository,
 )
+from baiying.storage.tables import Role
 from baiying.web.messages import MESSAGES, Language, catalogue, from_accept_language, parse_language
 
 HERE = Path(__file__).resolve().parent
@@ -382,6 +384,10 @@ def admin_page(request: Request, principal: ViewerDep) -> Response:
         for name, kind in ADMIN_SECTIONS
         if can_ever(principal, Action.READ, kind)
     ]
+    if principal.roles & {Role.ADMIN, Role.SUPERVISOR}:
+        # The ticket configuration is granted by role, as its API does (/api/ticket-config).
+        before_codes = next((i for i, s in enumerate(sections) if s["id"] == "codes"), len(sections))
+        sections.insert(before_codes, {"id": "workflows", "edit": Role.ADMIN in principal.roles})
     return render(request, "admin.html", principal, page={"sections": sections}, sections=sections)
 
 
