@@ -23,8 +23,8 @@ from baiying.storage.knowledge_tables import (
     KbSearchStatsRow,
     KbTermRow,
 )
-from baiying.storage.repositories import Tenants
-from baiying.storage.repositories.knowledge import KnowledgeBase, search_document
+from baiying.storage.repositories import Tenants, knowledge_search
+from baiying.storage.repositories.knowledge import KnowledgeBase, search_document, warm_up_search
 from baiying.storage.repositories.knowledge_search import CorpusVersion, SearchIndexes, top_documents
 from baiying.storage.tables import TenantRow
 from tests.knowledge.conftest import T0
@@ -240,3 +240,28 @@ def test_generations_count_every_change_and_the_log_names_them(session: Session)
     changes = session.execute(select(KbSearchChangeRow.generation, KbSearchChangeRow.article_id))
     assert sorted(tuple(row) for row in changes) == [(1, "a"), (2, "a")]  # written, then removed
     assert stats.generation == 2
+
+
+def test_a_warmed_up_process_searches_without_loading_its_index(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server loads every tenant's index as it starts, so the first agent's search does not wait
+    for it."""
+    _empty(session)
+    indexes = SearchIndexes()
+    reference = Reference()
+    _publish(
+        KnowledgeBase(session, TENANT, indexes),
+        reference,
+        "a",
+        Content("alpha", "bravo", None, (), Visibility.PUBLIC),
+        T0,
+    )
+    session.commit()
+    assert warm_up_search(session, indexes) == [TENANT]
+
+    def no_loading(*_: object) -> None:
+        raise AssertionError("the index was loaded again")
+
+    monkeypatch.setattr(knowledge_search, "_load", no_loading)
+    check(KnowledgeBase(session, TENANT, indexes), reference, (["alpha"], Channel.AGENT, None, 10, 0))

@@ -23,7 +23,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from baiying import __version__
 from baiying.accounts.login import DEFAULT_PASSWORDS, Accounts
@@ -43,9 +43,12 @@ from baiying.application.periodic import run_periodically
 from baiying.application.stats import LiveStats
 from baiying.application.tickets import sweep_due
 from baiying.clock import Clock, SystemClock
+from baiying.knowledge import text
 from baiying.notifications.dispatch import Dispatcher, senders_from_environment
 from baiying.storage.engine import make_engine
 from baiying.storage.migrate import ensure_up_to_date
+from baiying.storage.repositories.knowledge import warm_up_search
+from baiying.tickets.config import TicketConfig
 from baiying.web import install as install_web
 
 log = logging.getLogger(__name__)
@@ -96,33 +99,16 @@ def create_app(
             if settings.live_timer
             else None
         )
-        background = []
+        background: list[asyncio.Task[None]] = []
+        warm_up: asyncio.Task[None] | None = None
         if settings.live_timer:
-            dispatcher = Dispatcher(state.sessions, senders_from_environment(), used_clock)
-            sessions = state.sessions
-            tickets = getattr(_app.state, "ticket_config", None)  # None: each tenant's own
-
-            def sweep_tickets() -> None:
-                with sessions() as session:
-                    sweep_due(session, tickets, used_clock.now())
-                    if draft_knowledge_candidates(session, used_clock.now()):
-                        session.commit()
-
-            background = [
-                asyncio.create_task(
-                    run_periodically(
-                        "notifications", dispatcher.run_once, settings.notifications_every_seconds
-                    ),
-                    name="notifications",
-                ),
-                asyncio.create_task(
-                    run_periodically("ticket sweep", sweep_tickets, settings.ticket_sweep_every_seconds),
-                    name="ticket-sweep",
-                ),
-            ]
+            ticket_config = getattr(_app.state, "ticket_config", None)  # None: each tenant's own
+            warm_up, background = _start_background_work(settings, state.sessions, used_clock, ticket_config)
         try:
             yield
         finally:
+            if warm_up is not None:
+                await warm_up
             for task in (timer, *background):
                 if task is not None:
                     task.cancel()
@@ -148,6 +134,42 @@ def create_app(
         app.include_router(router)
     install_web(app)  # the browser's pages and their static files (baiying.web)
     return app
+
+
+def _start_background_work(
+    settings: Settings, sessions: "sessionmaker[Session]", clock: Clock, ticket_config: TicketConfig | None
+) -> tuple[asyncio.Task[None], list[asyncio.Task[None]]]:
+    """The server's own work beside the requests: loading the knowledge-base search indexes once, and
+    dispatching notifications and sweeping tickets periodically."""
+    dispatcher = Dispatcher(sessions, senders_from_environment(), clock)
+
+    def sweep_tickets() -> None:
+        with sessions() as session:
+            sweep_due(session, ticket_config, clock.now())
+            if draft_knowledge_candidates(session, clock.now()):
+                session.commit()
+
+    def warm_up_knowledge() -> None:
+        try:
+            text.warm_up()
+            with sessions() as session:
+                warm_up_search(session)
+        except Exception:  # a search loads what it needs anyway
+            log.exception("could not load the knowledge-base search indexes ahead")
+
+    # Awaited, not cancelled, at shutdown: its thread would go on using the engine.
+    warm_up = asyncio.create_task(asyncio.to_thread(warm_up_knowledge), name="knowledge-warm-up")
+    periodic = [
+        asyncio.create_task(
+            run_periodically("notifications", dispatcher.run_once, settings.notifications_every_seconds),
+            name="notifications",
+        ),
+        asyncio.create_task(
+            run_periodically("ticket sweep", sweep_tickets, settings.ticket_sweep_every_seconds),
+            name="ticket-sweep",
+        ),
+    ]
+    return warm_up, periodic
 
 
 async def run_timer(center: LiveCenter, max_sleep_seconds: float) -> None:
