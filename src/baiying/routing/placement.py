@@ -156,13 +156,19 @@ class SitePlacer:
         wait_there = expected_wait(preferred)
         if wait_there <= threshold or len(candidates) == 1:
             return Placement((preferred,), note)
-        waits = {site: expected_wait(site) for site in candidates}
-        best = min(candidates, key=waits.__getitem__)
-        if waits[best] >= wait_there:
+        # The first site with the shortest expected wait (the preferred one's is known already).
+        best = preferred
+        best_wait = wait_there
+        found = False
+        for site in candidates:
+            wait = wait_there if site == preferred else expected_wait(site)
+            if not found or wait < best_wait:
+                best, best_wait, found = site, wait, True
+        if best_wait >= wait_there:
             return Placement((preferred,), f"{note}; EWT {_seconds(wait_there)} but no site is faster")
         reason = (
             f"{preferred} skipped: EWT {_seconds(wait_there)} > {threshold:.0f} s; "
-            f"{best} EWT {_seconds(waits[best])}"
+            f"{best} EWT {_seconds(best_wait)}"
         )
         return Placement((best,), reason, overflow_from=preferred)
 

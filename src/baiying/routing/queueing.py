@@ -245,8 +245,13 @@ def bucket_for(router: "Router", record: ContactRecord) -> Bucket:
     # A step with fixed skills and no filter files every contact of a channel and sites in one bucket.
     fixed = named is None and step.expression is None and run.step_skills[index] is not None
     if fixed:
+        recent = run.recent_bucket[index]
+        if recent is not None and run.recent_sites[index] is sites and recent.channel is channel:
+            return recent
         found = run.step_buckets[index].get((channel, sites))
         if found is not None:
+            if len(sites) > 1:
+                run.recent_sites[index], run.recent_bucket[index] = sites, found
             return found
     skills = () if named is not None else step_skills(record, index)
     expression = None if named is not None else step.expression
@@ -262,6 +267,8 @@ def bucket_for(router: "Router", record: ContactRecord) -> Bucket:
         )
     if fixed:
         run.step_buckets[index][(channel, sites)] = bucket
+        if len(sites) > 1:
+            run.recent_sites[index], run.recent_bucket[index] = sites, bucket
     return bucket
 
 

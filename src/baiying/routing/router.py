@@ -353,21 +353,25 @@ class Router:
         return [self._staffing(site, skill) for skill in (*agent.skills, ANY_SKILL)]
 
     def _wait_inputs(
-        self, record: ContactRecord, skills: tuple[tuple[str, int], ...], site: SiteId
+        self, record: ContactRecord, skills: tuple[tuple[str, int], ...], site: SiteId, site_index: int
     ) -> list[tuple[SkillPool, Staffing]]:
         """The pool and staffing of each skill at `site`; kept per queue for its first step's skills."""
         channel = record.contact.channel
         run = record.run
         cached = skills is run.step_skills[0]
+        by_site: list[list[tuple[SkillPool, Staffing]] | None] | None = None
         if cached:
-            found = run.wait_inputs.get((channel, site))
+            by_site = run.wait_inputs.get(channel)
+            if by_site is None:
+                by_site = run.wait_inputs[channel] = [None] * len(self.site_index)
+            found = by_site[site_index]
             if found is not None:
                 return found
         inputs = [
             (self.available.pool(channel, site, skill), self._staffing(site, skill)) for skill, _ in skills
         ]
-        if cached:
-            run.wait_inputs[(channel, site)] = inputs
+        if by_site is not None:
+            by_site[site_index] = inputs
         return inputs
 
     def _report(self, agent: AgentRecord, now: float, out: list[Decision]) -> None:
@@ -520,10 +524,11 @@ class Router:
     ) -> float:
         """Expected wait at `site`: zero with an agent free, else the work ahead shared by staffed agents."""
         channel = record.contact.channel
+        site_index = self.site_index[site]
         if skills:
             free = True
             staffed = 1 << 30
-            for pool, staffing in self._wait_inputs(record, skills, site):
+            for pool, staffing in self._wait_inputs(record, skills, site, site_index):
                 if free:
                     free = pool.count > 0
                 staffed = min(staffed, staffing.count)
@@ -536,5 +541,5 @@ class Router:
         if staffed <= 0:
             return INFINITE_WAIT
         run = record.run
-        ahead = run.waiting_at[self.site_index[site]]
+        ahead = run.waiting_at[site_index]
         return (ahead + 1) * run.handle_estimate / staffed

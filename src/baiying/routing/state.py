@@ -177,6 +177,8 @@ class QueueRun:
         "handle_estimate",
         "policy",
         "queue",
+        "recent_bucket",
+        "recent_sites",
         "step_buckets",
         "step_skills",
         "wait_inputs",
@@ -192,10 +194,14 @@ class QueueRun:
         ]
         # Per step, the bucket for a channel and sites (steps with fixed skills and no filter only).
         self.step_buckets: list[dict[tuple[Channel, tuple[SiteId, ...]], Bucket]] = [{} for _ in policy.steps]
+        # Per step, the bucket last found there and the very sites tuple it was found for: a step open to
+        # every serving site is asked with the same tuple each time, which then needs no hashing.
+        self.recent_sites: list[tuple[SiteId, ...] | None] = [None for _ in policy.steps]
+        self.recent_bucket: list[Bucket | None] = [None for _ in policy.steps]
         self.waiting_at = [0] * sites  # contacts of this queue waiting for each site, by site index
-        # Per channel and site, the availability pool and staffing of each skill of the first step (whose
-        # expected wait places new contacts), when its skills are fixed.
-        self.wait_inputs: dict[tuple[Channel, SiteId], list[tuple[SkillPool, Staffing]]] = {}
+        # Per channel, by site index, the availability pool and staffing of each skill of the first step
+        # (whose expected wait places new contacts), when its skills are fixed.
+        self.wait_inputs: dict[Channel, list[list[tuple[SkillPool, Staffing]] | None]] = {}
         self.handle_estimate = queue.expected_handle_seconds
 
 

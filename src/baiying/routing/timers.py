@@ -40,9 +40,10 @@ class Timer:
 class Lane:
     """Timers of one duration in the order they were set, which is also the order they come due."""
 
-    __slots__ = ("head", "timers")
+    __slots__ = ("duration", "head", "timers")
 
-    def __init__(self) -> None:
+    def __init__(self, duration: float) -> None:
+        self.duration = duration
         self.timers: list[Timer] = []
         self.head = 0  # timers before it have been popped
 
@@ -63,11 +64,10 @@ class Lane:
 
 
 class Timers:
-    __slots__ = ("_at", "_count", "_dues", "_earliest", "_known", "_lane_of", "_lanes", "_seq")
+    __slots__ = ("_at", "_count", "_dues", "_earliest", "_known", "_lanes", "_seq")
 
     def __init__(self) -> None:
-        self._lanes: list[Lane] = []
-        self._lane_of: dict[float, Lane] = {}  # by duration
+        self._lanes: list[Lane] = []  # at most MAX_LANES, one per duration
         self._dues: list[float] = []  # a heap of the distinct due times of timers outside the lanes
         self._at: dict[float, list[Timer]] = {}  # per such due time, its timers in the order they were set
         self._seq = 0
@@ -83,9 +83,14 @@ class Timers:
         if self._known and (self._earliest is None or due < self._earliest):
             self._earliest = due
         if lane is not None:
-            found = self._lane_of.get(lane)
+            # A few lanes: comparing their durations as machine floats beats hashing a float key.
+            found: Lane | None = None
+            for candidate in self._lanes:
+                if candidate.duration == lane:
+                    found = candidate
+                    break
             if found is None and len(self._lanes) < MAX_LANES:
-                found = self._lane_of[lane] = Lane()
+                found = Lane(lane)
                 self._lanes.append(found)
             if found is not None:
                 timers = found.timers
