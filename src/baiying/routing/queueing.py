@@ -250,8 +250,7 @@ def bucket_for(router: "Router", record: ContactRecord) -> Bucket:
             return recent
         found = run.step_buckets[index].get((channel, sites))
         if found is not None:
-            if len(sites) > 1:
-                run.recent_sites[index], run.recent_bucket[index] = sites, found
+            run.recent_sites[index], run.recent_bucket[index] = sites, found
             return found
     skills = () if named is not None else step_skills(record, index)
     expression = None if named is not None else step.expression
@@ -262,13 +261,13 @@ def bucket_for(router: "Router", record: ContactRecord) -> Bucket:
         view = dict(record.view) if expression else {}
         pools = [[router.available.pool(channel, site, skill) for skill, _ in skills] for site in sites]
         site_indexes = [router.site_index[site] for site in sites]
+        every_site = set(sites).issuperset(router.config.sites)
         bucket = router.waiting.add_bucket(
-            Bucket(key, channel, skills, sites, expression, view, named, pools, site_indexes)
+            Bucket(key, channel, skills, sites, expression, view, named, pools, site_indexes, every_site)
         )
     if fixed:
         run.step_buckets[index][(channel, sites)] = bucket
-        if len(sites) > 1:
-            run.recent_sites[index], run.recent_bucket[index] = sites, bucket
+        run.recent_sites[index], run.recent_bucket[index] = sites, bucket
     return bucket
 
 

@@ -391,8 +391,7 @@ class Router:
             return
         available = self.available
         if agent.available_in:  # (iterating an empty frozenset is not free when compiled)
-            for channel in agent.available_in:
-                available.remove(agent, channel)
+            available.remove_all(agent)  # filed on exactly the channels of `available_in`
         agent.available_in = open_now
         if open_now:
             for channel in open_now:
@@ -490,8 +489,12 @@ class Router:
         idle = now - agent.state_since if agent.available_in else 0.0
         if agent.available_in:
             self._sync_available(agent, refile=True)
-        has = agent.skills
-        levels = tuple([(skill, has.get(skill, 0)) for skill, _ in skills])
+        if agent.offered_skills is skills:
+            levels = agent.offered_levels
+        else:
+            has = agent.skills
+            levels = tuple([(skill, has.get(skill, 0)) for skill, _ in skills])
+            agent.offered_skills, agent.offered_levels = skills, levels
         if record.placement and profile.site_id not in record.placement:
             out.append(
                 Overflow(
