@@ -35,7 +35,7 @@ from baiying.routing.state import (
     Staffing,
     WorkItem,
 )
-from baiying.routing.timers import TimerKind, Timers
+from baiying.routing.timers import Timer, TimerKind, Timers
 from baiying.routing.waiting import WaitingIndex
 
 AHT_SMOOTHING: Final = 0.05  # weight of each completed contact in the running handle-time estimate
@@ -58,6 +58,8 @@ class Router:
         # Sites by index: per-site counts are lists, not dicts keyed by (queue, site).
         self.site_index = {site: index for index, site in enumerate(config.sites)}
         self._offers = 0
+        self._checked_version = -1  # the timers' version when `next_due` last looked, and its answer
+        self._checked_due: float | None = None
         self._undelivered: list[Decision] = []
         self._queues = {
             q.id: QueueRun(q, config.policies[q.policy_id], len(config.sites)) for q in config.queues.values()
@@ -66,8 +68,28 @@ class Router:
     # ---- time -------------------------------------------------------------------------------------------
 
     def next_due(self) -> float | None:
-        """When the router next needs `advance()` (a step, offer or wrap-up deadline), if ever."""
-        return self.timers.next_due()
+        """When the router next needs `advance()` (a step, offer or wrap-up deadline), if ever.
+
+        Deadlines that can no longer do anything (an offer answered, a contact gone) are dropped from the
+        front first, so a driver is not woken for nothing; what is left fires exactly as before. The
+        answer is kept until a timer is set or popped."""
+        timers = self.timers
+        if timers.version == self._checked_version:
+            return self._checked_due
+        while (first := timers.first()) is not None and not self._can_fire(first):
+            timers.pop_due(first.due)
+        due = timers.next_due()
+        self._checked_version, self._checked_due = timers.version, due
+        return due
+
+    def _can_fire(self, timer: Timer) -> bool:
+        """Would this timer still do something? (Tokens only grow and records do not come back, so once
+        it cannot, it never can.)"""
+        if timer.kind is TimerKind.WRAP_UP:
+            agent, item = timer.owner
+            return agent.items.get(item.contact_id) is item and item.phase is Phase.WRAP_UP
+        record: ContactRecord = timer.owner
+        return record.timer_token == timer.token and self.contacts.get(record.id) is record
 
     def advance(self, now: float) -> list[Decision]:
         out = self._begin(now)
