@@ -107,6 +107,20 @@ class AvailabilityIndex:
             if not line.live:
                 pool.occupied &= ~line.bit
 
+    def remove_all(self, agent: AgentRecord) -> None:
+        """Take the agent off every channel it is filed on (its filings, not a set of channels, are walked:
+        compiled, a dict is iterated natively)."""
+        filings = agent.filings
+        for channel, filing in filings.items():
+            filing.live = False
+            for line in self._lines(agent, channel):
+                line.live -= 1
+                pool = line.pool
+                pool.count -= 1
+                if not line.live:
+                    pool.occupied &= ~line.bit
+        filings.clear()
+
     def _lines(self, agent: AgentRecord, channel: Channel) -> list[Line]:
         lines: list[Line] | None = agent.index_slots.get(channel)
         if lines is None:

@@ -58,7 +58,8 @@ class Router:
         # Sites by index: per-site counts are lists, not dicts keyed by (queue, site).
         self.site_index = {site: index for index, site in enumerate(config.sites)}
         self._offers = 0
-        self._checked_due: float | None = None  # the due time of a timer `next_due` found could fire
+        self._checked_version = -1  # the timers' version when `next_due` last looked, and its answer
+        self._checked_due: float | None = None
         self._undelivered: list[Decision] = []
         self._queues = {
             q.id: QueueRun(q, config.policies[q.policy_id], len(config.sites)) for q in config.queues.values()
@@ -71,15 +72,14 @@ class Router:
 
         Deadlines that can no longer do anything (an offer answered, a contact gone) are dropped from the
         front first, so a driver is not woken for nothing; what is left fires exactly as before. The
-        front is looked at again only when the earliest due time has changed."""
+        answer is kept until a timer is set or popped."""
         timers = self.timers
-        due = timers.next_due()
-        if due is None or due == self._checked_due:
-            return due
+        if timers.version == self._checked_version:
+            return self._checked_due
         while (first := timers.first()) is not None and not self._can_fire(first):
             timers.pop_due(first.due)
         due = timers.next_due()
-        self._checked_due = due
+        self._checked_version, self._checked_due = timers.version, due
         return due
 
     def _can_fire(self, timer: Timer) -> bool:
@@ -413,8 +413,7 @@ class Router:
             return
         available = self.available
         if agent.available_in:  # (iterating an empty frozenset is not free when compiled)
-            for channel in agent.available_in:
-                available.remove(agent, channel)
+            available.remove_all(agent)  # filed on exactly the channels of `available_in`
         agent.available_in = open_now
         if open_now:
             for channel in open_now:

@@ -64,7 +64,7 @@ class Lane:
 
 
 class Timers:
-    __slots__ = ("_at", "_count", "_dues", "_earliest", "_known", "_lanes", "_seq")
+    __slots__ = ("_at", "_count", "_dues", "_earliest", "_known", "_lanes", "_seq", "version")
 
     def __init__(self) -> None:
         self._lanes: list[Lane] = []  # at most MAX_LANES, one per duration
@@ -74,10 +74,12 @@ class Timers:
         self._count = 0
         self._earliest: float | None = None  # the earliest due time, when `_known`
         self._known = True
+        self.version = 0  # changes whenever a timer is set or popped
 
     def set(self, due: float, kind: TimerKind, owner: Any, token: int, lane: float | None = None) -> None:
         """Set a timer; `lane` names the fixed duration it was set for (now + lane = due), if it was."""
         self._seq += 1
+        self.version += 1
         timer = Timer(due, self._seq, kind, owner, token)
         self._count += 1
         if self._known and (self._earliest is None or due < self._earliest):
@@ -149,6 +151,7 @@ class Timers:
         if best is None:
             return None
         self._known = False
+        self.version += 1
         if best_lane is not None:
             best_lane.pop()
         else:
