@@ -225,3 +225,17 @@ def test_wrap_up_time_can_be_given_per_contact() -> None:
         router.complete(C1, 10, wrap_up_seconds=-1)
     router.complete(C1, 10, wrap_up_seconds=5)
     assert router.next_due() == 15
+
+
+def test_next_due_drops_deadlines_that_can_no_longer_fire() -> None:
+    router = Router(config(offer_timeout=15))
+    router.login(agent("li-na"), 0)
+    router.login(agent("wang-fang"), 0)
+    router.arrive(contact("c1", 10), 10)
+    assert router.next_due() == 25  # c1 rings at li-na until 25
+    router.accept(C1, LI_NA, 12)
+    router.arrive(contact("c2", 14), 14)  # rings at wang-fang until 29
+    assert router.next_due() == 29  # c1 was answered: its deadline is dropped, nobody is woken at 25
+    assert len(router.timers) == 1
+    router.accept(ContactId("c2"), WANG, 16)
+    assert router.advance(29) == []

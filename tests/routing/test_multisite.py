@@ -138,3 +138,20 @@ def test_draining_site_finishes_its_queue_but_takes_no_new_contacts() -> None:
     (offer, _) = router.login(agent("xm", XIAMEN), NOON + 3)[1:3]
     assert isinstance(offer, OfferToAgent)
     assert offer.contact_id == "waiting"
+
+
+def test_a_nationwide_waiter_is_found_by_a_free_agent_at_any_site_but_not_after_an_evacuation() -> None:
+    steps = (make_step("national", {"billing": 1}, sites="any"),)
+    router = Router(config(*steps))
+    router.login(agent("bj", BEIJING), NOON)
+    router.arrive(contact("c0", NOON, site=BEIJING), NOON)  # bj takes it
+    router.arrive(contact("c1", NOON + 1, site=BEIJING), NOON + 1)
+    router.arrive(contact("c2", NOON + 2, site=BEIJING), NOON + 2)
+    # Filed once for every site, not once per site: any site's agent still finds the oldest.
+    router.login(agent("xm", XIAMEN), NOON + 3)
+    assert router.contacts[ContactId("c1")].agent_id == "xm"
+    # With one site evacuated the step no longer covers every site; the others' agents still find it.
+    router.set_site_status(SHANGHAI, SiteStatus.EVACUATED, NOON + 4)
+    assert SHANGHAI not in router.contacts[ContactId("c2")].bucket.sites
+    router.login(agent("gz", GUANGZHOU), NOON + 5)
+    assert router.contacts[ContactId("c2")].agent_id == "gz"

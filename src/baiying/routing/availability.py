@@ -33,24 +33,28 @@ class Filing:
 
 
 class SkillPool:
-    """Available agents with one skill at one site on one channel; `levels[n]` lines up those at level n."""
+    """Available agents with one skill at one site on one channel; `levels[n]` lines up those at level n.
+    Bit n of `occupied` is set while line n has a live filing, so a search skips empty levels (and pools
+    with nobody at the level asked for) without reading their lines."""
 
-    __slots__ = ("count", "levels")
+    __slots__ = ("count", "levels", "occupied")
 
     def __init__(self) -> None:
-        self.levels = [Line(self) for _ in range(MAX_SKILL_LEVEL + 1)]
+        self.levels = [Line(self, level) for level in range(MAX_SKILL_LEVEL + 1)]
         self.count = 0  # live filings over all levels
+        self.occupied = 0
 
 
 class Line:
     """Live filings in the order they became available, with dead ones in between; `live` counts them."""
 
-    __slots__ = ("filings", "live", "pool")
+    __slots__ = ("bit", "filings", "live", "pool")
 
-    def __init__(self, pool: SkillPool) -> None:
+    def __init__(self, pool: SkillPool, level: int) -> None:
         self.filings: list[Filing] = []
         self.live = 0
         self.pool = pool
+        self.bit = 1 << level
 
 
 SITE_LEVEL: Final = 0  # a site pool lines everybody up at this level
@@ -88,7 +92,9 @@ class AvailabilityIndex:
             else:
                 filings.append(filing)
             line.live += 1
-            line.pool.count += 1
+            pool = line.pool
+            pool.count += 1
+            pool.occupied |= line.bit
 
     def remove(self, agent: AgentRecord, channel: Channel) -> None:
         filings = agent.filings
@@ -96,7 +102,24 @@ class AvailabilityIndex:
         del filings[channel]
         for line in self._lines(agent, channel):
             line.live -= 1
-            line.pool.count -= 1
+            pool = line.pool
+            pool.count -= 1
+            if not line.live:
+                pool.occupied &= ~line.bit
+
+    def remove_all(self, agent: AgentRecord) -> None:
+        """Take the agent off every channel it is filed on (its filings, not a set of channels, are walked:
+        compiled, a dict is iterated natively)."""
+        filings = agent.filings
+        for channel, filing in filings.items():
+            filing.live = False
+            for line in self._lines(agent, channel):
+                line.live -= 1
+                pool = line.pool
+                pool.count -= 1
+                if not line.live:
+                    pool.occupied &= ~line.bit
+        filings.clear()
 
     def _lines(self, agent: AgentRecord, channel: Channel) -> list[Line]:
         lines: list[Line] | None = agent.index_slots.get(channel)

@@ -73,6 +73,9 @@ class SitePlacer:
         # Cached per minute (asked for every contact): the sites taking new contacts, as a list and a set.
         self._taking_new: tuple[int, list[SiteId], frozenset[SiteId]] = (-1, [], frozenset())
         self._local_notes = {site: f"local site {site}" for site in sites}
+        # One placement tuple per site, shared by every contact placed there: the router recognises a
+        # step's sites by this very tuple instead of hashing it.
+        self._alone: dict[SiteId, tuple[SiteId, ...]] = {site: (site,) for site in sites}
         self.clock = LocalTime()
         self._by_language: dict[str, list[SiteId]] = {}
         for site in sites.values():
@@ -152,17 +155,26 @@ class SitePlacer:
         queue: Queue,
         expected_wait: ExpectedWait,
     ) -> Placement:
+        alone = self._alone
+        if len(candidates) == 1:  # nowhere to spill to: the expected wait is not needed
+            return Placement(alone.get(preferred) or (preferred,), note)
         threshold = self.spill_threshold or queue.service_level.seconds
         wait_there = expected_wait(preferred)
-        if wait_there <= threshold or len(candidates) == 1:
-            return Placement((preferred,), note)
-        waits = {site: expected_wait(site) for site in candidates}
-        best = min(candidates, key=waits.__getitem__)
-        if waits[best] >= wait_there:
+        if wait_there <= threshold:
+            return Placement(alone.get(preferred) or (preferred,), note)
+        # The first site with the shortest expected wait (the preferred one's is known already).
+        best = preferred
+        best_wait = wait_there
+        found = False
+        for site in candidates:
+            wait = wait_there if site == preferred else expected_wait(site)
+            if not found or wait < best_wait:
+                best, best_wait, found = site, wait, True
+        if best_wait >= wait_there:
             return Placement((preferred,), f"{note}; EWT {_seconds(wait_there)} but no site is faster")
         reason = (
             f"{preferred} skipped: EWT {_seconds(wait_there)} > {threshold:.0f} s; "
-            f"{best} EWT {_seconds(waits[best])}"
+            f"{best} EWT {_seconds(best_wait)}"
         )
         return Placement((best,), reason, overflow_from=preferred)
 

@@ -245,8 +245,12 @@ def bucket_for(router: "Router", record: ContactRecord) -> Bucket:
     # A step with fixed skills and no filter files every contact of a channel and sites in one bucket.
     fixed = named is None and step.expression is None and run.step_skills[index] is not None
     if fixed:
+        recent = run.recent_bucket[index]
+        if recent is not None and run.recent_sites[index] is sites and recent.channel is channel:
+            return recent
         found = run.step_buckets[index].get((channel, sites))
         if found is not None:
+            run.recent_sites[index], run.recent_bucket[index] = sites, found
             return found
     skills = () if named is not None else step_skills(record, index)
     expression = None if named is not None else step.expression
@@ -257,11 +261,13 @@ def bucket_for(router: "Router", record: ContactRecord) -> Bucket:
         view = dict(record.view) if expression else {}
         pools = [[router.available.pool(channel, site, skill) for skill, _ in skills] for site in sites]
         site_indexes = [router.site_index[site] for site in sites]
+        every_site = set(sites).issuperset(router.config.sites)
         bucket = router.waiting.add_bucket(
-            Bucket(key, channel, skills, sites, expression, view, named, pools, site_indexes)
+            Bucket(key, channel, skills, sites, expression, view, named, pools, site_indexes, every_site)
         )
     if fixed:
         run.step_buckets[index][(channel, sites)] = bucket
+        run.recent_sites[index], run.recent_bucket[index] = sites, bucket
     return bucket
 
 

@@ -35,7 +35,7 @@ from baiying.routing.state import (
     Staffing,
     WorkItem,
 )
-from baiying.routing.timers import TimerKind, Timers
+from baiying.routing.timers import Timer, TimerKind, Timers
 from baiying.routing.waiting import WaitingIndex
 
 AHT_SMOOTHING: Final = 0.05  # weight of each completed contact in the running handle-time estimate
@@ -58,6 +58,8 @@ class Router:
         # Sites by index: per-site counts are lists, not dicts keyed by (queue, site).
         self.site_index = {site: index for index, site in enumerate(config.sites)}
         self._offers = 0
+        self._checked_version = -1  # the timers' version when `next_due` last looked, and its answer
+        self._checked_due: float | None = None
         self._undelivered: list[Decision] = []
         self._queues = {
             q.id: QueueRun(q, config.policies[q.policy_id], len(config.sites)) for q in config.queues.values()
@@ -66,8 +68,28 @@ class Router:
     # ---- time -------------------------------------------------------------------------------------------
 
     def next_due(self) -> float | None:
-        """When the router next needs `advance()` (a step, offer or wrap-up deadline), if ever."""
-        return self.timers.next_due()
+        """When the router next needs `advance()` (a step, offer or wrap-up deadline), if ever.
+
+        Deadlines that can no longer do anything (an offer answered, a contact gone) are dropped from the
+        front first, so a driver is not woken for nothing; what is left fires exactly as before. The
+        answer is kept until a timer is set or popped."""
+        timers = self.timers
+        if timers.version == self._checked_version:
+            return self._checked_due
+        while (first := timers.first()) is not None and not self._can_fire(first):
+            timers.pop_due(first.due)
+        due = timers.next_due()
+        self._checked_version, self._checked_due = timers.version, due
+        return due
+
+    def _can_fire(self, timer: Timer) -> bool:
+        """Would this timer still do something? (Tokens only grow and records do not come back, so once
+        it cannot, it never can.)"""
+        if timer.kind is TimerKind.WRAP_UP:
+            agent, item = timer.owner
+            return agent.items.get(item.contact_id) is item and item.phase is Phase.WRAP_UP
+        record: ContactRecord = timer.owner
+        return record.timer_token == timer.token and self.contacts.get(record.id) is record
 
     def advance(self, now: float) -> list[Decision]:
         out = self._begin(now)
@@ -353,21 +375,25 @@ class Router:
         return [self._staffing(site, skill) for skill in (*agent.skills, ANY_SKILL)]
 
     def _wait_inputs(
-        self, record: ContactRecord, skills: tuple[tuple[str, int], ...], site: SiteId
+        self, record: ContactRecord, skills: tuple[tuple[str, int], ...], site: SiteId, site_index: int
     ) -> list[tuple[SkillPool, Staffing]]:
         """The pool and staffing of each skill at `site`; kept per queue for its first step's skills."""
         channel = record.contact.channel
         run = record.run
         cached = skills is run.step_skills[0]
+        by_site: list[list[tuple[SkillPool, Staffing]] | None] | None = None
         if cached:
-            found = run.wait_inputs.get((channel, site))
+            by_site = run.wait_inputs.get(channel)
+            if by_site is None:
+                by_site = run.wait_inputs[channel] = [None] * len(self.site_index)
+            found = by_site[site_index]
             if found is not None:
                 return found
         inputs = [
             (self.available.pool(channel, site, skill), self._staffing(site, skill)) for skill, _ in skills
         ]
-        if cached:
-            run.wait_inputs[(channel, site)] = inputs
+        if by_site is not None:
+            by_site[site_index] = inputs
         return inputs
 
     def _report(self, agent: AgentRecord, now: float, out: list[Decision]) -> None:
@@ -387,8 +413,7 @@ class Router:
             return
         available = self.available
         if agent.available_in:  # (iterating an empty frozenset is not free when compiled)
-            for channel in agent.available_in:
-                available.remove(agent, channel)
+            available.remove_all(agent)  # filed on exactly the channels of `available_in`
         agent.available_in = open_now
         if open_now:
             for channel in open_now:
@@ -486,8 +511,12 @@ class Router:
         idle = now - agent.state_since if agent.available_in else 0.0
         if agent.available_in:
             self._sync_available(agent, refile=True)
-        has = agent.skills
-        levels = tuple([(skill, has.get(skill, 0)) for skill, _ in skills])
+        if agent.offered_skills is skills:
+            levels = agent.offered_levels
+        else:
+            has = agent.skills
+            levels = tuple([(skill, has.get(skill, 0)) for skill, _ in skills])
+            agent.offered_skills, agent.offered_levels = skills, levels
         if record.placement and profile.site_id not in record.placement:
             out.append(
                 Overflow(
@@ -520,10 +549,11 @@ class Router:
     ) -> float:
         """Expected wait at `site`: zero with an agent free, else the work ahead shared by staffed agents."""
         channel = record.contact.channel
+        site_index = self.site_index[site]
         if skills:
             free = True
             staffed = 1 << 30
-            for pool, staffing in self._wait_inputs(record, skills, site):
+            for pool, staffing in self._wait_inputs(record, skills, site, site_index):
                 if free:
                     free = pool.count > 0
                 staffed = min(staffed, staffing.count)
@@ -536,5 +566,5 @@ class Router:
         if staffed <= 0:
             return INFINITE_WAIT
         run = record.run
-        ahead = run.waiting_at[self.site_index[site]]
+        ahead = run.waiting_at[site_index]
         return (ahead + 1) * run.handle_estimate / staffed

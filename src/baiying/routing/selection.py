@@ -4,13 +4,17 @@ bucket the agent can serve).
 """
 
 from collections.abc import Iterable
+from typing import Final
 
 from baiying.ids import SiteId
 from baiying.routing.availability import AvailabilityIndex, in_line
-from baiying.routing.model import MAX_SKILL_LEVEL, Channel
+from baiying.routing.model import Channel
 from baiying.routing.policy import Selection
 from baiying.routing.state import AgentRecord, ContactRecord
 from baiying.routing.waiting import Bucket, WaitingIndex
+
+# Above every `avail_seq`, and still a short int when compiled (below 2**62): compared as machine integers.
+NO_SEQ: Final = (1 << 60) - 1
 
 
 def fits(agent: AgentRecord, bucket: Bucket) -> bool:
@@ -57,10 +61,12 @@ def best_agent(
 
 
 def _longest_idle(record: ContactRecord, bucket: Bucket, available: AvailabilityIndex) -> AgentRecord | None:
-    """The hot path: every level dict is ordered by `avail_seq`, so each is read only up to the first agent
-    who fits, and not past the best found so far; sites with nobody free for the lead skill are skipped."""
+    """The hot path: every line is ordered by `avail_seq`, so each is read only up to the first agent who
+    fits, and not past the best found so far; levels (and sites) with nobody free for the lead skill at the
+    level asked for are skipped by the pool's occupied-levels bits. Agents have distinct `avail_seq`s, so
+    the order sites and levels are read in does not change the agent found."""
     best: AgentRecord | None = None
-    best_seq = 1 << 62  # an int, so compiled code compares machine integers
+    best_seq = NO_SEQ
     declined = record.declined_by
     contact_id = record.contact.id
     skills = bucket.skills
@@ -74,25 +80,27 @@ def _longest_idle(record: ContactRecord, bucket: Bucket, available: Availability
             index = min(range(len(site_pools)), key=lambda i: site_pools[i].count)
             pool = site_pools[index]
             level = skills[index][1]
-        if not pool.count:
+        occupied = pool.occupied >> level
+        if not occupied:
             continue
         levels = pool.levels
-        for position in range(level, MAX_SKILL_LEVEL + 1):
-            line = levels[position]
-            if not line.live:
-                continue
-            for filing in line.filings:
-                if not filing.live:
-                    continue
-                agent = filing.agent
-                if agent.avail_seq >= best_seq:
+        position = level
+        while occupied:
+            if occupied & 1:
+                for filing in levels[position].filings:
+                    if not filing.live:
+                        continue
+                    agent = filing.agent
+                    if agent.avail_seq >= best_seq:
+                        break
+                    if declined is not None and agent.profile.id in declined:
+                        continue
+                    if contact_id in agent.items or (not simple and not fits(agent, bucket)):
+                        continue  # an agent still wrapping up this contact's earlier leg cannot take it again
+                    best, best_seq = agent, agent.avail_seq
                     break
-                if declined is not None and agent.profile.id in declined:
-                    continue
-                if contact_id in agent.items or (not simple and not fits(agent, bucket)):
-                    continue  # an agent still wrapping up this contact's earlier leg cannot take it again
-                best, best_seq = agent, agent.avail_seq
-                break
+            occupied >>= 1
+            position += 1
     return best
 
 

@@ -42,11 +42,6 @@ class WorkItem:
         self.since = since
 
 
-_PHASE_STATE: Final = {
-    Phase.ACTIVE: AgentState.BUSY,
-    Phase.RESERVED: AgentState.RESERVED,
-    Phase.WRAP_UP: AgentState.WRAP_UP,
-}
 NO_CHANNELS: Final[frozenset[Channel]] = frozenset()
 
 
@@ -69,6 +64,8 @@ class AgentRecord:
         "logged_in_at",
         "lookup_keys",
         "lookup_slots",
+        "offered_levels",
+        "offered_skills",
         "presence",
         "profile",
         "reported_reason",
@@ -94,6 +91,9 @@ class AgentRecord:
         self.idle_channels = _idle_channels(profile)  # open channels with nothing in hand
         self.lookup_keys: list[tuple[SiteId, str]] = lookup_keys(profile)
         self.lookup_slots: list[int] = []  # the same, as slots of the waiting index (set by the router)
+        # The skill requirements of its last offer (a step's own tuple) and its levels in them.
+        self.offered_skills: tuple[tuple[str, int], ...] | None = None
+        self.offered_levels: tuple[tuple[str, int], ...] = ()
         self.avail_seq = 0  # order of becoming available: smaller = idle longer
         self.last_offer_seq = 0  # for round robin
         self.logged_in_at = now
@@ -108,7 +108,12 @@ class AgentRecord:
             return self.presence, (self.aux_reason if self.presence is AgentState.AUX else None)
         if len(items) == 1:
             for only in items.values():
-                return _PHASE_STATE[only.phase], None
+                phase = only.phase  # compared by identity: cheaper than a dict keyed by an enum, compiled
+                if phase is Phase.ACTIVE:
+                    return AgentState.BUSY, None
+                if phase is Phase.RESERVED:
+                    return AgentState.RESERVED, None
+                return AgentState.WRAP_UP, None
         phases = {item.phase for item in items.values()}
         if Phase.ACTIVE in phases:
             return AgentState.BUSY, None
@@ -141,6 +146,7 @@ class AgentRecord:
         self.index_slots = {}
         self.lookup_keys = lookup_keys(profile)
         self.lookup_slots = []
+        self.offered_skills = None
         self.idle_channels = _idle_channels(profile)
 
     def occupancy(self, now: float) -> float:
@@ -152,11 +158,20 @@ class AgentRecord:
         return self.profile.site_id
 
 
+# The site part of the waiting-index key of buckets open to every configured site: such a bucket is filed
+# once under it, not once per site (a nationwide step would otherwise touch every site's slot).
+EVERY_SITE: Final = SiteId("\x00every-site")
+
+
 def lookup_keys(profile: AgentProfile) -> list[tuple[SiteId, str]]:
     """Where to look for waiting contacts this agent may take: buckets led by one of its skills, buckets
-    with no skill requirement ("*"), and contacts transferred to it by name ("@id")."""
+    with no skill requirement ("*"), at its site or at every site, and contacts transferred to it by name
+    ("@id")."""
     site = profile.site_id
-    return [(site, skill) for skill in profile.skills] + [(site, ANY_SKILL), (site, f"@{profile.id}")]
+    leads = [*profile.skills, ANY_SKILL]
+    return (
+        [(site, lead) for lead in leads] + [(EVERY_SITE, lead) for lead in leads] + [(site, f"@{profile.id}")]
+    )
 
 
 class Staffing:
@@ -177,6 +192,8 @@ class QueueRun:
         "handle_estimate",
         "policy",
         "queue",
+        "recent_bucket",
+        "recent_sites",
         "step_buckets",
         "step_skills",
         "wait_inputs",
@@ -192,10 +209,15 @@ class QueueRun:
         ]
         # Per step, the bucket for a channel and sites (steps with fixed skills and no filter only).
         self.step_buckets: list[dict[tuple[Channel, tuple[SiteId, ...]], Bucket]] = [{} for _ in policy.steps]
+        # Per step, the bucket last found there and the very sites tuple it was found for: a step open to
+        # every serving site is asked with the same tuple each time, and contacts placed at one site share
+        # that site's tuple (see SitePlacer), so a repeat needs no hashing.
+        self.recent_sites: list[tuple[SiteId, ...] | None] = [None for _ in policy.steps]
+        self.recent_bucket: list[Bucket | None] = [None for _ in policy.steps]
         self.waiting_at = [0] * sites  # contacts of this queue waiting for each site, by site index
-        # Per channel and site, the availability pool and staffing of each skill of the first step (whose
-        # expected wait places new contacts), when its skills are fixed.
-        self.wait_inputs: dict[tuple[Channel, SiteId], list[tuple[SkillPool, Staffing]]] = {}
+        # Per channel, by site index, the availability pool and staffing of each skill of the first step
+        # (whose expected wait places new contacts), when its skills are fixed.
+        self.wait_inputs: dict[Channel, list[list[tuple[SkillPool, Staffing]] | None]] = {}
         self.handle_estimate = queue.expected_handle_seconds
 
 

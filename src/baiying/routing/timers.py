@@ -40,9 +40,10 @@ class Timer:
 class Lane:
     """Timers of one duration in the order they were set, which is also the order they come due."""
 
-    __slots__ = ("head", "timers")
+    __slots__ = ("duration", "head", "timers")
 
-    def __init__(self) -> None:
+    def __init__(self, duration: float) -> None:
+        self.duration = duration
         self.timers: list[Timer] = []
         self.head = 0  # timers before it have been popped
 
@@ -63,29 +64,35 @@ class Lane:
 
 
 class Timers:
-    __slots__ = ("_at", "_count", "_dues", "_earliest", "_known", "_lane_of", "_lanes", "_seq")
+    __slots__ = ("_at", "_count", "_dues", "_earliest", "_known", "_lanes", "_seq", "version")
 
     def __init__(self) -> None:
-        self._lanes: list[Lane] = []
-        self._lane_of: dict[float, Lane] = {}  # by duration
+        self._lanes: list[Lane] = []  # at most MAX_LANES, one per duration
         self._dues: list[float] = []  # a heap of the distinct due times of timers outside the lanes
         self._at: dict[float, list[Timer]] = {}  # per such due time, its timers in the order they were set
         self._seq = 0
         self._count = 0
         self._earliest: float | None = None  # the earliest due time, when `_known`
         self._known = True
+        self.version = 0  # changes whenever a timer is set or popped
 
     def set(self, due: float, kind: TimerKind, owner: Any, token: int, lane: float | None = None) -> None:
         """Set a timer; `lane` names the fixed duration it was set for (now + lane = due), if it was."""
         self._seq += 1
+        self.version += 1
         timer = Timer(due, self._seq, kind, owner, token)
         self._count += 1
         if self._known and (self._earliest is None or due < self._earliest):
             self._earliest = due
         if lane is not None:
-            found = self._lane_of.get(lane)
+            # A few lanes: comparing their durations as machine floats beats hashing a float key.
+            found: Lane | None = None
+            for candidate in self._lanes:
+                if candidate.duration == lane:
+                    found = candidate
+                    break
             if found is None and len(self._lanes) < MAX_LANES:
-                found = self._lane_of[lane] = Lane()
+                found = Lane(lane)
                 self._lanes.append(found)
             if found is not None:
                 timers = found.timers
@@ -114,6 +121,20 @@ class Timers:
         best = self.next_due()
         return best is not None and best <= now
 
+    def first(self) -> Timer | None:
+        """The earliest timer (the first set, among those due at the same time), left in place."""
+        best: Timer | None = None
+        dues = self._dues
+        if dues:
+            best = self._at[dues[0]][0]
+        for lane in self._lanes:
+            first = lane.first()
+            if first is None:
+                continue
+            if best is None or first.due < best.due or (first.due == best.due and first.seq < best.seq):
+                best = first
+        return best
+
     def pop_due(self, now: float) -> Timer | None:
         """The earliest timer due by `now` (the first set, among those due at the same time), or None."""
         best: Timer | None = None
@@ -130,6 +151,7 @@ class Timers:
         if best is None:
             return None
         self._known = False
+        self.version += 1
         if best_lane is not None:
             best_lane.pop()
         else:

@@ -13,7 +13,7 @@ from baiying.ids import AgentId, SiteId
 from baiying.routing.availability import SkillPool
 from baiying.routing.expressions import CompiledExpression
 from baiying.routing.model import ANY_SKILL, Channel
-from baiying.routing.state import ContactRecord
+from baiying.routing.state import EVERY_SITE, ContactRecord
 
 Entry = tuple[int, float, int, ContactRecord]
 
@@ -46,7 +46,10 @@ class Bucket:
         named_agent: AgentId | None,
         pools: list[list[SkillPool]],
         site_indexes: list[int],
+        every_site: bool = False,
     ) -> None:
+        """`every_site`: `sites` are all the configured sites (and no agent is named), so the bucket is
+        filed under `EVERY_SITE` rather than under each site."""
         self.key = key
         self.pools = pools  # per site, the availability pool of each required skill: no lookups per decision
         self.channel = channel
@@ -59,7 +62,9 @@ class Bucket:
         self.heap: list[Entry] = []
         self.live = 0
         lead = f"@{named_agent}" if named_agent else (skills[0][0] if skills else ANY_SKILL)
-        self.index_keys = [(site, lead) for site in sites]
+        self.index_keys = (
+            [(EVERY_SITE, lead)] if every_site and not named_agent else [(site, lead) for site in sites]
+        )
         self.lead_slots: list[int] = []  # the same, as slots of the waiting index (set when added)
 
     def head(self) -> ContactRecord | None:
