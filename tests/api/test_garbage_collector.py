@@ -14,7 +14,7 @@ def test_the_app_freezes_its_startup_objects_while_it_runs(app: FastAPI) -> None
     with TestClient(app) as client:
         assert client.get("/healthz").status_code == 200
         assert gc.get_freeze_count() > 10_000
-        assert gc.get_threshold()[0] >= 50_000
+        assert gc.get_threshold()[0] >= 10_000
         assert gc.get_threshold()[1:] == before[1:]
     assert gc.get_freeze_count() == 0
     assert gc.get_threshold() == before

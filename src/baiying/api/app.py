@@ -14,7 +14,7 @@ least every `live_timer_max_sleep_seconds`, so deadlines set by commands meanwhi
 
 Once started, everything the startup made (modules, the route table, the routers rebuilt from their
 journals, some 250,000 objects) is frozen out of the garbage collector's reach (`gc.freeze`), and the
-youngest generation is collected every 50,000 net allocations instead of 700. A full collection walks every
+youngest generation is collected every 10,000 net allocations instead of 700. A full collection walks every
 object it holds (and 1,000 agent WebSockets add some 230,000 through their ASGI stacks); it stops every
 thread for 100-600 ms, and it ran every 3 to 8 seconds under the benchmark's load (objects of requests in
 flight promoted at each young collection): the server's worst latencies (`benchmarks/bench_server.py`).
@@ -165,7 +165,7 @@ def create_app(
 class _GarbageCollectorTuning:
     """The collector's settings for a server that holds many long-lived objects (see the module's doc)."""
 
-    YOUNGEST_THRESHOLD = 50_000  # net allocations between young collections (CPython's default: 700)
+    YOUNGEST_THRESHOLD = 10_000  # net allocations between young collections (CPython's default: 700)
 
     def __init__(self, thresholds: tuple[int, int, int], froze: bool) -> None:
         self._thresholds = thresholds

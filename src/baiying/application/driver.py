@@ -36,6 +36,7 @@ from baiying.events import Event
 from baiying.ids import ContactId
 from baiying.routing.decisions import Decision
 from baiying.routing.router import Router
+from baiying.storage.checkpoints import WalCheckpointer
 from baiying.storage.engine import make_engine
 from baiying.storage.event_log import EventLog
 from baiying.storage.journal import RouterJournal
@@ -120,6 +121,7 @@ class RouterDriver:
         self.clock = clock
         self.bus = bus
         self.db = make_engine(url, immediate=True)  # every command writes: take the lock at BEGIN
+        self.checkpoints = WalCheckpointer(self.db)  # SQLite: not inside a command's COMMIT
         self.journal = RouterJournal()
         self.log = EventLog()
         self._tenants: dict[str, _Tenant] = {}
