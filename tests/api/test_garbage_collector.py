@@ -5,7 +5,10 @@ import gc
 
 from fastapi import FastAPI
 
-from tests.api.conftest import TestClient
+from baiying.api.app import create_app
+from baiying.api.settings import Settings
+from baiying.clock import ManualClock
+from tests.api.conftest import FAST_PASSWORDS, TestClient
 
 
 def test_the_app_freezes_its_startup_objects_while_it_runs(app: FastAPI) -> None:
@@ -18,3 +21,16 @@ def test_the_app_freezes_its_startup_objects_while_it_runs(app: FastAPI) -> None
         assert gc.get_threshold()[1:] == before[1:]
     assert gc.get_freeze_count() == 0
     assert gc.get_threshold() == before
+
+
+def test_a_second_app_in_the_process_leaves_the_collector_to_the_first(
+    app: FastAPI, settings: Settings, clock: ManualClock
+) -> None:
+    before = gc.get_threshold()
+    with TestClient(app):
+        tuned = gc.get_threshold()
+        with TestClient(create_app(settings, clock=clock, passwords=FAST_PASSWORDS)):
+            assert gc.get_threshold() == tuned
+        assert gc.get_threshold() == tuned
+        assert gc.get_freeze_count() > 10_000  # still frozen: the first app's to undo
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (before, 0)

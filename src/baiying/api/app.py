@@ -173,19 +173,19 @@ class _GarbageCollectorTuning:
 
     @classmethod
     def start(cls) -> "_GarbageCollectorTuning":
-        """Collect the startup's garbage, freeze what is left (unless something else froze objects
-        already: theirs to manage) and make young collections rarer."""
-        froze = not gc.get_freeze_count()
-        if froze:
-            gc.collect()
-            gc.freeze()
+        """Collect the startup's garbage, freeze what is left and make young collections rarer; nothing
+        if objects are frozen already (another app of this process tuned the collector: its to undo)."""
         thresholds = gc.get_threshold()
+        if gc.get_freeze_count():
+            return cls(thresholds, froze=False)
+        gc.collect()
+        gc.freeze()
         gc.set_threshold(max(thresholds[0], cls.YOUNGEST_THRESHOLD), thresholds[1], thresholds[2])
-        return cls(thresholds, froze)
+        return cls(thresholds, froze=True)
 
     def stop(self) -> None:
-        gc.set_threshold(*self._thresholds)
         if self._froze:
+            gc.set_threshold(*self._thresholds)
             gc.unfreeze()
 
 

@@ -105,7 +105,6 @@ class LiveCenter:
         self._command = self._driver.command
 
     def close(self) -> None:
-        self._driver.checkpoints.stop()
         self._driver.db.dispose()
 
     # ---- agents -----------------------------------------------------------------------------------------

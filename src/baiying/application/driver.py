@@ -36,7 +36,6 @@ from baiying.events import Event
 from baiying.ids import ContactId
 from baiying.routing.decisions import Decision
 from baiying.routing.router import Router
-from baiying.storage.checkpoints import WalCheckpointer
 from baiying.storage.engine import make_engine
 from baiying.storage.event_log import EventLog
 from baiying.storage.journal import RouterJournal
@@ -121,7 +120,6 @@ class RouterDriver:
         self.clock = clock
         self.bus = bus
         self.db = make_engine(url, immediate=True)  # every command writes: take the lock at BEGIN
-        self.checkpoints = WalCheckpointer(self.db)  # SQLite: not inside a command's COMMIT
         self.journal = RouterJournal()
         self.log = EventLog()
         self._tenants: dict[str, _Tenant] = {}
