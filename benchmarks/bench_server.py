@@ -23,11 +23,11 @@ seconds, each walking the ~250,000 objects of the startup plus ~230,000 of the 1
 stacks (coroutines, cells, deques): 230-450 ms per pause on the shared machine, every thread stopped. The
 app now freezes its startup objects (`gc.freeze`) and collects the youngest generation every 10,000
 allocations: no full collection at all during the timed window since, young ones 10-35 ms there (a few ms
-on an idle machine). Measured back to back on a 2-core machine shared with other work (load 6-8),
-before → after: routed 73-79 → 65-99 contacts/s of 100 offered, p99 1,006-1,804 → 376-1,264 ms, server
-CPU per contact 10.7 → 9.2-12.0 ms (that figure moves ±15 % with the load; the earlier quiet run measured
-178 contacts/s at 250 offered). What is left of the wall-clock p99 on a loaded machine is the server
-getting under half a core; on a quiet one, rerun and read the figures.
+on an idle machine). Measured back to back, two pairs, on a 2-core machine shared with other work (load
+3-6), before → after: routed 79.6-93.9 → 97.7-99.7 contacts/s of 100 offered, p50 344-487 → 35-36 ms,
+p99 715-797 → 161-467 ms, server CPU per contact 9.6-12.0 → 9.2-10.2 ms (that figure moves ±15 % with
+the load; the earlier quiet run measured 178 contacts/s at 250 offered). What is left of the p99 on a
+loaded machine is the server getting a share of a core; on a quiet one, rerun and read the figures.
 
 The next tail is SQLite's checkpoint: it runs inside the COMMIT that takes the WAL past 1,000 pages
 (`wal_autocheckpoint`'s default; about one commit in a hundred here), under the tenant's lock. In process
