@@ -17,6 +17,26 @@ printed too (the server's from /proc, the client's from its own process time): t
 that keeps up). With `BENCH_SERVER_PROFILE=DIR` (and py-spy installed), the server is sampled during the
 timed window and its collapsed stacks written to DIR.
 
+Where the p99 went (2026-12-06, SQLite, `BENCH_SERVER_RATE=100`): the server's own stalls, not the
+routing. With a `gc.callbacks` probe in the server process, full garbage collections ran every 3 to 8
+seconds, each walking the ~250,000 objects of the startup plus ~230,000 of the 1,000 agent WebSockets' ASGI
+stacks (coroutines, cells, deques): 230-450 ms per pause on the shared machine, every thread stopped. The
+app now freezes its startup objects (`gc.freeze`) and collects the youngest generation every 10,000
+allocations: no full collection at all during the timed window since, young ones 10-35 ms there (a few ms
+on an idle machine). Measured back to back, two pairs, on a 2-core machine shared with other work (load
+3-6), before → after: routed 79.6-93.9 → 97.7-99.7 contacts/s of 100 offered, p50 344-487 → 35-36 ms,
+p99 715-797 → 161-467 ms, server CPU per contact 9.6-12.0 → 9.2-10.2 ms (that figure moves ±15 % with
+the load; the earlier quiet run measured 178 contacts/s at 250 offered). What is left of the p99 on a
+loaded machine is the server getting a share of a core; on a quiet one, rerun and read the figures.
+
+The next tail is SQLite's checkpoint: it runs inside the COMMIT that takes the WAL past 1,000 pages
+(`wal_autocheckpoint`'s default; about one commit in a hundred here), under the tenant's lock. In process
+(TestClient, 3,000 commits) commit p99 is ~5-16 ms and the worst 15-114 ms, where it is 3-4 ms and 10 ms
+with the autocheckpoint off and a thread checkpointing PASSIVE every second; but that variant cost ~3 ms
+more CPU and ~10 ms more wall time per contact (not yet explained; perhaps a WAL that a PASSIVE
+checkpoint cannot restart while requests read, so it keeps growing), so it was not kept. A RESTART
+checkpoint when the center is idle, or a larger `wal_autocheckpoint`, are the candidates to measure.
+
 Agents' bearer tokens are minted with the server's secret key rather than by 1,000 Argon2 logins (each
 costs ~50 ms of CPU); every agent user shares one password hash made with the server's parameters.
 """

@@ -62,11 +62,12 @@ from baiying.clock import Clock
 from baiying.customers.contacts import normalise
 from baiying.customers.model import ContactPointKind
 from baiying.errors import DomainError
-from baiying.events import ContactAbandoned, ContactCompleted, ContactRoutedOut
+from baiying.events import ContactAbandoned, ContactArrived, ContactCompleted, ContactRoutedOut
 from baiying.ids import ContactId, QueueId
 from baiying.routing.errors import NoSuchContact, NoSuchQueue
 from baiying.routing.model import Channel
 from baiying.storage.chat_tables import ChatConversationRow, ChatMessageRow
+from baiying.storage.engine import begin_write
 from baiying.storage.repositories.customers import customer_for_contact, settings_of
 from baiying.storage.tables import AgentRow, ContactRow
 
@@ -266,8 +267,9 @@ class ChatCloser:
     """Closes each web chat as soon as its contact ends (completed, abandoned, routed out), so that the
     transcript is on the contact even if neither side reads the chat again. Subscribes to the center's
     bus; the work (a read, perhaps a write) runs on a thread of its own, never on the publishing thread.
-    Reads close a chat too (`close_if_ended`), which covers an end the closer missed (a crash between the
-    commit and the close)."""
+    Only contacts that arrived on the chat channel (seen arriving, or open conversations when it started)
+    are looked up: a voice or email contact's end costs no database read. Reads close a chat too
+    (`close_if_ended`), which covers an end the closer missed (a crash between the commit and the close)."""
 
     ENDS = (ContactCompleted, ContactAbandoned, ContactRoutedOut)
     ATTEMPTS = 3
@@ -276,14 +278,35 @@ class ChatCloser:
         self._sessions = sessions
         self._clock = clock
         self._queue: queue.SimpleQueue[tuple[str, str] | None] = queue.SimpleQueue()
+        self._chats: set[tuple[str, str]] = set()  # (tenant, contact) of chat contacts not ended yet
+        self._chats_lock = threading.Lock()  # tenants publish from their own threads
+        self._unsubscribe = bus.subscribe(self._on_batch)
+        # After subscribing: a chat that arrives meanwhile is in one of the two, or both.
+        with sessions() as session:
+            open_chats = session.execute(
+                select(ChatConversationRow.tenant_id, ChatConversationRow.id).where(
+                    ChatConversationRow.status == Status.OPEN.value
+                )
+            ).all()
+        with self._chats_lock:
+            self._chats.update((tenant_id, contact_id) for tenant_id, contact_id in open_chats)
         self._thread = threading.Thread(target=self._run, name="chat-closer", daemon=True)
         self._thread.start()
-        self._unsubscribe = bus.subscribe(self._on_batch)
 
     def _on_batch(self, batch: EventBatch) -> None:
+        tenant_id = batch.tenant_id
         for event in batch.events:
-            if isinstance(event, self.ENDS):
-                self._queue.put((batch.tenant_id, str(event.contact_id)))
+            if isinstance(event, ContactArrived):
+                if event.channel == Channel.CHAT:
+                    with self._chats_lock:
+                        self._chats.add((tenant_id, str(event.contact_id)))
+            elif isinstance(event, self.ENDS):
+                key = (tenant_id, str(event.contact_id))
+                with self._chats_lock:
+                    if key not in self._chats:
+                        continue
+                    self._chats.discard(key)
+                self._queue.put(key)
 
     def _run(self) -> None:
         while (item := self._queue.get()) is not None:
@@ -463,6 +486,9 @@ def visitor_leave(
             session.rollback()  # end the read: the center commits in a transaction of its own
             center.abandon(tenant, ContactId(conversation_id))
             found = _contact_state(center, tenant, conversation_id)
+            # The closer may be closing it too, on its own thread: wait for the write lock rather than
+            # fail at once on SQLite, as a transaction that read first would (the closer's write wins).
+            begin_write(session)
             close_if_ended(session, conversation, found, now)
         else:
             _add(session, conversation, Sender.SYSTEM, "", "visitor-left", now)
