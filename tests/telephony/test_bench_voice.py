@@ -21,6 +21,7 @@ def recorded(events: list[tuple[str, float]], **extra: Any) -> dict[str, Any]:
         "talk_seconds": 4.0,
         "events": [{"kind": kind, "at": at, "contact_id": None} for kind, at in events],
         "sipp_calls": {"created": 3, "successful": 3, "failed": 0},
+        "audio": True,
         "pdd_ms": [10.0, 30.0, 20.0],
         "relayed_calls": 3,
         "pids": [],
@@ -40,8 +41,10 @@ def test_peak_bridged_counts_calls_between_answer_and_completion() -> None:
 
 def test_unanswered_calls_and_calls_not_relayed_are_failures() -> None:
     events = [("contact-answered", 0.0), ("contact-answered", 1.0)]
-    result = figures(recorded(events, relayed_calls=1, sipp_calls={"created": 3, "failed": 1}))
-    assert result.failed == 1 + 1 + 1  # sipp's failure, the unanswered call, the call bypassing rtpengine
+    counts = {"created": 3, "successful": 2, "failed": 1}
+    assert figures(recorded(events, sipp_calls=counts)).failed == 1  # sipp's failure, never answered
+    # one answered call's audio bypassed rtpengine
+    assert figures(recorded(events, relayed_calls=1, sipp_calls=counts)).failed == 2
 
 
 def test_nearest_rank_percentile() -> None:
