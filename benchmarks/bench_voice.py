@@ -21,10 +21,45 @@ Figures:
 * CPU: each process group's user+system seconds over the load (from /proc) as % of one core, and the whole
   machine's busy share (/proc/stat: the namespace does not hide other work on the host).
 
-    python -m benchmarks voice                  # the full size below
-    python -m benchmarks.bench_voice --calls 5 --agents 5 --rate 5 --talk 1   # a tiny one
+    python -m benchmarks voice                  # the full size: 360 calls at 12/s, 10 s talk, 160 agents
+    python -m benchmarks.bench_voice --calls 600 --agents 320 --rate 25 --talk 10 [--no-audio]
 
-Measured (2026-12-06, this shared 2-core machine, other helpers' jobs running): see FIGURES below.
+Measured 2026-12-06 on this shared 2-core machine (other sessions' jobs kept it 90-100 % busy;
+`uptime` load average 5.4 before, 6.8 after), the full size:
+
+    figure                          measured    target    ratio
+    peak bridged calls                   133       100    1.33x
+    setups/s sustained                 12.00        10    1.20x
+    post-dial delay p50 (ms)            12.0
+    post-dial delay p99 (ms)            48.0
+    post-dial delay max (ms)            72.0
+    placed / answered / ended     360/360/360
+    audio relayed both ways              360
+    failed calls                           0
+    CPU over the load (% of one core): rtpengine 39%, kamailio 1%, phones (sipp UAS) 18%,
+    call control (python) 8%, caller (sipp) 17%; machine 100% of both cores
+
+(an earlier run at load average 2.5 → 5.7: 134 bridged, 12.00/s, PDD p50 12 ms, p99 80 ms, 0 failed).
+
+Beyond the target, same machine and day (load average 4.7-7):
+* 18 calls/s, 540 calls, 240 agents: 206 bridged, 17.72 setups/s, 0 failed, but PDD p50 56 ms, p99 1.63 s.
+* 25 calls/s, 600 calls, 320 agents: collapses (four runs): 178-198 bridged, 10-13 setups/s, 162-246 of
+  the 600 calls failed (Kamailio's 408), PDD p99 6-12 s.
+* 25 calls/s signalling only (`--no-audio`: the same SIP, rtpengine offer/answer/delete, no RTP): 277
+  bridged, 25.01 setups/s, PDD p50 28 ms, p99 60 ms, 0 failed; call control 11 % of a core.
+
+What saturates is the media path, not call control or Kamailio. With audio at 25/s, during a 7 s stall
+call control sat idle in epoll_wait (/proc/PID/stat state S, wchan do_epoll_wait, sampled every 0.2 s;
+5.6 % of a core over the run) waiting for Kamailio's events; Kamailio used 1 %; rtpengine logged "Too many
+packets in UDP receive queue (more than 50)" 485-740 times per run (its poller threads fell over a second
+behind the 15,000-20,000 RTP packets/s arriving, 50/s each way per call, relayed in userspace: a container
+has no kernel forwarding module) and read Kamailio's NG offers at 1-5/s instead of 25/s (no such message at
+18/s). rtpengine reads NG commands in the same poller as RTP, so Kamailio's synchronous rtpengine_offer/
+answer held its two UDP workers, INVITEs waited, and calls timed out (408).
+Our processes together used ~57 % of one core while the host was 100 % busy: the userspace relay, which
+needs to be scheduled every few milliseconds, is what starves first on this shared machine. More headroom:
+rtpengine's kernel forwarding (`--table=0` with xt_RTPENGINE) on a real host, more rtpengine threads, or
+media on its own cores.
 """
 
 import argparse
