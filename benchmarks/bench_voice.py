@@ -191,6 +191,7 @@ async def run_load(
     settings, url = prepare(out, clock, out, settings=settings, scenario_text=bench_scenario(agents))
     limit = calls / rate + talk_seconds + 60
     lab = Lab(out, settings, limit=limit + 30)
+    lab.rtp_ports = (40000, 49999)  # 4 ports a call, held 30 s after it: 12 calls/s of 10 s need ~2,000
     center, media, switch, control = await open_call_control(settings, url, clock)
     result: dict[str, Any] = {
         "calls": calls,
