@@ -39,7 +39,8 @@ Measured 2026-12-06 on this shared 2-core machine (other sessions' jobs kept it 
     CPU over the load (% of one core): rtpengine 39%, kamailio 1%, phones (sipp UAS) 18%,
     call control (python) 8%, caller (sipp) 17%; machine 100% of both cores
 
-(an earlier run at load average 2.5 → 5.7: 134 bridged, 12.00/s, PDD p50 12 ms, p99 80 ms, 0 failed).
+(two other runs, load average 2.5 → 5.7 and 5.1 → 6.8: 134 and 133 bridged, 12.00/s, PDD p50 12 ms, p99 80
+and 100 ms, 0 failed: the p99 moves with the host's load.)
 
 Beyond the target, same machine and day (load average 4.7-7):
 * 18 calls/s, 540 calls, 240 agents: 206 bridged, 17.72 setups/s, 0 failed, but PDD p50 56 ms, p99 1.63 s.
