@@ -22,11 +22,13 @@ def lab_settings() -> VoiceSettings:
     return load_voice_settings(path.read_text(encoding="utf-8"), str(path))
 
 
-def prepare_database(url: str, tenant: str, *, at: float) -> None:
-    """Migrate the database and load the lab's contact center (one queue, agents agent-001/-002)."""
+def prepare_database(url: str, tenant: str, *, at: float, scenario_text: str | None = None) -> None:
+    """Migrate the database and load a contact center: the lab's (`scenario.yaml`: queues support, helpdesk
+    and tech, agents agent-001/-002 and tech-001) unless `scenario_text` gives another."""
     migrate.upgrade(url)
     path = lab_file("scenario.yaml")
-    scenario = load_scenario(path.read_text(encoding="utf-8"), str(path))
+    text = path.read_text(encoding="utf-8") if scenario_text is None else scenario_text
+    scenario = load_scenario(text, str(path))
     engine = make_engine(url)
     try:
         with Session(engine) as session:

@@ -140,9 +140,13 @@ def baresip_config(root: Path, user: str, index: int, sip: str, *, answer: bool)
 
 
 class Lab:
-    def __init__(self, out: Path, settings: VoiceSettings) -> None:
+    def __init__(self, out: Path, settings: VoiceSettings, *, limit: float = 110) -> None:
         self.out = out
         self.settings = settings
+        self.limit = limit  # the longest any process started here may run (`timeout`)
+        # rtpengine's ports: a call takes four (RTP and RTCP of both legs) and keeps them 30 s after its
+        # delete (rtpengine's delete delay), so 1,000 carry the lab; the load benchmark widens them
+        self.rtp_ports = (40000, 40999)
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.agent_events: dict[str, list[dict[str, Any]]] = {}
         self.tasks: list[asyncio.Task[None]] = []
@@ -155,13 +159,14 @@ class Lab:
         if isinstance(event, PhoneRegistered):
             (self.registered.add if event.expires > 0 else self.registered.discard)(event.user)
 
-    def start(self, name: str, argv: list[str], *, limit: float = 110) -> subprocess.Popen[bytes]:
+    def start(self, name: str, argv: list[str], *, cwd: Path | None = None) -> subprocess.Popen[bytes]:
         logfile = (self.out / f"{name}.log").open("wb")
         process = subprocess.Popen(
-            ["timeout", str(int(limit)), *argv],
+            ["timeout", str(int(self.limit)), *argv],
             stdout=logfile,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            cwd=cwd,
             start_new_session=True,  # its own process group: `timeout` and the daemon stop together
         )
         logfile.close()
@@ -184,6 +189,19 @@ class Lab:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(2)
+
+    async def cancel_tasks(self) -> list[str]:
+        """Cancel the links and watchers; the errors of those that had failed (reported, not hidden)."""
+        for task in self.tasks:
+            task.cancel()
+        errors = []
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                try:
+                    await task
+                except Exception as error:
+                    errors.append(f"{type(error).__name__}: {error}")
+        return errors
 
     async def watch_agent(self, user: str, port: int) -> None:
         """Collect baresip's ctrl_tcp events (netstring JSON) for one agent."""
@@ -221,21 +239,25 @@ class Lab:
         service: str = "support",
         talk_seconds: float = 4,
         limit: float = 40,
+        rate: float = 1,
+        extra: tuple[str, ...] = (),
     ) -> int:
+        """One sipp UAC placing `calls` calls at `rate` per second (run in the output directory, where
+        `-trace_rtt` writes its file); its exit code."""
         sip = f"{self.settings.sip.address}:{self.settings.sip.port}"
         script = Path(scenario) if Path(scenario).is_absolute() else lab_file(scenario)
         argv = [
             "sipp", sip, "-sf", str(script), "-s", f"{self.settings.queue_prefix}{service}",
-            "-i", "127.0.0.1", "-p", str(port), "-m", str(calls), "-r", "1", "-l", str(calls),
+            "-i", "127.0.0.1", "-p", str(port), "-m", str(calls), "-r", f"{rate:g}", "-l", str(calls),
             "-mp", str(media_port), "-d", str(int(talk_seconds * 1000)),
             "-timeout", f"{int(limit)}s", "-timeout_error",
             "-trace_stat", "-stf", str(self.out / f"{name}_stat.csv"), "-trace_err",
-            "-error_file", str(self.out / f"{name}_err.log"),
+            "-error_file", str(self.out / f"{name}_err.log"), *extra,
         ]  # fmt: skip
         with (self.out / f"{name}.log").open("wb") as output:
             process = await asyncio.create_subprocess_exec(
                 "timeout", str(int(limit) + 5), *argv, stdout=output, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.out,
             )  # fmt: skip
         try:
             return await process.wait()
@@ -432,7 +454,7 @@ async def start_rtpengine(lab: Lab, media: NgClient) -> None:
     settings = lab.settings
     lab.start("rtpengine", [
         "rtpengine", "--interface=127.0.0.1", f"--listen-ng={settings.rtpengine}", "--table=-1",
-        "--foreground", "--log-stderr", "--port-min=40000", "--port-max=40999",
+        "--foreground", "--log-stderr", f"--port-min={lab.rtp_ports[0]}", f"--port-max={lab.rtp_ports[1]}",
         f"--recording-dir={settings.recording.directory if settings.recording else lab.out / 'recordings'}",
         "--recording-method=pcap", "--recording-format=eth",
         f"--dtmf-log-dest={settings.dtmf_log}", f"--pidfile={lab.out / 'run' / 'rtpengine.pid'}",
@@ -447,10 +469,18 @@ async def start_rtpengine(lab: Lab, media: NgClient) -> None:
                 raise LabFailed("rtpengine did not answer its NG ping within 10 s") from None
 
 
-def prepare(out: Path, clock: SystemClock, media_dir: Path | None) -> tuple[VoiceSettings, str]:
-    """The lab's settings, media files (made under `out`, unless `media_dir` holds them), network,
-    Kamailio configuration and database (its URL)."""
-    settings = lab_settings()
+def prepare(
+    out: Path,
+    clock: SystemClock,
+    media_dir: Path | None,
+    *,
+    settings: VoiceSettings | None = None,
+    scenario_text: str | None = None,
+) -> tuple[VoiceSettings, str]:
+    """The settings (the lab's unless given), media files (made under `out`, unless `media_dir` holds
+    them), network, Kamailio configuration and database (its URL; the lab's contact center unless
+    `scenario_text` gives one)."""
+    settings = settings or lab_settings()
     update: dict[str, Any] = {"media_dir": str(media_dir or out / settings.media_dir)}
     if settings.recording is not None:
         directory = out / settings.recording.directory
@@ -462,7 +492,7 @@ def prepare(out: Path, clock: SystemClock, media_dir: Path | None) -> tuple[Voic
     setup_network()
     (out / "kamailio.cfg").write_text(render_config(settings))
     url = f"sqlite:///{out / 'baiying.db'}"
-    prepare_database(url, settings.tenant, at=clock.now() - 60)
+    prepare_database(url, settings.tenant, at=clock.now() - 60, scenario_text=scenario_text)
     return settings, url
 
 
@@ -480,17 +510,11 @@ async def start_switch(lab: Lab, switch: KamailioSwitch, control: CallControl, m
     lab.tasks.append(asyncio.create_task(control.run_timers(idle_seconds=0.2)))
 
 
-async def run(out: Path, scenario: str, media_dir: Path | None = None) -> dict[str, Any]:
-    # rtpengine 10.5 in userspace dumps core when it stops (SIGTERM), after its work is done: no core
-    # files (tens of MB, in the working directory) from the lab's processes, which inherit this limit.
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    out = out.resolve()  # Kamailio changes directory (-w): every path it gets is absolute
-    out.mkdir(parents=True, exist_ok=True)
-    clock = SystemClock()
-    settings, url = prepare(out, clock, media_dir)
-    lab = Lab(out, settings)
-    (out / "run").mkdir(exist_ok=True)
-    result: dict[str, Any] = {"scenario": scenario, "sipp": {}, "switch": [], "errors": []}
+async def open_call_control(
+    settings: VoiceSettings, url: str, clock: SystemClock
+) -> tuple[LiveCenter, NgClient, KamailioSwitch, CallControl]:
+    """Baiying's side, in this process: the live center on `url`, the NG client (opened), the Kamailio
+    switch and call control joining them on the running event loop."""
     center = LiveCenter(url, clock, tenants=[settings.tenant])
     media = NgClient(str(settings.rtpengine.address), settings.rtpengine.port, timeout_seconds=0.5)
     await media.open()
@@ -506,6 +530,21 @@ async def run(out: Path, scenario: str, media_dir: Path | None = None) -> dict[s
         login_on_register=settings.login_on_register,
         loop=asyncio.get_running_loop(),
     )
+    return center, media, switch, control
+
+
+async def run(out: Path, scenario: str, media_dir: Path | None = None) -> dict[str, Any]:
+    # rtpengine 10.5 in userspace dumps core when it stops (SIGTERM), after its work is done: no core
+    # files (tens of MB, in the working directory) from the lab's processes, which inherit this limit.
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    out = out.resolve()  # Kamailio changes directory (-w): every path it gets is absolute
+    out.mkdir(parents=True, exist_ok=True)
+    clock = SystemClock()
+    settings, url = prepare(out, clock, media_dir)
+    lab = Lab(out, settings)
+    (out / "run").mkdir(exist_ok=True)
+    result: dict[str, Any] = {"scenario": scenario, "sipp": {}, "switch": [], "errors": []}
+    center, media, switch, control = await open_call_control(settings, url, clock)
     switch.on_event(lambda event: result["switch"].append({"kind": event.kind, **asdict(event)}))
     switch.on_event(lab.on_switch_event)
     lab.control = control
@@ -517,15 +556,7 @@ async def run(out: Path, scenario: str, media_dir: Path | None = None) -> dict[s
         result["calls_left"] = sorted(control.calls)
         result["sipp_calls"] = {name: sipp_counts(out / f"{name}_stat.csv") for name in result["sipp"]}
     finally:
-        for task in lab.tasks:
-            task.cancel()
-        result["errors"] = []
-        for task in lab.tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                try:
-                    await task
-                except Exception as error:  # a link or watcher that failed: reported, not hidden
-                    result["errors"].append(f"{type(error).__name__}: {error}")
+        result["errors"] = await lab.cancel_tasks()
         control_port = media.local_port
         switch.close()
         media.close()
