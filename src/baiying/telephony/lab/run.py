@@ -504,6 +504,7 @@ async def run(out: Path, scenario: str, media_dir: Path | None = None) -> dict[s
         menus=settings.menus,
         recording=settings.recording,
         login_on_register=settings.login_on_register,
+        max_queue_seconds=settings.max_queue_seconds,
         loop=asyncio.get_running_loop(),
     )
     switch.on_event(lambda event: result["switch"].append({"kind": event.kind, **asdict(event)}))
