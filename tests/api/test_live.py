@@ -20,7 +20,7 @@ from baiying.api.settings import Settings
 from baiying.application.center import LiveCenter
 from baiying.clock import ManualClock
 from baiying.events import ContactRoutedOut
-from baiying.ids import ContactId
+from baiying.ids import ContactId, QueueId, SiteId
 from baiying.storage.engine import make_engine
 from baiying.storage.tables import Role
 from tests.api.conftest import FAST_PASSWORDS, SECRET, DatabaseState, error_of
@@ -254,6 +254,49 @@ def test_a_routed_out_contact_ends_with_its_destination_reason_event_and_count(
         assert [c.contact_id for c in restarted.waiting(TENANT)] == []
     finally:
         restarted.close()
+
+
+def tickets_of(client: TestClient, headers: dict[str, str], contact_id: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = ok(
+        client.get("/api/tickets", params={"contact_id": contact_id}, headers=headers)
+    )
+    return found
+
+
+def test_a_contact_routed_out_to_a_ticket_gets_one_even_across_a_restart(
+    live_world: str, live_clock: ManualClock
+) -> None:
+    with TestClient(open_app(live_world, live_clock)) as client:
+        admin = login(client, "boss")
+        arrive(client, admin, "k1", customer="cust-9")
+        live_clock.advance(40)
+        body = {"destination": "ticket", "reason": "nobody free for 40 s"}
+        ok(client.post("/api/contacts/k1/route-out", json=body, headers=admin))
+        deadline = time.monotonic() + 5
+        while not (found := tickets_of(client, admin, "k1")):  # opened on the bus subscriber's thread
+            assert time.monotonic() < deadline, "no ticket was opened for the routed-out contact"
+            time.sleep(0.02)
+        [ticket] = found
+        assert (ticket["type"], ticket["customer_id"], ticket["site_id"]) == (
+            "consultation",
+            "cust-9",
+            "beijing",
+        )
+        assert ticket["description"] == "Routed out of queue billing to a ticket: nobody free for 40 s."
+        arrive(client, admin, "k2")
+        ok(client.post("/api/contacts/k2/route-out", json={"destination": "voicemail"}, headers=admin))
+    # Routed out while no server ran the subscriber (a crash after the commit): the next start opens it.
+    center = LiveCenter(live_world, live_clock)
+    try:
+        center.arrive(TENANT, QueueId("billing"), contact_id=ContactId("k3"), site_id=SiteId("beijing"))
+        center.route_out(TENANT, ContactId("k3"), "ticket", "nobody free")
+    finally:
+        center.close()
+    with TestClient(open_app(live_world, live_clock)) as client:
+        admin = login(client, "boss")
+        assert [t["contact_id"] for t in tickets_of(client, admin, "k3")] == ["k3"]
+        assert len(tickets_of(client, admin, "k1")) == 1  # not opened twice
+        assert tickets_of(client, admin, "k2") == []  # voicemail: no ticket
 
 
 class Call(NamedTuple):

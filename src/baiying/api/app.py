@@ -40,6 +40,7 @@ from baiying.api.websockets import StreamHub
 from baiying.application.center import LiveCenter
 from baiying.application.knowledge_candidates import draft_knowledge_candidates
 from baiying.application.periodic import run_periodically
+from baiying.application.routed_out_tickets import RoutedOutTickets, open_missing
 from baiying.application.stats import LiveStats
 from baiying.application.tickets import sweep_due
 from baiying.clock import Clock, SystemClock
@@ -94,6 +95,10 @@ def create_app(
         state.center, state.stats = center, stats
         hub = _app.state.streams = StreamHub(center)  # the WebSocket streams' bus subscriber
         chats = ChatCloser(center.bus, state.sessions, used_clock)  # web chats close as their contacts end
+        # Contacts routed out to "ticket" get one: those missed before a restart now, new ones as they go.
+        tickets_config = getattr(_app.state, "ticket_config", None)
+        open_missing(state.sessions, used_clock, tickets_config)
+        routed_out = RoutedOutTickets(center.bus, state.sessions, used_clock, tickets_config)
         timer = (
             asyncio.create_task(run_timer(center, settings.live_timer_max_sleep_seconds), name="live-timer")
             if settings.live_timer
@@ -117,6 +122,7 @@ def create_app(
             state.sessions, state.center, state.stats = None, None, None
             hub.close()
             chats.close()
+            routed_out.close()
             stats.close()
             center.close()
             engine.dispose()
