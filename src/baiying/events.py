@@ -327,8 +327,9 @@ class ContactRoutedOut(Event):
 
     contact_id: ContactId
     queue_id: QueueId
-    destination: str
+    destination: str  # voicemail / ticket / callback / disconnected
     wait_seconds: float
+    reason: str = ""  # why, in words ("step 'queue' timed out", "maximum queue time 300 s"); "" in older logs
 
     def __init__(
         self,
@@ -337,12 +338,14 @@ class ContactRoutedOut(Event):
         queue_id: QueueId,
         destination: str,
         wait_seconds: float,
+        reason: str = "",
     ) -> None:
         self.at = at
         self.contact_id = contact_id
         self.queue_id = queue_id
         self.destination = destination
         self.wait_seconds = wait_seconds
+        self.reason = reason
 
 
 @dataclass(init=False, slots=True)

@@ -19,6 +19,8 @@ from baiying.api.app import create_app
 from baiying.api.settings import Settings
 from baiying.application.center import LiveCenter
 from baiying.clock import ManualClock
+from baiying.events import ContactRoutedOut
+from baiying.ids import ContactId, QueueId, SiteId
 from baiying.storage.engine import make_engine
 from baiying.storage.tables import Role
 from tests.api.conftest import FAST_PASSWORDS, SECRET, DatabaseState, error_of
@@ -209,6 +211,94 @@ def test_evacuating_a_site_moves_its_waiting_contacts(live: TestClient, live_clo
     assert error_of(live.post(f"/api/agents/{GZ1}/login", headers=login(live, "agent-gz")))[0] == 409
 
 
+def test_a_routed_out_contact_ends_with_its_destination_reason_event_and_count(
+    live: TestClient, live_world: str, live_clock: ManualClock
+) -> None:
+    admin = login(live, "boss")
+    ok(live.post(f"/api/agents/{A1}/login", headers=admin))
+    live_clock.advance(1)
+    assert arrive(live, admin, "r1")["agent"] == A1  # ringing at A1
+    assert arrive(live, admin, "r2")["phase"] == "waiting"
+    live_clock.advance(9)
+    body = {"destination": "voicemail", "reason": "the caller chose voicemail"}
+    done = ok(live.post("/api/contacts/r1/route-out", json=body, headers=admin))
+    assert [d["type"] for d in done["decisions"]][:2] == ["WithdrawOffer", "RouteOut"]
+    assert "ContactRoutedOut" in done["events"]
+    # A1 is freed and rings with r2 at once: nothing is left dangling on the routed-out contact.
+    assert ok(live.get("/api/contacts/r2", headers=admin))["agent"] == A1
+    ended = ok(live.get("/api/contacts/r1", headers=admin))
+    assert (ended["phase"], ended["routed"], ended["agent"]) == ("routed-out", False, None)
+    assert (ended["routed_out_to"], ended["routed_out_reason"]) == ("voicemail", "the caller chose voicemail")
+    # A connected contact is transferred or completed, never routed out; an ended one is gone from routing.
+    ok(live.post("/api/contacts/r2/accept", headers=admin))
+    refused = live.post("/api/contacts/r2/route-out", json={"destination": "ticket"}, headers=admin)
+    assert error_of(refused)[:2] == (409, "invalid-transition")
+    again = live.post("/api/contacts/r1/route-out", json={"destination": "ticket"}, headers=admin)
+    assert error_of(again)[:2] == (404, "unknown-contact")
+
+    events = [e for _, e in center_of(live).read_events(TENANT, DAY_START)]
+    [routed_out] = [e for e in events if isinstance(e, ContactRoutedOut)]
+    assert (routed_out.contact_id, routed_out.destination, routed_out.reason, routed_out.wait_seconds) == (
+        "r1",
+        "voicemail",
+        "the caller chose voicemail",
+        9.0,
+    )
+    total = compute_kpis(events, interval_seconds=900, sl_seconds=20.0, timezone="Asia/Shanghai").total
+    assert (total.offered, total.answered, total.abandoned, total.routed_out) == (2, 1, 0, 1)
+    # A restarted center rebuilds the router from the journal: r1 is not waiting or ringing anywhere.
+    restarted = LiveCenter(live_world, ManualClock(live_clock.now()))
+    try:
+        assert restarted.inspect(TENANT, lambda router: ContactId("r1") in router.contacts) is False
+        assert restarted.contact(TENANT, ContactId("r1")).routed_out_to == "voicemail"
+        assert [c.contact_id for c in restarted.waiting(TENANT)] == []
+    finally:
+        restarted.close()
+
+
+def tickets_of(client: TestClient, headers: dict[str, str], contact_id: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = ok(
+        client.get("/api/tickets", params={"contact_id": contact_id}, headers=headers)
+    )
+    return found
+
+
+def test_a_contact_routed_out_to_a_ticket_gets_one_even_across_a_restart(
+    live_world: str, live_clock: ManualClock
+) -> None:
+    with TestClient(open_app(live_world, live_clock)) as client:
+        admin = login(client, "boss")
+        arrive(client, admin, "k1", customer="cust-9")
+        live_clock.advance(40)
+        body = {"destination": "ticket", "reason": "nobody free for 40 s"}
+        ok(client.post("/api/contacts/k1/route-out", json=body, headers=admin))
+        deadline = time.monotonic() + 5
+        while not (found := tickets_of(client, admin, "k1")):  # opened on the bus subscriber's thread
+            assert time.monotonic() < deadline, "no ticket was opened for the routed-out contact"
+            time.sleep(0.02)
+        [ticket] = found
+        assert (ticket["type"], ticket["customer_id"], ticket["site_id"]) == (
+            "consultation",
+            "cust-9",
+            "beijing",
+        )
+        assert ticket["description"] == "Routed out of queue billing to a ticket: nobody free for 40 s."
+        arrive(client, admin, "k2")
+        ok(client.post("/api/contacts/k2/route-out", json={"destination": "voicemail"}, headers=admin))
+    # Routed out while no server ran the subscriber (a crash after the commit): the next start opens it.
+    center = LiveCenter(live_world, live_clock)
+    try:
+        center.arrive(TENANT, QueueId("billing"), contact_id=ContactId("k3"), site_id=SiteId("beijing"))
+        center.route_out(TENANT, ContactId("k3"), "ticket", "nobody free")
+    finally:
+        center.close()
+    with TestClient(open_app(live_world, live_clock)) as client:
+        admin = login(client, "boss")
+        assert [t["contact_id"] for t in tickets_of(client, admin, "k3")] == ["k3"]
+        assert len(tickets_of(client, admin, "k1")) == 1  # not opened twice
+        assert tickets_of(client, admin, "k2") == []  # voicemail: no ticket
+
+
 class Call(NamedTuple):
     method: str
     path: str
@@ -231,6 +321,7 @@ LIVE_CALLS = [
     Call("POST", "/api/contacts/y/cancel", None, ALL_BUT_ADMIN),
     Call("POST", "/api/contacts/y/transfer", {"queue": "tech"}, ALL_BUT_ADMIN),
     Call("POST", "/api/contacts/y/callback", None, ALL_BUT_ADMIN),
+    Call("POST", "/api/contacts/y/route-out", {"destination": "voicemail"}, ALL_BUT_ADMIN),
     Call("POST", "/api/contacts/x/accept", None, forbidden(SUP, GZ_AGENT)),
     Call("POST", "/api/contacts/x/reject", None, forbidden(SUP, GZ_AGENT)),
     Call("POST", "/api/contacts/x/complete", {"wrap_up_code": "resolved"}, forbidden(SUP, GZ_AGENT)),
@@ -250,7 +341,7 @@ LIVE_ROUTES = {
     *((m, f"/api/contacts/{{contact_id}}{s}") for m, s in [("GET", "")]),
     *(
         ("POST", f"/api/contacts/{{contact_id}}/{verb}")
-        for verb in ("cancel", "transfer", "callback", "accept", "reject", "complete")
+        for verb in ("cancel", "transfer", "callback", "route-out", "accept", "reject", "complete")
     ),
     ("GET", "/api/queues/{queue_id}/waiting"),
     ("GET", "/api/agents/{agent_id}/session"),
@@ -346,6 +437,8 @@ def test_malformed_bodies_are_4xx_never_500(live: TestClient) -> None:
         ("POST", "/api/contacts", {"queue": "billing", "unknown": 1}),
         ("POST", "/api/contacts", ["not", "an", "object"]),
         ("POST", "/api/contacts/x/transfer", {"queue": "tech", "agent": A1}),
+        ("POST", "/api/contacts/x/route-out", {"destination": "the moon"}),
+        ("POST", "/api/contacts/x/route-out", {"destination": "voicemail", "reason": "a\nb"}),
         ("PUT", f"/api/agents/{A1}/state", {"state": "aux"}),
         ("PUT", f"/api/agents/{A1}/state", {"state": "sleeping"}),
         ("PUT", f"/api/agents/{A1}/forced-state", {"state": "ready", "reason": "x"}),

@@ -164,6 +164,12 @@ def test_a_reconnecting_desktop_is_restored_and_withdrawn_offers_are_told(live: 
         withdrawn = next_of(ws, "offer-withdrawn")
         assert (withdrawn["contact_id"], withdrawn["reason"]) == ("c2", "abandoned")
 
+        arrive(live, admin, "c3")
+        assert next_of(ws, "offer")["contact"]["id"] == "c3"
+        ok(live.post("/api/contacts/c3/route-out", json={"destination": "voicemail"}, headers=admin))
+        withdrawn = next_of(ws, "offer-withdrawn")
+        assert (withdrawn["contact_id"], withdrawn["reason"]) == ("c3", "routed-out")
+
 
 def test_an_admin_watches_an_agent_by_cookie(live: TestClient) -> None:
     response = live.post("/api/auth/login", json={"login": "boss", "password": password("boss")})

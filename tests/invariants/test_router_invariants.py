@@ -61,6 +61,7 @@ from baiying.routing.decisions import (
     OfferToAgent,
     Overflow,
     RouteOut,
+    RouteOutDestination,
     WithdrawOffer,
     WrapUpFinished,
 )
@@ -916,6 +917,19 @@ class RouterMachine(RuleBasedStateMachine):
         self.call("abandon", contact_id, self.now, freed=self.holder.get(contact_id))
         assert self.status[contact_id] == "waiting"
         self.status[contact_id] = "abandoned"
+
+    @precondition(lambda self: bool(self.contacts_in("waiting", "offered", "connected")))
+    @rule(data=st.data(), destination=st.sampled_from(list(RouteOutDestination)))
+    def route_out(self, data: st.DataObject, destination: RouteOutDestination) -> None:
+        """An adapter routes the contact out (a call's maximum queue time) while it waits or rings; a
+        connected contact is refused."""
+        contact_id = data.draw(st.sampled_from(self.contacts_in("waiting", "offered", "connected")))
+        if self.status[contact_id] == "connected":
+            self.expect_rejected("route_out", contact_id, destination, "too late", self.now)
+            return
+        holder = self.holder.get(contact_id)
+        self.call("route_out", contact_id, destination, "maximum queue time", self.now, freed=holder)
+        assert self.status[contact_id] == "routed-out"
 
     @precondition(lambda self: bool(self.contacts_in("waiting", "connected")))
     @rule(data=st.data(), to_agent=st.booleans())

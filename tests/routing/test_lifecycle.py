@@ -10,6 +10,7 @@ from baiying.routing.decisions import (
     OfferCallback,
     OfferToAgent,
     RouteOut,
+    RouteOutDestination,
     WithdrawOffer,
     WrapUpFinished,
 )
@@ -17,7 +18,7 @@ from baiying.routing.model import AgentState, Channel
 from baiying.routing.policy import make_step
 from baiying.routing.router import Router
 from baiying.routing.state import ContactPhase
-from tests.routing.builders import agent, config, contact
+from tests.routing.builders import BEIJING, agent, config, contact
 
 C1, LI_NA, WANG = ContactId("c1"), AgentId("li-na"), AgentId("wang-fang")
 
@@ -110,8 +111,61 @@ def test_callback_offer_keeps_the_callers_place_and_voicemail_ends_routing() -> 
     router.accept(C1, LI_NA, 101)
     # c2 never gets an agent (li-na is busy) and goes to voicemail when its last step times out.
     routed_out = [d for d in router.advance(700) if isinstance(d, RouteOut)]
-    assert [(d.contact_id, d.destination, d.waited_seconds) for d in routed_out] == [("c2", "voicemail", 660)]
+    assert [(d.contact_id, d.destination, d.waited_seconds, d.reason) for d in routed_out] == [
+        ("c2", "voicemail", 660, "step 'keep waiting' timed out")
+    ]
     assert ContactId("c2") not in router.contacts
+
+
+def test_an_adapter_routes_a_waiting_contact_out_and_it_leaves_its_queue() -> None:
+    router = Router(config())
+    router.arrive(contact("c1", 0), 0)
+    router.arrive(contact("c2", 5), 5)
+    decisions = router.route_out(C1, RouteOutDestination.DISCONNECTED, "maximum queue time 300 s", 300)
+    assert decisions == [
+        RouteOut(C1, QueueId("billing"), "disconnected", BEIJING, 300, "maximum queue time 300 s")
+    ]
+    assert (
+        decisions[0].explain() == "c1 leaves billing for disconnected after 300 s: maximum queue time 300 s"
+    )
+    assert C1 not in router.contacts
+    offer = next(d for d in router.login(agent("li-na"), 301) if isinstance(d, OfferToAgent))
+    assert offer.contact_id == "c2"  # c1 no longer waits anywhere
+
+
+def test_routing_out_a_ringing_contact_withdraws_the_offer_and_frees_the_agent_for_the_next() -> None:
+    router = Router(config(offer_timeout=15))
+    router.login(agent("li-na"), 0)
+    router.arrive(contact("c1", 1), 1)
+    router.arrive(contact("c2", 2), 2)
+    decisions = router.route_out(C1, RouteOutDestination.VOICEMAIL, "the caller chose voicemail", 10)
+    assert kinds(decisions) == [
+        "WithdrawOffer",
+        "RouteOut",
+        "AgentStateChanged",
+        "OfferToAgent",
+        "AgentStateChanged",
+    ]
+    assert decisions[0] == WithdrawOffer(C1, QueueId("billing"), LI_NA, "routed-out")
+    offer = decisions[3]
+    assert isinstance(offer, OfferToAgent)
+    assert (offer.contact_id, offer.agent_id) == ("c2", "li-na")
+    assert C1 not in router.contacts
+    assert list(router.agents[LI_NA].items) == ["c2"]
+    # c1's offer deadline (16 s) no longer fires: it is gone, not "missed".
+    assert not [d for d in router.advance(16) if isinstance(d, WithdrawOffer)]
+
+
+def test_a_connected_or_unknown_contact_cannot_be_routed_out() -> None:
+    router = Router(config())
+    router.login(agent("li-na"), 0)
+    router.arrive(contact("c1", 1), 1)
+    router.accept(C1, LI_NA, 2)
+    with pytest.raises(InvalidTransition, match="c1 is connected"):
+        router.route_out(C1, RouteOutDestination.TICKET, "", 3)
+    with pytest.raises(UnknownEntity):
+        router.route_out(ContactId("nobody"), RouteOutDestination.TICKET, "", 3)
+    assert router.contacts[C1].phase is ContactPhase.CONNECTED
 
 
 def test_chat_agent_takes_several_chats_but_no_voice_beside_them() -> None:

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from baiying import events as ev
+from baiying.analytics import compute_kpis
 from baiying.errors import ConfigError
 from baiying.ids import QueueId
 from baiying.scenarios import bundled
@@ -170,3 +171,31 @@ def test_wrap_up_times_follow_the_stream_distribution() -> None:
         if isinstance(e, ev.WrapUpEnded)
     }
     assert queue_default == {10.0}
+
+
+def test_contacts_sent_to_voicemail_by_their_policy_are_counted_routed_out_not_answered_or_abandoned() -> (
+    None
+):
+    # Three agents for 2,400 calls a day: many callers reach the 30 s step's voicemail, some hang up first.
+    text = SMALL.replace(
+        "steps: [{target: {skills: {s: 1}}}]",
+        "steps: [{name: short wait, target: {skills: {s: 1}}, timeout_seconds: 30, on_timeout: voicemail}]",
+    ).replace("count: 8", "count: 1")
+    outcome = simulate(load_scenario(text, "small.yaml"))
+    log = outcome.first.events
+    routed_out = [e for e in log if isinstance(e, ev.ContactRoutedOut)]
+    assert len(routed_out) > 100
+    assert {(e.destination, e.reason, e.wait_seconds) for e in routed_out} == {
+        ("voicemail", "step 'short wait' timed out", 30.0)
+    }
+    gone = {e.contact_id for e in routed_out}
+    answered_or_abandoned = {
+        e.contact_id for e in log if isinstance(e, ev.ContactAnswered | ev.ContactAbandoned)
+    }
+    assert not gone & answered_or_abandoned
+    accounting = outcome.first.accounting
+    assert (accounting.routed_out, accounting.lost) == (len(routed_out), 0)
+    total = compute_kpis(log, interval_seconds=900, sl_seconds=20.0, timezone="Asia/Shanghai").total
+    assert total.routed_out == len(routed_out)
+    assert total.answered == sum(1 for e in log if isinstance(e, ev.ContactAnswered))
+    assert total.offered == total.answered + total.abandoned + total.routed_out + total.waiting_at_end

@@ -11,7 +11,7 @@ import pytest
 from baiying import events as ev
 from baiying.application.center import LiveCenter
 from baiying.clock import ManualClock
-from baiying.ids import AgentId, QueueId
+from baiying.ids import AgentId, ContactId, QueueId
 from baiying.telephony.control import CallControl
 from baiying.telephony.lab import lab_settings, prepare_database
 from baiying.telephony.lab.prompts import tone_pcap
@@ -104,6 +104,90 @@ def test_caller_who_hangs_up_in_the_queue_is_abandoned_with_487(lab: Lab) -> Non
     assert lab.control.calls == {}
     lab.center.set_ready("lab", A1)  # nothing is offered any more
     assert offered(lab) == []
+
+
+def contact_of(lab: Lab, call_id: str) -> ContactId:
+    return lab.control.calls[call_id].contact_id
+
+
+def test_a_call_held_for_its_maximum_queue_time_is_routed_out_with_an_event_and_ended_480(lab: Lab) -> None:
+    sw = lab.switch
+    lab.control.max_queue_seconds = 120  # routed out 30 s before the switch's cap
+    lab.center.set_aux("lab", A1, "lunch")
+    lab.center.set_aux("lab", A2, "lunch")
+    sw.place_call("c1", "support", "caller1")
+    contact = contact_of(lab, "c1")
+    assert lab.control.next_queue_deadline() == T0 + 1 + 90
+    lab.clock.advance(89.5)
+    lab.control.expire_held_calls()
+    assert sw.calls["c1"].state is CallState.QUEUED  # not yet
+    lab.clock.advance(0.5)
+    lab.control.expire_held_calls()
+    assert (sw.calls["c1"].state, sw.calls["c1"].final_code) == (CallState.ENDED, 480)
+    [routed_out] = lab.kinds(ev.ContactRoutedOut)
+    assert (routed_out.contact_id, routed_out.destination, routed_out.reason, routed_out.wait_seconds) == (  # type: ignore[attr-defined]
+        contact,
+        "disconnected",
+        "maximum queue time 120 s",
+        90,
+    )
+    assert not lab.kinds(ev.ContactAbandoned)  # the caller did not leave: the center ended the call
+    ended = lab.center.contact("lab", contact)
+    assert (ended.state, ended.routed_out_to) == ("routed-out", "disconnected")
+    assert (lab.control.calls, lab.control.next_queue_deadline()) == ({}, None)
+    lab.center.set_ready("lab", A1)  # nothing is left to offer
+    assert offered(lab) == []
+
+
+def test_a_connected_call_is_never_routed_out_for_its_queue_time(lab: Lab) -> None:
+    sw = lab.switch
+    lab.control.max_queue_seconds = 60
+    sw.place_call("c1", "support", "caller1")
+    sw.answer("c1")
+    lab.clock.advance(600)
+    assert lab.control.next_queue_deadline() is None
+    lab.control.expire_held_calls()
+    assert sw.calls["c1"].state is CallState.CONNECTED
+    assert not lab.kinds(ev.ContactRoutedOut)
+
+
+def test_a_call_routed_out_while_its_agent_rings_ends_when_the_phone_stops_ringing(lab: Lab) -> None:
+    sw = lab.switch
+    sw.place_call("c1", "support", "caller1")
+    assert (sw.calls["c1"].state, sw.calls["c1"].agent) == (CallState.RINGING, "agent1")
+    lab.clock.advance(2)
+    lab.center.route_out("lab", contact_of(lab, "c1"), "voicemail", "the caller asked for voicemail")
+    assert sw.calls["c1"].state is CallState.RINGING  # a ringing branch is not ended from call control
+    lab.clock.advance(2)
+    sw.no_answer("c1")
+    assert (sw.calls["c1"].state, sw.calls["c1"].final_code) == (CallState.ENDED, 480)
+    assert lab.control.calls == {}
+    [routed_out] = lab.kinds(ev.ContactRoutedOut)
+    assert (routed_out.destination, routed_out.wait_seconds) == ("voicemail", 2)  # type: ignore[attr-defined]
+    # The agent was freed when the contact was routed out: not declined, not set to aux "missed".
+    assert not lab.kinds(ev.OfferDeclined)
+    states = [e.state for e in lab.kinds(ev.AgentStateChanged) if e.agent_id == A1]  # type: ignore[attr-defined]
+    assert states[-2:] == ["reserved", "ready"]
+
+
+def test_the_timer_loop_routes_out_a_call_at_its_maximum_queue_time(lab: Lab) -> None:
+    sw = lab.switch
+    lab.control.max_queue_seconds = 40
+    lab.center.set_aux("lab", A1, "lunch")
+    lab.center.set_aux("lab", A2, "lunch")
+    sw.place_call("c1", "support", "caller1")
+
+    async def timers() -> None:
+        task = asyncio.create_task(lab.control.run_timers(idle_seconds=0.01))
+        await asyncio.sleep(0.03)
+        assert sw.calls["c1"].state is CallState.QUEUED
+        lab.clock.advance(20)  # 40 s less half of it
+        await asyncio.sleep(0.05)
+        task.cancel()
+
+    asyncio.run(timers())
+    assert (sw.calls["c1"].state, sw.calls["c1"].final_code) == (CallState.ENDED, 480)
+    assert [e.reason for e in lab.kinds(ev.ContactRoutedOut)] == ["maximum queue time 40 s"]  # type: ignore[attr-defined]
 
 
 def test_caller_who_hangs_up_while_the_agent_rings_frees_the_agent(lab: Lab) -> None:

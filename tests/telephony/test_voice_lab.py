@@ -108,6 +108,21 @@ def test_third_caller_waits_and_reaches_the_first_agent_who_hangs_up(tmp_path: P
 
 
 @pytest.mark.usefixtures("lab_ready")
+def test_caller_held_to_the_maximum_queue_time_is_routed_out_and_ended_with_480(tmp_path: Path) -> None:
+    result = run_lab("maxqueue", tmp_path)  # Kamailio holds an INVITE 8 s at most: routed out at 4 s
+    # caller_timeout.xml only succeeds on 180 Queued, then 480 for the INVITE
+    assert result["sipp"] == {"callers": 0, "held": 0}
+    assert result["sipp_calls"]["held"] == {"created": 1, "successful": 1, "failed": 0}
+    [routed_out] = events(result, "contact-routed-out")
+    assert (routed_out["destination"], routed_out["reason"]) == ("disconnected", "maximum queue time 8 s")
+    assert 3.5 < routed_out["wait_seconds"] < 5.5
+    offered = {e["contact_id"] for e in events(result, "contact-offered")}
+    assert routed_out["contact_id"] not in offered  # both agents were talking
+    assert events(result, "contact-abandoned") == []
+    assert result["calls_left"] == []
+
+
+@pytest.mark.usefixtures("lab_ready")
 def test_caller_who_hangs_up_while_queued_is_abandoned_with_487(tmp_path: Path) -> None:
     result = run_lab("abandon", tmp_path)
     # caller_cancel.xml only succeeds on 180 Queued, 200 to its CANCEL, then 487 for the INVITE

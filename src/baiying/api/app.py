@@ -49,6 +49,7 @@ from baiying.api.websockets import StreamHub
 from baiying.application.center import LiveCenter
 from baiying.application.knowledge_candidates import draft_knowledge_candidates
 from baiying.application.periodic import run_periodically
+from baiying.application.routed_out_tickets import RoutedOutTickets, open_missing
 from baiying.application.stats import LiveStats
 from baiying.application.tickets import sweep_due
 from baiying.clock import Clock, SystemClock
@@ -103,6 +104,10 @@ def create_app(
         state.center, state.stats = center, stats
         hub = _app.state.streams = StreamHub(center)  # the WebSocket streams' bus subscriber
         chats = ChatCloser(center.bus, state.sessions, used_clock)  # web chats close as their contacts end
+        # Contacts routed out to "ticket" get one: those missed before a restart now, new ones as they go.
+        ticket_config = getattr(_app.state, "ticket_config", None)  # None: each tenant's own
+        open_missing(state.sessions, used_clock, ticket_config)
+        routed_out = RoutedOutTickets(center.bus, state.sessions, used_clock, ticket_config)
         timer = (
             asyncio.create_task(run_timer(center, settings.live_timer_max_sleep_seconds), name="live-timer")
             if settings.live_timer
@@ -111,7 +116,6 @@ def create_app(
         background: list[asyncio.Task[None]] = []
         warm_up: asyncio.Task[None] | None = None
         if settings.live_timer:
-            ticket_config = getattr(_app.state, "ticket_config", None)  # None: each tenant's own
             warm_up, background = _start_background_work(settings, state.sessions, used_clock, ticket_config)
         collector = _GarbageCollectorTuning.start()
         try:
@@ -128,6 +132,7 @@ def create_app(
             state.sessions, state.center, state.stats = None, None, None
             hub.close()
             chats.close()
+            routed_out.close()
             stats.close()
             center.close()
             engine.dispose()

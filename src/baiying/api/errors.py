@@ -31,6 +31,7 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     "weak-password": 422,
     "unstorable-value": 422,
     "invalid-contact": 422,
+    "invalid-route-out": 422,
     "unknown-wrap-up-code": 422,  # named in a request body (completing a contact), not in the path
     "unknown-template": 422,  # named in a request body (sending a notification)
     "invalid-recipient": 422,

@@ -69,9 +69,10 @@ from baiying.application.views import (
     waiting_contacts,
 )
 from baiying.clock import Clock
-from baiying.errors import InvalidTransition, UnknownEntity
+from baiying.errors import DomainError, InvalidTransition, UnknownEntity
 from baiying.events import Event
 from baiying.ids import AgentId, ContactId, QueueId, SiteId
+from baiying.routing.decisions import RouteOutDestination
 from baiying.routing.errors import NoSuchContact
 from baiying.routing.model import Channel, Contact, SiteStatus
 from baiying.routing.router import Router
@@ -82,11 +83,17 @@ from baiying.storage.tables import ContactRow
 
 T = TypeVar("T")
 
-__all__ = ["CommandResult", "LiveCenter", "NoSuchWrapUpCode"]
+__all__ = ["CommandResult", "InvalidRouteOut", "LiveCenter", "NoSuchWrapUpCode"]
+
+_DESTINATIONS = tuple(destination.value for destination in RouteOutDestination)
 
 
 class NoSuchWrapUpCode(UnknownEntity):
     code = "unknown-wrap-up-code"
+
+
+class InvalidRouteOut(DomainError):
+    code = "invalid-route-out"
 
 
 class LiveCenter:
@@ -232,6 +239,21 @@ class LiveCenter:
     def accept_callback(self, tenant_id: str, contact_id: ContactId) -> CommandResult:
         return self._command(tenant_id, Command.ACCEPT_CALLBACK, {"contact_id": contact_id})
 
+    def route_out(
+        self, tenant_id: str, contact_id: ContactId, destination: RouteOutDestination | str, reason: str = ""
+    ) -> CommandResult:
+        """Send the waiting or ringing contact out of live routing to `destination` (voicemail, ticket,
+        callback, disconnected), e.g. a call held for its maximum queue time: it ends `routed-out`, with
+        the destination and `reason` in its event and its stored attributes; a ringing agent is freed.
+        InvalidRouteOut for an unknown destination, InvalidTransition for a connected contact."""
+        if destination not in _DESTINATIONS:
+            raise InvalidRouteOut(
+                f"unknown destination {destination!r}: one of {', '.join(_DESTINATIONS)}",
+                {"field": "destination"},
+            )
+        payload = {"contact_id": contact_id, "destination": str(destination), "reason": reason}
+        return self._command(tenant_id, Command.ROUTE_OUT, payload)
+
     def set_site_status(self, tenant_id: str, site_id: SiteId, status: SiteStatus) -> CommandResult:
         """Open, drain or evacuate a site; the site's row keeps the new status."""
         payload = {"site_id": site_id, "status": SiteStatus(status).value}
@@ -311,6 +333,7 @@ _ROUTED_STATES = frozenset(phase.value for phase in ContactPhase)
 
 
 def _stored(row: ContactRow) -> ContactStatus:
+    routed_out = (row.attributes or {}).get("routed_out") or {}
     return ContactStatus(
         ContactId(row.id),
         QueueId(row.queue_id),
@@ -323,6 +346,8 @@ def _stored(row: ContactRow) -> ContactStatus:
         callback=False,
         routed=False,
         channel=row.channel,
+        routed_out_to=routed_out.get("destination"),
+        routed_out_reason=routed_out.get("reason"),
     )
 
 

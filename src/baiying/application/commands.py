@@ -17,7 +17,7 @@ from typing import Any
 
 from baiying import events as ev
 from baiying.ids import AgentId, ContactId, QueueId, SiteId, TeamId
-from baiying.routing.decisions import Decision, RouteOut
+from baiying.routing.decisions import Decision, RouteOut, RouteOutDestination
 from baiying.routing.model import AgentProfile, Channel, Contact, SiteStatus
 from baiying.routing.recording import event_for
 from baiying.routing.router import Router
@@ -40,6 +40,7 @@ class Command(StrEnum):
     TRANSFER_TO_QUEUE = "transfer-to-queue"
     TRANSFER_TO_AGENT = "transfer-to-agent"
     ACCEPT_CALLBACK = "accept-callback"
+    ROUTE_OUT = "route-out"
     SET_SITE_STATUS = "set-site-status"
     ADVANCE = "advance"
 
@@ -64,6 +65,8 @@ class Outcome:
     events: list[ev.Event] = field(default_factory=list)
     arrived: Contact | None = None
     contacts: dict[ContactId, dict[str, Any]] = field(default_factory=dict)  # new column values by contact
+    # Keys added to a contact's stored attributes: where a routed-out contact went and why.
+    attributes: dict[ContactId, dict[str, Any]] = field(default_factory=dict)
     site_status: tuple[SiteId, SiteStatus] | None = None  # to store on the site's row
 
 
@@ -173,7 +176,15 @@ class _Run:
                 if event is not None:
                     out.events.append(event)
                 if type(decision) is RouteOut:
-                    out.contacts[decision.contact_id] = {"state": ROUTED_OUT, "agent_id": None}
+                    routed_out: RouteOut = decision
+                    out.contacts[routed_out.contact_id] = {"state": ROUTED_OUT, "agent_id": None}
+                    out.attributes[routed_out.contact_id] = {
+                        "routed_out": {
+                            "destination": routed_out.destination,
+                            "reason": routed_out.reason,
+                            "wait_seconds": routed_out.waited_seconds,
+                        }
+                    }
 
     def log(self, event: ev.Event) -> None:
         if self.record:
@@ -316,6 +327,12 @@ def _accept_callback(run: _Run) -> None:
     run.decided(run.router.accept_callback(run.contact_id(), run.now))
 
 
+def _route_out(run: _Run) -> None:
+    destination = RouteOutDestination(run.payload["destination"])
+    contact_id = run.contact_id()
+    run.decided(run.router.route_out(contact_id, destination, run.payload["reason"], run.now))
+
+
 def _set_site_status(run: _Run) -> None:
     site_id, status = SiteId(run.payload["site_id"]), SiteStatus(run.payload["status"])
     previous = run.router.placer.status.get(site_id)
@@ -345,6 +362,7 @@ _HANDLERS: dict[str, Callable[[_Run], None]] = {
     Command.TRANSFER_TO_QUEUE: _transfer_to_queue,
     Command.TRANSFER_TO_AGENT: _transfer_to_agent,
     Command.ACCEPT_CALLBACK: _accept_callback,
+    Command.ROUTE_OUT: _route_out,
     Command.SET_SITE_STATUS: _set_site_status,
     Command.ADVANCE: _advance,
 }

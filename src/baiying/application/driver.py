@@ -320,7 +320,8 @@ class RouterDriver:
             request.result = CommandResult(now)  # only stale timers: nothing to store
             return
         run.journal.append((now, request.command, payload))
-        write_outcome(session, state.tenant_id, now, outcome, _wrap_up(request.command, payload))
+        added = {**outcome.attributes, **_wrap_up(request.command, payload)}
+        write_outcome(session, state.tenant_id, now, outcome, added)
         record = engine.router.contacts.get(request.contact_id) if request.contact_id is not None else None
         status = contact_status(record) if record is not None else None
         decided.append(_Decided(request, now, outcome.decisions, outcome.events, len(events), status))

@@ -24,6 +24,8 @@ class ContactStatus:
     callback: bool  # waiting for a call back rather than on the line
     routed: bool  # still in the live router
     channel: str  # voice, chat, email...
+    routed_out_to: str | None = None  # a routed-out contact's destination (voicemail, ticket, ...)
+    routed_out_reason: str | None = None  # and why it was routed out
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ generated equality and repr).
 """
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Final
 
 from baiying.ids import AgentId, ContactId, QueueId, SiteId
@@ -147,15 +148,27 @@ class OfferCallback(Decision):
         self.queue_id = queue_id
 
 
+class RouteOutDestination(StrEnum):
+    """Where a routed-out contact goes instead of to a live agent."""
+
+    VOICEMAIL = "voicemail"
+    TICKET = "ticket"
+    CALLBACK = "callback"  # an outbound call back later, outside live routing
+    DISCONNECTED = "disconnected"  # nowhere: the center ended the contact (a call's maximum queue time)
+
+
 @dataclass(init=False)
 class RouteOut(Decision):
-    """The contact leaves live routing for voicemail or a ticket."""
+    """The contact leaves live routing for `destination` (a `RouteOutDestination` value): its last policy
+    step timed out into voicemail or a ticket, or an adapter routed it out (`Router.route_out`), e.g. a
+    call held for its maximum queue time. `reason` says why, in words."""
 
     contact_id: Final[ContactId]
     queue_id: Final[QueueId]
     destination: Final[str]
     site_id: Final[SiteId | None]
     waited_seconds: Final[float]
+    reason: Final[str]
 
     def __init__(
         self,
@@ -164,12 +177,19 @@ class RouteOut(Decision):
         destination: str,
         site_id: SiteId | None,
         waited_seconds: float,
+        reason: str = "",
     ) -> None:
         self.contact_id = contact_id
         self.queue_id = queue_id
         self.destination = destination
         self.site_id = site_id
         self.waited_seconds = waited_seconds
+        self.reason = reason
+
+    def explain(self) -> str:
+        waited = f"{self.waited_seconds:.0f} s"
+        text = f"{self.contact_id} leaves {self.queue_id} for {self.destination} after {waited}"
+        return f"{text}: {self.reason}" if self.reason else text
 
 
 @dataclass(init=False)

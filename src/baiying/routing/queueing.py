@@ -202,7 +202,8 @@ def step_timed_out(router: "Router", record: ContactRecord, now: float, out: lis
         del router.contacts[record.id]
         site = record.placement[0] if record.placement else None
         waited = now - record.contact.arrived_at
-        out.append(RouteOut(record.id, record.queue.id, action.value, site, waited))
+        reason = f"step '{step.name}' timed out"
+        out.append(RouteOut(record.id, record.queue.id, action.value, site, waited, reason))
         return
     if action is OnTimeout.OFFER_CALLBACK and not record.callback:
         out.append(OfferCallback(record.id, record.queue.id))

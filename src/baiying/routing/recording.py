@@ -44,7 +44,7 @@ def event_for(decision: Decision, at: float) -> ev.Event | None:
         return None
     if kind is RouteOut:
         r: RouteOut = decision  # type: ignore[assignment]
-        return ev.ContactRoutedOut(at, r.contact_id, r.queue_id, r.destination, r.waited_seconds)
+        return ev.ContactRoutedOut(at, r.contact_id, r.queue_id, r.destination, r.waited_seconds, r.reason)
     if kind is OfferCallback:
         c: OfferCallback = decision  # type: ignore[assignment]
         return ev.CallbackOffered(at, c.contact_id, c.queue_id)

@@ -17,6 +17,8 @@ from baiying.routing.decisions import (
     Decision,
     OfferToAgent,
     Overflow,
+    RouteOut,
+    RouteOutDestination,
     WithdrawOffer,
     WrapUpFinished,
 )
@@ -309,6 +311,33 @@ class Router:
         else:
             queueing.unwait(self, record)
         del self.contacts[contact_id]
+        return self._deliver(out)
+
+    def route_out(
+        self, contact_id: ContactId, destination: RouteOutDestination, reason: str, now: float
+    ) -> list[Decision]:
+        """An adapter sends the waiting or ringing contact out of live routing (a call held for its
+        maximum queue time, the caller choosing voicemail): a ringing offer is withdrawn ("routed-out")
+        and the agent freed, and `RouteOut` ends the contact. A connected contact is refused
+        (InvalidTransition): it is transferred or completed instead."""
+        out = self._begin(now)
+        record = self._contact(contact_id)
+        if record.phase is ContactPhase.CONNECTED:
+            raise InvalidTransition(f"contact {contact_id} is connected: transfer or complete it instead")
+        agent = None
+        if record.phase is ContactPhase.OFFERED:
+            agent = self._handler(record)
+            del agent.items[contact_id]
+            out.append(WithdrawOffer(contact_id, record.queue.id, agent.profile.id, "routed-out"))
+        else:
+            queueing.unwait(self, record)
+        del self.contacts[contact_id]
+        site = record.placement[0] if record.placement else None
+        waited = now - record.contact.arrived_at
+        out.append(RouteOut(contact_id, record.queue.id, destination.value, site, waited, reason))
+        if agent is not None:
+            self._report(agent, now, out)
+            self._agent_changed(agent, now, out)
         return self._deliver(out)
 
     def transfer_to_queue(self, contact_id: ContactId, queue_id: QueueId, now: float) -> list[Decision]:

@@ -30,6 +30,13 @@ Recording (per queue, `recording`): a recorded queue's contact carries the attri
 its call is written to (`<directory>/<contact id>.wav`); the switch records from the agent's answer to the
 end, and its capture becomes that WAV (caller left, agent right) when the switch reports it complete.
 
+Maximum queue time (`max_queue_seconds`, Kamailio's cap on a held INVITE): a call still held that long,
+less a margin, is routed out of routing (`route_out`, destination "disconnected", the reason naming the
+limit), so its contact ends `routed-out` with an event before Kamailio would drop the INVITE silently;
+the `contact-routed-out` event then ends the call with 480. A contact routed out while its agent's phone
+rings (from the API, or at the deadline) ends once the switch reports that phone failed or rang out: a
+ringing branch cannot be ended from here. `run_timers` fires these deadlines with the router's.
+
 Phones are agents by a mapping from SIP user to agent id (settings); a phone that registers can log its
 agent in (`login_on_register`), which is what the lab does.
 
@@ -51,6 +58,7 @@ from baiying.application.center import LiveCenter
 from baiying.errors import DomainError
 from baiying.events import ContactOffered, ContactRoutedOut, ContactTransferred, Event, OfferDeclined
 from baiying.ids import AgentId, ContactId, QueueId
+from baiying.routing.decisions import RouteOutDestination
 from baiying.routing.router import Router
 from baiying.telephony.ivr import Menu, MenuOption
 from baiying.telephony.recording import RecordingError, pcap_to_wav
@@ -79,6 +87,9 @@ MIN_RING_SECONDS = 1.0
 # router's ring-no-answer: the switch reports the no-answer first, and the router's deadline follows.
 RING_MARGIN_SECONDS = 0.25
 RING_SLACK_SECONDS = 1.0  # a phone that "rang out" sooner than this before the offer deadline declined it
+# A held call is routed out this long before Kamailio's cap on its INVITE (at most half the cap): room for a
+# phone ringing at the deadline to ring out (an offer rings for at most its queue's offer time).
+MAX_QUEUE_MARGIN_SECONDS = 30.0
 
 
 @dataclass(slots=True)
@@ -101,6 +112,8 @@ class VoiceCall:
     failed: AgentId | None = None  # its phone failed this offer: not rung again while the router moves it on
     ring_until: float = 0.0  # when the current ringing ends at the latest (the offer's deadline)
     ended: bool = False
+    routed_out: bool = False  # routed out while a phone rang: ended once the phone stops ringing
+    held_since: float = 0.0  # when the switch began holding this INVITE (its maximum queue time runs from it)
     log: list[str] = field(default_factory=list)
 
 
@@ -116,10 +129,12 @@ class CallControl:
         menus: Mapping[str, Menu] | None = None,
         recording: RecordingPolicy | None = None,
         login_on_register: bool = False,
+        max_queue_seconds: float | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         """`agents` maps SIP user → agent id; `queues` maps the dialled queue name → queue id (a name not
-        listed is taken as the queue id itself)."""
+        listed is taken as the queue id itself); `max_queue_seconds`, the switch's cap on a held call (None:
+        no cap, calls are held until routing moves them)."""
         self.center = center
         self.tenant_id = tenant_id
         self.switch = switch
@@ -130,6 +145,7 @@ class CallControl:
         self.recording = recording
         self.recordings: dict[str, Path] = {}  # call id → its WAV, from the answer until the file is written
         self.login_on_register = login_on_register
+        self.max_queue_seconds = max_queue_seconds
         self.calls: dict[str, VoiceCall] = {}
         self.by_contact: dict[ContactId, VoiceCall] = {}
         switch.on_event(self.handle)
@@ -169,6 +185,8 @@ class CallControl:
             self._menu_choice(call, event.digits)
         elif isinstance(event, TransferRequested):
             self._transfer(call, event.target)
+        elif call.routed_out:
+            self._routed_out_call(call, event)
         elif call.transferred:
             call.log.append(f"{event.kind} of the call before the transfer")  # its end completes nothing
         elif isinstance(event, AgentAnswered):
@@ -222,6 +240,7 @@ class CallControl:
         contact_id = ContactId(uuid.uuid4().hex)
         queue_id = QueueId(self.queues.get(event.queue, event.queue))
         call = VoiceCall(event.call_id, contact_id, queue_id, caller=event.caller)
+        call.held_since = self.center.clock.now()
         self.calls[event.call_id] = call
         self.by_contact[contact_id] = call
         menu = self.menus.get(event.queue)
@@ -310,6 +329,7 @@ class CallControl:
         self.calls.pop(call.call_id, None)
         call.log.append(f"transferred as call {call_id}")
         first, call.call_id, call.transferred = call.call_id, call_id, False
+        call.held_since = self.center.clock.now()  # a new INVITE, held anew
         self.calls[call_id] = call
         self.switch.queue(call_id)
         self._ring_if_offered(call)
@@ -351,6 +371,19 @@ class CallControl:
             else:
                 self.center.reject(self.tenant_id, call.contact_id, agent)
         self._ring_if_offered(call)
+
+    def _routed_out_call(self, call: VoiceCall, event: CallEvent) -> None:
+        """What the switch reports about a call routing has already ended (routed out while ringing)."""
+        call.ringing = None
+        call.ended = True
+        self._forget(call)
+        if isinstance(event, AgentFailed):
+            self.switch.hangup(call.call_id, code=SIP_NO_AGENT)  # the caller is held again: end it
+        elif isinstance(event, AgentAnswered):
+            logger.warning(
+                "call %s was answered by %s after it was routed out: ended", call.call_id, event.agent
+            )
+            self.switch.hangup(call.call_id)
 
     def _finish(self, call: VoiceCall) -> None:
         call.ended = True
@@ -401,9 +434,16 @@ class CallControl:
                 self.switch.transfer(call.call_id, self._dialled(event.to_queue_id))
         elif isinstance(event, ContactRoutedOut):
             call = self.by_contact.get(event.contact_id)
-            if call is not None and call.ringing is None:
-                call.ended = True
-                self._forget(call)
+            if call is None:
+                return
+            call.log.append(f"routed out to {event.destination}")
+            call.offered_to = None
+            if call.ringing is not None:
+                call.routed_out = True  # a ringing branch cannot be ended: the phone's failure ends it
+                return
+            call.ended = True
+            self._forget(call)
+            if not call.transferred:  # (a transferred call's own INVITE has not come yet)
                 self.switch.hangup(call.call_id, code=SIP_NO_AGENT)
 
     def _ring_if_offered(self, call: VoiceCall) -> None:
@@ -438,16 +478,56 @@ class CallControl:
 
     # ---- deadlines -------------------------------------------------------------------------------------
 
+    def _queue_deadline(self, call: VoiceCall) -> float | None:
+        """When the held call is routed out for its maximum queue time; None while it is not held by the
+        switch (connected, ended, routed out, or transferred and not called in yet) or without a cap."""
+        limit = self.max_queue_seconds
+        if limit is None or call.ended or call.routed_out or call.transferred or call.connected is not None:
+            return None
+        return call.held_since + limit - min(MAX_QUEUE_MARGIN_SECONDS, limit / 2)
+
+    def next_queue_deadline(self) -> float | None:
+        """The earliest maximum-queue-time deadline of the calls held now, if any."""
+        deadlines = [d for d in map(self._queue_deadline, self.calls.values()) if d is not None]
+        return min(deadlines, default=None)
+
+    def expire_held_calls(self) -> None:
+        """Route out every call held up to its maximum queue time. Its contact ends `routed-out`
+        ("disconnected", the reason naming the limit) and the event ends the call with 480; a caller still
+        in the IVR menu was never a contact, and is ended with 480 alone."""
+        now = self.center.clock.now()
+        for call in list(self.calls.values()):
+            deadline = self._queue_deadline(call)
+            if deadline is None or deadline > now:
+                continue
+            call.log.append("maximum queue time")
+            if not call.routed:
+                call.ended = True
+                self._forget(call)
+                self.switch.hangup(call.call_id, code=SIP_NO_AGENT)
+                continue
+            reason = f"maximum queue time {self.max_queue_seconds:g} s"
+            try:
+                self.center.route_out(
+                    self.tenant_id, call.contact_id, RouteOutDestination.DISCONNECTED, reason
+                )
+            except DomainError as error:
+                logger.warning("call %s: routing refused to route it out: %s", call.call_id, error)
+
     async def run_timers(self, *, idle_seconds: float = 1.0) -> None:
         """Fire the router's deadlines when due (ring-no-answer, wrap-up); until cancelled. Not needed
         when `baiying serve` hosts the center: its own timer loop advances it."""
         while True:
             due = self.center.next_due(self.tenant_id)
+            held = self.next_queue_deadline()
+            soonest = min((d for d in (due, held) if d is not None), default=None)
             now = self.center.clock.now()
-            wait = idle_seconds if due is None else min(idle_seconds, max(0.0, due - now))
+            wait = idle_seconds if soonest is None else min(idle_seconds, max(0.0, soonest - now))
             await asyncio.sleep(wait)
             if due is not None and self.center.clock.now() >= due:
                 try:
                     self.center.advance(self.tenant_id)
                 except DomainError as error:  # pragma: no cover - advance refuses nothing today
                     logger.warning("advance refused: %s", error)
+            if held is not None and self.center.clock.now() >= held:
+                self.expire_held_calls()

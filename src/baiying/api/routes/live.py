@@ -30,6 +30,7 @@ from baiying.api.schemas.live import (
     ContactCreated,
     ContactPublic,
     ForcedStateChange,
+    RouteOutRequest,
     StatsPublic,
     TransferRequest,
 )
@@ -164,6 +165,21 @@ def request_callback(
     """The waiting customer accepts to be called back: they leave the line and keep their place."""
     _contact(center, principal, contact_id, Action.UPDATE)
     return CommandPublic.of(center.accept_callback(principal.tenant_id, ContactId(contact_id)))
+
+
+@contacts.post("/{contact_id}/route-out")
+def route_out_contact(
+    contact_id: KeyPath,
+    body: RouteOutRequest,
+    center: CenterDep,
+    principal: Annotated[Principal, allowed(Action.UPDATE, Kind.CONTACT)],
+) -> CommandPublic:
+    """The waiting or ringing contact leaves live routing for voicemail, a ticket, a callback, or nowhere
+    (disconnected): it ends `routed-out`, with the destination and reason; a ringing agent is freed. A
+    connected contact is refused (409): transfer or complete it."""
+    _contact(center, principal, contact_id, Action.UPDATE)
+    tenant, contact = principal.tenant_id, ContactId(contact_id)
+    return CommandPublic.of(center.route_out(tenant, contact, body.destination, body.reason or ""))
 
 
 def _offered_agent(center: LiveCenter, principal: Principal, contact_id: str) -> AgentId:

@@ -9,7 +9,7 @@ from baiying.api.schemas import KEY_PATTERN, NO_CONTROLS, Id
 from baiying.application.center import CommandResult
 from baiying.application.stats import LiveFigures, StatsSnapshot
 from baiying.application.views import AgentStatus, ContactStatus
-from baiying.routing.decisions import Decision
+from baiying.routing.decisions import Decision, RouteOutDestination
 from baiying.routing.model import Channel
 
 Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
@@ -68,6 +68,13 @@ class TransferRequest(_Input):
         if (self.queue is None) == (self.agent is None):
             raise ValueError("give exactly one of queue and agent")
         return self
+
+
+class RouteOutRequest(_Input):
+    """Send a waiting or ringing contact out of live routing."""
+
+    destination: RouteOutDestination = Field(description="voicemail, ticket, callback or disconnected")
+    reason: Reason | None = Field(default=None, description="Why, in words; kept with the contact.")
 
 
 class CompleteRequest(_Input):
@@ -153,6 +160,8 @@ class ContactPublic(BaseModel):
     callback: bool
     routed: bool
     channel: str
+    routed_out_to: str | None = None  # routed-out: voicemail / ticket / callback / disconnected
+    routed_out_reason: str | None = None  # routed-out: why ("maximum queue time 300 s", a step's timeout)
 
     @classmethod
     def of(cls, status: ContactStatus) -> "ContactPublic":
@@ -169,6 +178,8 @@ class ContactPublic(BaseModel):
             callback=status.callback,
             routed=status.routed,
             channel=status.channel,
+            routed_out_to=status.routed_out_to,
+            routed_out_reason=status.routed_out_reason,
         )
 
 
