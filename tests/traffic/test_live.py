@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 
 from baiying.traffic import BotReport, TrafficGenerator, run_bots
+from baiying.traffic.bots import BOT_CHAT_GREETING
 from baiying.traffic.http import log_in
 from tests.traffic.server import ADMIN, ServerProcess, password, seed
 
@@ -24,7 +25,7 @@ queues: [{{id: support, policy: any-agent, wrap_up_seconds: 5}}]
 policies: [{{id: any-agent, steps: [{{target: {{skills: {{support: 1}}}}}}]}}]
 traffic:
   - {{name: calls, queue: support, site: hq, rates_per_hour: [{RATES}], handle: {HANDLE}}}
-agents: [{{group: agent, site: hq, count: 2, skills: {{support: 5}}}}]
+agents: [{{group: agent, site: hq, count: 2, skills: {{support: 5}}, capacity: {{voice: 1, chat: 2}}}}]
 """
 CONTACTS = 8
 SPEED = 600.0
@@ -69,6 +70,45 @@ def test_bots_complete_every_contact_the_traffic_sends(tmp_path: Path) -> None:
             log_in(client, ADMIN, password(ADMIN))
             sessions = [client.get(f"/api/agents/{a}/session").json() for a in AGENTS]
         assert sessions == [None, None]  # the bots logged out
+    finally:
+        stop.set()
+        if bots.is_alive():
+            bots.join(DONE_TIMEOUT_SECONDS)
+        server.kill()
+
+
+def test_a_bot_agent_greets_a_web_chat_visitor(tmp_path: Path) -> None:
+    """The live demo's /chat page is answered by its bots: the visitor is told it is a bot."""
+    url = f"sqlite:///{tmp_path / 'baiying.db'}"
+    scenario = seed(url, TENANT, SCENARIO, AGENTS)
+    server = ServerProcess(url, tmp_path)
+    stop = threading.Event()
+    bots = threading.Thread(
+        target=lambda: run_bots(
+            server.base, scenario, [(a, password(a)) for a in AGENTS], speed=SPEED, stop=stop
+        ),
+        daemon=True,
+    )
+    try:
+        server.start()
+        bots.start()
+        with httpx.Client(base_url=server.base, timeout=10.0) as client:
+            started = client.post(
+                f"/api/chat/visitor/{TENANT}/conversations",
+                json={"queue": "support", "name": "小王", "message": "你好", "language": "zh"},
+            )
+            assert started.status_code == 201, started.text
+            chat = started.json()
+            deadline = time.monotonic() + DONE_TIMEOUT_SECONDS
+            said: list[str] = []
+            while not said and time.monotonic() < deadline:
+                time.sleep(0.1)
+                conversation = client.get(
+                    f"/api/chat/visitor/{TENANT}/conversations/{chat['id']}",
+                    headers={"X-Chat-Token": chat["token"]},
+                ).json()
+                said = [m["text"] for m in conversation["messages"] if m["sender"] == "agent"]
+        assert said == [BOT_CHAT_GREETING], conversation
     finally:
         stop.set()
         if bots.is_alive():

@@ -42,6 +42,7 @@ from baiying.traffic import BotAgent, BotReport, TrafficGenerator, TrafficReport
 from baiying.traffic.http import TrafficError, log_in
 
 TENANT = "national"
+CHAT_QUEUE = "billing"  # the demo's web chat page queues here
 ADMIN = "admin"
 SUPERVISOR = "supervisor"
 # The scenario staffs ~140 agents at a time; the demo runs ~30 bots (see `bot_agents`), so it plays that
@@ -342,6 +343,8 @@ def _run(
         say("")
         say(f"The contact center is live: {server.base}/docs (OpenAPI; log in with POST /api/auth/login)")
         say(f"  agent desktop and supervisor wallboard: {server.base}/ (log in with one of these)")
+        say(f"  admin pages and reports: {server.base}/admin and {server.base}/reports")
+        say(f"  customer web chat (bots answer): {server.base}/chat?tenant={TENANT}&queue={CHAT_QUEUE}")
         say(f"  admin login:      {ADMIN} / {credentials.admin}")
         say(f"  supervisor login: {SUPERVISOR} / {credentials.supervisor}")
         say(f"  agent login:      {first_bot} / {first_secret}  (one of {len(credentials.bots)} bot agents)")

@@ -18,6 +18,12 @@ from baiying.simulation.scenario import Scenario
 from baiying.traffic.http import TrafficError, describe, log_in
 
 DEFAULT_POLL_SECONDS = 0.1
+BOT_CHAT_GREETING = (
+    "您好，我是演示用的机器人坐席，会在一段时间后结束对话。"
+    "想亲自接待，请用坐席账号登录工作台。"
+    " / Hello, I am a demo bot agent and will end this chat after a while."
+    " To answer chats yourself, log in to the agent desktop."
+)
 JOIN_TIMEOUT_SECONDS = 30.0
 
 
@@ -122,6 +128,8 @@ class BotAgent:
         if self._post(f"/api/contacts/{contact}/accept", None) is None:
             return
         self.report.accepted.append(contact)
+        if found.get("channel") == "chat":  # a visitor of the demo's /chat page is told who answers
+            self._post(f"/api/chat/contacts/{contact}/messages", {"text": BOT_CHAT_GREETING}, quiet=True)
         self._work(contact, found["queue"])
 
     def _work(self, contact: str, queue: str | None) -> None:
