@@ -13,6 +13,15 @@ Figures (compiled build; wall clock, so only as good as the machine is quiet):
   the measured calls). Earlier, on a quiet machine, the build before: 88.8k-95.7k decisions/s, p99 19 µs.
 - Instructions (callgrind, router calls only, contacts 20,000 to 40,000 of this loop): 24,985 per contact,
   from 26,535 before (6% fewer); the decisions are the same, repr for repr, over 30,000 contacts.
+- Later on 2026-12-06 (placement's expected wait through a native method instead of a closure, next_due
+  dropping a stale timer where it found it): 24,184 instructions per contact, from 24,985 (3.2% fewer),
+  decisions the same over 30,000 contacts. Wall clock, alternating, load average 1.8-2.9: this build
+  79.3k, 87.1k, 52.2k, 59.6k decisions/s (p99 19.8-33.6 µs), the build before 63.6k, 78.1k, 67.5k, 61.4k
+  (p99 24.1-31.3 µs): still within the noise, and short of 100k. Measured and not kept: a nationwide
+  pool per skill (the search for a contact moved to "anyone nationwide" got 1,700 instructions per
+  contact cheaper, filing each agent in six more lines cost nearly all of it: 32 fewer in all), and
+  sweeping lines with less or more slack (4: 24,328; 2: 24,957; 16: 24,199 instructions, against 24,202
+  with 8).
 """
 
 import gc

@@ -15,6 +15,10 @@ Figures (compiled build; wall clock on 2 cores shared with other work, so the ra
   4.45x Ciw.
 - Instructions (callgrind, whole process, 3 simulated days minus 1): 37,460 per caller, from 41,720
   before (10% fewer); the router is most of it. Event logs are identical, byte for byte.
+- Later on 2026-12-06 (the router's placement and timer changes; see bench_router.py): 37,107 instructions
+  per caller, from 37,460 (0.9% fewer), event logs identical (the national scenario, seeds 1 and 7, the
+  validation scenarios and a day of this one). One run each at load average 1.9-2.9: this build 7.20x
+  Ciw and 2.60x SimPy (166k callers/s), the build before 6.99x and 2.36x (158k callers/s).
 """
 
 import math

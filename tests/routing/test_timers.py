@@ -8,12 +8,13 @@ from hypothesis import strategies as st
 from baiying.routing.timers import COMPACT_AFTER, MAX_LANES, TimerKind, Timers
 
 # One call: advance the clock by `step`, then set a timer for `duration` (given as its lane, or not, or
-# given a wrong lane), or pop everything due by the clock.
+# given a wrong lane), pop everything due by the clock, or look at the earliest timer and drop it (what
+# the router's next_due() does with a timer that can no longer fire).
 calls = st.lists(
     st.tuples(
         st.sampled_from([0.0, 0.0, 0.5, 1.0, 7.25, -3.0]),  # time may even go back
         st.sampled_from([0.0, 1.0, 5.0, 20.0, 30.0, 30.0, 2.5]),
-        st.sampled_from(["lane", "lane", "no lane", "wrong lane", "pop"]),
+        st.sampled_from(["lane", "lane", "no lane", "wrong lane", "pop", "drop"]),
     ),
     max_size=200,
 )
@@ -32,6 +33,14 @@ def test_timers_fire_in_due_then_setting_order(script: list[tuple[float, float, 
                 assert (timer.due, timer.owner) == heapq.heappop(reference)
                 assert timer.due <= now
             assert not reference or reference[0][0] > now
+        elif how == "drop":
+            first = timers.first()
+            if reference:
+                assert first is not None
+                assert (first.due, first.owner) == heapq.heappop(reference)
+                timers.drop_first()
+            else:
+                assert first is None
         else:
             seq += 1
             due = now + duration

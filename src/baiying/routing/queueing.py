@@ -134,10 +134,9 @@ def place(
     moved_from: SiteId | None = None,
 ) -> None:
     """Choose the site where a new (or evacuated) contact waits, and say why."""
-    skills = step_skills(record, 0)
-    placement = router.placer.place(
-        record.contact, record.queue, now, lambda site: router._expected_wait(record, skills, site)
-    )
+    estimate = router.wait_estimate
+    estimate.record, estimate.skills = record, step_skills(record, 0)
+    placement = router.placer.place(record.contact, record.queue, now, estimate)
     record.placement, record.placement_note = placement.sites, placement.note
     origin = moved_from or placement.overflow_from
     if origin is not None and placement.sites and placement.sites[0] != origin:

@@ -25,7 +25,7 @@ from baiying.routing.decisions import (
 from baiying.routing.errors import NoSuchAgent, NoSuchContact, NoSuchQueue, NoSuchSite
 from baiying.routing.expressions import agent_view
 from baiying.routing.model import ANY_SKILL, AgentProfile, AgentState, Contact, SiteStatus
-from baiying.routing.placement import INFINITE_WAIT, SitePlacer
+from baiying.routing.placement import INFINITE_WAIT, ExpectedWait, SitePlacer
 from baiying.routing.selection import best_contact
 from baiying.routing.state import (
     NO_CHANNELS,
@@ -66,6 +66,7 @@ class Router:
         self._queues = {
             q.id: QueueRun(q, config.policies[q.policy_id], len(config.sites)) for q in config.queues.values()
         }
+        self.wait_estimate = ContactWait(self)  # placement asks it, for one contact at a time
 
     # ---- time -------------------------------------------------------------------------------------------
 
@@ -79,7 +80,7 @@ class Router:
         if timers.version == self._checked_version:
             return self._checked_due
         while (first := timers.first()) is not None and not self._can_fire(first):
-            timers.pop_due(first.due)
+            timers.drop_first()
         due = timers.next_due()
         self._checked_version, self._checked_due = timers.version, due
         return due
@@ -597,3 +598,18 @@ class Router:
         run = record.run
         ahead = run.waiting_at[site_index]
         return (ahead + 1) * run.handle_estimate / staffed
+
+
+class ContactWait(ExpectedWait):
+    """The expected wait at a site for `record` and the first step's `skills` (set before each placement:
+    one object reused, not a closure per contact)."""
+
+    def __init__(self, router: Router) -> None:
+        self.router = router
+        self.record: ContactRecord | None = None
+        self.skills: tuple[tuple[str, int], ...] = ()
+
+    def at(self, site: SiteId) -> float:
+        record = self.record
+        assert record is not None
+        return self.router._expected_wait(record, self.skills, site)

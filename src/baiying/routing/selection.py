@@ -76,8 +76,12 @@ def _longest_idle(record: ContactRecord, bucket: Bucket, available: Availability
             pool = site_pools[0]
             level = skills[0][1]
         else:
-            # Drive the search by the scarcest required skill: fewest agents to look at.
-            index = min(range(len(site_pools)), key=lambda i: site_pools[i].count)
+            # Drive the search by the scarcest required skill: fewest agents to look at. (A loop, not
+            # min() with a key: compiled, the key's closure is allocated on every call, simple or not.)
+            index = 0
+            for candidate in range(1, len(site_pools)):
+                if site_pools[candidate].count < site_pools[index].count:
+                    index = candidate
             pool = site_pools[index]
             level = skills[index][1]
         occupied = pool.occupied >> level

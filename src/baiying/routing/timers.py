@@ -64,7 +64,7 @@ class Lane:
 
 
 class Timers:
-    __slots__ = ("_at", "_count", "_dues", "_earliest", "_known", "_lanes", "_seq", "version")
+    __slots__ = ("_at", "_count", "_dues", "_earliest", "_first_lane", "_known", "_lanes", "_seq", "version")
 
     def __init__(self) -> None:
         self._lanes: list[Lane] = []  # at most MAX_LANES, one per duration
@@ -75,6 +75,7 @@ class Timers:
         self._earliest: float | None = None  # the earliest due time, when `_known`
         self._known = True
         self.version = 0  # changes whenever a timer is set or popped
+        self._first_lane: Lane | None = None  # where `first()` found the earliest timer (None: the heap)
 
     def set(self, due: float, kind: TimerKind, owner: Any, token: int, lane: float | None = None) -> None:
         """Set a timer; `lane` names the fixed duration it was set for (now + lane = due), if it was."""
@@ -124,6 +125,7 @@ class Timers:
     def first(self) -> Timer | None:
         """The earliest timer (the first set, among those due at the same time), left in place."""
         best: Timer | None = None
+        best_lane: Lane | None = None
         dues = self._dues
         if dues:
             best = self._at[dues[0]][0]
@@ -132,8 +134,14 @@ class Timers:
             if first is None:
                 continue
             if best is None or first.due < best.due or (first.due == best.due and first.seq < best.seq):
-                best = first
+                best, best_lane = first, lane
+        self._first_lane = best_lane
         return best
+
+    def drop_first(self) -> None:
+        """Remove the timer `first()` just returned (no timer set or popped since), without looking for
+        it again."""
+        self._take(self._first_lane)
 
     def pop_due(self, now: float) -> Timer | None:
         """The earliest timer due by `now` (the first set, among those due at the same time), or None."""
@@ -150,11 +158,17 @@ class Timers:
                 best, best_lane = first, lane
         if best is None:
             return None
+        self._take(best_lane)
+        return best
+
+    def _take(self, lane: Lane | None) -> None:
+        """Remove the earliest timer, known to be at the head of `lane` (None: at the top of the heap)."""
         self._known = False
         self.version += 1
-        if best_lane is not None:
-            best_lane.pop()
+        if lane is not None:
+            lane.pop()
         else:
+            dues = self._dues
             due = dues[0]
             at = self._at[due]
             if len(at) > 1:
@@ -163,7 +177,6 @@ class Timers:
                 heapq.heappop(dues)
                 del self._at[due]
         self._count -= 1
-        return best
 
     def __len__(self) -> int:
         return self._count
