@@ -19,6 +19,8 @@ Figures (compiled build; wall clock on 2 cores shared with other work, so the ra
   per caller, from 37,460 (0.9% fewer), event logs identical (the national scenario, seeds 1 and 7, the
   validation scenarios and a day of this one). One run each at load average 1.9-2.9: this build 7.20x
   Ciw and 2.60x SimPy (166k callers/s), the build before 6.99x and 2.36x (158k callers/s).
+- 2026-12-06 07:30, three runs in a row beside a CI run on the other core (load average 0.9-1.4):
+  5.46x, 5.21x, 6.10x Ciw and 2.52x, 2.26x, 2.89x SimPy (143k-164k callers/s): both targets met each time.
 """
 
 import math
