@@ -55,6 +55,24 @@ def validate(data: Any, lines: dict[Path, int], model: type[Model], source: str)
         raise ConfigError(source, problems) from None
 
 
+def validate_json(data: Any, model: type[Model], source: str) -> Model:
+    """Validate data that came as JSON rather than YAML text: no lines to point at, so each problem names
+    its field path, in pydantic's words except for an unknown field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            ConfigProblem(
+                format_path(err["loc"]),
+                "unknown field (check the spelling)"
+                if err["type"] == "extra_forbidden"
+                else str(err["msg"]).removeprefix("Value error, "),
+            )
+            for err in exc.errors(include_url=False)
+        ]
+        raise ConfigError(source, problems) from None
+
+
 def format_path(loc: tuple[Any, ...]) -> str:
     """pydantic's error location as a readable field path: ``steps[1].target.skills``."""
     text = ""

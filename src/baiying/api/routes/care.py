@@ -6,7 +6,6 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query, Response, status
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -34,7 +33,7 @@ from baiying.care.caps import ContactCap, longest_period, within_caps
 from baiying.care.offers import bundled_offer_rules
 from baiying.care.reminders import reminders
 from baiying.care.usage_import import UsageMapping, load_usage_mapping, parse_usage
-from baiying.errors import ConfigError, ConfigProblem, DomainError
+from baiying.errors import DomainError
 from baiying.storage.care_tables import OfferOutcomeRow, PlanRow, UsageRow
 from baiying.storage.customer_tables import CustomerRow
 from baiying.storage.repositories import snapshot
@@ -49,7 +48,7 @@ from baiying.storage.repositories.care import (
 from baiying.storage.repositories.care_caps import cap_record, contact_caps, offers_shown, save_contact_caps
 from baiying.storage.repositories.usage_import import import_usage
 from baiying.storage.tables import ContactRow
-from baiying.yamlconfig import format_path
+from baiying.yamlconfig import validate_json
 
 router = APIRouter(prefix="/api/care", tags=["care"])
 OFFERS = bundled_offer_rules()
@@ -216,19 +215,7 @@ def import_usage_csv(
 def _usage_mapping(body: UsageImportRequest) -> UsageMapping:
     if body.mapping_yaml is not None:
         return load_usage_mapping(body.mapping_yaml, "mapping_yaml")
-    try:
-        return UsageMapping.model_validate(body.mapping)
-    except ValidationError as exc:
-        problems = [
-            ConfigProblem(
-                format_path(error["loc"]),
-                "unknown field (check the spelling)"
-                if error["type"] == "extra_forbidden"
-                else str(error["msg"]).removeprefix("Value error, "),
-            )
-            for error in exc.errors(include_url=False)
-        ]
-        raise ConfigError("mapping", problems) from None
+    return validate_json(body.mapping, UsageMapping, "mapping")
 
 
 @router.get("/usage/{product_id}")

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import ValidationError
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
@@ -41,13 +40,12 @@ from baiying.customers.events import CustomerDeleted
 from baiying.customers.importing import parse_customers
 from baiying.customers.mapping import CustomerMapping, load_mapping
 from baiying.customers.model import ContactPoint, ContactPointKind
-from baiying.errors import ConfigError, ConfigProblem
 from baiying.storage.customer_tables import CustomerRow, CustomerSettingsRow
 from baiying.storage.repositories import InvalidRecord, customer_merge, snapshot
 from baiying.storage.repositories.customer_import import import_customers
 from baiying.storage.repositories.customers import CustomerStore, record_event, settings_of
 from baiying.storage.tables import AgentRow
-from baiying.yamlconfig import format_path
+from baiying.yamlconfig import validate_json
 
 router = APIRouter(prefix="/api/customers", tags=["customers"])
 settings_router = APIRouter(prefix="/api/customer-settings", tags=["customers"])
@@ -232,19 +230,7 @@ def _mapping(body: ImportRequest) -> CustomerMapping:
     """The request's mapping: YAML text (errors name the line), or the same fields as JSON."""
     if body.mapping_yaml is not None:
         return load_mapping(body.mapping_yaml, "mapping_yaml")
-    try:
-        return CustomerMapping.model_validate(body.mapping)
-    except ValidationError as exc:
-        problems = [
-            ConfigProblem(
-                format_path(error["loc"]),
-                "unknown field (check the spelling)"
-                if error["type"] == "extra_forbidden"
-                else str(error["msg"]).removeprefix("Value error, "),
-            )
-            for error in exc.errors(include_url=False)
-        ]
-        raise ConfigError("mapping", problems) from None
+    return validate_json(body.mapping, CustomerMapping, "mapping")
 
 
 @router.get("/{customer_id}")
