@@ -124,6 +124,19 @@
     },
   };
 
+  /* An element with attributes ("text" sets its text, "class" its class) and children; text is never
+   * parsed as HTML. */
+  function el(tag, options, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(options || {})) {
+      if (key === "text") node.textContent = value === null || value === undefined ? "" : String(value);
+      else if (key === "class") node.className = value;
+      else node.setAttribute(key, value);
+    }
+    node.append(...children.filter((c) => c !== null && c !== undefined));
+    return node;
+  }
+
   const logout = document.getElementById("logout");
   if (logout) {
     logout.addEventListener("click", async () => {
@@ -135,5 +148,5 @@
     });
   }
 
-  window.Baiying = { t, api, stream, page, duration, clockTime, showError, setConnection, skew };
+  window.Baiying = { t, api, stream, page, duration, clockTime, showError, setConnection, skew, el };
 })();

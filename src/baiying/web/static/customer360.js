@@ -12,23 +12,12 @@
  * sends is set as text (never as HTML). */
 "use strict";
 (function () {
-  const { t, api, clockTime } = window.Baiying;
+  const { t, api, clockTime, el } = window.Baiying;
   const desktop = window.Baiying.desktop;
   const lang = document.documentElement.lang.startsWith("zh") ? "zh" : "en";
   const pops = new Map(); // contact id -> Promise of {lookup, pop} | {lookup, error} | {lookup: null}
   const KEEP = 20;
   const SHOWN_KEY = "baiying.offers.shown";
-
-  function el(tag, options, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(options || {})) {
-      if (key === "text") node.textContent = value === null || value === undefined ? "" : String(value);
-      else if (key === "class") node.className = value;
-      else node.setAttribute(key, value);
-    }
-    node.append(...children.filter((c) => c !== null && c !== undefined));
-    return node;
-  }
 
   function lookupOf(contact) {
     const a = contact.attributes || {};

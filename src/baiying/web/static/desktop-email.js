@@ -10,22 +10,11 @@
  * Everything is shown as text. */
 "use strict";
 (function () {
-  const { t, api, clockTime } = window.Baiying;
+  const { t, api, clockTime, el } = window.Baiying;
   const desktop = window.Baiying.desktop;
   const POLL_MS = 3000;
   const NEW = "";
   const KEY = "baiying.email.ticket.";
-
-  function el(tag, options, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(options || {})) {
-      if (key === "text") node.textContent = value === null || value === undefined ? "" : String(value);
-      else if (key === "class") node.className = value;
-      else node.setAttribute(key, value);
-    }
-    node.append(...children.filter((c) => c !== null && c !== undefined));
-    return node;
-  }
 
   function remembered(contactId) {
     try {

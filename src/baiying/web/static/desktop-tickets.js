@@ -8,7 +8,7 @@
  * (detail {contact, ticket}), so the email panel can thread its replies on them. */
 "use strict";
 (function () {
-  const { t, api, clockTime } = window.Baiying;
+  const { t, api, clockTime, el } = window.Baiying;
   const desktop = window.Baiying.desktop;
   let typesPromise = null;
   const made = new Map(); // contact id -> ids of tickets created for it here (a contact with no customer)
@@ -21,17 +21,6 @@
       });
     }
     return typesPromise;
-  }
-
-  function el(tag, options, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(options || {})) {
-      if (key === "text") node.textContent = value === null || value === undefined ? "" : String(value);
-      else if (key === "class") node.className = value;
-      else node.setAttribute(key, value);
-    }
-    node.append(...children.filter((c) => c !== null && c !== undefined));
-    return node;
   }
 
   function labelOr(key, fallback) {
