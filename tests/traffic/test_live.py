@@ -103,10 +103,12 @@ def test_a_bot_agent_greets_a_web_chat_visitor(tmp_path: Path) -> None:
             said: list[str] = []
             while not said and time.monotonic() < deadline:
                 time.sleep(0.1)
-                conversation = client.get(
+                read = client.get(
                     f"/api/chat/visitor/{TENANT}/conversations/{chat['id']}",
                     headers={"X-Chat-Token": chat["token"]},
-                ).json()
+                )
+                assert read.status_code == 200, read.text
+                conversation = read.json()
                 said = [m["text"] for m in conversation["messages"] if m["sender"] == "agent"]
         assert said == [BOT_CHAT_GREETING], conversation
     finally:

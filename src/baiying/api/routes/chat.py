@@ -231,6 +231,14 @@ def close_if_ended(
         return True
     if found is not None and found.state not in ENDED:
         return False
+    # Close as a writer: on SQLite a transaction that has read cannot take the write lock once another
+    # writer (the closer, the other side's read) committed, and fails at once with "database is locked".
+    session.rollback()
+    begin_write(session)
+    session.refresh(conversation)
+    if conversation.status == Status.ENDED.value:  # closed meanwhile by another reader or the closer
+        session.commit()
+        return True
     conversation.status = Status.ENDED.value
     conversation.ended_at = now
     contact = session.get(ContactRow, (conversation.tenant_id, conversation.id))
@@ -486,9 +494,6 @@ def visitor_leave(
             session.rollback()  # end the read: the center commits in a transaction of its own
             center.abandon(tenant, ContactId(conversation_id))
             found = _contact_state(center, tenant, conversation_id)
-            # The closer may be closing it too, on its own thread: wait for the write lock rather than
-            # fail at once on SQLite, as a transaction that read first would (the closer's write wins).
-            begin_write(session)
             close_if_ended(session, conversation, found, now)
         else:
             _add(session, conversation, Sender.SYSTEM, "", "visitor-left", now)
