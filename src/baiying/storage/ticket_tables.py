@@ -46,6 +46,7 @@ class TicketRow(Base):
         Index(None, "tenant_id", "customer_id"),
         Index(None, "tenant_id", "category", "next_due_at"),
         Index(None, "tenant_id", "created_at"),
+        Index(None, "tenant_id", "contact_id"),
     )
 
     tenant_id: Mapped[str] = mapped_column(ID, ForeignKey("tenants.id"), primary_key=True)
