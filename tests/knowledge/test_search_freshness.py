@@ -265,3 +265,41 @@ def test_a_warmed_up_process_searches_without_loading_its_index(
 
     monkeypatch.setattr(knowledge_search, "_load", no_loading)
     check(KnowledgeBase(session, TENANT, indexes), reference, (["alpha"], Channel.AGENT, None, 10, 0))
+
+
+def test_the_change_log_is_pruned_and_an_index_beyond_it_is_loaded_anew(
+    session: Session, other_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The log keeps the last RETAINED_GENERATIONS generations; a process whose index is further behind
+    than the log reaches reloads it, and still ranks exactly what its session sees."""
+    monkeypatch.setattr(knowledge_search, "RETAINED_GENERATIONS", 3)
+    monkeypatch.setattr(knowledge_search, "PRUNE_EVERY", 2)
+    _empty(session)
+    writer = KnowledgeBase(session, TENANT, SearchIndexes())
+    reader = KnowledgeBase(other_session, TENANT, SearchIndexes())  # another process
+    reference = Reference()
+    everything: Search = (["alpha", "bravo"], Channel.AGENT, None, 10, 0)
+    _publish(writer, reference, "a", Content("alpha", "", None, (), Visibility.PUBLIC), T0)
+    session.commit()
+    check(reader, reference, everything)  # the reader's index is at generation 1
+    other_session.rollback()
+    for i, word in enumerate(["bravo", "alpha bravo", "bravo bravo", "alpha alpha", "bravo"], start=1):
+        _publish(writer, reference, f"kb-{i}", Content(word, word, None, (), Visibility.PUBLIC), T0 + i)
+        session.commit()
+    logged = sorted(session.scalars(select(KbSearchChangeRow.generation)))
+    assert logged == [4, 5, 6]  # pruned at generation 6 through 6 - 3 (and at 4 through 1)
+    loads: list[int] = []
+    real_load = knowledge_search._load
+
+    def counted(*args: object) -> object:
+        loads.append(1)
+        return real_load(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(knowledge_search, "_load", counted)
+    check(reader, reference, everything)  # 6 - 1 > 3: the log no longer reaches back to it
+    assert loads == [1]
+    other_session.rollback()
+    _publish(writer, reference, "a", Content("bravo alpha", "", None, (), Visibility.PUBLIC), T0 + 9)
+    session.commit()
+    check(reader, reference, everything)  # one generation behind: brought forward from the log
+    assert loads == [1]

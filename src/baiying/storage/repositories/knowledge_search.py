@@ -19,6 +19,10 @@ statistics row orders writers, so generations commit in order. A search reads th
 
 So a search ranks exactly what its session sees, with the statistics its session sees, as the SQL
 searches did; the ranking itself is `SearchIndex.top`.
+
+The log keeps the last `RETAINED_GENERATIONS` generations (a writer prunes it every `PRUNE_EVERY`): an
+index further behind than that is loaded anew rather than brought forward, which a process asleep for
+that many changes would rather do anyway.
 """
 
 from collections import OrderedDict
@@ -27,7 +31,7 @@ from dataclasses import dataclass
 from threading import Lock
 from typing import Any, Final, TypeVar, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from baiying.knowledge import ranking
@@ -37,6 +41,8 @@ from baiying.storage.knowledge_tables import KbSearchChangeRow, KbSearchDocRow
 
 _WRITTEN: Final = "baiying.knowledge.search_written"  # session.info: the transaction that wrote documents
 _CHUNK: Final = 1000
+RETAINED_GENERATIONS = 10_000
+PRUNE_EVERY = 1_000
 _VISIBILITY: Final = {v.value: v for v in Visibility}
 T = TypeVar("T")
 
@@ -76,9 +82,12 @@ class SearchIndexes:
                 self._indexes.move_to_end(key)
             return index
 
-    def put(self, key: tuple[str, str, str], index: SearchIndex) -> SearchIndex:
-        """Share `index`, or the one another thread shared first."""
+    def put(self, key: tuple[str, str, str], index: SearchIndex, *, replace: bool = False) -> SearchIndex:
+        """Share `index`, or the one another thread shared first (unless `replace`: the shared one is too
+        far behind to bring forward)."""
         with self._lock:
+            if replace:
+                self._indexes[key] = index
             shared = self._indexes.setdefault(key, index)
             self._indexes.move_to_end(key)
             while len(self._indexes) > self.capacity:
@@ -98,6 +107,12 @@ def log_changes(session: Session, generation: int, changed: Iterable[tuple[str, 
     ]
     for start in range(0, len(rows), _CHUNK):
         session.execute(insert(KbSearchChangeRow), rows[start : start + _CHUNK])
+    if generation % PRUNE_EVERY == 0:
+        # A reader's snapshot at generation g still holds every change after g - RETAINED_GENERATIONS:
+        # a prune that deletes them commits at a later generation.
+        session.execute(
+            delete(KbSearchChangeRow).where(KbSearchChangeRow.generation <= generation - RETAINED_GENERATIONS)
+        )
     session.info[_WRITTEN] = session.get_transaction()
 
 
@@ -122,11 +137,12 @@ def top_documents(
     written = _written_in_open_transaction(session)
     key = (session.get_bind().engine.url.render_as_string(hide_password=True), corpus.corpus_id, tenant_id)
     index = indexes.get(key)
-    if index is None:
+    beyond_the_log = index is not None and corpus.generation - index.generation > RETAINED_GENERATIONS
+    if index is None or beyond_the_log:
         index = _load(session, tenant_id, corpus.generation)
         if written:
             return Ranked(index.top(query, stats, k, visible=visible, category=category))
-        index = indexes.put(key, index)
+        index = indexes.put(key, index, replace=beyond_the_log)
     with index.lock:
         elsewhere: set[str] | None = set()
         if index.generation < corpus.generation:
