@@ -8,14 +8,12 @@ those a crash or a refused write left without one.
 """
 
 import hashlib
-import logging
-import queue
-import threading
 from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from baiying.application.background import BackgroundWorker
 from baiying.application.bus import EventBatch, EventBus
 from baiying.application.commands import ROUTED_OUT
 from baiying.application.ticket_config import tenant_config
@@ -28,8 +26,6 @@ from baiying.storage.tables import ContactRow, TenantRow
 from baiying.storage.ticket_tables import TicketRow
 from baiying.tickets.config import TicketConfig
 from baiying.tickets.model import TicketType
-
-log = logging.getLogger(__name__)
 
 
 def ticket_id_for(contact_id: str) -> str:
@@ -105,8 +101,6 @@ class RoutedOutTickets:
     """Subscribes to the center's bus and opens the ticket of each contact routed out to "ticket", on a
     thread of its own (never on the publishing thread, which holds the tenant's lock)."""
 
-    ATTEMPTS = 3
-
     def __init__(
         self,
         bus: EventBus,
@@ -117,30 +111,20 @@ class RoutedOutTickets:
         self._sessions = sessions
         self._clock = clock
         self._config = config
-        self._queue: queue.SimpleQueue[tuple[str, str] | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="routed-out-tickets", daemon=True)
-        self._thread.start()
+        self._worker = BackgroundWorker[tuple[str, str]]("routed-out-tickets", self._open)
         self._unsubscribe = bus.subscribe(self._on_batch)
 
     def _on_batch(self, batch: EventBatch) -> None:
         for event in batch.events:
             if isinstance(event, ContactRoutedOut) and event.destination == RouteOutDestination.TICKET:
-                self._queue.put((batch.tenant_id, str(event.contact_id)))
+                self._worker.put((batch.tenant_id, str(event.contact_id)))
 
-    def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
-            tenant_id, contact_id = item
-            for attempt in range(1, self.ATTEMPTS + 1):
-                try:
-                    with self._sessions() as session:
-                        if open_ticket(session, tenant_id, contact_id, self._clock.now(), self._config):
-                            session.commit()
-                    break
-                except Exception:  # e.g. SQLite busy: another writer committed meanwhile
-                    if attempt == self.ATTEMPTS:
-                        log.exception("no ticket for routed-out contact %s of %s", contact_id, tenant_id)
+    def _open(self, job: tuple[str, str]) -> None:
+        tenant_id, contact_id = job
+        with self._sessions() as session:
+            if open_ticket(session, tenant_id, contact_id, self._clock.now(), self._config):
+                session.commit()
 
     def close(self) -> None:
         self._unsubscribe()
-        self._queue.put(None)
-        self._thread.join(5.0)
+        self._worker.close()

@@ -20,9 +20,7 @@ and one address starts at most 20 chats in 10 minutes (429 `chat-rate-limited`, 
 
 import hashlib
 import hmac
-import logging
 import os
-import queue
 import secrets
 import threading
 import uuid
@@ -40,6 +38,7 @@ from baiying.accounts.principal import Principal
 from baiying.api.deps import CenterDep, ClockDep, CurrentUser, SessionDep
 from baiying.api.routes.customers import visible
 from baiying.api.schemas import KeyPath
+from baiying.application.background import BackgroundWorker
 from baiying.application.bus import EventBatch, EventBus
 from baiying.application.center import LiveCenter
 from baiying.application.views import ContactStatus
@@ -71,7 +70,6 @@ from baiying.storage.engine import begin_write
 from baiying.storage.repositories.customers import customer_for_contact, settings_of
 from baiying.storage.tables import AgentRow, ContactRow
 
-log = logging.getLogger(__name__)
 visitor = APIRouter(prefix="/api/chat/visitor", tags=["web chat"])
 agent = APIRouter(prefix="/api/chat/contacts", tags=["web chat"])
 
@@ -280,12 +278,11 @@ class ChatCloser:
     (`close_if_ended`), which covers an end the closer missed (a crash between the commit and the close)."""
 
     ENDS = (ContactCompleted, ContactAbandoned, ContactRoutedOut)
-    ATTEMPTS = 3
 
     def __init__(self, bus: EventBus, sessions: Callable[[], Session], clock: Clock) -> None:
         self._sessions = sessions
         self._clock = clock
-        self._queue: queue.SimpleQueue[tuple[str, str] | None] = queue.SimpleQueue()
+        self._worker = BackgroundWorker[tuple[str, str]]("chat-closer", self._close_chat)
         self._chats: set[tuple[str, str]] = set()  # (tenant, contact) of chat contacts not ended yet
         self._chats_lock = threading.Lock()  # tenants publish from their own threads
         self._unsubscribe = bus.subscribe(self._on_batch)
@@ -298,8 +295,6 @@ class ChatCloser:
             ).all()
         with self._chats_lock:
             self._chats.update((tenant_id, contact_id) for tenant_id, contact_id in open_chats)
-        self._thread = threading.Thread(target=self._run, name="chat-closer", daemon=True)
-        self._thread.start()
 
     def _on_batch(self, batch: EventBatch) -> None:
         tenant_id = batch.tenant_id
@@ -314,26 +309,17 @@ class ChatCloser:
                     if key not in self._chats:
                         continue
                     self._chats.discard(key)
-                self._queue.put(key)
+                self._worker.put(key)
 
-    def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
-            tenant_id, contact_id = item
-            for attempt in range(1, self.ATTEMPTS + 1):
-                try:
-                    with self._sessions() as session:
-                        found = session.get(ChatConversationRow, (tenant_id, contact_id))
-                        if found is not None:
-                            close_if_ended(session, found, None, self._clock.now())
-                    break
-                except Exception:  # e.g. SQLite busy: another writer committed meanwhile
-                    if attempt == self.ATTEMPTS:
-                        log.exception("could not close chat %s of tenant %s", contact_id, tenant_id)
+    def _close_chat(self, job: tuple[str, str]) -> None:
+        with self._sessions() as session:
+            found = session.get(ChatConversationRow, job)
+            if found is not None:
+                close_if_ended(session, found, None, self._clock.now())
 
     def close(self) -> None:
         self._unsubscribe()
-        self._queue.put(None)
-        self._thread.join(5.0)
+        self._worker.close()
 
 
 # ---- the visitor --------------------------------------------------------------------------------------
