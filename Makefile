@@ -21,8 +21,12 @@ $(READY): requirements.lock pyproject.toml setup.py $(SOURCES)
 demo: $(READY)
 	$(BIN)/baiying demo
 
+# One worker per core (pytest-xdist); each worker starts its own throwaway PostgreSQL cluster. Work stealing
+# keeps both cores busy to the end, since a few real-server and voice tests take far longer than the rest.
+# TEST_WORKERS=0 runs in this process (for pdb).
+TEST_WORKERS ?= auto
 test: $(READY)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --numprocesses=$(TEST_WORKERS) --dist=worksteal $(PYTEST_ARGS)
 
 lint: $(READY)
 	$(BIN)/ruff check src tests benchmarks
