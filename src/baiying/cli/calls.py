@@ -11,6 +11,7 @@ from rich.table import Table
 
 from baiying.analytics import KpiReport, Kpis, compute_kpis
 from baiying.cli.errors import read_text, user_errors
+from baiying.cli.imports import print_rejected
 from baiying.cli.output import kpi_table, number, percent, report_json, stdout, write_events_csv
 from baiying.errors import DomainError
 from baiying.importers import PRESETS, CallLogImport, CallLogMapping, load_mapping, read_call_log
@@ -94,10 +95,7 @@ def _print_tables(imported: CallLogImport, report: KpiReport) -> None:
         f"{imported.rows_read} rows read: {len(imported.records)} calls offered, "
         f"{len(imported.rejected)} rejected" + (f", ignored: {ignored}" if ignored else "")
     )
-    for row in imported.rejected[:REJECTED_SHOWN]:
-        stdout.print(f"  line {row.line}: {row.field or '(row)'}: {row.reason}", markup=False)
-    if len(imported.rejected) > REJECTED_SHOWN:
-        stdout.print(f"  … and {len(imported.rejected) - REJECTED_SHOWN} more (see --json)")
+    print_rejected(stdout, imported.rejected, REJECTED_SHOWN)
 
 
 def _as_json(imported: CallLogImport, report: KpiReport) -> dict[str, Any]:

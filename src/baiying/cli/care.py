@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from baiying.cli.customers import CLI_ACTOR, REJECTED_SHOWN, URL_HELP, _tenant
+from baiying.cli.database import UrlOption
 from baiying.cli.errors import read_text, user_errors
+from baiying.cli.imports import CLI_ACTOR, print_rejected, tenant_session
 
 
 def register(app: typer.Typer) -> None:
@@ -29,16 +30,13 @@ def import_usage(
     tenant: Annotated[str | None, typer.Option(help="Tenant id (default: the only one).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and report; store nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
-    url: Annotated[str | None, typer.Option("--url", help=URL_HELP, show_default=False)] = None,
+    url: UrlOption = None,
 ) -> None:
     """Import monthly usage; exit 0 even with rejected rows (they are listed), 2 for an unusable file."""
-    from sqlalchemy.orm import Session
-
     from baiying.care.usage_import import load_usage_mapping, parse_usage
     from baiying.cli.serve import check_database
     from baiying.clock import SystemClock
-    from baiying.storage.engine import make_engine
-    from baiying.storage.repositories import AuditLog, Tenants
+    from baiying.storage.repositories import AuditLog
     from baiying.storage.repositories.usage_import import import_usage as store_rows
 
     console = Console(highlight=False, soft_wrap=True)
@@ -46,23 +44,17 @@ def import_usage(
     with user_errors():
         mapping = load_usage_mapping(read_text(mapping_file), str(mapping_file))
         text = read_text(file)
-        engine = make_engine(chosen)
-        try:
-            with Session(engine) as session:
-                tenant_id = _tenant(session, tenant)
-                Tenants(session).get(tenant_id)
-                parsed = parse_usage(text.splitlines(), mapping, str(file))
-                report = store_rows(session, tenant_id, parsed, mapping.product_column)
-                if dry_run:
-                    session.rollback()
-                else:
-                    after = {"imported": report.added + report.replaced, "rejected": len(report.rejected)}
-                    AuditLog(session, tenant_id).record(
-                        CLI_ACTOR, "import", "usage", "*", at=SystemClock().now(), after=after
-                    )
-                    session.commit()
-        finally:
-            engine.dispose()
+        with tenant_session(chosen, tenant) as (session, tenant_id):
+            parsed = parse_usage(text.splitlines(), mapping, str(file))
+            report = store_rows(session, tenant_id, parsed, mapping.product_column)
+            if dry_run:
+                session.rollback()
+            else:
+                after = {"imported": report.added + report.replaced, "rejected": len(report.rejected)}
+                AuditLog(session, tenant_id).record(
+                    CLI_ACTOR, "import", "usage", "*", at=SystemClock().now(), after=after
+                )
+                session.commit()
     if as_json:
         typer.echo(json.dumps({**report.as_dict(), "dry_run": dry_run}, ensure_ascii=False))
         return
@@ -72,7 +64,4 @@ def import_usage(
         f"({report.added} new, {report.replaced} replaced), {len(report.rejected)} rows rejected",
         markup=False,
     )
-    for row in report.rejected[:REJECTED_SHOWN]:
-        console.print(f"  line {row.line}: {row.field or '(row)'}: {row.reason}", markup=False)
-    if len(report.rejected) > REJECTED_SHOWN:
-        console.print(f"  … and {len(report.rejected) - REJECTED_SHOWN} more (see --json)", markup=False)
+    print_rejected(console, report.rejected)

@@ -4,19 +4,14 @@ rejected row (line, field, reason); nothing is dropped silently."""
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from baiying.cli.database import UrlOption
 from baiying.cli.errors import read_text, user_errors
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-URL_HELP = "Database URL (default: $BAIYING_DATABASE_URL, else sqlite:///var/baiying.db here)."
-REJECTED_SHOWN = 20
-CLI_ACTOR = "cli"
+from baiying.cli.imports import CLI_ACTOR, print_rejected, tenant_session
 
 
 class OnExistingChoice(StrEnum):
@@ -57,19 +52,15 @@ def import_customers(
     tenant: Annotated[str | None, typer.Option(help="Tenant id (default: the only one).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and report; store nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
-    url: Annotated[str | None, typer.Option("--url", help=URL_HELP, show_default=False)] = None,
+    url: UrlOption = None,
 ) -> None:
     """Import customers; exit 0 even with rejected rows (they are listed), 2 for an unusable file."""
-    from sqlalchemy.orm import Session
-
     from baiying.cli.serve import check_database
     from baiying.clock import SystemClock
     from baiying.customers.importing import parse_customers
     from baiying.customers.mapping import CustomerMapping, load_mapping
     from baiying.customers.options import mapping_from_options
     from baiying.errors import DomainError
-    from baiying.storage.engine import make_engine
-    from baiying.storage.repositories import Tenants
     from baiying.storage.repositories.customer_import import import_customers as store_rows
     from baiying.storage.repositories.customers import settings_of
 
@@ -91,27 +82,21 @@ def import_customers(
         else:
             raise DomainError("give --mapping FILE.yaml, or --column FIELD=COLUMN options naming the columns")
         text = read_text(file)
-        engine = make_engine(chosen)
-        try:
-            with Session(engine) as session:
-                tenant_id = _tenant(session, tenant)
-                Tenants(session).get(tenant_id)
-                settings = settings_of(session, tenant_id)
-                parsed = parse_customers(text.splitlines(), mapping, str(file), settings.default_country_code)
-                report = store_rows(
-                    session,
-                    tenant_id,
-                    parsed,
-                    on_existing=mapping.on_existing,
-                    at=SystemClock().now(),
-                    actor=CLI_ACTOR,
-                )
-                if dry_run:
-                    session.rollback()
-                else:
-                    session.commit()
-        finally:
-            engine.dispose()
+        with tenant_session(chosen, tenant) as (session, tenant_id):
+            settings = settings_of(session, tenant_id)
+            parsed = parse_customers(text.splitlines(), mapping, str(file), settings.default_country_code)
+            report = store_rows(
+                session,
+                tenant_id,
+                parsed,
+                on_existing=mapping.on_existing,
+                at=SystemClock().now(),
+                actor=CLI_ACTOR,
+            )
+            if dry_run:
+                session.rollback()
+            else:
+                session.commit()
     if as_json:
         typer.echo(json.dumps({**report.as_dict(), "dry_run": dry_run}, ensure_ascii=False))
         return
@@ -121,23 +106,4 @@ def import_customers(
         f"{report.updated} updated, {len(report.rejected)} rows rejected",
         markup=False,
     )
-    for row in report.rejected[:REJECTED_SHOWN]:
-        console.print(f"  line {row.line}: {row.field or '(row)'}: {row.reason}", markup=False)
-    if len(report.rejected) > REJECTED_SHOWN:
-        console.print(f"  … and {len(report.rejected) - REJECTED_SHOWN} more (see --json)", markup=False)
-
-
-def _tenant(session: "Session", tenant: str | None) -> str:
-    from sqlalchemy import select
-
-    from baiying.errors import DomainError
-    from baiying.storage.tables import TenantRow
-
-    if tenant is not None:
-        return tenant
-    existing: list[str] = sorted(session.scalars(select(TenantRow.id)))
-    if len(existing) == 1:
-        return existing[0]
-    if not existing:
-        raise DomainError("the database has no tenant yet: create one (e.g. `baiying users create`) first")
-    raise DomainError(f"the database has several tenants ({', '.join(existing)}): choose one with --tenant")
+    print_rejected(console, report.rejected)

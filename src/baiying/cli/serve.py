@@ -6,12 +6,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from baiying.cli.database import UrlOption
 from baiying.cli.errors import user_errors
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
-
-URL_HELP = "Database URL (default: $BAIYING_DATABASE_URL, else sqlite:///var/baiying.db here)."
 
 
 class RoleChoice(StrEnum):
@@ -23,8 +22,6 @@ class RoleChoice(StrEnum):
 
 
 CLI_ACTOR = "cli"  # who the audit log says made a change from the command line
-
-UrlOption = Annotated[str | None, typer.Option("--url", help=URL_HELP, show_default=False)]
 
 
 def register(app: typer.Typer) -> None:
