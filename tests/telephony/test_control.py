@@ -12,6 +12,7 @@ from baiying import events as ev
 from baiying.application.center import LiveCenter
 from baiying.clock import ManualClock
 from baiying.ids import AgentId, ContactId, QueueId
+from baiying.telephony.announce import Announcement, QueueAnnouncement
 from baiying.telephony.control import CallControl
 from baiying.telephony.lab import lab_settings, prepare_database
 from baiying.telephony.lab.prompts import tone_pcap
@@ -328,6 +329,68 @@ def test_caller_chooses_2_in_the_menu_and_reaches_the_agent_with_that_skill(lab:
     assert call.playing is None
     sw.caller_hangs_up("c1")
     assert [e.agent_id for e in lab.kinds(ev.ContactCompleted)] == [TECH]  # type: ignore[attr-defined]
+
+
+class ListSpeaker:
+    """What the speaker was asked to say; each sentence is 'spoken' as a 3-second file."""
+
+    def __init__(self) -> None:
+        self.said: list[Announcement] = []
+
+    def speak(self, said: Announcement) -> tuple[str, float]:
+        self.said.append(said)
+        return f"announcements/{len(self.said)}.wav", 3.0
+
+
+def test_waiting_callers_hear_their_position_and_expected_wait_between_the_music(lab: Lab) -> None:
+    sw, control = lab.switch, lab.control
+    speaker = ListSpeaker()
+    control.speaker = speaker
+    control.announcements = {"helpdesk": QueueAnnouncement(every_seconds=10)}
+    for n in (1, 2):  # both agents talk
+        sw.place_call(f"c{n}", "support", f"caller{n}")
+        sw.answer(f"c{n}")
+    sw.place_call("m1", "menu", "caller3")
+    sw.press("m1", "1")  # billing: agent1 and agent2 have it, and both are busy
+    assert sw.calls["m1"].playing == "music.wav"
+    assert control.next_announcement() == lab.clock.now() + 10
+    lab.clock.advance(4)
+    sw.place_call("m2", "menu", "caller4")
+    sw.press("m2", "1")
+    lab.clock.advance(6)
+    asyncio.run(control.announce())  # m1's turn; m2's comes 4 s later
+    # 1 ahead of nobody, 2 staffed billing agents, 180 s per call (the queue's first estimate): 90 s
+    assert [a.text for a in speaker.said] == [
+        "You are number 1 in the queue. The expected wait is about 2 minutes."
+    ]
+    assert sw.calls["m1"].playing == "announcements/1.wav"
+    assert sw.calls["m2"].playing == "music.wav"
+    lab.clock.advance(3)  # the sentence is over: the music again, the next announcement 10 s later
+    asyncio.run(control.announce())
+    assert sw.calls["m1"].playing == "music.wav"
+    assert control.calls["m1"].announce_at == lab.clock.now() + 10
+    lab.clock.advance(1)
+    asyncio.run(control.announce())
+    assert speaker.said[1] == Announcement(
+        "en", "You are number 2 in the queue. The expected wait is about 3 minutes."
+    )
+    assert sw.calls["m2"].history[-3:] == ["play music.wav (loop)", "queued", "play announcements/2.wav"]
+    lab.clock.advance(3)  # m2's music again
+    asyncio.run(control.announce())
+    lab.clock.advance(4)
+    sw.agent_hangs_up("c1")  # agent1 is free: m1 rings it; it hears no announcement while it rings
+    assert sw.calls["m1"].state is CallState.RINGING
+    lab.clock.advance(2)
+    asyncio.run(control.announce())
+    assert len(speaker.said) == 2
+    assert control.calls["m1"].announce_at == lab.clock.now() + 10  # asked again after more music
+    sw.answer("m1")
+    lab.clock.advance(4)
+    asyncio.run(control.announce())
+    assert control.calls["m1"].announced == [speaker.said[0].text]  # connected: nothing more for m1
+    assert control.calls["m1"].announce_at is None
+    assert speaker.said[2].text == "You are number 1 in the queue. The expected wait is about 2 minutes."
+    assert control.calls["m2"].announced == [speaker.said[1].text, speaker.said[2].text]  # m2 moved up
 
 
 def test_a_wrong_key_replays_the_prompt_then_the_default_option_is_taken(lab: Lab) -> None:

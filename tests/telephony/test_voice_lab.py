@@ -207,6 +207,40 @@ def test_caller_chooses_option_2_in_the_menu_and_reaches_an_agent_with_that_skil
 
 
 @pytest.mark.usefixtures("lab_ready")
+def test_a_waiting_caller_hears_its_position_and_expected_wait_then_the_music_then_an_agent(
+    tmp_path: Path,
+) -> None:
+    """agent3 (the only tech agent) talks to a first caller for 9 s; a menu caller who chooses tech waits
+    with hold music and, every 2 s of music (the lab's helpdesk setting), hears its standing."""
+    result = run_lab("announce", tmp_path)
+    assert result["sipp"] == {"busy": 0, "callers": 0}
+    assert result["sipp_calls"]["callers"] == {"created": 1, "successful": 1, "failed": 0}
+    first, waiting = (e["contact_id"] for e in events(result, "contact-arrived"))
+    assert [e["contact_id"] for e in events(result, "contact-answered")] == [first, waiting]
+    (answered,) = [e for e in events(result, "contact-answered") if e["contact_id"] == waiting]
+    assert answered["agent_id"] == "tech-001"
+    assert answered["wait_seconds"] > 5  # it waited for agent3's first call to end
+    assert len({p["call_id"] for p in result["played"]}) == 1  # all of it went to the waiting caller
+    media = [p["media"] for p in result["played"]]
+    assert media[:2] == ["menu-en.wav", "music.wav"]
+    assert media[2].startswith("announcements/en-")  # spoken by espeak-ng into the cache, then played
+    assert media[3] == "music.wav"  # the music again once the sentence was over
+    assert set(media[4:]) <= {media[2], "music.wav"}
+    # rtpengine played the whole sentence (its reported length), and the music came back right after it
+    music_again, sentence = result["played"][3], result["played"][2]
+    assert 2000 < sentence["rtpengine_ms"] < 8000
+    assert music_again["at"] - sentence["at"] == pytest.approx(sentence["rtpengine_ms"] / 1000, abs=0.5)
+    assert sentence["at"] - result["played"][1]["at"] == pytest.approx(2, abs=0.6)  # after 2 s of music
+    assert result["spoken"][media[2]] == (
+        "You are number 1 in the queue. The expected wait is about 3 minutes."
+    )  # one tech agent, staffed and busy; 180 s the queue's first handle-time estimate
+    plays = result["rtpengine_commands"]["call-control"].count("play media")
+    assert plays == len(media)
+    assert result["media_errors"] == []
+    assert result["calls_left"] == []
+
+
+@pytest.mark.usefixtures("lab_ready")
 @pytest.mark.parametrize("scenario", ["transfer", "transfer-api"])
 def test_blind_transfer_reaches_an_agent_of_the_target_queue(tmp_path: Path, scenario: str) -> None:
     """Made from agent1's phone (REFER), or in Baiying (`transfer_to_queue`, what the API's POST

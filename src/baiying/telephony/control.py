@@ -26,6 +26,12 @@ target queue) and the caller's phone calls the queue; that call (from the same c
 with a Referred-By if the phone sets one) becomes the contact's call, held and rung at the agent the
 router offers it to; call control ends the first call if the phones did not (BYE to both).
 
+Announcements (per queue, `announcements`): a caller waiting with hold music (through a menu) hears,
+every `every_seconds` of music, their position and expected wait from the routing engine
+(`routing.standing`) in their language, spoken by the `speaker` (espeak-ng, cached), then the music again
+(the switch replaces what plays; call control restarts the music when the sentence is over). Nothing is
+announced while an agent's phone rings or after it answered.
+
 Recording (per queue, `recording`): a recorded queue's contact carries the attribute `recording`, the WAV
 its call is written to (`<directory>/<contact id>.wav`); the switch records from the agent's answer to the
 end, and its capture becomes that WAV (caller left, agent right) when the switch reports it complete.
@@ -51,6 +57,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from baiying.application.bus import EventBatch
@@ -60,6 +67,8 @@ from baiying.events import ContactOffered, ContactRoutedOut, ContactTransferred,
 from baiying.ids import AgentId, ContactId, QueueId
 from baiying.routing.decisions import RouteOutDestination
 from baiying.routing.router import Router
+from baiying.routing.standing import queue_standing
+from baiying.telephony.announce import Announcement, QueueAnnouncement, Speaker, announcement
 from baiying.telephony.ivr import Menu, MenuOption
 from baiying.telephony.recording import RecordingError, pcap_to_wav
 from baiying.telephony.settings import RecordingPolicy
@@ -114,6 +123,11 @@ class VoiceCall:
     ended: bool = False
     routed_out: bool = False  # routed out while a phone rang: ended once the phone stops ringing
     held_since: float = 0.0  # when the switch began holding this INVITE (its maximum queue time runs from it)
+    language: str | None = None  # the contact's, for its announcements
+    music: str | None = None  # the hold music looping for it (its media is open)
+    announce_at: float | None = None  # when it next hears its position and expected wait
+    music_resumes_at: float | None = None  # an announcement plays until then
+    announced: list[str] = field(default_factory=list)  # the sentences it heard, in order
     log: list[str] = field(default_factory=list)
 
 
@@ -130,11 +144,14 @@ class CallControl:
         recording: RecordingPolicy | None = None,
         login_on_register: bool = False,
         max_queue_seconds: float | None = None,
+        announcements: Mapping[str, QueueAnnouncement] | None = None,
+        speaker: Speaker | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         """`agents` maps SIP user → agent id; `queues` maps the dialled queue name → queue id (a name not
         listed is taken as the queue id itself); `max_queue_seconds`, the switch's cap on a held call (None:
-        no cap, calls are held until routing moves them)."""
+        no cap, calls are held until routing moves them); `announcements` maps queue id → how often its
+        callers with hold music hear their standing, which `speaker` turns into a media file."""
         self.center = center
         self.tenant_id = tenant_id
         self.switch = switch
@@ -146,6 +163,8 @@ class CallControl:
         self.recordings: dict[str, Path] = {}  # call id → its WAV, from the answer until the file is written
         self.login_on_register = login_on_register
         self.max_queue_seconds = max_queue_seconds
+        self.announcements = dict(announcements or {})
+        self.speaker = speaker
         self.calls: dict[str, VoiceCall] = {}
         self.by_contact: dict[ContactId, VoiceCall] = {}
         switch.on_event(self.handle)
@@ -198,6 +217,7 @@ class CallControl:
                 )
                 return
             call.connected = agent
+            call.announce_at = call.music_resumes_at = None  # the switch stopped the caller's media
             self.center.accept(self.tenant_id, call.contact_id, agent)
             if call.recording is not None:
                 self.recordings[call.call_id] = call.recording
@@ -275,12 +295,15 @@ class CallControl:
             self.switch.hangup(call.call_id, code=SIP_NO_AGENT)
             return
         self.switch.play(call.call_id, menu.hold_music, loop=True)
+        call.music = menu.hold_music
         self._route(call, option, menu.language)
+        self._schedule_announcement(call)
 
     def _route(self, call: VoiceCall, option: MenuOption | None = None, language: str | None = None) -> None:
         """The call enters routing as a contact and is held until the router offers it to an agent."""
         if option is not None and option.queue is not None:
             call.queue_id = QueueId(option.queue)
+        call.language = (option.language if option is not None else None) or language
         self.switch.queue(call.call_id)
         call.routed = True
         attributes = {"sip_call_id": call.call_id}
@@ -294,7 +317,7 @@ class CallControl:
                 contact_id=call.contact_id,
                 customer_id=call.caller or None,
                 intent=option.intent if option is not None else None,
-                language=(option.language if option is not None else None) or language,
+                language=call.language,
                 attributes=attributes,
             )
         except DomainError:
@@ -476,6 +499,87 @@ class CallControl:
 
         return self.center.inspect(self.tenant_id, read)
 
+    # ---- announcements ---------------------------------------------------------------------------------
+
+    def _schedule_announcement(self, call: VoiceCall) -> None:
+        """The call's next announcement, after its queue's `every_seconds` of music (none without a
+        speaker, music, or announcements for its queue)."""
+        every = self.announcements.get(call.queue_id)
+        if every is None or self.speaker is None or call.music is None or not self._waiting(call):
+            call.announce_at = None
+            return
+        call.announce_at = self.center.clock.now() + every.every_seconds
+
+    @staticmethod
+    def _waiting(call: VoiceCall) -> bool:
+        """Held in the queue by the switch (an agent's phone may ring for it)."""
+        return call.routed and not (call.ended or call.transferred or call.routed_out or call.connected)
+
+    def next_announcement(self) -> float | None:
+        """When an announcement is due or one ends (the music restarts), whichever is first."""
+        times = [
+            at
+            for call in self.calls.values()
+            for at in (call.announce_at, call.music_resumes_at)
+            if at is not None
+        ]
+        return min(times, default=None)
+
+    def due_announcements(self) -> list[tuple[VoiceCall, Announcement]]:
+        """Restart the music of the calls whose announcement is over, and return the sentences due now:
+        each waiting caller's position and expected wait, as routing has them now. A caller whose agent's
+        phone rings is skipped (asked again after another round of music)."""
+        now = self.center.clock.now()
+        due: list[tuple[VoiceCall, Announcement]] = []
+        for call in list(self.calls.values()):
+            if call.music_resumes_at is not None and call.music_resumes_at <= now:
+                call.music_resumes_at = None
+                if self._waiting(call) and call.music is not None:
+                    self.switch.play(call.call_id, call.music, loop=True)
+                    call.log.append("music again")
+                    self._schedule_announcement(call)
+            if call.announce_at is None or call.announce_at > now:
+                continue
+            call.announce_at = None
+            if not self._waiting(call) or call.ringing is not None:
+                self._schedule_announcement(call)
+                continue
+            try:
+                read = partial(queue_standing, contact_id=call.contact_id)
+                standing = self.center.inspect(self.tenant_id, read)
+            except DomainError as error:  # the contact left routing a moment ago
+                logger.info("no standing for call %s: %s", call.call_id, error)
+                continue
+            if standing is None:  # offered to an agent: its phone is about to ring
+                self._schedule_announcement(call)
+                continue
+            due.append((call, announcement(standing, call.language)))
+        return due
+
+    def start_announcement(self, call: VoiceCall, said: Announcement, media: str, seconds: float) -> None:
+        """Play the spoken `media` to a caller still waiting; the music restarts after `seconds`."""
+        if self.calls.get(call.call_id) is not call or not self._waiting(call) or call.ringing is not None:
+            self._schedule_announcement(call)
+            return
+        self.switch.play(call.call_id, media)
+        call.announced.append(said.text)
+        call.log.append(f"announced {media} ({seconds:.1f} s)")
+        call.music_resumes_at = self.center.clock.now() + seconds
+
+    async def announce(self) -> None:
+        """Carry out the announcements due: each sentence is spoken (or found in the speaker's cache) off
+        the event loop, then played."""
+        speaker = self.speaker
+        for call, said in self.due_announcements():
+            if speaker is None:
+                break
+            try:
+                media, seconds = await asyncio.to_thread(speaker.speak, said)
+                self.start_announcement(call, said, media, seconds)
+            except TelephonyError as error:
+                logger.warning("call %s: no announcement: %s", call.call_id, error)
+                self._schedule_announcement(call)
+
     # ---- deadlines -------------------------------------------------------------------------------------
 
     def _queue_deadline(self, call: VoiceCall) -> float | None:
@@ -520,7 +624,8 @@ class CallControl:
         while True:
             due = self.center.next_due(self.tenant_id)
             held = self.next_queue_deadline()
-            soonest = min((d for d in (due, held) if d is not None), default=None)
+            spoken = self.next_announcement()
+            soonest = min((d for d in (due, held, spoken) if d is not None), default=None)
             now = self.center.clock.now()
             wait = idle_seconds if soonest is None else min(idle_seconds, max(0.0, soonest - now))
             await asyncio.sleep(wait)
@@ -531,3 +636,5 @@ class CallControl:
                     logger.warning("advance refused: %s", error)
             if held is not None and self.center.clock.now() >= held:
                 self.expire_held_calls()
+            if spoken is not None and self.center.clock.now() >= spoken:
+                await self.announce()

@@ -18,7 +18,9 @@ support — and waits with hold music for the one agent with that skill, agent3,
 `record` (a caller whose voice is a 1000 Hz tone talks to agent1, whose phone sends 440 Hz; rtpengine
 records the call and call control writes it as the contact's WAV), `transfer` (the caller is a baresip
 phone sending 1000 Hz; agent1 answers, then transfers it to the tech queue from its phone — a REFER —, the
-caller's phone calls that queue and agent3 answers). Every lab queue is recorded.
+caller's phone calls that queue and agent3 answers), `announce` (agent3 talks to a caller of the tech queue
+while a menu caller waits for it with hold music and hears its position and expected wait every 2 s of
+music). Every lab queue is recorded.
 """
 
 import argparse
@@ -42,6 +44,7 @@ from baiying.application.center import LiveCenter
 from baiying.clock import SystemClock
 from baiying.ids import AgentId, QueueId
 from baiying.telephony import netstring
+from baiying.telephony.announce import Announcement, EspeakSpeaker
 from baiying.telephony.control import CallControl
 from baiying.telephony.kamailio import KamailioSwitch, render_config
 from baiying.telephony.lab import lab_file, lab_settings, prepare_database
@@ -52,7 +55,10 @@ from baiying.telephony.settings import VoiceSettings
 from baiying.telephony.switch import CallEvent, PhoneRegistered
 
 log = logging.getLogger("baiying.voice-lab")
-SCENARIOS = ("queue", "abandon", "maxqueue", "rona", "nophone", "menu", "record", "transfer", "transfer-api")
+SCENARIOS = (
+    "queue", "abandon", "maxqueue", "rona", "nophone", "menu", "record", "transfer", "transfer-api",
+    "announce",
+)  # fmt: skip
 MAX_QUEUE_SECONDS = {"maxqueue": 8.0}  # Kamailio's cap on a held INVITE, when not the settings' (300 s)
 CALLER_TONE_HZ = 1000
 SDP_ADDRESS = "127.0.0.2"
@@ -64,6 +70,7 @@ PHONES = {
     "menu": ("agent1", "agent3"),
     "transfer": ("agent1", "agent3"),
     "transfer-api": ("agent1", "agent3"),
+    "announce": ("agent3",),
 }
 CALLER_PHONE = ("caller1", 3)  # a baresip caller: its user and the index of its ports
 
@@ -138,6 +145,37 @@ def baresip_config(root: Path, user: str, index: int, sip: str, *, answer: bool)
         f"<sip:{user}@{sip}>;auth_pass=none;answermode={mode};regint=120;audio_codecs=PCMA,PCMU\n"
     )
     return home
+
+
+class LabSwitch(KamailioSwitch):
+    """The Kamailio switch, noting what it was told to play to whom and when (for the scenarios' checks)."""
+
+    def __init__(self, settings: VoiceSettings, media: NgClient | None = None) -> None:
+        super().__init__(settings, media)
+        self.played: list[dict[str, Any]] = []
+
+    def play(self, call_id: str, media: str, *, loop: bool = False) -> None:
+        super().play(call_id, media, loop=loop)
+        self.played.append({"call_id": call_id, "media": media, "loop": loop, "at": SystemClock().now()})
+
+    def _played(self, call_id: str, media: str, duration_ms: int) -> None:
+        for entry in reversed(self.played):
+            if entry["call_id"] == call_id and entry["media"] == media and "rtpengine_ms" not in entry:
+                entry["rtpengine_ms"] = duration_ms  # the length rtpengine reported for what it plays
+                break
+
+
+class LabSpeaker(EspeakSpeaker):
+    """espeak-ng, noting each sentence by the file that says it."""
+
+    def __init__(self, media_dir: str | Path) -> None:
+        super().__init__(media_dir)
+        self.spoken: dict[str, str] = {}
+
+    def speak(self, said: Announcement) -> tuple[str, float]:
+        media, seconds = super().speak(said)
+        self.spoken[media] = said.text
+        return media, seconds
 
 
 class Lab:
@@ -442,6 +480,13 @@ async def place_calls(lab: Lab, scenario: str) -> dict[str, int]:
         return {"callers": await lab.sipp("callers", str(lab.out / "caller_tone.xml"), 1, 5070, 30000)}
     if scenario == "menu":
         return {"callers": await lab.sipp("callers", "caller_menu.xml", 1, 5070, 30000, service="menu")}
+    if scenario == "announce":
+        busy = asyncio.create_task(
+            lab.sipp("busy", "caller.xml", 1, 5070, 30000, service="tech", talk_seconds=9)
+        )
+        await asyncio.sleep(0.5)  # agent3 talks for 9 s: the menu caller who chooses tech waits for it
+        waiting = await lab.sipp("callers", "caller_menu.xml", 1, 5072, 32000, service="menu", talk_seconds=2)
+        return {"busy": await busy, "callers": waiting}
     if scenario == "maxqueue":
         callers = asyncio.create_task(lab.sipp("callers", "caller.xml", 2, 5070, 30000, talk_seconds=9))
         await asyncio.sleep(2.5)  # both agents talk now, for 9 s: the next caller is held to its limit
@@ -521,13 +566,13 @@ async def start_switch(lab: Lab, switch: KamailioSwitch, control: CallControl, m
 
 async def open_call_control(
     settings: VoiceSettings, url: str, clock: SystemClock
-) -> tuple[LiveCenter, NgClient, KamailioSwitch, CallControl]:
+) -> tuple[LiveCenter, NgClient, LabSwitch, CallControl]:
     """Baiying's side, in this process: the live center on `url`, the NG client (opened), the Kamailio
     switch and call control joining them on the running event loop."""
     center = LiveCenter(url, clock, tenants=[settings.tenant])
     media = NgClient(str(settings.rtpengine.address), settings.rtpengine.port, timeout_seconds=0.5)
     await media.open()
-    switch = KamailioSwitch(settings, media)
+    switch = LabSwitch(settings, media)
     control = CallControl(
         center,
         settings.tenant,
@@ -538,6 +583,8 @@ async def open_call_control(
         recording=settings.recording,
         login_on_register=settings.login_on_register,
         max_queue_seconds=settings.max_queue_seconds,
+        announcements=settings.announcements,
+        speaker=LabSpeaker(settings.media_dir),
         loop=asyncio.get_running_loop(),
     )
     return center, media, switch, control
@@ -571,6 +618,9 @@ async def run(out: Path, scenario: str, media_dir: Path | None = None) -> dict[s
         switch.close()
         media.close()
         result["media_errors"] = switch.media_errors
+        result["played"] = switch.played
+        if isinstance(control.speaker, LabSpeaker):
+            result["spoken"] = control.speaker.spoken
         lab.stop_all()
         result["rtpengine_commands"] = rtpengine_commands(out / "rtpengine.log", control_port)
         control.close()
