@@ -17,7 +17,7 @@ from baiying.telephony.control import CallControl
 from baiying.telephony.lab import lab_settings, prepare_database
 from baiying.telephony.lab.prompts import tone_pcap
 from baiying.telephony.settings import RecordingPolicy
-from baiying.telephony.switch import CallRecorded, CallState, SimulatedSwitch
+from baiying.telephony.switch import CallRecorded, CallState, NotSupported, SimulatedSwitch, TelephonyError
 
 T0 = 1_795_000_000.0
 A1, A2, TECH = AgentId("agent-001"), AgentId("agent-002"), AgentId("tech-001")
@@ -496,3 +496,15 @@ def test_a_transfer_made_in_baiying_moves_the_caller_on_the_switch(lab: Lab) -> 
     sw.agent_hangs_up("c1b")
     assert [e.agent_id for e in lab.kinds(ev.ContactCompleted)] == [A1, TECH]  # type: ignore[attr-defined]
     assert lab.control.calls == {}
+
+
+def test_a_supervisor_may_monitor_only_a_connected_call_on_a_switch_that_can(lab: Lab) -> None:
+    sw = lab.switch
+    sw.place_call("c1", "support", "caller1")  # rings agent1
+    contact = contact_of(lab, "c1")
+    with pytest.raises(TelephonyError, match=f"contact {contact} has no connected call to monitor"):
+        lab.control.monitor(contact, "super1")
+    sw.answer("c1")
+    with pytest.raises(NotSupported, match="simulated cannot monitor yet"):  # the switch decides
+        lab.control.monitor(contact, "super1")
+    assert lab.control.calls["c1"].log[-1] == "monitor by super1"

@@ -18,6 +18,7 @@ from baiying.telephony.kamailio import KamailioSwitch, render_config
 from baiying.telephony.lab import lab_settings
 from baiying.telephony.rtpengine import NgClient, bdecode, bencode
 from baiying.telephony.settings import VoiceSettings, load_voice_settings
+from baiying.telephony.sipua import SipUserAgent
 from baiying.telephony.switch import (
     AgentAnswered,
     AgentFailed,
@@ -404,3 +405,29 @@ async def _the_evapi_link_is_re_established_when_it_drops() -> None:
     fake.writer.close()  # type: ignore[union-attr]
     switch.close()
     fake.server.close()
+
+
+def test_whisper_and_barge_are_refused_naming_what_rtpengine_lacks() -> None:
+    switch = KamailioSwitch(VoiceSettings())
+    for mode in ("whisper", "barge"):
+        with pytest.raises(
+            NotSupported, match=f"kamailio cannot {mode}: rtpengine 10.5 cannot mix"
+        ) as caught:
+            switch.monitor("c1", "super1", mode=mode)
+        assert (caught.value.switch, caught.value.command) == ("kamailio", mode)
+    with pytest.raises(TelephonyError, match="unknown monitor mode 'spy'"):
+        switch.monitor("c1", "super1", mode="spy")
+    with pytest.raises(NotSupported, match="monitor: it needs rtpengine and call control's SIP user agent"):
+        switch.monitor("c1", "super1", mode="monitor")
+
+
+def test_only_a_connected_call_is_monitored() -> None:
+    async def scenario() -> None:
+        client = NgClient("127.0.0.1", 9, timeout_seconds=0.1)
+        agent = SipUserAgent("127.0.0.1", 0, ("127.0.0.1", 9), "127.0.0.1")
+        switch = KamailioSwitch(VoiceSettings(), client, agent)
+        with pytest.raises(TelephonyError, match="cannot monitor call c1: it is not connected"):
+            switch.monitor("c1", "super1", mode="monitor")
+        assert agent.on_ended is not None  # the supervisor hanging up ends the fork (`unsubscribe`)
+
+    asyncio.run(scenario())

@@ -241,6 +241,34 @@ def test_a_waiting_caller_hears_its_position_and_expected_wait_then_the_music_th
 
 
 @pytest.mark.usefixtures("lab_ready")
+def test_a_supervisor_listens_to_both_parties_from_its_phone_and_is_hung_up_at_the_end(
+    tmp_path: Path,
+) -> None:
+    """A caller (1000 Hz) talks to agent1 (440 Hz); call control calls the supervisor's phone (a sipp UAS
+    registered as super1) with rtpengine's subscription of both legs; the phone hears each party on its
+    own stream, sends nothing, and gets a BYE when the call ends."""
+    result = run_lab("monitor", tmp_path)
+    # supervisor.xml succeeds only on INVITE, ACK, then BYE: call control's SIP UA placed and ended the call
+    assert result["sipp"] == {"callers": 0, "supervisor": 0, "register": 0}
+    assert result["sipp_calls"]["supervisor"] == {"created": 1, "successful": 1, "failed": 0}
+    assert result["rtpengine_commands"]["call-control"] == [
+        "start recording", "query", "subscribe request", "subscribe answer", "delete",
+    ]  # fmt: skip
+    assert result["media_errors"] == []
+    caller_stream, agent_stream = result["monitor_streams"]["33000"], result["monitor_streams"]["33002"]
+    assert caller_stream["peak_hz"] == pytest.approx(1000, abs=5)  # the caller's voice
+    assert agent_stream["peak_hz"] == pytest.approx(440, abs=5)  # the agent's
+    for stream in (caller_stream, agent_stream):
+        assert stream["seconds"] > 3  # monitored from a second after the answer to the end (6 s talk)
+        assert stream["rms"] > 1000
+    # the parties heard only each other: agent1 the caller's tone, as without a supervisor
+    (heard,) = [r for r in result["recordings"]["agent1"] if r["file"].endswith("-dec.wav")]
+    assert heard["peak_hz"] == pytest.approx(1000, abs=5)
+    assert [e["agent_id"] for e in events(result, "contact-completed")] == ["agent-001"]
+    assert result["calls_left"] == []
+
+
+@pytest.mark.usefixtures("lab_ready")
 @pytest.mark.parametrize("scenario", ["transfer", "transfer-api"])
 def test_blind_transfer_reaches_an_agent_of_the_target_queue(tmp_path: Path, scenario: str) -> None:
     """Made from agent1's phone (REFER), or in Baiying (`transfer_to_queue`, what the API's POST

@@ -499,6 +499,18 @@ class CallControl:
 
         return self.center.inspect(self.tenant_id, read)
 
+    # ---- supervision -----------------------------------------------------------------------------------
+
+    def monitor(self, contact_id: ContactId, supervisor: str, *, mode: str = "monitor") -> None:
+        """A supervisor's phone (SIP user `supervisor`) listens to the connected call of `contact_id`
+        (`mode` monitor), or talks to the agent (whisper) or joins (barge) where the switch can; a switch
+        that cannot refuses with `NotSupported`, a contact without a connected call with TelephonyError."""
+        call = self.by_contact.get(contact_id)
+        if call is None or call.ended or call.connected is None:
+            raise TelephonyError(f"contact {contact_id} has no connected call to {mode}")
+        call.log.append(f"{mode} by {supervisor}")
+        self.switch.monitor(call.call_id, supervisor, mode=mode)
+
     # ---- announcements ---------------------------------------------------------------------------------
 
     def _schedule_announcement(self, call: VoiceCall) -> None:

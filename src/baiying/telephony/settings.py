@@ -42,6 +42,7 @@ class VoiceSettings(BaseModel):
     rpc: Endpoint = Endpoint(port=5071)  # Kamailio JSON-RPC over HTTP (status, registered phones)
     rtpengine: Endpoint = Endpoint(port=2223)  # rtpengine's NG control socket (UDP)
     dtmf_log: Endpoint = Endpoint(port=2224)  # where rtpengine reports DTMF (--dtmf-log-dest): call control
+    user_agent: Endpoint = Endpoint(port=5062)  # call control's own SIP UA (calls to supervisors' phones)
     media_dir: str = "."  # prompts and hold music are named relative to it
     menus: dict[str, Menu] = Field(default_factory=dict)  # dialled queue name → its IVR menu
     recording: RecordingPolicy | None = None  # no recording unless set

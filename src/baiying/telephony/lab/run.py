@@ -20,7 +20,9 @@ records the call and call control writes it as the contact's WAV), `transfer` (t
 phone sending 1000 Hz; agent1 answers, then transfers it to the tech queue from its phone — a REFER —, the
 caller's phone calls that queue and agent3 answers), `announce` (agent3 talks to a caller of the tech queue
 while a menu caller waits for it with hold music and hears its position and expected wait every 2 s of
-music). Every lab queue is recorded.
+music), `monitor` (a caller sending 1000 Hz talks to agent1, 440 Hz; a supervisor's phone, a sipp UAS
+registered as super1, is called by call control with rtpengine's subscription of both legs and hears
+both: the lab measures the two streams it receives). Every lab queue is recorded.
 """
 
 import argparse
@@ -49,15 +51,16 @@ from baiying.telephony.control import CallControl
 from baiying.telephony.kamailio import KamailioSwitch, render_config
 from baiying.telephony.lab import lab_file, lab_settings, prepare_database
 from baiying.telephony.lab.prompts import make_media, tone_pcap
-from baiying.telephony.recording import RATE, dominant_hz
+from baiying.telephony.recording import PCMA, RATE, dominant_hz, g711_to_linear
 from baiying.telephony.rtpengine import NgClient, NgTimeout
 from baiying.telephony.settings import VoiceSettings
+from baiying.telephony.sipua import SipUserAgent
 from baiying.telephony.switch import CallEvent, PhoneRegistered
 
 log = logging.getLogger("baiying.voice-lab")
 SCENARIOS = (
     "queue", "abandon", "maxqueue", "rona", "nophone", "menu", "record", "transfer", "transfer-api",
-    "announce",
+    "announce", "monitor",
 )  # fmt: skip
 MAX_QUEUE_SECONDS = {"maxqueue": 8.0}  # Kamailio's cap on a held INVITE, when not the settings' (300 s)
 CALLER_TONE_HZ = 1000
@@ -71,7 +74,10 @@ PHONES = {
     "transfer": ("agent1", "agent3"),
     "transfer-api": ("agent1", "agent3"),
     "announce": ("agent3",),
+    "monitor": ("agent1",),
 }
+SUPERVISOR_PORT = 5076  # the supervisor's phone (sipp UAS, supervisor.xml)
+MONITOR_SINKS = (33000, 33002)  # where the supervisor's phone asks for its two streams (supervisor.xml)
 CALLER_PHONE = ("caller1", 3)  # a baresip caller: its user and the index of its ports
 
 
@@ -150,8 +156,10 @@ def baresip_config(root: Path, user: str, index: int, sip: str, *, answer: bool)
 class LabSwitch(KamailioSwitch):
     """The Kamailio switch, noting what it was told to play to whom and when (for the scenarios' checks)."""
 
-    def __init__(self, settings: VoiceSettings, media: NgClient | None = None) -> None:
-        super().__init__(settings, media)
+    def __init__(
+        self, settings: VoiceSettings, media: NgClient | None = None, user_agent: SipUserAgent | None = None
+    ) -> None:
+        super().__init__(settings, media, user_agent)
         self.played: list[dict[str, Any]] = []
 
     def play(self, call_id: str, media: str, *, loop: bool = False) -> None:
@@ -193,6 +201,7 @@ class Lab:
         # baresip's ctrl_tcp serves one connection: commands go over the one its events come on
         self.controls: dict[str, asyncio.StreamWriter] = {}
         self.control: CallControl | None = None
+        self.sinks: list[tuple[int, RtpSink, asyncio.DatagramTransport]] = []  # a supervisor's streams
 
     def on_switch_event(self, event: CallEvent) -> None:
         if isinstance(event, PhoneRegistered):
@@ -304,6 +313,73 @@ class Lab:
             if process.returncode is None:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
+
+
+class RtpSink(asyncio.DatagramProtocol):
+    """What a supervisor's phone receives on one stream: the PCMA payloads, and when they came."""
+
+    def __init__(self) -> None:
+        self.payload = bytearray()
+        self.packets = 0
+        self.first = self.last = 0.0
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if len(data) <= 12 or data[1] & 0x7F != PCMA:
+            return  # not PCMA audio (RTCP, DTMF events)
+        self.payload += data[12 + 4 * (data[0] & 0x0F) :]
+        self.packets += 1
+        self.last = time.monotonic()
+        self.first = self.first or self.last
+
+    def measure(self) -> dict[str, Any]:
+        import numpy as np
+
+        samples = g711_to_linear(bytes(self.payload), PCMA)
+        if samples.size == 0:
+            return {"packets": 0, "seconds": 0.0, "peak_hz": 0.0, "rms": 0.0}
+        rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
+        return {"packets": self.packets, "seconds": samples.size / RATE, "peak_hz": dominant_hz(samples),
+                "rms": rms}  # fmt: skip
+
+
+async def monitor_call(lab: Lab) -> dict[str, int]:
+    """A caller (1000 Hz) talks to agent1 (440 Hz); after a second a supervisor listens from its phone."""
+    assert lab.control is not None
+    control = lab.control
+    loop = asyncio.get_running_loop()
+    for port in MONITOR_SINKS:
+        transport, sink = await loop.create_datagram_endpoint(RtpSink, local_addr=("127.0.0.1", port))
+        lab.sinks.append((port, sink, transport))
+    supervisor = asyncio.create_task(
+        lab.sipp("supervisor", "supervisor.xml", 1, SUPERVISOR_PORT, 34000, limit=30)
+    )
+    contacts = lab.out / "supervisor.csv"
+    contacts.write_text(f"SEQUENTIAL\nsuper1;127.0.0.1:{SUPERVISOR_PORT}\n")
+    registered = await lab.sipp("register", "register.xml", 1, 5077, 31000, extra=("-inf", str(contacts)))
+    await wait_for(lambda: "super1" in lab.registered, "the supervisor's phone to register", 10)
+    script = caller_with_tone(lab)
+    caller = asyncio.create_task(lab.sipp("callers", script, 1, 5070, 30000, talk_seconds=6))
+
+    def established() -> bool:
+        return any(e["type"] == "CALL_ESTABLISHED" for e in lab.agent_events.get("agent1", []))
+
+    await wait_for(established, "agent1 to answer", 10)
+    await asyncio.sleep(1)
+    (call,) = control.calls.values()
+    control.monitor(call.contact_id, "super1")
+    return {"callers": await caller, "supervisor": await supervisor, "register": registered}
+
+
+def caller_with_tone(lab: Lab) -> str:
+    """caller.xml whose voice is a 1000 Hz tone (a generated pcap)."""
+    tone_pcap(lab.out / "caller_tone.pcap", CALLER_TONE_HZ, 8.0)
+    script = (
+        lab_file("caller.xml")
+        .read_text()
+        .replace("/usr/share/sip-tester/g711a.pcap", str(lab.out / "caller_tone.pcap"))
+    )
+    (lab.out / "caller_tone.xml").write_text(script)
+    return str(lab.out / "caller_tone.xml")
 
 
 def recordings(home: Path) -> list[dict[str, Any]]:
@@ -470,14 +546,9 @@ async def place_calls(lab: Lab, scenario: str) -> dict[str, int]:
     if scenario == "queue":
         return {"callers": await lab.sipp("callers", "caller.xml", 3, 5070, 30000)}
     if scenario == "record":
-        tone_pcap(lab.out / "caller_tone.pcap", CALLER_TONE_HZ, 8.0)
-        script = (
-            lab_file("caller.xml")
-            .read_text()
-            .replace("/usr/share/sip-tester/g711a.pcap", str(lab.out / "caller_tone.pcap"))
-        )
-        (lab.out / "caller_tone.xml").write_text(script)
-        return {"callers": await lab.sipp("callers", str(lab.out / "caller_tone.xml"), 1, 5070, 30000)}
+        return {"callers": await lab.sipp("callers", caller_with_tone(lab), 1, 5070, 30000)}
+    if scenario == "monitor":
+        return await monitor_call(lab)
     if scenario == "menu":
         return {"callers": await lab.sipp("callers", "caller_menu.xml", 1, 5070, 30000, service="menu")}
     if scenario == "announce":
@@ -572,7 +643,14 @@ async def open_call_control(
     center = LiveCenter(url, clock, tenants=[settings.tenant])
     media = NgClient(str(settings.rtpengine.address), settings.rtpengine.port, timeout_seconds=0.5)
     await media.open()
-    switch = LabSwitch(settings, media)
+    user_agent = SipUserAgent(
+        str(settings.user_agent.address),
+        settings.user_agent.port,
+        (str(settings.sip.address), settings.sip.port),
+        str(settings.sip.address),
+    )
+    await user_agent.open()
+    switch = LabSwitch(settings, media, user_agent)
     control = CallControl(
         center,
         settings.tenant,
@@ -617,6 +695,11 @@ async def run(out: Path, scenario: str, media_dir: Path | None = None) -> dict[s
         control_port = media.local_port
         switch.close()
         media.close()
+        if switch.user_agent is not None:
+            switch.user_agent.close()
+        result["monitor_streams"] = {port: sink.measure() for port, sink, _ in lab.sinks}
+        for _, _, transport in lab.sinks:
+            transport.close()
         result["media_errors"] = switch.media_errors
         result["played"] = switch.played
         if isinstance(control.speaker, LabSpeaker):
