@@ -498,6 +498,37 @@ def test_a_transfer_made_in_baiying_moves_the_caller_on_the_switch(lab: Lab) -> 
     assert lab.control.calls == {}
 
 
+def test_a_phone_transfers_the_caller_to_a_named_agent_who_is_not_the_longest_idle(lab: Lab) -> None:
+    sw = lab.switch
+    lab.clock.advance(1)
+    sw.register("agent3")  # idle the shortest, and without the support skill
+    sw.place_call("c1", "support", "caller1")
+    sw.answer("c1")  # agent1
+    lab.clock.advance(3)
+    sw.refer("c1", "agent2")  # agent1's phone transfers the caller to agent2's phone user
+    (transferred,) = lab.kinds(ev.ContactTransferred)
+    assert (transferred.to_queue_id, transferred.agent_id) == ("support", A2)  # type: ignore[attr-defined]
+    assert offered(lab)[-1][1] == A2
+    sw.place_call("c1b", "agent2", "caller1")  # the caller's phone dials queue-agent2, as the REFER said
+    assert (sw.calls["c1b"].state, sw.calls["c1b"].agent) == (CallState.RINGING, "agent2")
+    sw.answer("c1b")
+    lab.center.transfer_to_agent("lab", contact_of(lab, "c1b"), TECH)  # then in Baiying (the API's transfer)
+    assert sw.calls["c1b"].history[-1] == "transfer to agent3"  # REFER to queue-agent3
+    sw.place_call("c1c", "agent3", "caller1")
+    assert (sw.calls["c1c"].state, sw.calls["c1c"].agent) == (CallState.RINGING, "agent3")
+    sw.answer("c1c")
+    sw.caller_hangs_up("c1c")
+    assert [e.agent_id for e in lab.kinds(ev.ContactAnswered)] == [A1, A2, TECH]  # type: ignore[attr-defined]
+    assert [e.agent_id for e in lab.kinds(ev.ContactCompleted)] == [A1, A2, TECH]  # type: ignore[attr-defined]
+    assert lab.control.calls == {}
+
+
+def test_a_call_to_an_agents_phone_user_that_is_no_transfer_ends_with_480(lab: Lab) -> None:
+    lab.switch.place_call("c1", "agent2", "caller1")
+    assert (lab.switch.calls["c1"].state, lab.switch.calls["c1"].final_code) == (CallState.ENDED, 480)
+    assert lab.kinds(ev.ContactArrived) == []
+
+
 def test_a_supervisor_may_monitor_only_a_connected_call_on_a_switch_that_can(lab: Lab) -> None:
     sw = lab.switch
     sw.place_call("c1", "support", "caller1")  # rings agent1

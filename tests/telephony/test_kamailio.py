@@ -431,3 +431,10 @@ def test_only_a_connected_call_is_monitored() -> None:
         assert agent.on_ended is not None  # the supervisor hanging up ends the fork (`unsubscribe`)
 
     asyncio.run(scenario())
+
+
+def test_a_phone_user_may_not_be_a_queue_name() -> None:
+    with pytest.raises(
+        ConfigError, match="phone user 'tech' is also a queue name: queue-tech would be ambiguous"
+    ):
+        load_voice_settings("queues: {tech: tech}\nagents: {tech: tech-001}\n", "voice.yaml")

@@ -309,6 +309,40 @@ def test_blind_transfer_reaches_an_agent_of_the_target_queue(tmp_path: Path, sce
     assert result["media_errors"] == []
 
 
+@pytest.mark.usefixtures("lab_ready")
+def test_transfers_to_a_named_agent_from_a_phone_and_from_baiying(tmp_path: Path) -> None:
+    """agent1's phone transfers the caller to agent3 by name (a REFER to queue-agent3; agent3 has no
+    support skill, so only a transfer by name reaches it); then Baiying transfers it back to agent-001 by
+    name (`transfer_to_agent`, what POST /api/contacts/{id}/transfer with an agent runs): Kamailio REFERs
+    the caller's phone to queue-agent1."""
+    result = run_lab("transfer-agent", tmp_path)
+    assert result["sipp"] == {"caller": 0}  # every step of the baresip caller's script happened in time
+    agents = ["agent-001", "tech-001", "agent-001"]
+    assert [e["agent_id"] for e in events(result, "contact-offered")] == agents
+    assert [e["agent_id"] for e in events(result, "contact-answered")] == agents
+    transferred = events(result, "contact-transferred")
+    assert [(e["from_queue_id"], e["to_queue_id"], e["agent_id"]) for e in transferred] == [
+        ("support", "support", "tech-001"),
+        ("support", "support", "agent-001"),
+    ]
+    completed = events(result, "contact-completed")
+    assert [e["agent_id"] for e in completed] == agents  # one contact, three legs
+    assert len({e["contact_id"] for e in completed}) == 1
+    requested = [e["target"] for e in result["switch"] if e["kind"] == "transfer-requested"]
+    assert requested == ["agent3"]  # agent1's phone's REFER; Baiying's own transfer is no phone's
+    dialled = [e["queue"] for e in result["switch"] if e["kind"] == "call-arrived"]
+    assert dialled == ["support", "agent3", "agent1"]  # the caller's phone followed both REFERs
+    heard = [r["peak_hz"] for r in result["recordings"]["caller1"] if r["file"].endswith("-dec.wav")]
+    assert heard == [pytest.approx(440, abs=5), pytest.approx(550, abs=5), pytest.approx(440, abs=5)]
+    for user, calls in (("agent1", 2), ("agent3", 1)):
+        assert (
+            phone(result, user).count("CALL_CLOSED") == phone(result, user).count("CALL_ESTABLISHED") == calls
+        )
+    assert len(result["call_recordings"]) == 3  # each leg recorded
+    assert result["media_errors"] == []
+    assert result["calls_left"] == []
+
+
 def test_a_missing_package_is_named_with_the_install_line(monkeypatch: pytest.MonkeyPatch) -> None:
     import baiying.telephony.lab.run as lab_run
 

@@ -20,6 +20,10 @@ collects one key; the option chosen sets the contact's intent, language or queue
 call arrive in routing, held with the menu's hold music. A caller who hangs up in the menu never was a
 contact (nothing is routed); the switch ends the held INVITE with 487.
 
+Blind transfer to a named agent works the same way: the target is the SIP user of the agent's phone,
+dialled under the queue prefix (`queue-agent3`): routing's `transfer_to_agent` offers the contact to that
+agent (or, if it stays busy, back to its queue), and the caller's new call rings the agent's phone.
+
 Blind transfer to a queue: the agent's phone sends REFER to the caller (`TransferRequested`); the contact
 is transferred in routing at once (`transfer_to_queue`: the agent is freed, the contact waits in the
 target queue) and the caller's phone calls the queue; that call (from the same caller, to that queue,
@@ -114,6 +118,7 @@ class VoiceCall:
     routed: bool = False  # the contact arrived in routing
     recording: Path | None = None  # where its recording goes (a recorded queue)
     transferred: bool = False  # blind-transferred: waiting for the caller's phone to call the target
+    transfer_to: str = ""  # the name the caller's phone dials for it: a queue's, or an agent phone's user
     offered_to: AgentId | None = None  # the router's view: the agent the offer rings at
     offered_at: float = 0.0
     ringing: AgentId | None = None  # the switch's view: the phone ringing now
@@ -250,13 +255,20 @@ class CallControl:
     def _arrived(self, event: CallArrived) -> None:
         if event.call_id in self.calls:
             return  # a retransmitted INVITE
-        # The transferred caller's phone calls the target queue (with a Referred-By, when the phone sets
-        # one): the same caller, the queue the contact was transferred to.
+        # The transferred caller's phone calls the target (with a Referred-By, when the phone sets one):
+        # the same caller, dialling the queue the contact was transferred to, or the agent's phone user.
         target = QueueId(self.queues.get(event.queue, event.queue))
         for waiting in self.calls.values():
-            if waiting.transferred and waiting.caller == event.caller and waiting.queue_id == target:
+            if not waiting.transferred or waiting.caller != event.caller:
+                continue
+            if waiting.transfer_to == event.queue or (not waiting.transfer_to and waiting.queue_id == target):
                 self._transferred_call_arrives(waiting, event.call_id)
                 return
+        if event.queue in self.agent_of:
+            # an agent's phone user dialled under the queue prefix is only a transfer target
+            logger.warning("call %s dials agent %s but no transfer waits for it", event.call_id, event.queue)
+            self.switch.hangup(event.call_id, code=SIP_NO_AGENT)
+            return
         contact_id = ContactId(uuid.uuid4().hex)
         queue_id = QueueId(self.queues.get(event.queue, event.queue))
         call = VoiceCall(event.call_id, contact_id, queue_id, caller=event.caller)
@@ -327,20 +339,27 @@ class CallControl:
             raise
 
     def _transfer(self, call: VoiceCall, target: str) -> None:
-        """The connected agent's phone transfers the caller to the queue dialled as `target`."""
+        """The connected agent's phone transfers the caller to `target`: the dialled name of a queue, or
+        the SIP user of an agent's phone (a transfer to that agent by name, `transfer_to_agent`)."""
         if call.connected is None:
             logger.warning("call %s asks for a transfer but is not connected", call.call_id)
             return
+        named = self.agent_of.get(target)
         queue_id = QueueId(self.queues.get(target, target))
-        call.log.append(f"transfer to {queue_id}")
+        call.log.append(f"transfer to {named or queue_id}")
         agent, call.connected, call.offered_to, call.failed = call.connected, None, None, None
         call.transferred = True  # set first: the router's new offer may come back within the command
+        call.transfer_to = target
         try:
-            self.center.transfer_to_queue(self.tenant_id, call.contact_id, queue_id)
+            if named is not None:
+                self.center.transfer_to_agent(self.tenant_id, call.contact_id, named)
+            else:
+                self.center.transfer_to_queue(self.tenant_id, call.contact_id, queue_id)
         except DomainError:
-            call.transferred, call.connected = False, agent
+            call.transferred, call.connected, call.transfer_to = False, agent, ""
             raise
-        call.queue_id = queue_id
+        if named is None:
+            call.queue_id = queue_id
 
     def _dialled(self, queue_id: QueueId) -> str:
         """The name a phone dials for a queue: the first the settings map to it, else its id."""
@@ -351,7 +370,7 @@ class CallControl:
         """The caller's phone calls the transfer target: this call is the contact's from now on."""
         self.calls.pop(call.call_id, None)
         call.log.append(f"transferred as call {call_id}")
-        first, call.call_id, call.transferred = call.call_id, call_id, False
+        first, call.call_id, call.transferred, call.transfer_to = call.call_id, call_id, False, ""
         call.held_since = self.center.clock.now()  # a new INVITE, held anew
         self.calls[call_id] = call
         self.switch.queue(call_id)
@@ -451,10 +470,7 @@ class CallControl:
             call = self.by_contact.get(event.contact_id)
             if call is not None and call.connected is not None and not call.transferred:
                 # transferred in Baiying (the agent desktop, the API): the switch moves the caller
-                call.log.append(f"transferred to {event.to_queue_id} in routing")
-                call.transferred, call.connected, call.offered_to, call.failed = True, None, None, None
-                call.queue_id = event.to_queue_id
-                self.switch.transfer(call.call_id, self._dialled(event.to_queue_id))
+                self._transferred_in_routing(call, event)
         elif isinstance(event, ContactRoutedOut):
             call = self.by_contact.get(event.contact_id)
             if call is None:
@@ -468,6 +484,27 @@ class CallControl:
             self._forget(call)
             if not call.transferred:  # (a transferred call's own INVITE has not come yet)
                 self.switch.hangup(call.call_id, code=SIP_NO_AGENT)
+
+    def _transferred_in_routing(self, call: VoiceCall, event: ContactTransferred) -> None:
+        """Move the caller on the switch: its phone is asked to call the target queue, or, for a
+        transfer to a named agent, that agent's phone user under the queue prefix (Kamailio holds that
+        call like any queue call, and it rings the agent the router offers the contact to)."""
+        if event.agent_id is not None:
+            target = self.phone_of.get(event.agent_id)
+            if target is None:
+                logger.warning(
+                    "contact %s was transferred to agent %s, who has no phone: the call stays where it is",
+                    call.contact_id,
+                    event.agent_id,
+                )
+                return
+        else:
+            target = self._dialled(event.to_queue_id)
+        call.log.append(f"transferred to {event.agent_id or event.to_queue_id} in routing")
+        call.transferred, call.connected, call.offered_to, call.failed = True, None, None, None
+        call.transfer_to = target
+        call.queue_id = event.to_queue_id
+        self.switch.transfer(call.call_id, target)
 
     def _ring_if_offered(self, call: VoiceCall) -> None:
         """Ring the agent the router offered the call to, once the switch holds the caller (a phone that

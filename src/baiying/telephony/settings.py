@@ -3,7 +3,7 @@ the dialled queue names. Loaded from YAML with line-precise errors (`load_voice_
 
 from ipaddress import IPv4Address
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from baiying.telephony.announce import QueueAnnouncement
 from baiying.telephony.ivr import Menu
@@ -77,6 +77,19 @@ class VoiceSettings(BaseModel):
                 raise ValueError(f"agent {agent!r} has two phones: {seen[agent]!r} and {user!r}")
             seen[agent] = user
         return value
+
+    @model_validator(mode="after")
+    def _phones_are_not_queues(self) -> "VoiceSettings":
+        # A transfer to a named agent dials its phone user under the queue prefix (queue-agent3): a queue
+        # of the same name could not be told apart.
+        names = set(self.queues) | set(self.queues.values())
+        clash = sorted(user for user in self.agents if user in names)
+        if clash:
+            raise ValueError(
+                f"phone user {clash[0]!r} is also a queue name: {self.queue_prefix}{clash[0]} would be "
+                "ambiguous (a transfer to that agent dials it)"
+            )
+        return self
 
 
 def load_voice_settings(text: str, source: str) -> VoiceSettings:

@@ -22,7 +22,9 @@ caller's phone calls that queue and agent3 answers), `announce` (agent3 talks to
 while a menu caller waits for it with hold music and hears its position and expected wait every 2 s of
 music), `monitor` (a caller sending 1000 Hz talks to agent1, 440 Hz; a supervisor's phone, a sipp UAS
 registered as super1, is called by call control with rtpengine's subscription of both legs and hears
-both: the lab measures the two streams it receives). Every lab queue is recorded.
+both: the lab measures the two streams it receives), `transfer-agent` (agent1's phone transfers the
+baresip caller to agent3 by name — a REFER to queue-agent3 —, agent3 answers, then Baiying transfers it
+back to agent-001 by name, as the API's transfer does). Every lab queue is recorded.
 """
 
 import argparse
@@ -60,7 +62,7 @@ from baiying.telephony.switch import CallEvent, PhoneRegistered
 log = logging.getLogger("baiying.voice-lab")
 SCENARIOS = (
     "queue", "abandon", "maxqueue", "rona", "nophone", "menu", "record", "transfer", "transfer-api",
-    "announce", "monitor",
+    "announce", "monitor", "transfer-agent",
 )  # fmt: skip
 MAX_QUEUE_SECONDS = {"maxqueue": 8.0}  # Kamailio's cap on a held INVITE, when not the settings' (300 s)
 CALLER_TONE_HZ = 1000
@@ -75,6 +77,7 @@ PHONES = {
     "transfer-api": ("agent1", "agent3"),
     "announce": ("agent3",),
     "monitor": ("agent1",),
+    "transfer-agent": ("agent1", "agent3"),
 }
 SUPERVISOR_PORT = 5076  # the supervisor's phone (sipp UAS, supervisor.xml)
 MONITOR_SINKS = (33000, 33002)  # where the supervisor's phone asks for its two streams (supervisor.xml)
@@ -510,8 +513,10 @@ async def phone_command(lab: Lab, user: str, command: str, params: str = "") -> 
     await writer.drain()
 
 
-async def transfer_call(lab: Lab, *, by_phone: bool = True) -> dict[str, int]:
-    """A baresip caller calls support; agent1's phone transfers it to the tech queue; agent3 answers."""
+async def transfer_call(lab: Lab, *, by_phone: bool = True, to_agent: bool = False) -> dict[str, int]:
+    """A baresip caller calls support; agent1's phone transfers it to the tech queue; agent3 answers.
+    `to_agent`: agent1's phone transfers it to agent3 by name instead, and after agent3 answered Baiying
+    transfers it back to agent-001 by name (`transfer_to_agent`, what the API's transfer runs)."""
     user, index = CALLER_PHONE
     sip = f"{lab.settings.sip.address}:{lab.settings.sip.port}"
     home = baresip_config(lab.out, user, index, sip, answer=False)
@@ -526,7 +531,9 @@ async def transfer_call(lab: Lab, *, by_phone: bool = True) -> dict[str, int]:
     await phone_command(lab, user, "dial", f"sip:{queue}support@{lab.settings.sip.address}")
     await wait_for(lambda: seen("agent1", "CALL_ESTABLISHED"), "agent1 to answer", 10)
     await asyncio.sleep(1.5)  # they talk
-    if by_phone:
+    if to_agent:  # an agent's phone user under the queue prefix: a transfer to that agent by name
+        await phone_command(lab, "agent1", "transfer", f"sip:{queue}agent3@{lab.settings.sip.address}")
+    elif by_phone:
         await phone_command(lab, "agent1", "transfer", f"sip:{queue}tech@{lab.settings.sip.address}")
     else:  # what POST /api/contacts/{id}/transfer runs
         assert lab.control is not None
@@ -534,15 +541,34 @@ async def transfer_call(lab: Lab, *, by_phone: bool = True) -> dict[str, int]:
         lab.control.center.transfer_to_queue(lab.settings.tenant, call.contact_id, QueueId("tech"))
     await wait_for(lambda: seen("agent3", "CALL_ESTABLISHED"), "agent3 to answer the transferred caller", 15)
     await asyncio.sleep(2)
+    last = "agent3"
+    if to_agent:
+        assert lab.control is not None
+        (call,) = lab.control.calls.values()
+        lab.control.center.transfer_to_agent(lab.settings.tenant, call.contact_id, AgentId("agent-001"))
+
+        def answered_twice() -> bool:
+            return [e["type"] for e in lab.agent_events["agent1"]].count("CALL_ESTABLISHED") == 2
+
+        await wait_for(answered_twice, "agent1 to answer the caller transferred back", 15)
+        await asyncio.sleep(1.5)
+        last = "agent1"
     await phone_command(lab, user, "hangup")
-    await wait_for(lambda: seen("agent3", "CALL_CLOSED"), "the call with agent3 to end", 10)
+
+    def closed() -> bool:
+        events = [e["type"] for e in lab.agent_events[last]]
+        return events.count("CALL_CLOSED") == events.count("CALL_ESTABLISHED")
+
+    await wait_for(closed, f"the call with {last} to end", 10)
     return {"caller": 0}
 
 
 async def place_calls(lab: Lab, scenario: str) -> dict[str, int]:
     """The scenario's sipp callers; their exit codes (0: every call went as its script says)."""
-    if scenario in ("transfer", "transfer-api"):
-        return await transfer_call(lab, by_phone=scenario == "transfer")
+    if scenario in ("transfer", "transfer-api", "transfer-agent"):
+        return await transfer_call(
+            lab, by_phone=scenario != "transfer-api", to_agent=scenario == "transfer-agent"
+        )
     if scenario == "queue":
         return {"callers": await lab.sipp("callers", "caller.xml", 3, 5070, 30000)}
     if scenario == "record":
