@@ -64,7 +64,15 @@ class RtpengineSupervision:
                 await agent.bye(leg.call_id)
                 return
             self.monitors.setdefault(call_id, {})[leg.call_id] = to_tag
-            await client.command("subscribe answer", call_id=call_id, to_tag=to_tag, sdp=leg.answer)
+            # rtpengine 10.5 refuses an answer that does not accept every codec of the subscribed streams
+            # (telephone-event included) unless it may transcode; a phone answers with what it plays.
+            await client.command(
+                "subscribe answer",
+                call_id=call_id,
+                to_tag=to_tag,
+                sdp=leg.answer,
+                flags=["allow transcoding"],
+            )
             logger.info("call %s: %s listens (call %s)", call_id, supervisor, leg.call_id)
 
         # its own chain: the supervisor's phone may ring a while, the call's media commands go on meanwhile

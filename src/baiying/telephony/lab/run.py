@@ -13,18 +13,19 @@ Scenarios: `queue` (three callers, two agents: the third waits for the first age
 `abandon` (both agents busy, a third caller hangs up while queued: 487), `rona` (agent1's phone does not
 answer: agent1 goes to aux, the call rings agent2), `nophone` (agent1 is logged in from its desktop but its
 phone never registered: Kamailio finds no contact, the offer is rejected and the call rings agent2),
-`menu` (the caller dials the IVR, hears the prompt as early media through rtpengine, presses 2 — technical
-support — and waits with hold music for the one agent with that skill, agent3, though agent1 idles longer),
+`menu` (agent3 talks to a caller of the tech queue; a second caller dials the IVR, hears the prompt as
+early media through rtpengine, presses 2 — technical support — and waits with hold music for the one agent
+with that skill, agent3, though agent1 idles longer, hearing its position and expected wait after 2 s of
+music, then the music again),
 `record` (a caller whose voice is a 1000 Hz tone talks to agent1, whose phone sends 440 Hz; rtpengine
 records the call and call control writes it as the contact's WAV), `transfer` (the caller is a baresip
 phone sending 1000 Hz; agent1 answers, then transfers it to the tech queue from its phone — a REFER —, the
-caller's phone calls that queue and agent3 answers), `announce` (agent3 talks to a caller of the tech queue
-while a menu caller waits for it with hold music and hears its position and expected wait every 2 s of
-music), `monitor` (a caller sending 1000 Hz talks to agent1, 440 Hz; a supervisor's phone, a sipp UAS
-registered as super1, is called by call control with rtpengine's subscription of both legs and hears
-both: the lab measures the two streams it receives), `transfer-agent` (agent1's phone transfers the
-baresip caller to agent3 by name — a REFER to queue-agent3 —, agent3 answers, then Baiying transfers it
-back to agent-001 by name, as the API's transfer does). Every lab queue is recorded.
+caller's phone calls that queue and agent3 answers), `transfer-agent` (agent1's phone transfers the
+baresip caller to agent3 by name — a REFER to queue-agent3 —, agent3 answers; a supervisor's phone, a sipp
+UAS registered as super1, is called by call control with rtpengine's subscription of both legs and hears
+both — the lab measures the two streams it receives —; then Baiying transfers the caller back to
+agent-001 by name, as the API's transfer does, and the supervisor's call is hung up). Every lab queue is
+recorded.
 """
 
 import argparse
@@ -62,7 +63,7 @@ from baiying.telephony.switch import CallEvent, PhoneRegistered
 log = logging.getLogger("baiying.voice-lab")
 SCENARIOS = (
     "queue", "abandon", "maxqueue", "rona", "nophone", "menu", "record", "transfer", "transfer-api",
-    "announce", "monitor", "transfer-agent",
+    "transfer-agent",
 )  # fmt: skip
 MAX_QUEUE_SECONDS = {"maxqueue": 8.0}  # Kamailio's cap on a held INVITE, when not the settings' (300 s)
 CALLER_TONE_HZ = 1000
@@ -75,8 +76,6 @@ PHONES = {
     "menu": ("agent1", "agent3"),
     "transfer": ("agent1", "agent3"),
     "transfer-api": ("agent1", "agent3"),
-    "announce": ("agent3",),
-    "monitor": ("agent1",),
     "transfer-agent": ("agent1", "agent3"),
 }
 SUPERVISOR_PORT = 5076  # the supervisor's phone (sipp UAS, supervisor.xml)
@@ -345,32 +344,23 @@ class RtpSink(asyncio.DatagramProtocol):
                 "rms": rms}  # fmt: skip
 
 
-async def monitor_call(lab: Lab) -> dict[str, int]:
-    """A caller (1000 Hz) talks to agent1 (440 Hz); after a second a supervisor listens from its phone."""
-    assert lab.control is not None
-    control = lab.control
+async def start_supervisor(lab: Lab) -> asyncio.Task[int]:
+    """The supervisor's phone: a sipp UAS (supervisor.xml) registered as super1, its two streams received
+    by the lab's RTP sinks; the UAS's sipp, running until its call ends."""
     loop = asyncio.get_running_loop()
     for port in MONITOR_SINKS:
         transport, sink = await loop.create_datagram_endpoint(RtpSink, local_addr=("127.0.0.1", port))
         lab.sinks.append((port, sink, transport))
     supervisor = asyncio.create_task(
-        lab.sipp("supervisor", "supervisor.xml", 1, SUPERVISOR_PORT, 34000, limit=30)
+        lab.sipp("supervisor", "supervisor.xml", 1, SUPERVISOR_PORT, 34000, limit=40)
     )
     contacts = lab.out / "supervisor.csv"
     contacts.write_text(f"SEQUENTIAL\nsuper1;127.0.0.1:{SUPERVISOR_PORT}\n")
     registered = await lab.sipp("register", "register.xml", 1, 5077, 31000, extra=("-inf", str(contacts)))
+    if registered != 0:
+        raise LabFailed(f"sipp could not register the supervisor's phone (exit {registered})")
     await wait_for(lambda: "super1" in lab.registered, "the supervisor's phone to register", 10)
-    script = caller_with_tone(lab)
-    caller = asyncio.create_task(lab.sipp("callers", script, 1, 5070, 30000, talk_seconds=6))
-
-    def established() -> bool:
-        return any(e["type"] == "CALL_ESTABLISHED" for e in lab.agent_events.get("agent1", []))
-
-    await wait_for(established, "agent1 to answer", 10)
-    await asyncio.sleep(1)
-    (call,) = control.calls.values()
-    control.monitor(call.contact_id, "super1")
-    return {"callers": await caller, "supervisor": await supervisor, "register": registered}
+    return supervisor
 
 
 def caller_with_tone(lab: Lab) -> str:
@@ -445,15 +435,18 @@ def contact_attributes(url: str, tenant: str, contact_ids: list[str]) -> dict[st
         engine.dispose()
 
 
-def rtpengine_commands(path: Path, control_port: int) -> dict[str, list[str]]:
+def rtpengine_commands(path: Path, control_port: int) -> dict[str, Any]:
     """The NG commands rtpengine received, in order, from its log, by sender: call control (its NG socket's
-    port) or Kamailio (any other)."""
-    found: dict[str, list[str]] = {"call-control": [], "kamailio": []}
+    port) or Kamailio (any other); and under "calls", by call id, each as "sender: command"."""
+    found: dict[str, Any] = {"call-control": [], "kamailio": [], "calls": {}}
     if path.exists():
-        pattern = r"Received command '([a-z ]+)' from 127\.0\.0\.1:(\d+)"
-        for command, port in re.findall(pattern, path.read_text(errors="replace")):
-            if command != "ping":
-                found["call-control" if int(port) == control_port else "kamailio"].append(command)
+        pattern = r"(?:\[([^\]\s]+)\]: )?\[control\] Received command '([a-z ]+)' from 127\.0\.0\.1:(\d+)"
+        for call_id, command, port in re.findall(pattern, path.read_text(errors="replace")):
+            if command == "ping":
+                continue
+            sender = "call-control" if int(port) == control_port else "kamailio"
+            found[sender].append(command)
+            found["calls"].setdefault(call_id, []).append(f"{sender}: {command}")
     return found
 
 
@@ -515,8 +508,10 @@ async def phone_command(lab: Lab, user: str, command: str, params: str = "") -> 
 
 async def transfer_call(lab: Lab, *, by_phone: bool = True, to_agent: bool = False) -> dict[str, int]:
     """A baresip caller calls support; agent1's phone transfers it to the tech queue; agent3 answers.
-    `to_agent`: agent1's phone transfers it to agent3 by name instead, and after agent3 answered Baiying
-    transfers it back to agent-001 by name (`transfer_to_agent`, what the API's transfer runs)."""
+    `to_agent`: agent1's phone transfers it to agent3 by name instead; once agent3 answered a supervisor
+    listens from its phone (super1), then Baiying transfers the caller back to agent-001 by name
+    (`transfer_to_agent`, what the API's transfer runs), which hangs up the supervisor's call."""
+    supervisor = await start_supervisor(lab) if to_agent else None
     user, index = CALLER_PHONE
     sip = f"{lab.settings.sip.address}:{lab.settings.sip.port}"
     home = baresip_config(lab.out, user, index, sip, answer=False)
@@ -540,6 +535,16 @@ async def transfer_call(lab: Lab, *, by_phone: bool = True, to_agent: bool = Fal
         (call,) = lab.control.calls.values()
         lab.control.center.transfer_to_queue(lab.settings.tenant, call.contact_id, QueueId("tech"))
     await wait_for(lambda: seen("agent3", "CALL_ESTABLISHED"), "agent3 to answer the transferred caller", 15)
+    if to_agent:
+        control = lab.control
+        assert control is not None
+
+        def connected() -> bool:  # Kamailio's dialog start may follow the phone's own report
+            return any(call.connected is not None for call in control.calls.values())
+
+        await wait_for(connected, "call control to see agent3 answer", 5)
+        (call,) = control.calls.values()
+        control.monitor(call.contact_id, "super1")
     await asyncio.sleep(2)
     last = "agent3"
     if to_agent:
@@ -560,6 +565,8 @@ async def transfer_call(lab: Lab, *, by_phone: bool = True, to_agent: bool = Fal
         return events.count("CALL_CLOSED") == events.count("CALL_ESTABLISHED")
 
     await wait_for(closed, f"the call with {last} to end", 10)
+    if supervisor is not None:
+        return {"caller": 0, "supervisor": await supervisor}
     return {"caller": 0}
 
 
@@ -573,11 +580,7 @@ async def place_calls(lab: Lab, scenario: str) -> dict[str, int]:
         return {"callers": await lab.sipp("callers", "caller.xml", 3, 5070, 30000)}
     if scenario == "record":
         return {"callers": await lab.sipp("callers", caller_with_tone(lab), 1, 5070, 30000)}
-    if scenario == "monitor":
-        return await monitor_call(lab)
     if scenario == "menu":
-        return {"callers": await lab.sipp("callers", "caller_menu.xml", 1, 5070, 30000, service="menu")}
-    if scenario == "announce":
         busy = asyncio.create_task(
             lab.sipp("busy", "caller.xml", 1, 5070, 30000, service="tech", talk_seconds=9)
         )
