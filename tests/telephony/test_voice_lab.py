@@ -321,9 +321,9 @@ def test_transfers_to_a_named_agent_and_a_supervisor_listening_from_its_phone(tm
         if "call-control: subscribe request" in commands
     ]
     assert len(monitored) == 1  # only the call with agent3
-    assert monitored[0][-3:] == [
-        "call-control: subscribe request", "call-control: subscribe answer", "call-control: delete",
-    ]  # fmt: skip
+    subscribed = [c for c in monitored[0] if "subscribe" in c]  # (the recording's commands may interleave)
+    assert subscribed == ["call-control: subscribe request", "call-control: subscribe answer"]
+    assert monitored[0][-1] == "call-control: delete"
     # and the parties heard only each other: agent3 the caller's tone, the caller agent3's (above)
     agent3_heard = [r for r in result["recordings"]["agent3"] if r["file"].endswith("-dec.wav")]
     assert [r["peak_hz"] for r in agent3_heard] == [pytest.approx(1000, abs=5)]
