@@ -539,3 +539,17 @@ def test_a_supervisor_may_monitor_only_a_connected_call_on_a_switch_that_can(lab
     with pytest.raises(NotSupported, match="simulated cannot monitor yet"):  # the switch decides
         lab.control.monitor(contact, "super1")
     assert lab.control.calls["c1"].log[-1] == "monitor by super1"
+
+
+def test_a_phone_transfer_to_an_agent_who_is_not_logged_in_leaves_the_call_with_its_agent(lab: Lab) -> None:
+    sw = lab.switch
+    sw.place_call("c1", "support", "caller1")
+    sw.answer("c1")  # agent1
+    sw.refer("c1", "agent3")  # tech-001's phone never registered: not logged in, routing refuses
+    assert lab.kinds(ev.ContactTransferred) == []
+    call = lab.control.calls["c1"]
+    assert (call.connected, call.transferred, call.transfer_to) == (A1, False, "")
+    sw.place_call("c1b", "agent3", "caller1")  # the caller's phone followed the REFER anyway
+    assert (sw.calls["c1b"].state, sw.calls["c1b"].final_code) == (CallState.ENDED, 480)
+    sw.agent_hangs_up("c1")
+    assert [e.agent_id for e in lab.kinds(ev.ContactCompleted)] == [A1]  # type: ignore[attr-defined]
