@@ -13,10 +13,11 @@ Whisper (the supervisor heard by the agent only) and barge (heard by both) are r
 command (docs/telephony.md says what they would take).
 """
 
+import contextlib
 import logging
 from typing import Any
 
-from baiying.telephony.rtpengine import NgClient
+from baiying.telephony.rtpengine import NgClient, NgError
 from baiying.telephony.sipua import SipUserAgent
 from baiying.telephony.switch import NotSupported, TelephonyError
 
@@ -59,7 +60,12 @@ class RtpengineSupervision:
             offer, to_tag = reply.get("sdp"), reply.get("to-tag")
             if not isinstance(offer, str) or not isinstance(to_tag, str):
                 raise TelephonyError(f"rtpengine's subscription of {call_id} has no SDP or to-tag: {reply}")
-            leg = await agent.invite(supervisor, offer)
+            try:
+                leg = await agent.invite(supervisor, offer)
+            except TelephonyError:
+                with contextlib.suppress(NgError):  # (the call may be gone, and its subscriptions with it)
+                    await client.command("unsubscribe", call_id=call_id, to_tag=to_tag)
+                raise
             if call_id not in self.dialogs:  # the call ended while the supervisor's phone rang
                 await agent.bye(leg.call_id)
                 return
