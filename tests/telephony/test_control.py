@@ -12,11 +12,12 @@ from baiying import events as ev
 from baiying.application.center import LiveCenter
 from baiying.clock import ManualClock
 from baiying.ids import AgentId, ContactId, QueueId
+from baiying.telephony.announce import Announcement, QueueAnnouncement
 from baiying.telephony.control import CallControl
 from baiying.telephony.lab import lab_settings, prepare_database
 from baiying.telephony.lab.prompts import tone_pcap
 from baiying.telephony.settings import RecordingPolicy
-from baiying.telephony.switch import CallRecorded, CallState, SimulatedSwitch
+from baiying.telephony.switch import CallRecorded, CallState, NotSupported, SimulatedSwitch, TelephonyError
 
 T0 = 1_795_000_000.0
 A1, A2, TECH = AgentId("agent-001"), AgentId("agent-002"), AgentId("tech-001")
@@ -330,6 +331,68 @@ def test_caller_chooses_2_in_the_menu_and_reaches_the_agent_with_that_skill(lab:
     assert [e.agent_id for e in lab.kinds(ev.ContactCompleted)] == [TECH]  # type: ignore[attr-defined]
 
 
+class ListSpeaker:
+    """What the speaker was asked to say; each sentence is 'spoken' as a 3-second file."""
+
+    def __init__(self) -> None:
+        self.said: list[Announcement] = []
+
+    def speak(self, said: Announcement) -> tuple[str, float]:
+        self.said.append(said)
+        return f"announcements/{len(self.said)}.wav", 3.0
+
+
+def test_waiting_callers_hear_their_position_and_expected_wait_between_the_music(lab: Lab) -> None:
+    sw, control = lab.switch, lab.control
+    speaker = ListSpeaker()
+    control.speaker = speaker
+    control.announcements = {"helpdesk": QueueAnnouncement(every_seconds=10)}
+    for n in (1, 2):  # both agents talk
+        sw.place_call(f"c{n}", "support", f"caller{n}")
+        sw.answer(f"c{n}")
+    sw.place_call("m1", "menu", "caller3")
+    sw.press("m1", "1")  # billing: agent1 and agent2 have it, and both are busy
+    assert sw.calls["m1"].playing == "music.wav"
+    assert control.next_announcement() == lab.clock.now() + 10
+    lab.clock.advance(4)
+    sw.place_call("m2", "menu", "caller4")
+    sw.press("m2", "1")
+    lab.clock.advance(6)
+    asyncio.run(control.announce())  # m1's turn; m2's comes 4 s later
+    # 1 ahead of nobody, 2 staffed billing agents, 180 s per call (the queue's first estimate): 90 s
+    assert [a.text for a in speaker.said] == [
+        "You are number 1 in the queue. The expected wait is about 2 minutes."
+    ]
+    assert sw.calls["m1"].playing == "announcements/1.wav"
+    assert sw.calls["m2"].playing == "music.wav"
+    lab.clock.advance(3)  # the sentence is over: the music again, the next announcement 10 s later
+    asyncio.run(control.announce())
+    assert sw.calls["m1"].playing == "music.wav"
+    assert control.calls["m1"].announce_at == lab.clock.now() + 10
+    lab.clock.advance(1)
+    asyncio.run(control.announce())
+    assert speaker.said[1] == Announcement(
+        "en", "You are number 2 in the queue. The expected wait is about 3 minutes."
+    )
+    assert sw.calls["m2"].history[-3:] == ["play music.wav (loop)", "queued", "play announcements/2.wav"]
+    lab.clock.advance(3)  # m2's music again
+    asyncio.run(control.announce())
+    lab.clock.advance(4)
+    sw.agent_hangs_up("c1")  # agent1 is free: m1 rings it; it hears no announcement while it rings
+    assert sw.calls["m1"].state is CallState.RINGING
+    lab.clock.advance(2)
+    asyncio.run(control.announce())
+    assert len(speaker.said) == 2
+    assert control.calls["m1"].announce_at == lab.clock.now() + 10  # asked again after more music
+    sw.answer("m1")
+    lab.clock.advance(4)
+    asyncio.run(control.announce())
+    assert control.calls["m1"].announced == [speaker.said[0].text]  # connected: nothing more for m1
+    assert control.calls["m1"].announce_at is None
+    assert speaker.said[2].text == "You are number 1 in the queue. The expected wait is about 2 minutes."
+    assert control.calls["m2"].announced == [speaker.said[1].text, speaker.said[2].text]  # m2 moved up
+
+
 def test_a_wrong_key_replays_the_prompt_then_the_default_option_is_taken(lab: Lab) -> None:
     sw = lab.switch
     sw.place_call("c1", "menu", "caller1")
@@ -433,3 +496,60 @@ def test_a_transfer_made_in_baiying_moves_the_caller_on_the_switch(lab: Lab) -> 
     sw.agent_hangs_up("c1b")
     assert [e.agent_id for e in lab.kinds(ev.ContactCompleted)] == [A1, TECH]  # type: ignore[attr-defined]
     assert lab.control.calls == {}
+
+
+def test_a_phone_transfers_the_caller_to_a_named_agent_who_is_not_the_longest_idle(lab: Lab) -> None:
+    sw = lab.switch
+    lab.clock.advance(1)
+    sw.register("agent3")  # idle the shortest, and without the support skill
+    sw.place_call("c1", "support", "caller1")
+    sw.answer("c1")  # agent1
+    lab.clock.advance(3)
+    sw.refer("c1", "agent2")  # agent1's phone transfers the caller to agent2's phone user
+    (transferred,) = lab.kinds(ev.ContactTransferred)
+    assert (transferred.to_queue_id, transferred.agent_id) == ("support", A2)  # type: ignore[attr-defined]
+    assert offered(lab)[-1][1] == A2
+    sw.place_call("c1b", "agent2", "caller1")  # the caller's phone dials queue-agent2, as the REFER said
+    assert (sw.calls["c1b"].state, sw.calls["c1b"].agent) == (CallState.RINGING, "agent2")
+    sw.answer("c1b")
+    lab.center.transfer_to_agent("lab", contact_of(lab, "c1b"), TECH)  # then in Baiying (the API's transfer)
+    assert sw.calls["c1b"].history[-1] == "transfer to agent3"  # REFER to queue-agent3
+    sw.place_call("c1c", "agent3", "caller1")
+    assert (sw.calls["c1c"].state, sw.calls["c1c"].agent) == (CallState.RINGING, "agent3")
+    sw.answer("c1c")
+    sw.caller_hangs_up("c1c")
+    assert [e.agent_id for e in lab.kinds(ev.ContactAnswered)] == [A1, A2, TECH]  # type: ignore[attr-defined]
+    assert [e.agent_id for e in lab.kinds(ev.ContactCompleted)] == [A1, A2, TECH]  # type: ignore[attr-defined]
+    assert lab.control.calls == {}
+
+
+def test_a_call_to_an_agents_phone_user_that_is_no_transfer_ends_with_480(lab: Lab) -> None:
+    lab.switch.place_call("c1", "agent2", "caller1")
+    assert (lab.switch.calls["c1"].state, lab.switch.calls["c1"].final_code) == (CallState.ENDED, 480)
+    assert lab.kinds(ev.ContactArrived) == []
+
+
+def test_a_supervisor_may_monitor_only_a_connected_call_on_a_switch_that_can(lab: Lab) -> None:
+    sw = lab.switch
+    sw.place_call("c1", "support", "caller1")  # rings agent1
+    contact = contact_of(lab, "c1")
+    with pytest.raises(TelephonyError, match=f"contact {contact} has no connected call to monitor"):
+        lab.control.monitor(contact, "super1")
+    sw.answer("c1")
+    with pytest.raises(NotSupported, match="simulated cannot monitor yet"):  # the switch decides
+        lab.control.monitor(contact, "super1")
+    assert lab.control.calls["c1"].log[-1] == "monitor by super1"
+
+
+def test_a_phone_transfer_to_an_agent_who_is_not_logged_in_leaves_the_call_with_its_agent(lab: Lab) -> None:
+    sw = lab.switch
+    sw.place_call("c1", "support", "caller1")
+    sw.answer("c1")  # agent1
+    sw.refer("c1", "agent3")  # tech-001's phone never registered: not logged in, routing refuses
+    assert lab.kinds(ev.ContactTransferred) == []
+    call = lab.control.calls["c1"]
+    assert (call.connected, call.transferred, call.transfer_to) == (A1, False, "")
+    sw.place_call("c1b", "agent3", "caller1")  # the caller's phone followed the REFER anyway
+    assert (sw.calls["c1b"].state, sw.calls["c1b"].final_code) == (CallState.ENDED, 480)
+    sw.agent_hangs_up("c1")
+    assert [e.agent_id for e in lab.kinds(ev.ContactCompleted)] == [A1]  # type: ignore[attr-defined]

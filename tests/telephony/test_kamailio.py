@@ -18,6 +18,7 @@ from baiying.telephony.kamailio import KamailioSwitch, render_config
 from baiying.telephony.lab import lab_settings
 from baiying.telephony.rtpengine import NgClient, bdecode, bencode
 from baiying.telephony.settings import VoiceSettings, load_voice_settings
+from baiying.telephony.sipua import SipUserAgent
 from baiying.telephony.switch import (
     AgentAnswered,
     AgentFailed,
@@ -215,6 +216,8 @@ class FakeNg(asyncio.DatagramProtocol):
         reply: dict[str, object] = {"result": "ok", "sdp": f"v=0 {request['command']}"}
         if request["command"] == "query":
             reply["tags"] = {"A": {"medias": [{"streams": [{"local port": 40002}]}]}}
+        if request["command"] == "subscribe request":
+            reply["to-tag"] = "S1"
         self.transport.sendto(cookie + b" " + bencode(reply), addr)
 
 
@@ -403,4 +406,101 @@ async def _the_evapi_link_is_re_established_when_it_drops() -> None:
         await serving
     fake.writer.close()  # type: ignore[union-attr]
     switch.close()
+    fake.server.close()
+
+
+def test_whisper_and_barge_are_refused_naming_what_rtpengine_lacks() -> None:
+    switch = KamailioSwitch(VoiceSettings())
+    for mode in ("whisper", "barge"):
+        with pytest.raises(
+            NotSupported, match=f"kamailio cannot {mode}: rtpengine 10.5 cannot mix"
+        ) as caught:
+            switch.monitor("c1", "super1", mode=mode)
+        assert (caught.value.switch, caught.value.command) == ("kamailio", mode)
+    with pytest.raises(TelephonyError, match="unknown monitor mode 'spy'"):
+        switch.monitor("c1", "super1", mode="spy")
+    with pytest.raises(NotSupported, match="monitor: it needs rtpengine and call control's SIP user agent"):
+        switch.monitor("c1", "super1", mode="monitor")
+
+
+def test_only_a_connected_call_is_monitored() -> None:
+    async def scenario() -> None:
+        client = NgClient("127.0.0.1", 9, timeout_seconds=0.1)
+        agent = SipUserAgent("127.0.0.1", 0, ("127.0.0.1", 9), "127.0.0.1")
+        switch = KamailioSwitch(VoiceSettings(), client, agent)
+        with pytest.raises(TelephonyError, match="cannot monitor call c1: it is not connected"):
+            switch.monitor("c1", "super1", mode="monitor")
+        assert agent.on_ended is not None  # the supervisor hanging up ends the fork (`unsubscribe`)
+
+    asyncio.run(scenario())
+
+
+def test_a_phone_user_may_not_be_a_queue_name() -> None:
+    with pytest.raises(
+        ConfigError, match="phone user 'tech' is also a queue name: queue-tech would be ambiguous"
+    ):
+        load_voice_settings("queues: {tech: tech}\nagents: {tech: tech-001}\n", "voice.yaml")
+
+
+def test_a_supervisor_is_called_with_the_subscription_answered_and_hung_up_with_the_call() -> None:
+    asyncio.run(_a_supervisor_is_called_with_the_subscription_answered_and_hung_up_with_the_call())
+
+
+async def _a_supervisor_is_called_with_the_subscription_answered_and_hung_up_with_the_call() -> None:
+    from tests.telephony.test_sipua import FakeProxy, free_port
+
+    loop = asyncio.get_running_loop()
+    _, ng = await loop.create_datagram_endpoint(FakeNg, local_addr=("127.0.0.1", 0))
+    proxy = FakeProxy()
+    proxy_port = free_port()
+    await loop.create_datagram_endpoint(lambda: proxy, local_addr=("127.0.0.1", proxy_port))
+    fake = FakeKamailio()
+    settings = VoiceSettings(evapi={"port": await fake.start()})  # type: ignore[arg-type]
+    client = NgClient("127.0.0.1", ng.transport.get_extra_info("sockname")[1], timeout_seconds=0.5)
+    await client.open()
+    agent = SipUserAgent("127.0.0.1", free_port(), ("127.0.0.1", proxy_port), "127.0.0.1")
+    await agent.open()
+    switch = KamailioSwitch(settings, client, agent)
+    await switch.connect(timeout_seconds=2)
+    serving = asyncio.create_task(switch.serve())
+    await fake.connected.wait()
+    fake.send({"event": "answered", "callid": "c1", "agent": "agent1", "ftag": "F", "ttag": "T"})
+    for _ in range(100):
+        if "c1" in switch.dialogs:
+            break
+        await asyncio.sleep(0.01)
+    switch.monitor("c1", "super1", mode="monitor")  # the supervisor's phone refuses: no subscriber kept
+    invite, addr = await proxy.next("INVITE")
+    assert invite.body == "v=0 subscribe request"  # rtpengine's offer of both legs
+    proxy.reply(invite, addr, "486 Busy Here")
+    switch.monitor("c1", "super1", mode="monitor")  # and again: it answers
+    invite, addr = await proxy.next("INVITE")
+    contact = "Contact: <sip:super1@127.0.0.1:5999>"
+    proxy.reply(
+        invite, addr, "200 OK", f"Record-Route: <sip:127.0.0.1:{proxy_port};lr>", contact, body="v=0\r\n"
+    )
+    for _ in range(100):
+        if switch.monitors:
+            break
+        await asyncio.sleep(0.01)
+    fake.send({"event": "ended", "callid": "c1"})  # the call ends: the supervisor's phone gets a BYE
+    bye, bye_from = await proxy.next("BYE")
+    proxy.reply(bye, bye_from, "200 OK")
+    await asyncio.sleep(0.1)
+    commands = [(r["command"], r.get("from-tags"), r.get("to-tag"), r.get("flags")) for r in ng.requests]
+    assert commands == [
+        ("subscribe request", ["F", "T"], None, None),
+        ("unsubscribe", None, "S1", None),  # after the 486
+        ("subscribe request", ["F", "T"], None, None),
+        ("subscribe answer", None, "S1", ["allow transcoding"]),
+    ]
+    assert switch.media_errors == ["monitor (super1) c1 monitor: super1's phone answered 486 Busy Here"]
+    assert switch.monitors == {}
+    fake.writer.close()  # type: ignore[union-attr]
+    serving.cancel()
+    switch.close()
+    agent.close()
+    client.close()
+    proxy.close()
+    ng.transport.close()
     fake.server.close()

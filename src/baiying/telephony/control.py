@@ -20,11 +20,21 @@ collects one key; the option chosen sets the contact's intent, language or queue
 call arrive in routing, held with the menu's hold music. A caller who hangs up in the menu never was a
 contact (nothing is routed); the switch ends the held INVITE with 487.
 
+Blind transfer to a named agent works the same way: the target is the SIP user of the agent's phone,
+dialled under the queue prefix (`queue-agent3`): routing's `transfer_to_agent` offers the contact to that
+agent (or, if it stays busy, back to its queue), and the caller's new call rings the agent's phone.
+
 Blind transfer to a queue: the agent's phone sends REFER to the caller (`TransferRequested`); the contact
 is transferred in routing at once (`transfer_to_queue`: the agent is freed, the contact waits in the
 target queue) and the caller's phone calls the queue; that call (from the same caller, to that queue,
 with a Referred-By if the phone sets one) becomes the contact's call, held and rung at the agent the
 router offers it to; call control ends the first call if the phones did not (BYE to both).
+
+Announcements (per queue, `announcements`): a caller waiting with hold music (through a menu) hears,
+every `every_seconds` of music, their position and expected wait from the routing engine
+(`routing.standing`) in their language, spoken by the `speaker` (espeak-ng, cached), then the music again
+(the switch replaces what plays; call control restarts the music when the sentence is over). Nothing is
+announced while an agent's phone rings or after it answered.
 
 Recording (per queue, `recording`): a recorded queue's contact carries the attribute `recording`, the WAV
 its call is written to (`<directory>/<contact id>.wav`); the switch records from the agent's answer to the
@@ -51,6 +61,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from baiying.application.bus import EventBatch
@@ -60,6 +71,8 @@ from baiying.events import ContactOffered, ContactRoutedOut, ContactTransferred,
 from baiying.ids import AgentId, ContactId, QueueId
 from baiying.routing.decisions import RouteOutDestination
 from baiying.routing.router import Router
+from baiying.routing.standing import queue_standing
+from baiying.telephony.announce import Announcement, QueueAnnouncement, Speaker, announcement
 from baiying.telephony.ivr import Menu, MenuOption
 from baiying.telephony.recording import RecordingError, pcap_to_wav
 from baiying.telephony.settings import RecordingPolicy
@@ -105,6 +118,7 @@ class VoiceCall:
     routed: bool = False  # the contact arrived in routing
     recording: Path | None = None  # where its recording goes (a recorded queue)
     transferred: bool = False  # blind-transferred: waiting for the caller's phone to call the target
+    transfer_to: str = ""  # the name the caller's phone dials for it: a queue's, or an agent phone's user
     offered_to: AgentId | None = None  # the router's view: the agent the offer rings at
     offered_at: float = 0.0
     ringing: AgentId | None = None  # the switch's view: the phone ringing now
@@ -114,6 +128,11 @@ class VoiceCall:
     ended: bool = False
     routed_out: bool = False  # routed out while a phone rang: ended once the phone stops ringing
     held_since: float = 0.0  # when the switch began holding this INVITE (its maximum queue time runs from it)
+    language: str | None = None  # the contact's, for its announcements
+    music: str | None = None  # the hold music looping for it (its media is open)
+    announce_at: float | None = None  # when it next hears its position and expected wait
+    music_resumes_at: float | None = None  # an announcement plays until then
+    announced: list[str] = field(default_factory=list)  # the sentences it heard, in order
     log: list[str] = field(default_factory=list)
 
 
@@ -130,11 +149,14 @@ class CallControl:
         recording: RecordingPolicy | None = None,
         login_on_register: bool = False,
         max_queue_seconds: float | None = None,
+        announcements: Mapping[str, QueueAnnouncement] | None = None,
+        speaker: Speaker | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         """`agents` maps SIP user → agent id; `queues` maps the dialled queue name → queue id (a name not
         listed is taken as the queue id itself); `max_queue_seconds`, the switch's cap on a held call (None:
-        no cap, calls are held until routing moves them)."""
+        no cap, calls are held until routing moves them); `announcements` maps queue id → how often its
+        callers with hold music hear their standing, which `speaker` turns into a media file."""
         self.center = center
         self.tenant_id = tenant_id
         self.switch = switch
@@ -146,6 +168,8 @@ class CallControl:
         self.recordings: dict[str, Path] = {}  # call id → its WAV, from the answer until the file is written
         self.login_on_register = login_on_register
         self.max_queue_seconds = max_queue_seconds
+        self.announcements = dict(announcements or {})
+        self.speaker = speaker
         self.calls: dict[str, VoiceCall] = {}
         self.by_contact: dict[ContactId, VoiceCall] = {}
         switch.on_event(self.handle)
@@ -198,6 +222,7 @@ class CallControl:
                 )
                 return
             call.connected = agent
+            call.announce_at = call.music_resumes_at = None  # the switch stopped the caller's media
             self.center.accept(self.tenant_id, call.contact_id, agent)
             if call.recording is not None:
                 self.recordings[call.call_id] = call.recording
@@ -230,13 +255,20 @@ class CallControl:
     def _arrived(self, event: CallArrived) -> None:
         if event.call_id in self.calls:
             return  # a retransmitted INVITE
-        # The transferred caller's phone calls the target queue (with a Referred-By, when the phone sets
-        # one): the same caller, the queue the contact was transferred to.
+        # The transferred caller's phone calls the target (with a Referred-By, when the phone sets one):
+        # the same caller, dialling the queue the contact was transferred to, or the agent's phone user.
         target = QueueId(self.queues.get(event.queue, event.queue))
         for waiting in self.calls.values():
-            if waiting.transferred and waiting.caller == event.caller and waiting.queue_id == target:
+            if not waiting.transferred or waiting.caller != event.caller:
+                continue
+            if waiting.transfer_to == event.queue or (not waiting.transfer_to and waiting.queue_id == target):
                 self._transferred_call_arrives(waiting, event.call_id)
                 return
+        if event.queue in self.agent_of:
+            # an agent's phone user dialled under the queue prefix is only a transfer target
+            logger.warning("call %s dials agent %s but no transfer waits for it", event.call_id, event.queue)
+            self.switch.hangup(event.call_id, code=SIP_NO_AGENT)
+            return
         contact_id = ContactId(uuid.uuid4().hex)
         queue_id = QueueId(self.queues.get(event.queue, event.queue))
         call = VoiceCall(event.call_id, contact_id, queue_id, caller=event.caller)
@@ -275,12 +307,15 @@ class CallControl:
             self.switch.hangup(call.call_id, code=SIP_NO_AGENT)
             return
         self.switch.play(call.call_id, menu.hold_music, loop=True)
+        call.music = menu.hold_music
         self._route(call, option, menu.language)
+        self._schedule_announcement(call)
 
     def _route(self, call: VoiceCall, option: MenuOption | None = None, language: str | None = None) -> None:
         """The call enters routing as a contact and is held until the router offers it to an agent."""
         if option is not None and option.queue is not None:
             call.queue_id = QueueId(option.queue)
+        call.language = (option.language if option is not None else None) or language
         self.switch.queue(call.call_id)
         call.routed = True
         attributes = {"sip_call_id": call.call_id}
@@ -294,7 +329,7 @@ class CallControl:
                 contact_id=call.contact_id,
                 customer_id=call.caller or None,
                 intent=option.intent if option is not None else None,
-                language=(option.language if option is not None else None) or language,
+                language=call.language,
                 attributes=attributes,
             )
         except DomainError:
@@ -304,20 +339,27 @@ class CallControl:
             raise
 
     def _transfer(self, call: VoiceCall, target: str) -> None:
-        """The connected agent's phone transfers the caller to the queue dialled as `target`."""
+        """The connected agent's phone transfers the caller to `target`: the dialled name of a queue, or
+        the SIP user of an agent's phone (a transfer to that agent by name, `transfer_to_agent`)."""
         if call.connected is None:
             logger.warning("call %s asks for a transfer but is not connected", call.call_id)
             return
+        named = self.agent_of.get(target)
         queue_id = QueueId(self.queues.get(target, target))
-        call.log.append(f"transfer to {queue_id}")
+        call.log.append(f"transfer to {named or queue_id}")
         agent, call.connected, call.offered_to, call.failed = call.connected, None, None, None
         call.transferred = True  # set first: the router's new offer may come back within the command
+        call.transfer_to = target
         try:
-            self.center.transfer_to_queue(self.tenant_id, call.contact_id, queue_id)
+            if named is not None:
+                self.center.transfer_to_agent(self.tenant_id, call.contact_id, named)
+            else:
+                self.center.transfer_to_queue(self.tenant_id, call.contact_id, queue_id)
         except DomainError:
-            call.transferred, call.connected = False, agent
+            call.transferred, call.connected, call.transfer_to = False, agent, ""
             raise
-        call.queue_id = queue_id
+        if named is None:
+            call.queue_id = queue_id
 
     def _dialled(self, queue_id: QueueId) -> str:
         """The name a phone dials for a queue: the first the settings map to it, else its id."""
@@ -328,7 +370,7 @@ class CallControl:
         """The caller's phone calls the transfer target: this call is the contact's from now on."""
         self.calls.pop(call.call_id, None)
         call.log.append(f"transferred as call {call_id}")
-        first, call.call_id, call.transferred = call.call_id, call_id, False
+        first, call.call_id, call.transferred, call.transfer_to = call.call_id, call_id, False, ""
         call.held_since = self.center.clock.now()  # a new INVITE, held anew
         self.calls[call_id] = call
         self.switch.queue(call_id)
@@ -428,10 +470,7 @@ class CallControl:
             call = self.by_contact.get(event.contact_id)
             if call is not None and call.connected is not None and not call.transferred:
                 # transferred in Baiying (the agent desktop, the API): the switch moves the caller
-                call.log.append(f"transferred to {event.to_queue_id} in routing")
-                call.transferred, call.connected, call.offered_to, call.failed = True, None, None, None
-                call.queue_id = event.to_queue_id
-                self.switch.transfer(call.call_id, self._dialled(event.to_queue_id))
+                self._transferred_in_routing(call, event)
         elif isinstance(event, ContactRoutedOut):
             call = self.by_contact.get(event.contact_id)
             if call is None:
@@ -445,6 +484,27 @@ class CallControl:
             self._forget(call)
             if not call.transferred:  # (a transferred call's own INVITE has not come yet)
                 self.switch.hangup(call.call_id, code=SIP_NO_AGENT)
+
+    def _transferred_in_routing(self, call: VoiceCall, event: ContactTransferred) -> None:
+        """Move the caller on the switch: its phone is asked to call the target queue, or, for a
+        transfer to a named agent, that agent's phone user under the queue prefix (Kamailio holds that
+        call like any queue call, and it rings the agent the router offers the contact to)."""
+        if event.agent_id is not None:
+            target = self.phone_of.get(event.agent_id)
+            if target is None:
+                logger.warning(
+                    "contact %s was transferred to agent %s, who has no phone: the call stays where it is",
+                    call.contact_id,
+                    event.agent_id,
+                )
+                return
+        else:
+            target = self._dialled(event.to_queue_id)
+        call.log.append(f"transferred to {event.agent_id or event.to_queue_id} in routing")
+        call.transferred, call.connected, call.offered_to, call.failed = True, None, None, None
+        call.transfer_to = target
+        call.queue_id = event.to_queue_id
+        self.switch.transfer(call.call_id, target)
 
     def _ring_if_offered(self, call: VoiceCall) -> None:
         """Ring the agent the router offered the call to, once the switch holds the caller (a phone that
@@ -475,6 +535,99 @@ class CallControl:
             return record.queue.offer_timeout_seconds if record is not None else MIN_RING_SECONDS
 
         return self.center.inspect(self.tenant_id, read)
+
+    # ---- supervision -----------------------------------------------------------------------------------
+
+    def monitor(self, contact_id: ContactId, supervisor: str, *, mode: str = "monitor") -> None:
+        """A supervisor's phone (SIP user `supervisor`) listens to the connected call of `contact_id`
+        (`mode` monitor), or talks to the agent (whisper) or joins (barge) where the switch can; a switch
+        that cannot refuses with `NotSupported`, a contact without a connected call with TelephonyError."""
+        call = self.by_contact.get(contact_id)
+        if call is None or call.ended or call.connected is None:
+            raise TelephonyError(f"contact {contact_id} has no connected call to {mode}")
+        call.log.append(f"{mode} by {supervisor}")
+        self.switch.monitor(call.call_id, supervisor, mode=mode)
+
+    # ---- announcements ---------------------------------------------------------------------------------
+
+    def _schedule_announcement(self, call: VoiceCall) -> None:
+        """The call's next announcement, after its queue's `every_seconds` of music (none without a
+        speaker, music, or announcements for its queue)."""
+        every = self.announcements.get(call.queue_id)
+        if every is None or self.speaker is None or call.music is None or not self._waiting(call):
+            call.announce_at = None
+            return
+        call.announce_at = self.center.clock.now() + every.every_seconds
+
+    @staticmethod
+    def _waiting(call: VoiceCall) -> bool:
+        """Held in the queue by the switch (an agent's phone may ring for it)."""
+        return call.routed and not (call.ended or call.transferred or call.routed_out or call.connected)
+
+    def next_announcement(self) -> float | None:
+        """When an announcement is due or one ends (the music restarts), whichever is first."""
+        times = [
+            at
+            for call in self.calls.values()
+            for at in (call.announce_at, call.music_resumes_at)
+            if at is not None
+        ]
+        return min(times, default=None)
+
+    def due_announcements(self) -> list[tuple[VoiceCall, Announcement]]:
+        """Restart the music of the calls whose announcement is over, and return the sentences due now:
+        each waiting caller's position and expected wait, as routing has them now. A caller whose agent's
+        phone rings is skipped (asked again after another round of music)."""
+        now = self.center.clock.now()
+        due: list[tuple[VoiceCall, Announcement]] = []
+        for call in list(self.calls.values()):
+            if call.music_resumes_at is not None and call.music_resumes_at <= now:
+                call.music_resumes_at = None
+                if self._waiting(call) and call.music is not None:
+                    self.switch.play(call.call_id, call.music, loop=True)
+                    call.log.append("music again")
+                    self._schedule_announcement(call)
+            if call.announce_at is None or call.announce_at > now:
+                continue
+            call.announce_at = None
+            if not self._waiting(call) or call.ringing is not None:
+                self._schedule_announcement(call)
+                continue
+            try:
+                read = partial(queue_standing, contact_id=call.contact_id)
+                standing = self.center.inspect(self.tenant_id, read)
+            except DomainError as error:  # the contact left routing a moment ago
+                logger.info("no standing for call %s: %s", call.call_id, error)
+                continue
+            if standing is None:  # offered to an agent: its phone is about to ring
+                self._schedule_announcement(call)
+                continue
+            due.append((call, announcement(standing, call.language)))
+        return due
+
+    def start_announcement(self, call: VoiceCall, said: Announcement, media: str, seconds: float) -> None:
+        """Play the spoken `media` to a caller still waiting; the music restarts after `seconds`."""
+        if self.calls.get(call.call_id) is not call or not self._waiting(call) or call.ringing is not None:
+            self._schedule_announcement(call)
+            return
+        self.switch.play(call.call_id, media)
+        call.announced.append(said.text)
+        call.log.append(f"announced {media} ({seconds:.1f} s)")
+        call.music_resumes_at = self.center.clock.now() + seconds
+
+    async def announce(self) -> None:
+        """Carry out the announcements due: each sentence is spoken (or found in the speaker's cache) off
+        the event loop, then played."""
+        speaker = self.speaker
+        for call, said in self.due_announcements():
+            if speaker is None:
+                break
+            try:
+                media, seconds = await asyncio.to_thread(speaker.speak, said)
+                self.start_announcement(call, said, media, seconds)
+            except TelephonyError as error:
+                logger.warning("call %s: no announcement: %s", call.call_id, error)
+                self._schedule_announcement(call)
 
     # ---- deadlines -------------------------------------------------------------------------------------
 
@@ -520,7 +673,8 @@ class CallControl:
         while True:
             due = self.center.next_due(self.tenant_id)
             held = self.next_queue_deadline()
-            soonest = min((d for d in (due, held) if d is not None), default=None)
+            spoken = self.next_announcement()
+            soonest = min((d for d in (due, held, spoken) if d is not None), default=None)
             now = self.center.clock.now()
             wait = idle_seconds if soonest is None else min(idle_seconds, max(0.0, soonest - now))
             await asyncio.sleep(wait)
@@ -531,3 +685,5 @@ class CallControl:
                     logger.warning("advance refused: %s", error)
             if held is not None and self.center.clock.now() >= held:
                 self.expire_held_calls()
+            if spoken is not None and self.center.clock.now() >= spoken:
+                await self.announce()

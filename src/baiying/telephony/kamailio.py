@@ -10,7 +10,9 @@ INVITE is held again, with a new handle), `cancel` (the caller hung up before an
 the call with a final reply, `{"tindex", "tlabel", "early": SDP}` sends early media (183) with rtpengine's
 SDP for the caller.
 
-Media (prompts, music, digits, recording through rtpengine) is the `RtpengineMedia` mixin (`media.py`).
+Media (prompts, music, digits, recording through rtpengine) is the `RtpengineMedia` mixin (`media.py`);
+supervisor monitoring (rtpengine subscriptions, call control's own SIP UA) the `RtpengineSupervision`
+mixin (`supervision.py`).
 """
 
 import asyncio
@@ -27,6 +29,8 @@ from baiying.telephony import netstring
 from baiying.telephony.media import Collecting, RtpengineMedia
 from baiying.telephony.rtpengine import NgClient
 from baiying.telephony.settings import VoiceSettings
+from baiying.telephony.sipua import SipUserAgent
+from baiying.telephony.supervision import RtpengineSupervision
 from baiying.telephony.switch import (
     AgentAnswered,
     AgentFailed,
@@ -79,16 +83,23 @@ def render_config(settings: VoiceSettings) -> str:
     return text
 
 
-class KamailioSwitch(RtpengineMedia, Unimplemented):
+class KamailioSwitch(RtpengineMedia, RtpengineSupervision, Unimplemented):
     """A `Switch` over Kamailio's evapi link (and rtpengine's NG socket for media, when given). Commands
     write to the link at once (no await) and must run on the loop that runs `serve()`; media commands run
     as tasks, in order per call; events are handed to the handlers on that loop, in order."""
 
     name = "kamailio"
 
-    def __init__(self, settings: VoiceSettings, media: NgClient | None = None) -> None:
+    def __init__(
+        self, settings: VoiceSettings, media: NgClient | None = None, user_agent: SipUserAgent | None = None
+    ) -> None:
+        """`user_agent`: call control's own SIP UA, which calls supervisors' phones (`monitor`)."""
         self.settings = settings
         self.media = media
+        self.user_agent = user_agent
+        self.monitors: dict[str, dict[str, str]] = {}
+        if user_agent is not None:
+            user_agent.on_ended = self._supervisor_left
         self.held: dict[str, tuple[int, int]] = {}  # call id → suspended transaction (index, label)
         self.offers: dict[str, tuple[str, str]] = {}  # call id → the caller's (tag, SDP)
         self.playing: set[str] = set()
@@ -219,6 +230,7 @@ class KamailioSwitch(RtpengineMedia, Unimplemented):
             self.held.pop(call_id, None)
             self.dialogs.pop(call_id, None)
             self.parties.pop(call_id, None)
+            self._end_monitors(call_id)
             self._release_media(call_id)
             return CallEnded(call_id)
         if kind == "register":
@@ -315,6 +327,7 @@ class KamailioSwitch(RtpengineMedia, Unimplemented):
                 self._request_caller(call_id, "BYE", "")
             self._writer.write(netstring.encode(json.dumps(message).encode()))
             del self.dialogs[call_id]
+            self._end_monitors(call_id)
             self._release_media(call_id)  # Kamailio reports no dialog end for the dialogs it ends itself
             return
         if not 400 <= code <= 699:

@@ -152,9 +152,14 @@ class RtpengineMedia:
         async def work() -> None:
             with contextlib.suppress(NgError):  # nothing was playing
                 await client.stop_media(call_id, tag)
-            await client.play_media(call_id, tag, str(path), repeat=LOOP_TIMES if loop else 1)
+            duration = await client.play_media(call_id, tag, str(path), repeat=LOOP_TIMES if loop else 1)
+            self._played(call_id, media, duration)
 
         self._media_task(call_id, "play to", work())
+
+    def _played(self, call_id: str, media: str, duration_ms: int) -> None:
+        """rtpengine began playing `media` to the caller of `call_id`, for `duration_ms` (one pass)."""
+        logger.debug("call %s: playing %s (%d ms)", call_id, media, duration_ms)
 
     async def _stop(self, call_id: str, tag: str) -> None:
         await self._ng("stop media").stop_media(call_id, tag)

@@ -3,8 +3,9 @@ the dialled queue names. Loaded from YAML with line-precise errors (`load_voice_
 
 from ipaddress import IPv4Address
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from baiying.telephony.announce import QueueAnnouncement
 from baiying.telephony.ivr import Menu
 from baiying.yamlconfig import load_model
 
@@ -41,9 +42,13 @@ class VoiceSettings(BaseModel):
     rpc: Endpoint = Endpoint(port=5071)  # Kamailio JSON-RPC over HTTP (status, registered phones)
     rtpengine: Endpoint = Endpoint(port=2223)  # rtpengine's NG control socket (UDP)
     dtmf_log: Endpoint = Endpoint(port=2224)  # where rtpengine reports DTMF (--dtmf-log-dest): call control
+    user_agent: Endpoint = Endpoint(port=5062)  # call control's own SIP UA (calls to supervisors' phones)
     media_dir: str = "."  # prompts and hold music are named relative to it
     menus: dict[str, Menu] = Field(default_factory=dict)  # dialled queue name → its IVR menu
     recording: RecordingPolicy | None = None  # no recording unless set
+    # queue id → how often its waiting callers hear their position and expected wait (callers with a
+    # media path, i.e. through an IVR menu; a caller without one hears ringback, where nothing can play)
+    announcements: dict[str, QueueAnnouncement] = Field(default_factory=dict)
     queue_prefix: str = Field(default="queue-", pattern=SIP_USER)  # dial queue-support to reach "support"
     queues: dict[str, str] = Field(default_factory=dict)  # dialled name → queue id (unlisted: same id)
     agents: dict[str, str] = Field(default_factory=dict)  # SIP user of the phone → agent id
@@ -72,6 +77,19 @@ class VoiceSettings(BaseModel):
                 raise ValueError(f"agent {agent!r} has two phones: {seen[agent]!r} and {user!r}")
             seen[agent] = user
         return value
+
+    @model_validator(mode="after")
+    def _phones_are_not_queues(self) -> "VoiceSettings":
+        # A transfer to a named agent dials its phone user under the queue prefix (queue-agent3): a queue
+        # of the same name could not be told apart.
+        names = set(self.queues) | set(self.queues.values())
+        clash = sorted(user for user in self.agents if user in names)
+        if clash:
+            raise ValueError(
+                f"phone user {clash[0]!r} is also a queue name: {self.queue_prefix}{clash[0]} would be "
+                "ambiguous (a transfer to that agent dials it)"
+            )
+        return self
 
 
 def load_voice_settings(text: str, source: str) -> VoiceSettings:

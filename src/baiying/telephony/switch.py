@@ -26,8 +26,9 @@ class TelephonyError(Exception):
 class NotSupported(TelephonyError):
     """The switch does not implement this command (yet)."""
 
-    def __init__(self, switch: str, command: str) -> None:
-        super().__init__(f"{switch} cannot {command} yet")
+    def __init__(self, switch: str, command: str, reason: str = "") -> None:
+        because = f": {reason}" if reason else " yet"
+        super().__init__(f"{switch} cannot {command}{because}")
         self.switch = switch
         self.command = command
 

@@ -13,12 +13,19 @@ Scenarios: `queue` (three callers, two agents: the third waits for the first age
 `abandon` (both agents busy, a third caller hangs up while queued: 487), `rona` (agent1's phone does not
 answer: agent1 goes to aux, the call rings agent2), `nophone` (agent1 is logged in from its desktop but its
 phone never registered: Kamailio finds no contact, the offer is rejected and the call rings agent2),
-`menu` (the caller dials the IVR, hears the prompt as early media through rtpengine, presses 2 — technical
-support — and waits with hold music for the one agent with that skill, agent3, though agent1 idles longer),
+`menu` (agent3 talks to a caller of the tech queue; a second caller dials the IVR, hears the prompt as
+early media through rtpengine, presses 2 — technical support — and waits with hold music for the one agent
+with that skill, agent3, though agent1 idles longer, hearing its position and expected wait after 2 s of
+music, then the music again),
 `record` (a caller whose voice is a 1000 Hz tone talks to agent1, whose phone sends 440 Hz; rtpengine
 records the call and call control writes it as the contact's WAV), `transfer` (the caller is a baresip
 phone sending 1000 Hz; agent1 answers, then transfers it to the tech queue from its phone — a REFER —, the
-caller's phone calls that queue and agent3 answers). Every lab queue is recorded.
+caller's phone calls that queue and agent3 answers), `transfer-agent` (agent1's phone transfers the
+baresip caller to agent3 by name — a REFER to queue-agent3 —, agent3 answers; a supervisor's phone, a sipp
+UAS registered as super1, is called by call control with rtpengine's subscription of both legs and hears
+both — the lab measures the two streams it receives —; then Baiying transfers the caller back to
+agent-001 by name, as the API's transfer does, and the supervisor's call is hung up). Every lab queue is
+recorded.
 """
 
 import argparse
@@ -42,17 +49,22 @@ from baiying.application.center import LiveCenter
 from baiying.clock import SystemClock
 from baiying.ids import AgentId, QueueId
 from baiying.telephony import netstring
+from baiying.telephony.announce import Announcement, EspeakSpeaker
 from baiying.telephony.control import CallControl
 from baiying.telephony.kamailio import KamailioSwitch, render_config
 from baiying.telephony.lab import lab_file, lab_settings, prepare_database
 from baiying.telephony.lab.prompts import make_media, tone_pcap
-from baiying.telephony.recording import RATE, dominant_hz
+from baiying.telephony.recording import PCMA, RATE, dominant_hz, g711_to_linear
 from baiying.telephony.rtpengine import NgClient, NgTimeout
 from baiying.telephony.settings import VoiceSettings
+from baiying.telephony.sipua import SipUserAgent
 from baiying.telephony.switch import CallEvent, PhoneRegistered
 
 log = logging.getLogger("baiying.voice-lab")
-SCENARIOS = ("queue", "abandon", "maxqueue", "rona", "nophone", "menu", "record", "transfer", "transfer-api")
+SCENARIOS = (
+    "queue", "abandon", "maxqueue", "rona", "nophone", "menu", "record", "transfer", "transfer-api",
+    "transfer-agent",
+)  # fmt: skip
 MAX_QUEUE_SECONDS = {"maxqueue": 8.0}  # Kamailio's cap on a held INVITE, when not the settings' (300 s)
 CALLER_TONE_HZ = 1000
 SDP_ADDRESS = "127.0.0.2"
@@ -64,7 +76,10 @@ PHONES = {
     "menu": ("agent1", "agent3"),
     "transfer": ("agent1", "agent3"),
     "transfer-api": ("agent1", "agent3"),
+    "transfer-agent": ("agent1", "agent3"),
 }
+SUPERVISOR_PORT = 5076  # the supervisor's phone (sipp UAS, supervisor.xml)
+MONITOR_SINKS = (33000, 33002)  # where the supervisor's phone asks for its two streams (supervisor.xml)
 CALLER_PHONE = ("caller1", 3)  # a baresip caller: its user and the index of its ports
 
 
@@ -140,6 +155,39 @@ def baresip_config(root: Path, user: str, index: int, sip: str, *, answer: bool)
     return home
 
 
+class LabSwitch(KamailioSwitch):
+    """The Kamailio switch, noting what it was told to play to whom and when (for the scenarios' checks)."""
+
+    def __init__(
+        self, settings: VoiceSettings, media: NgClient | None = None, user_agent: SipUserAgent | None = None
+    ) -> None:
+        super().__init__(settings, media, user_agent)
+        self.played: list[dict[str, Any]] = []
+
+    def play(self, call_id: str, media: str, *, loop: bool = False) -> None:
+        super().play(call_id, media, loop=loop)
+        self.played.append({"call_id": call_id, "media": media, "loop": loop, "at": SystemClock().now()})
+
+    def _played(self, call_id: str, media: str, duration_ms: int) -> None:
+        for entry in reversed(self.played):
+            if entry["call_id"] == call_id and entry["media"] == media and "rtpengine_ms" not in entry:
+                entry["rtpengine_ms"] = duration_ms  # the length rtpengine reported for what it plays
+                break
+
+
+class LabSpeaker(EspeakSpeaker):
+    """espeak-ng, noting each sentence by the file that says it."""
+
+    def __init__(self, media_dir: str | Path) -> None:
+        super().__init__(media_dir)
+        self.spoken: dict[str, str] = {}
+
+    def speak(self, said: Announcement) -> tuple[str, float]:
+        media, seconds = super().speak(said)
+        self.spoken[media] = said.text
+        return media, seconds
+
+
 class Lab:
     def __init__(self, out: Path, settings: VoiceSettings, *, limit: float = 110) -> None:
         self.out = out
@@ -155,6 +203,7 @@ class Lab:
         # baresip's ctrl_tcp serves one connection: commands go over the one its events come on
         self.controls: dict[str, asyncio.StreamWriter] = {}
         self.control: CallControl | None = None
+        self.sinks: list[tuple[int, RtpSink, asyncio.DatagramTransport]] = []  # a supervisor's streams
 
     def on_switch_event(self, event: CallEvent) -> None:
         if isinstance(event, PhoneRegistered):
@@ -268,6 +317,64 @@ class Lab:
                     os.killpg(process.pid, signal.SIGKILL)
 
 
+class RtpSink(asyncio.DatagramProtocol):
+    """What a supervisor's phone receives on one stream: the PCMA payloads, and when they came."""
+
+    def __init__(self) -> None:
+        self.payload = bytearray()
+        self.packets = 0
+        self.first = self.last = 0.0
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if len(data) <= 12 or data[1] & 0x7F != PCMA:
+            return  # not PCMA audio (RTCP, DTMF events)
+        self.payload += data[12 + 4 * (data[0] & 0x0F) :]
+        self.packets += 1
+        self.last = time.monotonic()
+        self.first = self.first or self.last
+
+    def measure(self) -> dict[str, Any]:
+        import numpy as np
+
+        samples = g711_to_linear(bytes(self.payload), PCMA)
+        if samples.size == 0:
+            return {"packets": 0, "seconds": 0.0, "peak_hz": 0.0, "rms": 0.0}
+        rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
+        return {"packets": self.packets, "seconds": samples.size / RATE, "peak_hz": dominant_hz(samples),
+                "rms": rms}  # fmt: skip
+
+
+async def start_supervisor(lab: Lab) -> asyncio.Task[int]:
+    """The supervisor's phone: a sipp UAS (supervisor.xml) registered as super1, its two streams received
+    by the lab's RTP sinks; the UAS's sipp, running until its call ends."""
+    loop = asyncio.get_running_loop()
+    for port in MONITOR_SINKS:
+        transport, sink = await loop.create_datagram_endpoint(RtpSink, local_addr=("127.0.0.1", port))
+        lab.sinks.append((port, sink, transport))
+    supervisor = asyncio.create_task(
+        lab.sipp("supervisor", "supervisor.xml", 1, SUPERVISOR_PORT, 34000, limit=40)
+    )
+    contacts = lab.out / "supervisor.csv"
+    contacts.write_text(f"SEQUENTIAL\nsuper1;127.0.0.1:{SUPERVISOR_PORT}\n")
+    registered = await lab.sipp("register", "register.xml", 1, 5077, 31000, extra=("-inf", str(contacts)))
+    if registered != 0:
+        raise LabFailed(f"sipp could not register the supervisor's phone (exit {registered})")
+    await wait_for(lambda: "super1" in lab.registered, "the supervisor's phone to register", 10)
+    return supervisor
+
+
+def caller_with_tone(lab: Lab) -> str:
+    """caller.xml whose voice is a 1000 Hz tone (a generated pcap)."""
+    tone_pcap(lab.out / "caller_tone.pcap", CALLER_TONE_HZ, 8.0)
+    script = (
+        lab_file("caller.xml")
+        .read_text()
+        .replace("/usr/share/sip-tester/g711a.pcap", str(lab.out / "caller_tone.pcap"))
+    )
+    (lab.out / "caller_tone.xml").write_text(script)
+    return str(lab.out / "caller_tone.xml")
+
+
 def recordings(home: Path) -> list[dict[str, Any]]:
     """The WAVs baresip's sndfile wrote for one phone: seconds, RMS level and dominant frequency."""
     import wave
@@ -328,15 +435,18 @@ def contact_attributes(url: str, tenant: str, contact_ids: list[str]) -> dict[st
         engine.dispose()
 
 
-def rtpengine_commands(path: Path, control_port: int) -> dict[str, list[str]]:
+def rtpengine_commands(path: Path, control_port: int) -> dict[str, Any]:
     """The NG commands rtpengine received, in order, from its log, by sender: call control (its NG socket's
-    port) or Kamailio (any other)."""
-    found: dict[str, list[str]] = {"call-control": [], "kamailio": []}
+    port) or Kamailio (any other); and under "calls", by call id, each as "sender: command"."""
+    found: dict[str, Any] = {"call-control": [], "kamailio": [], "calls": {}}
     if path.exists():
-        pattern = r"Received command '([a-z ]+)' from 127\.0\.0\.1:(\d+)"
-        for command, port in re.findall(pattern, path.read_text(errors="replace")):
-            if command != "ping":
-                found["call-control" if int(port) == control_port else "kamailio"].append(command)
+        pattern = r"(?:\[([^\]\s]+)\]: )?\[control\] Received command '([a-z ]+)' from 127\.0\.0\.1:(\d+)"
+        for call_id, command, port in re.findall(pattern, path.read_text(errors="replace")):
+            if command == "ping":
+                continue
+            sender = "call-control" if int(port) == control_port else "kamailio"
+            found[sender].append(command)
+            found["calls"].setdefault(call_id, []).append(f"{sender}: {command}")
     return found
 
 
@@ -396,8 +506,12 @@ async def phone_command(lab: Lab, user: str, command: str, params: str = "") -> 
     await writer.drain()
 
 
-async def transfer_call(lab: Lab, *, by_phone: bool = True) -> dict[str, int]:
-    """A baresip caller calls support; agent1's phone transfers it to the tech queue; agent3 answers."""
+async def transfer_call(lab: Lab, *, by_phone: bool = True, to_agent: bool = False) -> dict[str, int]:
+    """A baresip caller calls support; agent1's phone transfers it to the tech queue; agent3 answers.
+    `to_agent`: agent1's phone transfers it to agent3 by name instead; once agent3 answered a supervisor
+    listens from its phone (super1), then Baiying transfers the caller back to agent-001 by name
+    (`transfer_to_agent`, what the API's transfer runs), which hangs up the supervisor's call."""
+    supervisor = await start_supervisor(lab) if to_agent else None
     user, index = CALLER_PHONE
     sip = f"{lab.settings.sip.address}:{lab.settings.sip.port}"
     home = baresip_config(lab.out, user, index, sip, answer=False)
@@ -412,36 +526,67 @@ async def transfer_call(lab: Lab, *, by_phone: bool = True) -> dict[str, int]:
     await phone_command(lab, user, "dial", f"sip:{queue}support@{lab.settings.sip.address}")
     await wait_for(lambda: seen("agent1", "CALL_ESTABLISHED"), "agent1 to answer", 10)
     await asyncio.sleep(1.5)  # they talk
-    if by_phone:
+    if to_agent:  # an agent's phone user under the queue prefix: a transfer to that agent by name
+        await phone_command(lab, "agent1", "transfer", f"sip:{queue}agent3@{lab.settings.sip.address}")
+    elif by_phone:
         await phone_command(lab, "agent1", "transfer", f"sip:{queue}tech@{lab.settings.sip.address}")
     else:  # what POST /api/contacts/{id}/transfer runs
         assert lab.control is not None
         (call,) = lab.control.calls.values()
         lab.control.center.transfer_to_queue(lab.settings.tenant, call.contact_id, QueueId("tech"))
     await wait_for(lambda: seen("agent3", "CALL_ESTABLISHED"), "agent3 to answer the transferred caller", 15)
+    if to_agent:
+        control = lab.control
+        assert control is not None
+
+        def connected() -> bool:  # Kamailio's dialog start may follow the phone's own report
+            return any(call.connected is not None for call in control.calls.values())
+
+        await wait_for(connected, "call control to see agent3 answer", 5)
+        (call,) = control.calls.values()
+        control.monitor(call.contact_id, "super1")
     await asyncio.sleep(2)
+    last = "agent3"
+    if to_agent:
+        assert lab.control is not None
+        (call,) = lab.control.calls.values()
+        lab.control.center.transfer_to_agent(lab.settings.tenant, call.contact_id, AgentId("agent-001"))
+
+        def answered_twice() -> bool:
+            return [e["type"] for e in lab.agent_events["agent1"]].count("CALL_ESTABLISHED") == 2
+
+        await wait_for(answered_twice, "agent1 to answer the caller transferred back", 15)
+        await asyncio.sleep(1.5)
+        last = "agent1"
     await phone_command(lab, user, "hangup")
-    await wait_for(lambda: seen("agent3", "CALL_CLOSED"), "the call with agent3 to end", 10)
+
+    def closed() -> bool:
+        events = [e["type"] for e in lab.agent_events[last]]
+        return events.count("CALL_CLOSED") == events.count("CALL_ESTABLISHED")
+
+    await wait_for(closed, f"the call with {last} to end", 10)
+    if supervisor is not None:
+        return {"caller": 0, "supervisor": await supervisor}
     return {"caller": 0}
 
 
 async def place_calls(lab: Lab, scenario: str) -> dict[str, int]:
     """The scenario's sipp callers; their exit codes (0: every call went as its script says)."""
-    if scenario in ("transfer", "transfer-api"):
-        return await transfer_call(lab, by_phone=scenario == "transfer")
+    if scenario in ("transfer", "transfer-api", "transfer-agent"):
+        return await transfer_call(
+            lab, by_phone=scenario != "transfer-api", to_agent=scenario == "transfer-agent"
+        )
     if scenario == "queue":
         return {"callers": await lab.sipp("callers", "caller.xml", 3, 5070, 30000)}
     if scenario == "record":
-        tone_pcap(lab.out / "caller_tone.pcap", CALLER_TONE_HZ, 8.0)
-        script = (
-            lab_file("caller.xml")
-            .read_text()
-            .replace("/usr/share/sip-tester/g711a.pcap", str(lab.out / "caller_tone.pcap"))
-        )
-        (lab.out / "caller_tone.xml").write_text(script)
-        return {"callers": await lab.sipp("callers", str(lab.out / "caller_tone.xml"), 1, 5070, 30000)}
+        return {"callers": await lab.sipp("callers", caller_with_tone(lab), 1, 5070, 30000)}
     if scenario == "menu":
-        return {"callers": await lab.sipp("callers", "caller_menu.xml", 1, 5070, 30000, service="menu")}
+        busy = asyncio.create_task(
+            lab.sipp("busy", "caller.xml", 1, 5070, 30000, service="tech", talk_seconds=9)
+        )
+        await asyncio.sleep(0.5)  # agent3 talks for 9 s: the menu caller who chooses tech waits for it
+        waiting = await lab.sipp("callers", "caller_menu.xml", 1, 5072, 32000, service="menu", talk_seconds=2)
+        return {"busy": await busy, "callers": waiting}
     if scenario == "maxqueue":
         callers = asyncio.create_task(lab.sipp("callers", "caller.xml", 2, 5070, 30000, talk_seconds=9))
         await asyncio.sleep(2.5)  # both agents talk now, for 9 s: the next caller is held to its limit
@@ -521,13 +666,20 @@ async def start_switch(lab: Lab, switch: KamailioSwitch, control: CallControl, m
 
 async def open_call_control(
     settings: VoiceSettings, url: str, clock: SystemClock
-) -> tuple[LiveCenter, NgClient, KamailioSwitch, CallControl]:
+) -> tuple[LiveCenter, NgClient, LabSwitch, CallControl]:
     """Baiying's side, in this process: the live center on `url`, the NG client (opened), the Kamailio
     switch and call control joining them on the running event loop."""
     center = LiveCenter(url, clock, tenants=[settings.tenant])
     media = NgClient(str(settings.rtpengine.address), settings.rtpengine.port, timeout_seconds=0.5)
     await media.open()
-    switch = KamailioSwitch(settings, media)
+    user_agent = SipUserAgent(
+        str(settings.user_agent.address),
+        settings.user_agent.port,
+        (str(settings.sip.address), settings.sip.port),
+        str(settings.sip.address),
+    )
+    await user_agent.open()
+    switch = LabSwitch(settings, media, user_agent)
     control = CallControl(
         center,
         settings.tenant,
@@ -538,6 +690,8 @@ async def open_call_control(
         recording=settings.recording,
         login_on_register=settings.login_on_register,
         max_queue_seconds=settings.max_queue_seconds,
+        announcements=settings.announcements,
+        speaker=LabSpeaker(settings.media_dir),
         loop=asyncio.get_running_loop(),
     )
     return center, media, switch, control
@@ -570,7 +724,15 @@ async def run(out: Path, scenario: str, media_dir: Path | None = None) -> dict[s
         control_port = media.local_port
         switch.close()
         media.close()
+        if switch.user_agent is not None:
+            switch.user_agent.close()
+        result["monitor_streams"] = {port: sink.measure() for port, sink, _ in lab.sinks}
+        for _, _, transport in lab.sinks:
+            transport.close()
         result["media_errors"] = switch.media_errors
+        result["played"] = switch.played
+        if isinstance(control.speaker, LabSpeaker):
+            result["spoken"] = control.speaker.spoken
         lab.stop_all()
         result["rtpengine_commands"] = rtpengine_commands(out / "rtpengine.log", control_port)
         control.close()
