@@ -1,7 +1,7 @@
 """The reports API over HTTP, on SQLite and PostgreSQL: KPIs by interval, day, queue, site and agent over a
 date range equal the analytics of the stored log; each table comes as CSV with a header row; FCR, ticket
-SLA attainment and offer conversion as CSV; bad periods are 422 naming the field; roles that may not read
-tenant-wide statistics get 403."""
+SLA attainment and offer conversion as CSV; bad periods are 422 naming the field; a site supervisor
+reads the KPIs of their own sites and gets 403 naming any other site they ask for; agents get 403."""
 
 import csv
 import dataclasses
@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient  # conftest imported it first, without the httpx2 warning
 
-from baiying.analytics import compute_kpis
+from baiying.analytics import KpiAccumulator, compute_kpis
 from baiying.api.schemas.reports import KPI_COLUMNS
 from baiying.clock import ManualClock
 from tests.api.conftest import error_of
 from tests.api.test_live import arrive, center_of, login, ok, open_app, seed_live_world
-from tests.application.helpers import A1, A2, T0, TENANT
+from tests.application.helpers import A1, A2, GZ1, T0, TENANT
 
 DAY = "2026-11-23"  # T0's day in Beijing
 DAY_START = T0 - 10 * 3600
@@ -174,19 +174,70 @@ def test_a_bad_period_is_refused_naming_the_field(
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-def test_only_tenant_wide_readers_get_the_kpis(reports: TestClient) -> None:
+def test_agents_get_no_kpis(reports: TestClient) -> None:
     assert error_of(reports.get("/api/reports/kpis", params=PERIOD))[0] == 401
-    for user in ("agent-bj", "sup-gz"):
-        headers = login(reports, user)
-        assert error_of(reports.get("/api/reports/kpis", params=PERIOD, headers=headers))[:2] == (
-            403,
-            "forbidden",
-        )
-        response = reports.get("/api/reports/kpis/agents.csv", params=PERIOD, headers=headers)
-        assert error_of(response)[:2] == (403, "forbidden")
+    headers = login(reports, "agent-bj")
+    assert error_of(reports.get("/api/reports/kpis", params=PERIOD, headers=headers))[:2] == (
+        403,
+        "forbidden",
+    )
+    response = reports.get("/api/reports/kpis/agents.csv", params=PERIOD, headers=headers)
+    assert error_of(response)[:2] == (403, "forbidden")
     assert error_of(reports.get("/api/reports/kpis/nope.csv", params=PERIOD, headers=login(reports, "boss")))[
         :2
     ] == (422, "invalid-request")
+
+
+def test_a_site_supervisor_reads_the_kpis_of_their_own_sites(reports: TestClient, clock: ManualClock) -> None:
+    admin = some_traffic(reports, clock)  # at Beijing
+    ok(reports.post(f"/api/agents/{GZ1}/login", headers=admin))
+    clock.advance(2)
+    arrive(reports, admin, "g1", site="guangzhou", language="yue")
+    clock.advance(4)
+    ok(reports.post("/api/contacts/g1/accept", headers=admin))
+    clock.advance(60)
+    ok(reports.post("/api/contacts/g1/complete", json={"wrap_up_code": "resolved"}, headers=admin))
+    clock.advance(10)
+    events = [e for _, e in center_of(reports).read_events(TENANT, DAY_START, DAY_START + 86_400)]
+    accumulator = KpiAccumulator(900, 20.0, timezone="Asia/Shanghai")
+    accumulator.add_all(events)
+    expected = accumulator.report(sites={"guangzhou"})
+
+    supervisor = login(reports, "sup-gz")
+    body = ok(reports.get("/api/reports/kpis", params=PERIOD, headers=supervisor))
+    assert body["scope_sites"] == ["guangzhou"]
+    assert [row["site_id"] for row in body["sites"]] == ["guangzhou"]
+    assert {row["agent_id"] for row in body["agents"]} == {GZ1}
+    assert (body["total"]["offered"], body["total"]["answered"], body["total"]["handled"]) == (1, 1, 1)
+    measures = set(body["total"])
+    assert body["total"] == {k: v for k, v in dataclasses.asdict(expected.total).items() if k in measures}
+    assert [row["queue_id"] for row in body["queues"]] == ["billing"]
+    assert body["queues"][0]["offered"] == 1  # Beijing's four contacts are not in it
+
+    # Asking for the own site is the same report; the admin asking for it gets it too.
+    mine = ok(reports.get("/api/reports/kpis", params={**PERIOD, "site": "guangzhou"}, headers=supervisor))
+    assert mine == body
+    assert ok(reports.get("/api/reports/kpis", params={**PERIOD, "site": "guangzhou"}, headers=admin)) == body
+    whole = ok(reports.get("/api/reports/kpis", params=PERIOD, headers=admin))
+    assert whole["scope_sites"] is None
+    assert whole["total"]["offered"] == 5
+    csv_rows = table(reports.get("/api/reports/kpis/sites.csv", params=PERIOD, headers=supervisor).text)
+    assert [row[0] for row in csv_rows[1:]] == ["guangzhou"]
+
+    # Another site: refused, naming it and the supervisor's own; an unknown site is 404.
+    for path in ("/api/reports/kpis", "/api/reports/kpis/days.csv"):
+        for asked in (["beijing"], ["guangzhou", "beijing"]):
+            response = reports.get(path, params={**PERIOD, "site": asked}, headers=supervisor)
+            status, code, message = error_of(response)
+            assert (status, code) == (403, "forbidden")
+            assert message == (
+                "user 'sup-gz' may not read the statistics of site 'beijing': their reports cover 'guangzhou'"
+            )
+            assert response.json()["error"]["details"]["field"] == "site"
+    status, code, message = error_of(
+        reports.get("/api/reports/kpis", params={**PERIOD, "site": "xian"}, headers=admin)
+    )
+    assert (status, code, message) == (404, "not-found", "no site 'xian'")
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

@@ -155,7 +155,7 @@ def test_a_supervisor_reads_todays_reports_with_charts_and_downloads_the_csv(
     shot(page, "reports-zh")
 
 
-def test_the_reports_page_needs_tenant_wide_statistics(page: Any, server: ServerProcess) -> None:
+def test_the_reports_page_is_for_supervisors_and_admins_not_agents(page: Any, server: ServerProcess) -> None:
     from playwright.sync_api import expect
 
     sign_in(page, server, AGENTS[0])

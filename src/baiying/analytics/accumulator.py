@@ -32,7 +32,7 @@ Attribution rules
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -289,10 +289,22 @@ class KpiAccumulator:
 
     # -- report ---------------------------------------------------------------------------------------
 
-    def report(self) -> KpiReport:
-        """The KPIs of everything added so far (contacts still waiting count as `waiting_at_end`)."""
-        cells = {key: tally.copy() for key, tally in self._cells.items()}
+    def report(self, sites: Collection[str] | None = None) -> KpiReport:
+        """The KPIs of everything added so far (contacts still waiting count as `waiting_at_end`).
+
+        With `sites`, only what is attributed to those sites (see the module docstring): the contacts
+        settled or waiting there, the handle and agent time worked there, the agents last seen there and
+        the overflows from or to them; every row then sums these alone.
+        """
+        wanted = None if sites is None else frozenset(sites)
+
+        def kept(site: str) -> bool:
+            return wanted is None or site in wanted
+
+        cells = {key: tally.copy() for key, tally in self._cells.items() if kept(key[2])}
         for contact in self._open.values():
+            if not kept(contact.waiting_site()):
+                continue
             key = (contact.interval, contact.queue_id, contact.waiting_site())
             tally = cells.get(key)
             if tally is None:
@@ -300,11 +312,16 @@ class KpiAccumulator:
             tally.offered += 1
             tally.waiting_at_end += 1
             tally.overflows += contact.overflows
-        time = {key: tally.copy() for key, tally in self._time.items()}
+        time = {key: tally.copy() for key, tally in self._time.items() if kept(key[1])}
         agents = {agent_id: replace(agent) for agent_id, agent in self._agents.items()}
         if self._last_at is not None:
             for agent in agents.values():
-                _add_state_time(self.grid, time, agent, agent.since, self._last_at)
+                if kept(agent.state_site):
+                    _add_state_time(self.grid, time, agent, agent.since, self._last_at)
+                else:  # the agent's own figures still run on (the row is dropped below, or kept)
+                    _add_state_time(self.grid, {}, agent, agent.since, self._last_at)
+        agents = {agent_id: agent for agent_id, agent in agents.items() if kept(agent.site_id)}
+        flows = {pair: n for pair, n in self._flows.items() if kept(pair[0]) or kept(pair[1])}
 
         by_interval: dict[float, Tally] = defaultdict(Tally)
         by_day: dict[date, Tally] = defaultdict(Tally)
@@ -339,7 +356,7 @@ class KpiAccumulator:
             queues=tuple(QueueKpis(queue_id, by_queue[queue_id].freeze()) for queue_id in sorted(by_queue)),
             sites=tuple(SiteKpis(site, by_site[site].freeze()) for site in sorted(by_site)),
             agents=tuple(_agent_row(agent_id, agents[agent_id]) for agent_id in sorted(agents)),
-            overflow_flows=tuple(OverflowFlow(a, b, n) for (a, b), n in sorted(self._flows.items())),
+            overflow_flows=tuple(OverflowFlow(a, b, n) for (a, b), n in sorted(flows.items())),
             total=total.freeze(),
             ignored_events=self._ignored,
             first_at=self._first_at,

@@ -224,8 +224,8 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "管理页面仅供管理员和主管使用。",
     ),
     "error.forbidden.reports": (
-        "Reports are for administrators and supervisors of every site.",
-        "报表仅供管理员和全站点主管使用。",
+        "Reports are for administrators and supervisors.",
+        "报表仅供管理员和主管使用。",
     ),
     "admin.title": ("Administration", "系统管理"),
     "admin.sites": ("Sites", "站点"),
@@ -343,6 +343,7 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "report.minutes": ("{minutes} min", "{minutes} 分钟"),
     "report.run": ("Show", "查询"),
     "report.timezone": ("Times in {timezone}", "时间按 {timezone}"),
+    "report.scope": ("Sites: {sites}", "站点：{sites}"),
     "report.loading": ("Loading…", "正在加载…"),
     "report.empty": ("No contacts in this period.", "该时段内没有联系记录。"),
     "report.csv": ("CSV", "导出 CSV"),
