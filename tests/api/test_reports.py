@@ -11,10 +11,23 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient  # conftest imported it first, without the httpx2 warning
+from sqlalchemy.orm import Session
 
 from baiying.analytics import KpiAccumulator, compute_kpis
+from baiying.api.routes import reports as reports_route
 from baiying.api.schemas.reports import KPI_COLUMNS
 from baiying.clock import ManualClock
+from baiying.events import (
+    ContactAbandoned,
+    ContactAnswered,
+    ContactArrived,
+    ContactCompleted,
+    Event,
+    WrapUpEnded,
+)
+from baiying.ids import ContactId, QueueId, SiteId
+from baiying.storage.engine import make_engine
+from baiying.storage.event_log import EventLog
 from tests.api.conftest import error_of
 from tests.api.test_live import arrive, center_of, login, ok, open_app, seed_live_world
 from tests.application.helpers import A1, A2, GZ1, T0, TENANT
@@ -153,7 +166,7 @@ def test_fcr_sla_attainment_and_offer_conversion_download_as_csv(
     ("params", "status", "code", "words"),
     [
         ({"start_date": DAY, "end_date": "2026-11-22"}, 422, "invalid-report-settings", "before start_date"),
-        ({"start_date": "2026-11-01", "end_date": "2026-12-02"}, 422, "invalid-report-settings", "32 days"),
+        ({"start_date": "2025-11-01", "end_date": "2026-11-02"}, 422, "invalid-report-settings", "367 days"),
         ({**PERIOD, "timezone": "Mars/Olympus"}, 422, "invalid-analytics-settings", "Mars/Olympus"),
         ({**PERIOD, "interval_seconds": 7000}, 422, "invalid-analytics-settings", "divide a day"),
         ({"start_date": "23/11/2026", "end_date": DAY}, 422, "invalid-request", "start_date"),
@@ -251,9 +264,74 @@ def test_a_period_runs_from_local_midnight_to_local_midnight(reports: TestClient
     week = {"start_date": "2026-11-17", "end_date": "2026-11-23"}
     body = ok(reports.get("/api/reports/kpis", params=week, headers=admin))
     assert (body["since"], body["until"]) == (DAY_START - 6 * 86_400, DAY_START + 86_400)
-    assert (
-        ok(reports.get("/api/reports/kpis", params={**PERIOD, "end_date": "2026-12-23"}, headers=admin))[
-            "end_date"
+    longest = {"start_date": "2025-11-23", "end_date": "2026-11-23"}  # 366 days
+    assert ok(reports.get("/api/reports/kpis", params=longest, headers=admin))["start_date"] == "2025-11-23"
+    # FCR, SLA attainment and conversion stay at 31 days.
+    month = {"start_date": "2026-11-23", "end_date": "2026-12-23"}
+    assert reports.get("/api/reports/fcr.csv", params=month, headers=admin).status_code == 200
+    too_long = reports.get("/api/reports/fcr.csv", params={**month, "end_date": "2026-12-24"}, headers=admin)
+    assert error_of(too_long) == (
+        422,
+        "invalid-report-settings",
+        "the period is 32 days long; at most 31 days at a time",
+    )
+
+
+def a_year_of_contacts(first_day_start: float, days: int) -> list[Event]:
+    """Each local day: a contact at 09:00 answered, completed and wrapped up at Beijing; one abandoned at
+    Guangzhou; one arriving a minute before midnight, answered after it."""
+    events: list[Event] = []
+    billing, beijing = QueueId("billing"), SiteId("beijing")
+    for day in range(days):
+        nine = first_day_start + day * 86_400 + 9 * 3600
+        late = first_day_start + day * 86_400 + 86_400 - 60
+        a, b, n = ContactId(f"y{day}a"), ContactId(f"y{day}b"), ContactId(f"y{day}n")
+        events += [
+            ContactArrived(nine, a, billing, "voice", beijing),
+            ContactAnswered(nine + 10, a, billing, A1, beijing, 10.0),
+            ContactCompleted(nine + 310, a, billing, A1, beijing, 300.0),
+            WrapUpEnded(nine + 340, a, billing, A1, beijing, 30.0),
+            ContactArrived(nine + 600, b, billing, "voice", SiteId("guangzhou")),
+            ContactAbandoned(nine + 645, b, billing, SiteId("guangzhou"), 45.0),
+            ContactArrived(late, n, billing, "voice", beijing),
+            ContactAnswered(late + 90, n, billing, A2, beijing, 90.0),
+            ContactCompleted(late + 400, n, billing, A2, beijing, 310.0),
         ]
-        == "2026-12-23"
-    )  # 31 days: the longest period
+    return events
+
+
+def test_a_year_of_kpis_is_one_report_equal_to_the_analytics_of_the_whole_log(
+    reports: TestClient, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small chunks: the pass reads the year in hundreds of them and forgets idle contacts as it goes.
+    monkeypatch.setattr(reports_route, "READ_CHUNK", 7)
+    first_day = DAY_START - 365 * 86_400  # 2025-11-23 in Beijing: 366 days up to DAY
+    events = a_year_of_contacts(first_day, 365)  # none on DAY itself, the live world's day
+    app: Any = reports.app
+    engine = make_engine(app.state.baiying.settings.database_url)
+    try:
+        with Session(engine) as session:
+            EventLog().append(session, TENANT, events)
+            session.commit()
+    finally:
+        engine.dispose()
+    admin = login(reports, "boss")
+    params = {"start_date": "2025-11-23", "end_date": DAY, "interval_seconds": 3600}
+
+    body = ok(reports.get("/api/reports/kpis", params=params, headers=admin))
+
+    stored = [e for _, e in center_of(reports).read_events(TENANT, first_day, DAY_START + 86_400)]
+    expected = compute_kpis(stored, interval_seconds=3600, sl_seconds=20.0, timezone="Asia/Shanghai")
+    measures = set(body["total"])
+    assert body["total"] == {k: v for k, v in dataclasses.asdict(expected.total).items() if k in measures}
+    assert (body["total"]["offered"], body["total"]["answered"], body["total"]["abandoned"]) == (
+        3 * 365,
+        2 * 365,
+        365,
+    )
+    assert body["total"]["handled"] == 2 * 365  # the legs finished after midnight were not forgotten
+    assert body["ignored_events"] == 0
+    assert [row["day"] for row in body["days"]] == [str(day.day) for day in expected.days]
+    assert len(body["days"]) == 365  # by arrival: the late contact answered on DAY counts the day before
+    assert [row["offered"] for row in body["days"][:2]] == [3, 3]
+    assert len(body["intervals"]) == len(expected.intervals)

@@ -29,6 +29,10 @@ Attribution rules
 - An event about a contact whose ContactArrived was never seen (for instance a live log started
   mid-day) is counted in `ignored_events`; handle time and agent figures from it still count.
   ContactOffered, OfferDeclined, CallbackOffered and SiteStatusChanged do not enter any KPI.
+- Memory: a settled contact is remembered for its later legs (completion, wrap-up, a transfer) until the
+  reader calls `forget_settled(before)`; an event about a forgotten contact then counts as above (ignored,
+  in the interval of the event). A long report forgets the contacts idle for days as it goes, so its
+  memory is bounded by the contacts of those days, not of the whole period.
 """
 
 from collections import defaultdict
@@ -72,9 +76,10 @@ TimeKey = tuple[float, str]  # (interval start, site)
 
 
 class _Contact:
-    __slots__ = ("arrival_site", "interval", "last_site", "overflows", "queue_id", "settled_key")
+    __slots__ = ("arrival_site", "interval", "last_at", "last_site", "overflows", "queue_id", "settled_key")
 
-    def __init__(self, interval: float, queue_id: QueueId, arrival_site: str | None) -> None:
+    def __init__(self, interval: float, queue_id: QueueId, arrival_site: str | None, at: float) -> None:
+        self.last_at = at  # of the latest event about the contact
         self.interval = interval
         self.queue_id = queue_id
         self.arrival_site = arrival_site
@@ -161,10 +166,31 @@ class KpiAccumulator:
                 self._agent_state(event)
             case _:
                 pass  # offers, declines, callbacks and site status do not enter any KPI
+        contact_id: ContactId | None = getattr(event, "contact_id", None)
+        contact = self._contacts.get(contact_id) if contact_id is not None else None
+        if contact is not None and at > contact.last_at:
+            contact.last_at = at
 
     def add_all(self, events: Iterable[Event]) -> None:
         for event in events:
             self.add(event)
+
+    def forget_settled(self, before: float) -> int:
+        """Forget the settled contacts (answered, abandoned or routed out) with no event since `before`;
+        returns how many. Their figures stay; a later event about one counts as an ignored event."""
+        idle = [
+            contact_id
+            for contact_id, contact in self._contacts.items()
+            if contact.settled_key is not None and contact.last_at < before
+        ]
+        for contact_id in idle:
+            del self._contacts[contact_id]
+        return len(idle)
+
+    @property
+    def remembered_contacts(self) -> int:
+        """The contacts held in memory: waiting, or settled and not yet forgotten."""
+        return len(self._contacts)
 
     # -- contacts -------------------------------------------------------------------------------------
 
@@ -172,7 +198,7 @@ class KpiAccumulator:
         if event.contact_id in self._contacts:
             self._ignored += 1
             return
-        contact = _Contact(self.grid.interval_start(event.at), event.queue_id, event.site_id)
+        contact = _Contact(self.grid.interval_start(event.at), event.queue_id, event.site_id, event.at)
         self._contacts[event.contact_id] = contact
         self._open[event.contact_id] = contact
 
