@@ -309,6 +309,15 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "ticketcfg.problems": ("The file was not saved:", "文件未保存："),
     "ticketcfg.problem.noline": ("Whole file: {field} {reason}", "整个文件：{field} {reason}"),
     "ticketcfg.saved": ("{name} saved (version {version}).", "{name} 已保存（版本 {version}）。"),
+    "ticketcfg.history": ("Versions of {name}", "{name} 的历史版本"),
+    "ticketcfg.history.none": (
+        "No stored version: the shipped file is in force.",
+        "尚无保存的版本：正在使用系统默认文件。",
+    ),
+    "ticketcfg.history.at": ("When", "时间"),
+    "ticketcfg.history.by": ("Who", "修改人"),
+    "ticketcfg.history.diff": ("Lines changed from the version before", "与上一版本相比改动的行"),
+    "ticketcfg.history.first": ("(from the shipped file)", "（相对系统默认文件）"),
     "ticketcfg.rematched": (
         "{count} open ticket(s) now follow the new SLA terms.",
         "{count} 个未结工单已按新的 SLA 条款计时。",
