@@ -449,6 +449,7 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "ticket.comment": ("Note or reply", "备注或回复"),
     "ticket.comment.note": ("Internal note", "内部备注"),
     "ticket.comment.reply": ("Reply to the customer", "回复客户"),
+    "ticket.comment.reply.email": ("Reply by email", "邮件回复客户"),
     "ticket.comment.customer": ("From the customer", "客户来信"),
     "ticket.comment.add": ("Add", "添加"),
     # ticket workflows as shipped (tickets/workflows/*.yaml): transitions, states and fields by name; a
