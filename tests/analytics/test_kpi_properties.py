@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -165,3 +166,29 @@ def test_every_contact_is_offered_once_and_ends_in_exactly_one_outcome(
     for rows in (report.intervals, report.days, report.queues, report.sites):
         assert sum(row.kpis.offered for row in rows) == len(contacts)
     assert report.ignored_events == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(contact_plans, max_size=20), agent_plans)
+def test_a_report_of_some_sites_is_the_whole_reports_rows_of_those_sites(
+    contacts: list[ContactPlan], agents: list[tuple[str, str, list[tuple[float, str]]]]
+) -> None:
+    accumulator = KpiAccumulator()
+    accumulator.add_all(build_log(contacts, agents))
+    whole = accumulator.report()
+    by_site = {row.site_id: row.kpis for row in whole.sites}
+
+    parts = [accumulator.report(sites={site}) for site in (*SITES, "-")]
+
+    for site, part in zip((*SITES, "-"), parts, strict=True):
+        assert [row.site_id for row in part.sites] == ([site] if site in by_site else [])
+        if site in by_site:
+            assert part.total == by_site[site]  # the one site's row is the scoped report's total
+        assert [row.agent_id for row in part.agents] == [
+            row.agent_id for row in whole.agents if row.site_id == site
+        ]
+    for measure in ("offered", "answered", "abandoned", "handled", "overflows"):
+        assert sum(getattr(part.total, measure) for part in parts) == getattr(whole.total, measure)
+    assert sum(p.total.staffed_seconds for p in parts) == pytest.approx(whole.total.staffed_seconds)
+    assert accumulator.report(sites=set(SITES) | {"-"}) == whole
+    assert accumulator.report() == whole  # reporting changes nothing

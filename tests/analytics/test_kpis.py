@@ -356,3 +356,55 @@ def test_empty_log() -> None:
 def test_invalid_settings_are_refused(settings: dict[str, object], message: str) -> None:
     with pytest.raises(InvalidAnalyticsSettings, match=message):
         KpiAccumulator(**settings)  # type: ignore[arg-type]
+
+
+def a_month_of_days(days: int) -> list[Event]:
+    """Each day: one contact answered, completed and wrapped up; one abandoned; one still waiting from
+    the previous day is answered just after midnight."""
+    events: list[Event] = []
+    for day in range(days):
+        base = day * 24 * 60
+        events += [
+            arrived(base, f"a{day}"),
+            answered(base + 1, f"a{day}", "li-na", 60),
+            completed(base + 6, f"a{day}", "li-na", 300),
+            wrapped(base + 7, f"a{day}", "li-na", 60),
+            arrived(base + 10, f"b{day}"),
+            abandoned(base + 11, f"b{day}", 60),
+            arrived(base + 23 * 60 + 59, f"n{day}"),
+            answered(base + 24 * 60 + 1, f"n{day}", "wang-wei", 120),
+            completed(base + 24 * 60 + 5, f"n{day}", "wang-wei", 240),
+        ]
+    return sorted(events, key=lambda event: event.at)
+
+
+def test_forgetting_idle_settled_contacts_bounds_memory_and_changes_no_figure() -> None:
+    events = a_month_of_days(30)
+    accumulator = KpiAccumulator()
+    remembered = []
+    day_end = T0 + 86_400
+    for event in events:
+        while event.at >= day_end:  # a reader sweeping once a day, keeping two days
+            accumulator.forget_settled(day_end - 2 * 86_400)
+            remembered.append(accumulator.remembered_contacts)
+            day_end += 86_400
+        accumulator.add(event)
+
+    assert accumulator.report() == compute_kpis(events)
+    assert max(remembered) <= 3 * 3  # three contacts a day, at most three days remembered
+    assert accumulator.report().total.offered == 90
+
+
+def test_an_event_about_a_forgotten_contact_counts_as_ignored() -> None:
+    accumulator = KpiAccumulator()
+    accumulator.add_all([arrived(0, "c1"), answered(1, "c1", "li-na", 60), arrived(2, "c2")])
+
+    assert accumulator.forget_settled(at(1)) == 0  # c1's last event is at minute 1: not before it
+    assert accumulator.forget_settled(at(1.5)) == 1  # c1; c2 still waits, never forgotten
+    assert accumulator.remembered_contacts == 1
+    accumulator.add(completed(3 * 24 * 60, "c1", "li-na", 300))
+
+    report = accumulator.report()
+    assert report.ignored_events == 1
+    assert report.total.handled == 1  # the work still counts, in the interval it was done
+    assert [row.day for row in report.days] == [date(2024, 3, 4), date(2024, 3, 7)]

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient  # conftest imported it first, without
 from baiying.api.app import create_app
 from baiying.api.settings import Settings
 from baiying.clock import ManualClock
-from tests.api.conftest import FAST_PASSWORDS, PASSWORDS, T0, error_of, log_in
+from tests.api.conftest import FAST_PASSWORDS, PASSWORDS, T0, DatabaseState, error_of, log_in
 
 TWELVE_HOURS = 12 * 3600
 
@@ -24,6 +24,7 @@ def test_login_gives_a_token_and_an_http_only_cookie(client: TestClient) -> None
         "login": "chen",
         "display_name": "Chen Jie",
         "roles": [{"role": "supervisor", "site_id": "guangzhou", "agent_id": None}],
+        "language": None,
     }
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("baiying_session=")
@@ -175,3 +176,53 @@ def test_role_changes_apply_to_open_sessions_at_once(client: TestClient) -> None
     assert client.put("/api/users/chen/roles", json=roles, headers=admin).status_code == 200
     assert client.get("/api/sites/guangzhou", headers=supervisor).status_code == 403
     assert client.get("/api/sites/beijing", headers=supervisor).status_code == 200
+
+
+def test_a_user_saves_their_language_and_each_login_brings_it_back(client: TestClient) -> None:
+    lina = log_in(client, "lina")
+    saved = client.patch("/api/me", json={"language": "zh"}, headers=lina)
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["language"] == "zh"
+    assert saved.headers["set-cookie"].startswith("baiying_lang=zh;")
+    assert client.get("/api/me", headers=lina).json()["language"] == "zh"
+
+    # A new browser: the login sets the language cookie from the account.
+    client.cookies.clear()
+    login = client.post("/api/auth/login", json={"login": "lina", "password": PASSWORDS["lina"]})
+    assert login.json()["user"]["language"] == "zh"
+    assert client.cookies["baiying_lang"] == "zh"
+    assert 'lang="zh-CN"' in client.get("/login").text  # the cookie speaks before any login
+
+    # The change is the user's own, in the audit log; admins see the language in the user list.
+    wang = log_in(client, "wang")
+    entries = client.get("/api/audit", params={"entity": "user", "entity_id": "li-na"}, headers=wang).json()
+    assert (entries[0]["actor"], entries[0]["action"]) == ("li-na", "update")
+    assert (entries[0]["before"]["language"], entries[0]["after"]["language"]) == (None, "zh")
+    assert client.get("/api/users/li-na", headers=wang).json()["language"] == "zh"
+
+    # Back to the browser's language: no cookie at the next login.
+    back = client.patch("/api/me", json={"language": None}, headers=lina)
+    assert back.status_code == 200
+    assert back.json()["language"] is None
+    assert 'baiying_lang=""' in back.headers["set-cookie"]
+    client.cookies.clear()
+    login = client.post("/api/auth/login", json={"login": "lina", "password": PASSWORDS["lina"]})
+    assert login.json()["user"]["language"] is None
+    assert "baiying_lang" not in client.cookies
+
+
+def test_a_language_change_is_checked_and_needs_a_session(
+    client: TestClient, database_state: DatabaseState
+) -> None:
+    chen = log_in(client, "chen")
+    before = database_state()
+    for body, field in (
+        ({"language": "fr"}, "body.language"),
+        ({}, "body.language"),
+        ({"language": "en", "display_name": "Boss"}, "body.display_name"),
+    ):
+        response = client.patch("/api/me", json=body, headers=chen)
+        assert error_of(response)[:2] == (422, "invalid-request"), body
+        assert [p["field"] for p in response.json()["error"]["details"]["problems"]] == [field]
+    assert error_of(client.patch("/api/me", json={"language": "en"}))[:2] == (401, "unauthenticated")
+    assert database_state() == before

@@ -145,6 +145,29 @@ def test_read_range_is_half_open_in_time(session: Session, tenant: str) -> None:
     assert log.read_range(session, "other", T0, T0 + 1000) == []
 
 
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 100])
+def test_a_range_read_in_chunks_is_every_event_once_in_time_order(
+    session: Session, tenant: str, chunk_size: int
+) -> None:
+    log = EventLog()
+    ties = [  # several events at one time, and one appended out of time order
+        ContactArrived(T0 + 10, ContactId(f"t{n}"), Q, Channel.VOICE, GZ) for n in range(4)
+    ]
+    late_appended = ContactArrived(T0 + 5, ContactId("early"), Q, Channel.VOICE, GZ)
+    log.append(session, tenant, [*ONE_OF_EACH, *ties, late_appended])
+    session.commit()
+
+    chunks = list(log.read_range_chunks(session, tenant, T0 + 5, T0 + 300, chunk_size))
+
+    expected = [late_appended, *ties, *(e for e in ONE_OF_EACH if T0 + 10 < e.at < T0 + 300)]
+    assert [e for chunk in chunks for e in chunk] == sorted(
+        expected, key=lambda e: e.at
+    )  # sorted is stable: the ties stay in the order they were appended
+    assert all(0 < len(chunk) <= chunk_size for chunk in chunks)
+    assert not session.in_transaction()  # each chunk's read was ended
+    assert list(log.read_range_chunks(session, "other", T0, T0 + 1000)) == []
+
+
 def test_events_roll_back_with_the_transaction(session: Session, tenant: str) -> None:
     log = EventLog()
     log.append(session, tenant, ONE_OF_EACH[:2])

@@ -53,7 +53,24 @@ def test_a_tenants_sla_file_is_versioned_used_at_once_and_audited(
         client.put("/api/ticket-config/sla.yaml", json={"text": SLA}, headers=wang)
     )  # back to the shipped terms
     versions = ok(client.get("/api/ticket-config/sla.yaml/versions", headers=chen))
-    assert [(v["version"], v["text"] == SLA) for v in versions] == [(2, True), (1, False)]
+    assert [(v["version"], v["text"] == SLA, v["created_by"]) for v in versions] == [
+        (2, True, "wang"),
+        (1, False, "wang"),
+    ]
+    # Each version's diff is against the one before; the first's against the shipped file.
+    line = 1 + SLA.splitlines().index("    first_response: 8h", SLA.splitlines().index("  - name: standard"))
+    assert versions[1]["diff"] == [
+        f"@@ -{line - 1},3 +{line - 1},3 @@",
+        "     calendar: site",
+        "-    first_response: 8h",
+        "+    first_response: 1h",
+        f" {SLA.splitlines()[line]}",
+    ]
+    assert versions[0]["diff"][1:4] == [
+        "     calendar: site",
+        "-    first_response: 1h",
+        "+    first_response: 8h",
+    ]
     assert first_response_target(client, users["lina"], create(client, users["lina"])["id"]) == 8 * HOUR
 
     audit = ok(client.get("/api/audit", params={"entity": "ticket-config"}, headers=wang))

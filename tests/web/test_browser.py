@@ -162,8 +162,17 @@ def page(browser: Any) -> Iterator[Any]:
     try:
         yield opened
     finally:
+        forget_language(context, opened)
         context.close()
     assert errors == [], errors  # no script failed on any page
+
+
+def forget_language(context: Any, page: Any) -> None:
+    """The switcher saves a logged-in user's language on their account: set it back to the browser's, so
+    that the next test's login starts in English like this one did (the server lives for the module)."""
+    if page.url.startswith("http"):
+        origin = "/".join(page.url.split("/")[:3])
+        context.request.patch(origin + "/api/me", data={"language": None})  # 401 when logged out: fine
 
 
 @pytest.fixture
@@ -276,6 +285,43 @@ def test_an_agent_takes_a_contact_from_offer_to_wrap_up(
     shot(page, "agent-zh")
     page.click("#btn-logout")
     expect(page.locator("#agent-state")).to_have_text("已登出")
+
+
+def test_the_language_a_user_chooses_follows_them_to_a_new_browser(
+    browser: Any, server: ServerProcess
+) -> None:
+    from playwright.sync_api import expect
+
+    first = browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+    page = first.new_page()
+    try:
+        sign_in(page, server, SUPERVISOR)
+        page.wait_for_url("**/wallboard")
+        expect(page.locator("html")).to_have_attribute("lang", "zh-CN")  # the browser's language
+        page.click("a[data-lang=en]")
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page.locator("#logout")).to_have_text("Log out")
+        page.click("#logout")
+        page.wait_for_url("**/login")
+    finally:
+        first.close()
+
+    fresh = browser.new_context(viewport=VIEWPORT, locale="zh-CN")  # no cookie of the first
+    page = fresh.new_page()
+    try:
+        page.goto(server.base + "/login")
+        expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+        sign_in(page, server, SUPERVISOR)
+        page.wait_for_url("**/wallboard")
+        expect(page.locator("html")).to_have_attribute("lang", "en")  # the account's language
+        expect(page.locator("#logout")).to_have_text("Log out")
+        expect(page.locator('[data-tile="total"] dt').first).to_have_text("Waiting")
+        shot(page, "language-from-account")
+        page.goto(server.base + "/login?next=/reports")  # logged in: straight on, still English
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+    finally:
+        forget_language(fresh, page)
+        fresh.close()
 
 
 def tile(page: Any, key: str, field: str) -> Any:

@@ -379,3 +379,74 @@ def test_an_agent_answers_an_email_and_the_customer_answer_threads_back(
     page.click("#btn-logout")
     expect(page.locator("#agent-state")).to_have_text("Logged out")
     assert api.get(f"/api/contacts/{created.json()['id']}").json()["phase"] == "completed"
+
+
+def test_a_reply_in_the_tickets_panel_of_an_email_contact_is_emailed(
+    page: Any, server: ServerProcess, api: httpx.Client
+) -> None:
+    from playwright.sync_api import expect
+
+    capacity = {"capacity": {"voice": 1, "chat": 1, "email": 1}}
+    assert api.patch("/api/agents/agent-001", json=capacity).status_code == 200
+    ready(page, server)
+    email = {
+        "id": "email-test-2",
+        "queue": "support",
+        "site": "hq",
+        "channel": "email",
+        "attributes": {
+            "email": "zhao.lei@example.com",
+            "name": "Zhao Lei",
+            "subject": "Broadband keeps dropping",
+            "text": "The line drops every evening.",
+        },
+    }
+    created = api.post("/api/contacts", json=email)
+    assert created.status_code == 201, created.text
+    expect(page.locator("#offer")).to_be_visible()
+    page.click("#btn-accept")
+
+    tickets = page.locator('[data-panel="tickets"]')
+    tickets.locator(".ticket-new summary").click()
+    tickets.locator(".ticket-type").select_option("consultation")
+    tickets.locator(".ticket-subject").fill("Broadband keeps dropping")
+    tickets.locator(".ticket-create").click()
+    detail = tickets.locator(".ticket-detail")
+    expect(detail.locator(".ticket-state")).to_have_attribute("data-state", "recorded")
+    ticket_id = detail.get_attribute("data-ticket")
+    assert ticket_id
+
+    # An internal note stays on the ticket; a reply is emailed to the sender.
+    detail.locator(".ticket-comment-text").fill("Checked the line: noisy in the evening.")
+    detail.locator(".ticket-comment-form button[type=submit]").click()
+    expect(detail.locator(".ticket-comments li.note .text")).to_have_text(
+        "Checked the line: noisy in the evening."
+    )
+    reply = detail.locator(".comment-kinds label", has_text="Reply by email")
+    expect(reply).to_be_visible()
+    reply.locator("input").check()
+    detail.locator(".ticket-comment-text").fill("An engineer will call you tomorrow morning.")
+    detail.locator(".ticket-comment-form button[type=submit]").click()
+    expect(detail.locator(".ticket-comment-status")).to_have_text(
+        f"Reply to zhao.lei@example.com queued on ticket {ticket_id}."
+    )
+    expect(detail.locator(".ticket-comments li.reply .text")).to_have_text(
+        "An engineer will call you tomorrow morning."
+    )
+    outbox = api.get("/api/notifications", params={"channel": "email"}).json()
+    sent = [n for n in outbox if n["cause"].startswith(f"ticket-reply:{ticket_id}:")]
+    assert [(n["recipient"], n["subject"], n["body"]) for n in sent] == [
+        (
+            "zhao.lei@example.com",
+            f"Re: Broadband keeps dropping [#{ticket_id}]",
+            "An engineer will call you tomorrow morning.",
+        )
+    ]  # the note was not sent
+    fits(page)
+    shot(page, "desk-ticket-email-reply")
+
+    page.click("#btn-complete")
+    page.click("#btn-end-wrap-up")
+    expect(page.locator("#pop-none")).to_be_visible()
+    page.click("#btn-logout")
+    expect(page.locator("#agent-state")).to_have_text("Logged out")

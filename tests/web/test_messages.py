@@ -7,11 +7,13 @@ import tomllib
 from fnmatch import fnmatch
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import get_args
 
+from baiying.api.schemas.auth import PageLanguage
 from baiying.api.websockets import __doc__ as STREAM_DOC
 from baiying.routing.model import AgentState, Channel, SiteStatus
 from baiying.routing.state import Phase
-from baiying.web.messages import MESSAGES, catalogue, from_accept_language, parse_language
+from baiying.web.messages import LANGUAGES, MESSAGES, catalogue, from_accept_language, parse_language
 from baiying.web.pages import AUX_REASONS
 from tests.api.conftest import TestClient
 from tests.web.conftest import sign_in
@@ -127,3 +129,7 @@ def test_the_package_data_ships_every_template_and_static_file() -> None:
     for path in files:
         relative = path.relative_to(WEB.parent).as_posix()
         assert any(fnmatch(relative, pattern.replace("**/", "*")) for pattern in patterns), relative
+
+
+def test_the_api_accepts_exactly_the_page_languages() -> None:
+    assert get_args(PageLanguage) == LANGUAGES

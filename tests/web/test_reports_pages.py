@@ -16,7 +16,7 @@ import pytest
 
 from baiying.api.schemas.reports import KPI_COLUMNS
 from baiying.clock import SystemClock
-from tests.traffic.server import ServerProcess, log_in, seed
+from tests.traffic.server import ServerProcess, log_in, password, seed
 from tests.web import test_browser
 from tests.web.test_browser import (
     AGENTS,
@@ -155,7 +155,7 @@ def test_a_supervisor_reads_todays_reports_with_charts_and_downloads_the_csv(
     shot(page, "reports-zh")
 
 
-def test_the_reports_page_needs_tenant_wide_statistics(page: Any, server: ServerProcess) -> None:
+def test_the_reports_page_is_for_supervisors_and_admins_not_agents(page: Any, server: ServerProcess) -> None:
     from playwright.sync_api import expect
 
     sign_in(page, server, AGENTS[0])
@@ -165,3 +165,37 @@ def test_the_reports_page_needs_tenant_wide_statistics(page: Any, server: Server
     assert response is not None
     assert response.status == 403
     expect(page.locator("main")).to_contain_text("Reports are for administrators")
+
+
+def test_a_site_supervisor_reads_the_reports_of_their_site_only(page: Any, server: ServerProcess) -> None:
+    from playwright.sync_api import expect
+
+    with httpx.Client(base_url=server.base, timeout=10.0) as client:
+        user = {
+            "id": "sup-branch",
+            "login": "sup-branch",
+            "display_name": "Branch supervisor",
+            "password": password("sup-branch"),
+            "roles": [{"role": "supervisor", "site_id": "branch"}],
+        }
+        ok(client.post("/api/users", json=user, headers=log_in(client, "boss")), 201)
+    today = today_at(server)
+
+    sign_in(page, server, "sup-branch")
+    page.wait_for_url("**/wallboard")
+    page.click("nav a[href='/reports']")
+    page.wait_for_url("**/reports")
+    expect(page.locator("body[data-loaded]")).to_have_count(1)
+    page.fill("#report-from", today)
+    page.evaluate("delete document.body.dataset.loaded")
+    page.click("#report-run")
+    expect(page.locator("body[data-loaded]")).to_have_count(1)
+
+    # The tenant's three contacts of today came in at hq: none is the branch's.
+    expect(page.locator("#report-scope")).to_have_text("Sites: branch")
+    expect(page.locator("#report-summary dd[data-measure='offered']")).to_have_text("0")
+    expect(page.locator("#report-empty")).to_be_visible()
+    expect(page.locator("#table-agents tbody td[data-column]")).to_have_count(0)  # no agent of the branch
+    expect(page.locator("#report-error")).to_be_hidden()
+    fits(page)
+    shot(page, "reports-site-supervisor")

@@ -25,7 +25,7 @@ BAD_CREDENTIALS = "wrong login or password"
 
 def principal_of(user: UserRow) -> Principal:
     grants = tuple(Grant(Role(g.role), g.site_id, g.agent_id) for g in user.roles)
-    return Principal(user.id, user.tenant_id, user.login, user.display_name, grants)
+    return Principal(user.id, user.tenant_id, user.login, user.display_name, grants, user.language)
 
 
 def authenticate(

@@ -22,6 +22,7 @@ class Principal:
     login: str
     display_name: str
     grants: tuple[Grant, ...]
+    language: str | None = None  # the page language the user chose ("en", "zh"); None: the browser's
 
     @property
     def roles(self) -> frozenset[Role]:

@@ -29,10 +29,14 @@ Attribution rules
 - An event about a contact whose ContactArrived was never seen (for instance a live log started
   mid-day) is counted in `ignored_events`; handle time and agent figures from it still count.
   ContactOffered, OfferDeclined, CallbackOffered and SiteStatusChanged do not enter any KPI.
+- Memory: a settled contact is remembered for its later legs (completion, wrap-up, a transfer) until the
+  reader calls `forget_settled(before)`; an event about a forgotten contact then counts as above (ignored,
+  in the interval of the event). A long report forgets the contacts idle for days as it goes, so its
+  memory is bounded by the contacts of those days, not of the whole period.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -72,9 +76,10 @@ TimeKey = tuple[float, str]  # (interval start, site)
 
 
 class _Contact:
-    __slots__ = ("arrival_site", "interval", "last_site", "overflows", "queue_id", "settled_key")
+    __slots__ = ("arrival_site", "interval", "last_at", "last_site", "overflows", "queue_id", "settled_key")
 
-    def __init__(self, interval: float, queue_id: QueueId, arrival_site: str | None) -> None:
+    def __init__(self, interval: float, queue_id: QueueId, arrival_site: str | None, at: float) -> None:
+        self.last_at = at  # of the latest event about the contact
         self.interval = interval
         self.queue_id = queue_id
         self.arrival_site = arrival_site
@@ -161,10 +166,31 @@ class KpiAccumulator:
                 self._agent_state(event)
             case _:
                 pass  # offers, declines, callbacks and site status do not enter any KPI
+        contact_id: ContactId | None = getattr(event, "contact_id", None)
+        contact = self._contacts.get(contact_id) if contact_id is not None else None
+        if contact is not None and at > contact.last_at:
+            contact.last_at = at
 
     def add_all(self, events: Iterable[Event]) -> None:
         for event in events:
             self.add(event)
+
+    def forget_settled(self, before: float) -> int:
+        """Forget the settled contacts (answered, abandoned or routed out) with no event since `before`;
+        returns how many. Their figures stay; a later event about one counts as an ignored event."""
+        idle = [
+            contact_id
+            for contact_id, contact in self._contacts.items()
+            if contact.settled_key is not None and contact.last_at < before
+        ]
+        for contact_id in idle:
+            del self._contacts[contact_id]
+        return len(idle)
+
+    @property
+    def remembered_contacts(self) -> int:
+        """The contacts held in memory: waiting, or settled and not yet forgotten."""
+        return len(self._contacts)
 
     # -- contacts -------------------------------------------------------------------------------------
 
@@ -172,7 +198,7 @@ class KpiAccumulator:
         if event.contact_id in self._contacts:
             self._ignored += 1
             return
-        contact = _Contact(self.grid.interval_start(event.at), event.queue_id, event.site_id)
+        contact = _Contact(self.grid.interval_start(event.at), event.queue_id, event.site_id, event.at)
         self._contacts[event.contact_id] = contact
         self._open[event.contact_id] = contact
 
@@ -289,10 +315,22 @@ class KpiAccumulator:
 
     # -- report ---------------------------------------------------------------------------------------
 
-    def report(self) -> KpiReport:
-        """The KPIs of everything added so far (contacts still waiting count as `waiting_at_end`)."""
-        cells = {key: tally.copy() for key, tally in self._cells.items()}
+    def report(self, sites: Collection[str] | None = None) -> KpiReport:
+        """The KPIs of everything added so far (contacts still waiting count as `waiting_at_end`).
+
+        With `sites`, only what is attributed to those sites (see the module docstring): the contacts
+        settled or waiting there, the handle and agent time worked there, the agents last seen there and
+        the overflows from or to them; every row then sums these alone.
+        """
+        wanted = None if sites is None else frozenset(sites)
+
+        def kept(site: str) -> bool:
+            return wanted is None or site in wanted
+
+        cells = {key: tally.copy() for key, tally in self._cells.items() if kept(key[2])}
         for contact in self._open.values():
+            if not kept(contact.waiting_site()):
+                continue
             key = (contact.interval, contact.queue_id, contact.waiting_site())
             tally = cells.get(key)
             if tally is None:
@@ -300,11 +338,16 @@ class KpiAccumulator:
             tally.offered += 1
             tally.waiting_at_end += 1
             tally.overflows += contact.overflows
-        time = {key: tally.copy() for key, tally in self._time.items()}
+        time = {key: tally.copy() for key, tally in self._time.items() if kept(key[1])}
         agents = {agent_id: replace(agent) for agent_id, agent in self._agents.items()}
         if self._last_at is not None:
             for agent in agents.values():
-                _add_state_time(self.grid, time, agent, agent.since, self._last_at)
+                if kept(agent.state_site):
+                    _add_state_time(self.grid, time, agent, agent.since, self._last_at)
+                else:  # the agent's own figures still run on (the row is dropped below, or kept)
+                    _add_state_time(self.grid, {}, agent, agent.since, self._last_at)
+        agents = {agent_id: agent for agent_id, agent in agents.items() if kept(agent.site_id)}
+        flows = {pair: n for pair, n in self._flows.items() if kept(pair[0]) or kept(pair[1])}
 
         by_interval: dict[float, Tally] = defaultdict(Tally)
         by_day: dict[date, Tally] = defaultdict(Tally)
@@ -339,7 +382,7 @@ class KpiAccumulator:
             queues=tuple(QueueKpis(queue_id, by_queue[queue_id].freeze()) for queue_id in sorted(by_queue)),
             sites=tuple(SiteKpis(site, by_site[site].freeze()) for site in sorted(by_site)),
             agents=tuple(_agent_row(agent_id, agents[agent_id]) for agent_id in sorted(agents)),
-            overflow_flows=tuple(OverflowFlow(a, b, n) for (a, b), n in sorted(self._flows.items())),
+            overflow_flows=tuple(OverflowFlow(a, b, n) for (a, b), n in sorted(flows.items())),
             total=total.freeze(),
             ignored_events=self._ignored,
             first_at=self._first_at,

@@ -21,6 +21,8 @@ from baiying.application.stats import LiveStats
 from baiying.clock import Clock
 
 SESSION_COOKIE = "baiying_session"
+LANGUAGE_COOKIE = "baiying_lang"  # the page language: set by the switcher, and from the account at login
+LANGUAGE_COOKIE_MAX_AGE = 365 * 86_400
 
 
 @dataclass

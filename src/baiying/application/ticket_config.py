@@ -6,6 +6,7 @@ open tickets are in; every problem names the file, field and line.
 Parsed configurations are kept by the content of the files in force, so a request costs one small query.
 """
 
+import difflib
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from baiying.storage.repositories.ticket_config import (
     add_version,
     current_files,
     open_states,
+    versions,
 )
 from baiying.storage.ticket_tables import TicketConfigFileRow
 from baiying.tickets.bundled import config_of, default_config, default_files
@@ -116,6 +118,28 @@ def save(session: Session, tenant_id: str, name: str, text: str, user_id: str, a
             raise ConfigError(name, problems)
     row = add_version(session, tenant_id, name, text, user_id, at)
     return _file(name, row.text, row)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigVersion:
+    """A stored version of a file, with the lines it changed from the one before (the shipped file for
+    the first): a unified diff without the file headers ("@@ -12 +12 @@", "-old line", "+new line")."""
+
+    row: TicketConfigFileRow
+    diff: tuple[str, ...]
+
+
+def line_diff(before: str, after: str, context: int = 1) -> tuple[str, ...]:
+    lines = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=context)
+    return tuple(line for line in lines if not line.startswith(("---", "+++")))
+
+
+def history(session: Session, tenant_id: str, name: str) -> list[ConfigVersion]:
+    """The tenant's versions of the file, newest first, each with its diff; UnknownConfigFile."""
+    check_name(name)
+    rows = versions(session, tenant_id, name)
+    older = [row.text for row in rows[1:]] + [default_files()[name]]  # the text before each version
+    return [ConfigVersion(row, line_diff(before, row.text)) for row, before in zip(rows, older, strict=False)]
 
 
 def _file(name: str, shipped: str, row: TicketConfigFileRow | None) -> ConfigFile:

@@ -6,12 +6,12 @@ which compare equal to the enum. Sequences are the log's order: increasing, neve
 """
 
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import fields
 from enum import Enum
 from typing import Any, Union, cast, get_args, get_origin, get_type_hints
 
-from sqlalchemy import Select, Table, insert, select
+from sqlalchemy import Select, Table, insert, or_, select
 from sqlalchemy.orm import Session
 
 from baiying.errors import DomainError
@@ -128,6 +128,34 @@ class EventLog:
             .order_by(EventRow.sequence)
         )
         return self._load(session, query)
+
+    def read_range_chunks(
+        self, session: Session, tenant_id: str, start: float, end: float, chunk_size: int = 5_000
+    ) -> Iterator[list[Event]]:
+        """The tenant's events with `start <= at < end` in time order (ties in sequence order), at most
+        `chunk_size` at a time: a long range is read with bounded memory. Each chunk is read in a
+        transaction of its own, ended before the chunk is yielded."""
+        after_at, after_sequence = start, 0
+        while True:
+            query = (
+                select(EventRow.sequence, EventRow.at, EventRow.data)
+                .where(
+                    EventRow.tenant_id == tenant_id,
+                    EventRow.at >= after_at,
+                    EventRow.at < end,
+                    or_(EventRow.at > after_at, EventRow.sequence > after_sequence),
+                )
+                .order_by(EventRow.at, EventRow.sequence)
+                .limit(chunk_size)
+            )
+            rows = session.execute(query).all()
+            session.rollback()
+            if not rows:
+                return
+            after_sequence, after_at = rows[-1].sequence, rows[-1].at
+            yield [event_from_data(row.data) for row in rows]
+            if len(rows) < chunk_size:
+                return
 
     def last_sequence(self, session: Session, tenant_id: str) -> int:
         """The tenant's highest sequence, 0 for an empty log."""

@@ -200,6 +200,7 @@ class UserRow(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))  # NULL: cannot log in with a password
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[float] = mapped_column(Double)
+    language: Mapped[str | None] = mapped_column(String(8))  # "en" or "zh"; NULL: the browser's
 
     roles: Mapped[list["UserRoleRow"]] = relationship(cascade="all, delete-orphan", order_by="UserRoleRow.id")
 

@@ -224,8 +224,8 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "管理页面仅供管理员和主管使用。",
     ),
     "error.forbidden.reports": (
-        "Reports are for administrators and supervisors of every site.",
-        "报表仅供管理员和全站点主管使用。",
+        "Reports are for administrators and supervisors.",
+        "报表仅供管理员和主管使用。",
     ),
     "admin.title": ("Administration", "系统管理"),
     "admin.sites": ("Sites", "站点"),
@@ -309,6 +309,15 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "ticketcfg.problems": ("The file was not saved:", "文件未保存："),
     "ticketcfg.problem.noline": ("Whole file: {field} {reason}", "整个文件：{field} {reason}"),
     "ticketcfg.saved": ("{name} saved (version {version}).", "{name} 已保存（版本 {version}）。"),
+    "ticketcfg.history": ("Versions of {name}", "{name} 的历史版本"),
+    "ticketcfg.history.none": (
+        "No stored version: the shipped file is in force.",
+        "尚无保存的版本：正在使用系统默认文件。",
+    ),
+    "ticketcfg.history.at": ("When", "时间"),
+    "ticketcfg.history.by": ("Who", "修改人"),
+    "ticketcfg.history.diff": ("Lines changed from the version before", "与上一版本相比改动的行"),
+    "ticketcfg.history.first": ("(from the shipped file)", "（相对系统默认文件）"),
     "ticketcfg.rematched": (
         "{count} open ticket(s) now follow the new SLA terms.",
         "{count} 个未结工单已按新的 SLA 条款计时。",
@@ -343,6 +352,7 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "report.minutes": ("{minutes} min", "{minutes} 分钟"),
     "report.run": ("Show", "查询"),
     "report.timezone": ("Times in {timezone}", "时间按 {timezone}"),
+    "report.scope": ("Sites: {sites}", "站点：{sites}"),
     "report.loading": ("Loading…", "正在加载…"),
     "report.empty": ("No contacts in this period.", "该时段内没有联系记录。"),
     "report.csv": ("CSV", "导出 CSV"),
@@ -439,6 +449,7 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "ticket.comment": ("Note or reply", "备注或回复"),
     "ticket.comment.note": ("Internal note", "内部备注"),
     "ticket.comment.reply": ("Reply to the customer", "回复客户"),
+    "ticket.comment.reply.email": ("Reply by email", "邮件回复客户"),
     "ticket.comment.customer": ("From the customer", "客户来信"),
     "ticket.comment.add": ("Add", "添加"),
     # ticket workflows as shipped (tickets/workflows/*.yaml): transitions, states and fields by name; a

@@ -3,7 +3,8 @@ the same HTTP API and WebSocket streams as any client.
 
 - `/`: the user's home (the wallboard for supervisors and admins, the desktop for agents), or `/login`;
 - `/login`: the form posts to `POST /api/auth/login`, which sets the session cookie;
-- `/lang/{language}?next=/path`: remembers the user's language (a cookie) and goes back;
+- `/lang/{language}?next=/path`: remembers the browser's language (a cookie) and goes back; the page's
+  switcher also saves it on the account of a logged-in user first (`PATCH /api/me`);
 - `/chat?tenant=...&queue=...`: the customer web chat a company puts on its site (no login; the
   tenant and queue default to `BAIYING_CHAT_TENANT` and `BAIYING_CHAT_QUEUE`);
 - `/agent`: the agent desktop; `/wallboard`: the supervisor wallboard (with `/wallboard/agents`, the
@@ -30,7 +31,16 @@ from pydantic import BaseModel
 from baiying.accounts.policy import Action, Kind, can, can_ever, require, resource
 from baiying.accounts.principal import Principal
 from baiying.accounts.tokens import TokenKind
-from baiying.api.deps import SESSION_COOKIE, CenterDep, CurrentUser, SessionDep, StateDep, StatsDep
+from baiying.api.deps import (
+    LANGUAGE_COOKIE,
+    LANGUAGE_COOKIE_MAX_AGE,
+    SESSION_COOKIE,
+    CenterDep,
+    CurrentUser,
+    SessionDep,
+    StateDep,
+    StatsDep,
+)
 from baiying.api.routes.chat import defaults as chat_defaults
 from baiying.api.routes.reports import tenant_timezone
 from baiying.api.schemas.reports import KPI_COLUMNS
@@ -50,8 +60,6 @@ STATIC_DIR: Final = HERE / "static"
 STATIC_PATH: Final = "/web/static"
 CHART_JS: Final = HERE.parent / "reports" / "static" / "chart.umd.min.js"
 KPI_TABLES: Final = tuple(KPI_COLUMNS)
-LANGUAGE_COOKIE: Final = "baiying_lang"
-LANGUAGE_COOKIE_MAX_AGE: Final = 365 * 86_400
 
 # Aux reasons an agent picks from (the API takes any short text; these are the desktop's codes, each
 # with an "aux.<code>" message).
@@ -68,8 +76,12 @@ _templates = Environment(
 )
 
 
-def language_of(request: Request) -> Language:
-    """The user's language: their cookie, else their browser's, else English."""
+def language_of(request: Request, principal: Principal | None = None) -> Language:
+    """The user's language: the one saved on their account, else their cookie, else their browser's,
+    else English."""
+    saved = parse_language(principal.language) if principal is not None else None
+    if saved is not None:
+        return saved
     chosen = parse_language(request.cookies.get(LANGUAGE_COOKIE))
     return chosen if chosen is not None else from_accept_language(request.headers.get("accept-language"))
 
@@ -118,8 +130,8 @@ def may_administer(principal: Principal) -> bool:
 
 
 def may_report(principal: Principal) -> bool:
-    """Tenant-wide statistics: admins and supervisors of every site (a report's rows mix the sites)."""
-    return can(principal, Action.READ, resource(Kind.STATS, principal.tenant_id))
+    """Admins and supervisors: a site supervisor's KPI report covers their own sites."""
+    return can_ever(principal, Action.READ, Kind.STATS)
 
 
 def home_of(principal: Principal) -> str:
@@ -169,7 +181,7 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     """A page in the user's language; `page` travels to the page's script as JSON."""
-    language = language_of(request)
+    language = language_of(request, principal)
     body = _templates.get_template(template).render(
         t=translator(language),
         lang=language,

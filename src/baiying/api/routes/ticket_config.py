@@ -14,7 +14,6 @@ from baiying.api.routes.ticket_access import OverseerDep
 from baiying.api.schemas.tickets import ConfigFileIn, ConfigFilePublic, ConfigFileSummary, ConfigVersionPublic
 from baiying.application import ticket_config
 from baiying.application.tickets import TicketDesk
-from baiying.storage.repositories.ticket_config import versions
 from baiying.storage.tables import Role
 
 router = APIRouter(prefix="/api/ticket-config", tags=["tickets"])
@@ -34,9 +33,9 @@ def list_files(session: SessionDep, principal: OverseerDep) -> list[ConfigFileSu
 
 @router.get("/{name:path}/versions")
 def list_versions(name: FileName, session: SessionDep, principal: OverseerDep) -> list[ConfigVersionPublic]:
-    """The tenant's versions of the file, newest first (none: the shipped file is in force)."""
-    ticket_config.check_name(name)
-    return [ConfigVersionPublic.of(row) for row in versions(session, principal.tenant_id, name)]
+    """The tenant's versions of the file, newest first (none: the shipped file is in force), each with
+    who stored it, when, and the lines it changed from the version before."""
+    return [ConfigVersionPublic.of(v) for v in ticket_config.history(session, principal.tenant_id, name)]
 
 
 @router.get("/{name:path}")

@@ -163,6 +163,7 @@ class UserPublic(BaseModel):
     created_at: float
     has_password: bool
     roles: list[GrantPublic]
+    language: str | None = None
 
     @classmethod
     def of(cls, row: UserRow) -> "UserPublic":
@@ -175,6 +176,7 @@ class UserPublic(BaseModel):
             created_at=row.created_at,
             has_password=row.password_hash is not None,
             roles=[GrantPublic.model_validate(grant) for grant in row.roles],
+            language=row.language,
         )
 
 

@@ -2,11 +2,14 @@
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from baiying.accounts.passwords import MAX_PASSWORD_LENGTH
 from baiying.accounts.principal import Principal
 from baiying.storage.tables import Role
+
+# The languages of the pages (baiying.web.messages.LANGUAGES; not imported: the web package imports the API).
+PageLanguage = Literal["en", "zh"]
 
 
 class LoginRequest(BaseModel):
@@ -30,6 +33,7 @@ class Me(BaseModel):
     login: str
     display_name: str
     roles: list[GrantPublic]
+    language: str | None = None  # the page language the user chose; None: the browser's
 
     @classmethod
     def of(cls, principal: Principal) -> "Me":
@@ -39,7 +43,18 @@ class Me(BaseModel):
             login=principal.login,
             display_name=principal.display_name,
             roles=[GrantPublic.model_validate(grant) for grant in principal.grants],
+            language=principal.language,
         )
+
+
+class MeUpdate(BaseModel):
+    """What a user may change of their own account."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: PageLanguage | None = Field(
+        description='The page language, "en" or "zh"; null: follow the browser.'
+    )
 
 
 class LoginResponse(BaseModel):

@@ -1,6 +1,7 @@
 """The KPI report over a date range as the reports API returns it: one row type per table (interval,
 day, queue, site, agent), each with the measures of `baiying.analytics.Kpis` a report shows."""
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any, Final
 
@@ -103,10 +104,19 @@ class KpiReportPublic(BaseModel):
     ignored_events: int = Field(
         description="Events about contacts that arrived before the period (counted in no contact row)."
     )
+    scope_sites: list[str] | None = Field(
+        None, description="The sites the report covers, sorted; null: the whole tenant."
+    )
 
     @classmethod
     def of(
-        cls, report: KpiReport, start_date: date, end_date: date, since: float, until: float
+        cls,
+        report: KpiReport,
+        start_date: date,
+        end_date: date,
+        since: float,
+        until: float,
+        sites: Iterable[str] | None = None,
     ) -> "KpiReportPublic":
         return cls(
             start_date=start_date,
@@ -123,6 +133,7 @@ class KpiReportPublic(BaseModel):
             sites=[SiteRow.of(row) for row in report.sites],
             agents=[AgentRow.of(row) for row in report.agents],
             ignored_events=report.ignored_events,
+            scope_sites=None if sites is None else sorted(sites),
         )
 
 

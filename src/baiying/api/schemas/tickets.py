@@ -5,10 +5,9 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from baiying.api.schemas import Id, Name
-from baiying.application.ticket_config import ConfigFile
+from baiying.application.ticket_config import ConfigFile, ConfigVersion
 from baiying.storage.ticket_tables import (
     TicketAttachmentRow,
-    TicketConfigFileRow,
     TicketEventRow,
     TicketOutboxRow,
     TicketRow,
@@ -300,7 +299,19 @@ class ConfigVersionPublic(BaseModel):
     text: str
     created_by: str
     created_at: float
+    diff: list[str] = Field(
+        description="The lines changed from the version before (the shipped file for version 1), as a "
+        'unified diff without file headers: "@@ -12 +12 @@" hunks, "-" lines taken out, "+" put in.'
+    )
 
     @classmethod
-    def of(cls, row: TicketConfigFileRow) -> "ConfigVersionPublic":
-        return cls(**{name: getattr(row, name) for name in cls.model_fields})
+    def of(cls, version: ConfigVersion) -> "ConfigVersionPublic":
+        row = version.row
+        return cls(
+            name=row.name,
+            version=row.version,
+            text=row.text,
+            created_by=row.created_by,
+            created_at=row.created_at,
+            diff=list(version.diff),
+        )

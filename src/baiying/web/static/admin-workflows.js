@@ -1,7 +1,9 @@
 /* Ticket workflows: the tenant's ticket configuration files (a workflow per ticket type, sla.yaml,
  * rules.yaml) with the version in force, one open in the shared YAML editor (yaml-editor.js). Admins save
  * with PUT /api/ticket-config/{name}; a refused text (422 invalid-config) has its problems listed and the
- * line highlighted. Supervisors read only (the textarea is read-only and there is no save button). */
+ * line highlighted. Supervisors read only (the textarea is read-only and there is no save button). Under the
+ * editor, the open file's stored versions: who, when, and the lines each changed from the one before
+ * (GET /api/ticket-config/{name}/versions; the first is compared with the shipped file). */
 "use strict";
 (function () {
   const { t, api } = Baiying;
@@ -49,6 +51,36 @@
     $("ticketcfg-version").textContent = versionText(file);
     editor.setText(file.text);
     for (const row of $("ticketcfg-table").tBodies[0].rows) row.classList.toggle("open", row.dataset.name === opened);
+    await history(file.name);
+  }
+
+  const DIFF_CLASSES = { "@": "hunk", "-": "del", "+": "add" };
+
+  function diffOf(version) {
+    const { el } = Baiying;
+    const lines = version.diff.map((line) => el("span", { class: DIFF_CLASSES[line[0]] || "same", text: line + "\n" }));
+    const first = version.version === 1 ? el("span", { class: "hunk", text: t("ticketcfg.history.first") + "\n" }) : null;
+    return el("pre", { class: "change diff" }, first, ...lines);
+  }
+
+  async function history(name) {
+    const versions = await api("GET", path(name) + "/versions");
+    const { el } = Baiying;
+    $("ticketcfg-history-title").textContent = t("ticketcfg.history", { name });
+    $("ticketcfg-history-none").hidden = versions.length > 0;
+    $("ticketcfg-history").hidden = versions.length === 0;
+    $("ticketcfg-history").tBodies[0].replaceChildren(
+      ...versions.map((version) =>
+        el(
+          "tr",
+          { "data-version": version.version },
+          el("td", { text: t("policy.version", { version: version.version }) }),
+          el("td", { text: version.created_by }),
+          el("td", { text: new Date(version.created_at * 1000).toLocaleString(document.documentElement.lang) }),
+          el("td", {}, diffOf(version))
+        )
+      )
+    );
   }
 
   /* A problem the whole configuration has in another file (a rule naming a transition a workflow
@@ -75,6 +107,7 @@
       );
       $("ticketcfg-version").textContent = versionText(saved);
       await list();
+      await history(saved.name);
     } catch (error) {
       if (error.code === "invalid-config" && error.details && error.details.problems) {
         $("admin-status").hidden = true;

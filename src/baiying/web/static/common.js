@@ -148,5 +148,20 @@
     });
   }
 
+  /* A logged-in user's language choice is saved on their account (any browser they log in from speaks
+   * it); the link then sets this browser's cookie and comes back. */
+  if (logout) {
+    for (const link of document.querySelectorAll(".lang a[data-lang]")) {
+      link.addEventListener("click", async (event) => {
+        event.preventDefault();
+        try {
+          await api("PATCH", "/api/me", { language: link.dataset.lang });
+        } finally {
+          location.href = link.href;
+        }
+      });
+    }
+  }
+
   window.Baiying = { t, api, stream, page, duration, clockTime, showError, setConnection, skew, el };
 })();

@@ -1,7 +1,8 @@
 /* The screen pop's "tickets" panel: the customer's open tickets, one opened in place with the transitions
  * the agent's ticket roles may take from its state (GET /api/tickets/{id}/transitions, each asking for
  * the fields it still needs), its notes and replies, and a box to add an internal note or a reply the
- * customer sees; below, a form for a new ticket (type, complaint level, priority, summary, description)
+ * customer sees (on an email contact, the reply is emailed: POST /api/tickets/{id}/email-replies records it
+ * and queues it in the outbox, as the email panel does, to the contact's sender); below, a form for a new ticket (type, complaint level, priority, summary, description)
  * from GET /api/tickets/types. The server checks everything again; its refusals are shown as they come.
  *
  * Tickets created here are announced with a "baiying:ticket" event on the document
@@ -77,12 +78,14 @@
   }
 
   /* ---- one ticket, opened -------------------------------------------------------------------------- */
-  function renderTicket(box, ticketId, refreshList) {
+  function renderTicket(box, ticketId, refreshList, contact) {
+    const byEmail = contact.channel === "email";
     const head = el("div", { class: "ticket-head" });
     const moves = el("div", { class: "buttons ticket-transitions" });
     const moveForm = el("form", { class: "ticket-transition-form", hidden: "" });
     const comments = el("ol", { class: "ticket-comments" });
     const error = el("p", { class: "error", role: "alert", hidden: "" });
+    const sent = el("p", { class: "muted ticket-comment-status", role: "status" });
     const note = el("textarea", { rows: "2", maxlength: "4000", class: "ticket-comment-text" });
     note.setAttribute("aria-label", t("ticket.comment"));
     const kindName = "comment-kind-" + ticketId;
@@ -90,7 +93,8 @@
     for (const kind of ["note", "reply"]) {
       const radio = el("input", { type: "radio", name: kindName, value: kind });
       radio.checked = kind === "note";
-      kinds.append(el("label", { class: "check" }, radio, document.createTextNode(t("ticket.comment." + kind))));
+      const label = kind === "reply" && byEmail ? "ticket.comment.reply.email" : "ticket.comment." + kind;
+      kinds.append(el("label", { class: "check" }, radio, document.createTextNode(t(label))));
     }
     const commentForm = el(
       "form",
@@ -98,7 +102,7 @@
       note,
       el("div", { class: "buttons" }, kinds, el("button", { type: "submit", class: "primary", text: t("ticket.comment.add") })),
     );
-    box.replaceChildren(head, moves, moveForm, el("h4", { text: t("ticket.comments") }), comments, commentForm, error);
+    box.replaceChildren(head, moves, moveForm, el("h4", { text: t("ticket.comments") }), comments, commentForm, sent, error);
     box.dataset.ticket = ticketId;
     box.hidden = false;
 
@@ -195,7 +199,16 @@
       if (!body) return;
       const kind = commentForm.querySelector("input[name='" + kindName + "']:checked").value;
       try {
-        await api("POST", ticketPath(ticketId, "/comments"), { kind, body });
+        sent.textContent = "";
+        if (kind === "reply" && byEmail) {
+          const reply = { body };
+          const address = (contact.attributes || {}).email;
+          if (address) reply.to = address; // else the server writes to the ticket's customer's address
+          const queued = await api("POST", ticketPath(ticketId, "/email-replies"), reply);
+          sent.textContent = t("email.sent", { to: queued.recipient, ticket: queued.ticket_id });
+        } else {
+          await api("POST", ticketPath(ticketId, "/comments"), { kind, body });
+        }
         note.value = "";
         showError(null);
         await load();
@@ -309,7 +322,7 @@
       list.replaceChildren();
       for (const row of rows) {
         const open = el("button", { type: "button", class: "link-button ticket-open", text: row.id + " · " + row.subject });
-        open.addEventListener("click", () => renderTicket(opened, row.id, refreshList));
+        open.addEventListener("click", () => renderTicket(opened, row.id, refreshList, contact));
         list.append(
           el(
             "li",
@@ -329,7 +342,7 @@
         document.dispatchEvent(new CustomEvent("baiying:ticket", { detail: { contact, ticket } }));
         fresh.open = false;
         await refreshList();
-        await renderTicket(opened, ticket.id, refreshList);
+        await renderTicket(opened, ticket.id, refreshList, contact);
       }),
     );
     slot.append(title, status, list, opened, fresh);

@@ -163,6 +163,9 @@
     let report = null;
     await section("report.summary", async () => {
       report = await api("GET", "/api/reports/kpis?" + params + "&interval_seconds=" + $("report-interval").value);
+      const scope = $("report-scope");
+      scope.hidden = report.scope_sites === null;
+      scope.textContent = report.scope_sites === null ? "" : t("report.scope", { sites: report.scope_sites.join(", ") });
       for (const name of page.tables) table(name, report[name]);
       summary(report.total, null);
       $("report-empty").hidden = report.total.offered > 0;
