@@ -18,7 +18,7 @@ from baiying.accounts.errors import Forbidden
 from baiying.accounts.policy import Action, Kind, Resource, can, require, resource
 from baiying.accounts.principal import Principal
 from baiying.api import audited
-from baiying.api.deps import CenterDep, ClockDep, SessionDep, StatsDep, allowed, allowed_any
+from baiying.api.deps import CenterDep, ClockDep, SessionDep, StateDep, StatsDep, allowed, allowed_any
 from baiying.api.schemas import KeyPath
 from baiying.api.schemas.live import (
     AgentLogin,
@@ -88,7 +88,7 @@ def _status_of(center: LiveCenter, tenant_id: str, agent_id: str) -> AgentStatus
 def create_contact(
     body: ContactCreate,
     center: CenterDep,
-    session: SessionDep,
+    state: StateDep,
     principal: Annotated[Principal, allowed(Action.CREATE, Kind.CONTACT)],
 ) -> ContactCreated:
     """A new inbound contact enters routing now; the answer says where it is and what the router decided.
@@ -97,8 +97,11 @@ def create_contact(
     require(principal, Action.CREATE, resource(Kind.CONTACT, tenant, body.id, site=body.site))
     customer = body.customer
     if customer is None and CONTACT_POINT_KEYS & body.attributes.keys():  # the caller's phone, email, chat id
-        customer = customer_for_contact(session, tenant, body.attributes)
-        session.rollback()  # end the read: the center commits in a transaction of its own
+        # A session only when there is something to look up: as a dependency (a generator) it would cost
+        # two more hops to the thread pool on every contact, the hottest route of the server.
+        assert state.sessions is not None  # the center is set: the app has started
+        with state.sessions() as session:
+            customer = customer_for_contact(session, tenant, body.attributes)
     result = center.arrive(
         tenant,
         QueueId(body.queue),
