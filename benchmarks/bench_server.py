@@ -37,6 +37,22 @@ more CPU and ~10 ms more wall time per contact (not yet explained; perhaps a WAL
 checkpoint cannot restart while requests read, so it keeps growing), so it was not kept. A RESTART
 checkpoint when the center is idle, or a larger `wal_autocheckpoint`, are the candidates to measure.
 
+Where the CPU per contact went (2026-12-06, session 11; py-spy `--gil` on the server under this bench, and
+an in-process driver of the three HTTP calls): the framework around the center, more than the center.
+Before → after, back to back on the shared machine (load 4.4-6.8): server CPU per contact SQLite 8.2 →
+5.5 ms (routed 114.6 → 147.3 contacts/s of 250 offered), PostgreSQL 9.3 → 6.6 ms (78.9 → 89.6/s); p99
+still 540-850 ms, the server saturated at that rate (other runs that day: ±15 %). In order: (1) `POST
+/api/contacts` took a database session as a generator dependency, two more anyio thread-pool hops (~120
+us of CPU each) on every contact; (2) FastAPI matches the included routers one by one, and the contacts'
+routes came 17th (300-550 → 20-120 us a request); (3) each request checked its token's signature (two
+HMACs, base64, JSON: ~40 us) where a remembered token costs ~1 us; (4) two fewer dependencies per
+role-checked request; (5) a plain `def` route costs two hops (the route, then its response validation,
+which FastAPI also runs in the pool): create, accept and complete are `async` and hand the center's call
+to an executor of their own (one ~55 us hop). Not kept: waiters of a group commit sleeping on an event of
+their own rather than each taking the tenant's lock in turn (no difference measured). What is left (same
+profile): the center's group (SQLAlchemy statements and the commit, ~30 %), uvicorn and Starlette's
+per-request middleware (~25 %), FastAPI's dependency solving (~10 %), the WebSocket sends (~6 %).
+
 Agents' bearer tokens are minted with the server's secret key rather than by 1,000 Argon2 logins (each
 costs ~50 ms of CPU); every agent user shares one password hash made with the server's parameters.
 """

@@ -2,6 +2,7 @@
 
 import pytest
 
+from baiying.accounts import tokens as token_module
 from baiying.accounts.errors import TokenExpired, Unauthenticated
 from baiying.accounts.tokens import RevokedSessions, SessionTokens, TokenKind
 from baiying.clock import ManualClock
@@ -84,3 +85,45 @@ def test_revoked_sessions_are_forgotten_once_they_would_have_expired() -> None:
 def test_a_session_needs_a_positive_lifetime() -> None:
     with pytest.raises(ValueError, match="a session must last some time"):
         tokens(ManualClock(T0), ttl=0)
+
+
+class _SettableClock:
+    """A clock that may also go back (a system clock stepped back by NTP)."""
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+    def now(self) -> float:
+        return self.at
+
+
+def test_a_remembered_token_still_expires_is_still_revoked_and_is_refused_before_its_signing() -> None:
+    clock = _SettableClock(T0 + 0.5)
+    service = SessionTokens(SECRET, clock, ttl_seconds=60)
+    opened = service.open("li-na", "acme", None)
+    assert service.verify(opened.bearer_token, TokenKind.BEARER).user_id == "li-na"  # remembered now
+    clock.at = T0 - 1
+    with pytest.raises(TokenExpired):
+        service.verify(opened.bearer_token, TokenKind.BEARER)
+    clock.at = T0 + 60.9
+    assert service.verify(opened.bearer_token, TokenKind.BEARER).user_id == "li-na"  # 60 whole seconds
+    clock.at = T0 + 61
+    with pytest.raises(TokenExpired):
+        service.verify(opened.bearer_token, TokenKind.BEARER)
+    clock.at = T0 + 10
+    service.close(service.verify(opened.cookie_value, TokenKind.COOKIE))
+    for token, kind in ((opened.bearer_token, TokenKind.BEARER), (opened.cookie_value, TokenKind.COOKIE)):
+        with pytest.raises(Unauthenticated, match="logged out"):
+            service.verify(token, kind)
+    with pytest.raises(Unauthenticated, match="not valid"):  # remembered as a bearer token only
+        service.verify(opened.bearer_token, TokenKind.COOKIE)
+
+
+def test_remembered_tokens_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(token_module, "VERIFIED_LIMIT", 3)
+    clock = ManualClock(T0)
+    service = tokens(clock)
+    opened = [service.open(f"agent-{n}", "acme", None) for n in range(7)]
+    for session in opened * 2:
+        assert service.verify(session.bearer_token, TokenKind.BEARER).user_id == session.claims.user_id
+    assert len(service._verified) <= 3

@@ -18,7 +18,17 @@ from baiying.accounts.errors import Forbidden
 from baiying.accounts.policy import Action, Kind, Resource, can, require, resource
 from baiying.accounts.principal import Principal
 from baiying.api import audited
-from baiying.api.deps import CenterDep, ClockDep, SessionDep, StatsDep, allowed, allowed_any
+from baiying.api.blocking import off_loop
+from baiying.api.deps import (
+    ApiState,
+    CenterDep,
+    ClockDep,
+    SessionDep,
+    StateDep,
+    StatsDep,
+    allowed,
+    allowed_any,
+)
 from baiying.api.schemas import KeyPath
 from baiying.api.schemas.live import (
     AgentLogin,
@@ -85,20 +95,30 @@ def _status_of(center: LiveCenter, tenant_id: str, agent_id: str) -> AgentStatus
 
 
 @contacts.post("", status_code=status.HTTP_201_CREATED)
-def create_contact(
+async def create_contact(
     body: ContactCreate,
     center: CenterDep,
-    session: SessionDep,
+    state: StateDep,
     principal: Annotated[Principal, allowed(Action.CREATE, Kind.CONTACT)],
 ) -> ContactCreated:
     """A new inbound contact enters routing now; the answer says where it is and what the router decided.
     Without `customer`, a `phone`, `email` or `chat_id` attribute links it to the customer holding it."""
+    # async, the blocking part off the loop: see `baiying.api.blocking` (three calls per routed contact)
+    return await off_loop(_create_contact, body, center, state, principal)
+
+
+def _create_contact(
+    body: ContactCreate, center: LiveCenter, state: ApiState, principal: Principal
+) -> ContactCreated:
     tenant = principal.tenant_id
     require(principal, Action.CREATE, resource(Kind.CONTACT, tenant, body.id, site=body.site))
     customer = body.customer
     if customer is None and CONTACT_POINT_KEYS & body.attributes.keys():  # the caller's phone, email, chat id
-        customer = customer_for_contact(session, tenant, body.attributes)
-        session.rollback()  # end the read: the center commits in a transaction of its own
+        # A session only when there is something to look up: as a dependency (a generator) it would cost
+        # two more hops to the thread pool on every contact, the hottest route of the server.
+        assert state.sessions is not None  # the center is set: the app has started
+        with state.sessions() as session:
+            customer = customer_for_contact(session, tenant, body.attributes)
     result = center.arrive(
         tenant,
         QueueId(body.queue),
@@ -211,12 +231,16 @@ def _offer_in(router: Router, contact_id: ContactId) -> tuple[ContactStatus | No
 
 
 @contacts.post("/{contact_id}/accept")
-def accept_offer(
+async def accept_offer(
     contact_id: KeyPath,
     center: CenterDep,
     principal: Annotated[Principal, allowed(Action.WORK, Kind.AGENT)],
 ) -> CommandPublic:
     """The agent the contact is offered to takes it."""
+    return await off_loop(_accept_offer, center, principal, contact_id)  # see `create_contact`
+
+
+def _accept_offer(center: LiveCenter, principal: Principal, contact_id: str) -> CommandPublic:
     agent = _offered_agent(center, principal, contact_id)
     return CommandPublic.of(center.accept(principal.tenant_id, ContactId(contact_id), agent))
 
@@ -233,15 +257,21 @@ def reject_offer(
 
 
 @contacts.post("/{contact_id}/complete")
-def complete_contact(
+async def complete_contact(
     contact_id: KeyPath,
     center: CenterDep,
     principal: Annotated[Principal, allowed(Action.UPDATE, Kind.CONTACT)],
     body: Annotated[CompleteRequest | None, Body()] = None,
 ) -> CommandPublic:
     """The agent finished the contact, with an active wrap-up code and notes if given."""
-    found = _contact(center, principal, contact_id, Action.UPDATE)
     given = body if body is not None else CompleteRequest()
+    return await off_loop(_complete_contact, center, principal, contact_id, given)  # see `create_contact`
+
+
+def _complete_contact(
+    center: LiveCenter, principal: Principal, contact_id: str, given: CompleteRequest
+) -> CommandPublic:
+    found = _contact(center, principal, contact_id, Action.UPDATE)
     result = center.complete(
         principal.tenant_id,
         ContactId(contact_id),
