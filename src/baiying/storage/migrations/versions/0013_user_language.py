@@ -1,7 +1,7 @@
 """The page language each user chose (`users.language`; NULL: the browser's).
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-06
 
 Written out in full; `tests/storage/test_migrations.py` checks it against the models.
@@ -10,8 +10,8 @@ Written out in full; `tests/storage/test_migrations.py` checks it against the mo
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision: str | None = "0011"
+revision = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | None = None
 depends_on: str | None = None
 
