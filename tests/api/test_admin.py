@@ -41,6 +41,7 @@ PERIOD = "start_date=2026-11-01&end_date=2026-11-30"
 # In order: the admin's creations come before their deletions.
 CALLS = [
     Call("me", "GET", "/api/me", None, statuses(200, 200, 200)),
+    Call("own language", "PATCH", "/api/me", {"language": "en"}, statuses(200, 200, 200)),
     Call("list sites", "GET", "/api/sites", None, statuses(200, 200, 403)),
     Call("read own site", "GET", "/api/sites/guangzhou", None, statuses(200, 200, 403)),
     Call("read other site", "GET", "/api/sites/beijing", None, statuses(200, 403, 403)),
@@ -156,9 +157,16 @@ CALLS = [
     Call(
         "offer conversion", "GET", "/api/care/offers/conversion?from=0&to=9e9", None, statuses(200, 200, 200)
     ),
-    # reports over a date range: KPIs need tenant-wide statistics (chen's are one site's)
-    Call("kpi report", "GET", f"/api/reports/kpis?{PERIOD}", None, statuses(200, 403, 403)),
-    Call("kpi table csv", "GET", f"/api/reports/kpis/agents.csv?{PERIOD}", None, statuses(200, 403, 403)),
+    # reports over a date range: a site supervisor's KPIs cover their sites (chen's: guangzhou)
+    Call("kpi report", "GET", f"/api/reports/kpis?{PERIOD}", None, statuses(200, 200, 403)),
+    Call("kpi table csv", "GET", f"/api/reports/kpis/agents.csv?{PERIOD}", None, statuses(200, 200, 403)),
+    Call(
+        "kpi report, other site",
+        "GET",
+        f"/api/reports/kpis?{PERIOD}&site=beijing",
+        None,
+        statuses(200, 403, 403),
+    ),
     Call("fcr csv", "GET", f"/api/reports/fcr.csv?{PERIOD}", None, statuses(200, 200, 403)),
     Call("sla csv", "GET", f"/api/reports/sla-attainment.csv?{PERIOD}", None, statuses(200, 200, 403)),
     Call(
@@ -374,6 +382,7 @@ def test_user_changes_are_audited_without_secrets(client: TestClient) -> None:
         "active": True,
         "created_at": T0,
         "has_password": True,
+        "language": None,
         "roles": [
             {"role": "supervisor", "site_id": "beijing", "agent_id": None},
             {"role": "agent", "site_id": None, "agent_id": "zhang-wei"},
