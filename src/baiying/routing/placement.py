@@ -73,7 +73,9 @@ class SitePlacer:
         self.language_affinity = rules.language_affinity
         self.local_preference = rules.local_preference
         self.time_rules = rules.time_rules
-        self.spill_threshold = rules.spill_when_wait_exceeds_seconds
+        # A float even when configured as an int: compiled, an int would be converted for every contact.
+        spill = rules.spill_when_wait_exceeds_seconds
+        self.spill_threshold = None if spill is None else float(spill)
         self.status: dict[SiteId, SiteStatus] = dict.fromkeys(sites, SiteStatus.OPEN)
         self._serving = tuple(sites)
         self._serving_set = frozenset(sites)

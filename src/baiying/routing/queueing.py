@@ -208,7 +208,9 @@ def step_timed_out(router: "Router", record: ContactRecord, now: float, out: lis
         out.append(OfferCallback(record.id, record.queue.id))
     if record.step_index + 1 < len(steps):
         unwait(router, record)
-        enter_step(router, record, record.step_index + 1, now, out, f"'{step.name}' timed out")
+        enter_step(
+            router, record, record.step_index + 1, now, out, record.run.timed_out_notes[record.step_index]
+        )
     else:
         record.step_deadline = None
 

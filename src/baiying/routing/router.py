@@ -554,7 +554,7 @@ class Router:
                     record.queue.id,
                     record.placement[0],
                     profile.site_id,
-                    f"widened by step '{record.policy.steps[record.step_index].name}'",
+                    record.run.widened_notes[record.step_index],
                 )
             )
             record.placement = (profile.site_id,)

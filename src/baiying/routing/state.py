@@ -196,8 +196,10 @@ class QueueRun:
         "recent_sites",
         "step_buckets",
         "step_skills",
+        "timed_out_notes",
         "wait_inputs",
         "waiting_at",
+        "widened_notes",
     )
 
     def __init__(self, queue: Queue, policy: Policy, sites: int) -> None:
@@ -219,6 +221,10 @@ class QueueRun:
         # (whose expected wait places new contacts), when its skills are fixed.
         self.wait_inputs: dict[Channel, list[list[tuple[SkillPool, Staffing]] | None]] = {}
         self.handle_estimate = queue.expected_handle_seconds
+        # Per step, the words of the decisions a timeout or a widened offer makes: formatted once, not for
+        # every contact.
+        self.timed_out_notes = [f"'{step.name}' timed out" for step in policy.steps]
+        self.widened_notes = [f"widened by step '{step.name}'" for step in policy.steps]
 
 
 class ContactPhase(StrEnum):
