@@ -180,12 +180,15 @@ class SitePlacer:
             if not found or wait < best_wait:
                 best, best_wait, found = site, wait, True
         if best_wait >= wait_there:
-            return Placement((preferred,), f"{note}; EWT {_seconds(wait_there)} but no site is faster")
+            return Placement(
+                alone.get(preferred) or (preferred,),
+                f"{note}; EWT {_seconds(wait_there)} but no site is faster",
+            )
         reason = (
             f"{preferred} skipped: EWT {_seconds(wait_there)} > {threshold:.0f} s; "
             f"{best} EWT {_seconds(best_wait)}"
         )
-        return Placement((best,), reason, overflow_from=preferred)
+        return Placement(alone.get(best) or (best,), reason, overflow_from=preferred)
 
 
 def _seconds(value: float) -> str:

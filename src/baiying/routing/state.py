@@ -194,6 +194,7 @@ class QueueRun:
         "queue",
         "recent_bucket",
         "recent_sites",
+        "site_buckets",
         "step_buckets",
         "step_skills",
         "timed_out_notes",
@@ -211,11 +212,15 @@ class QueueRun:
         ]
         # Per step, the bucket for a channel and sites (steps with fixed skills and no filter only).
         self.step_buckets: list[dict[tuple[Channel, tuple[SiteId, ...]], Bucket]] = [{} for _ in policy.steps]
-        # Per step, the bucket last found there and the very sites tuple it was found for: a step open to
-        # every serving site is asked with the same tuple each time, and contacts placed at one site share
-        # that site's tuple (see SitePlacer), so a repeat needs no hashing.
+        # Per step, the bucket last found there for several sites and the very sites tuple it was found for:
+        # a step open to every serving site is asked with the same tuple each time, so a repeat needs no
+        # hashing.
         self.recent_sites: list[tuple[SiteId, ...] | None] = [None for _ in policy.steps]
         self.recent_bucket: list[Bucket | None] = [None for _ in policy.steps]
+        # Per step, by site index, the bucket last found for contacts at that one site: they share the site's
+        # tuple (see SitePlacer), so the bucket is recognised by it (contacts of a queue come from every site,
+        # and one "last found" would miss nearly every time).
+        self.site_buckets: list[list[Bucket | None]] = [[None] * sites for _ in policy.steps]
         self.waiting_at = [0] * sites  # contacts of this queue waiting for each site, by site index
         # Per channel, by site index, the availability pool and staffing of each skill of the first step
         # (whose expected wait places new contacts), when its skills are fixed.
