@@ -45,6 +45,12 @@ class WorkItem:
 NO_CHANNELS: Final[frozenset[Channel]] = frozenset()
 
 
+def _own_levels(skills: dict[str, int]) -> dict[str, tuple[tuple[str, int], ...]]:
+    """The agent's level in each of its skills, as an offer for a one-skill step reports it: built once per
+    profile, not for every offer."""
+    return {skill: ((skill, level),) for skill, level in skills.items()}
+
+
 def _idle_channels(profile: AgentProfile) -> frozenset[Channel]:
     return frozenset(channel for channel, slots in profile.capacity.items() if slots > 0)
 
@@ -66,6 +72,7 @@ class AgentRecord:
         "lookup_slots",
         "offered_levels",
         "offered_skills",
+        "own_levels",
         "presence",
         "profile",
         "reported_reason",
@@ -94,6 +101,7 @@ class AgentRecord:
         # The skill requirements of its last offer (a step's own tuple) and its levels in them.
         self.offered_skills: tuple[tuple[str, int], ...] | None = None
         self.offered_levels: tuple[tuple[str, int], ...] = ()
+        self.own_levels = _own_levels(self.skills)
         self.avail_seq = 0  # order of becoming available: smaller = idle longer
         self.last_offer_seq = 0  # for round robin
         self.logged_in_at = now
@@ -147,6 +155,7 @@ class AgentRecord:
         self.lookup_keys = lookup_keys(profile)
         self.lookup_slots = []
         self.offered_skills = None
+        self.own_levels = _own_levels(self.skills)
         self.idle_channels = _idle_channels(profile)
 
     def occupancy(self, now: float) -> float:
