@@ -73,7 +73,9 @@ class SitePlacer:
         self.language_affinity = rules.language_affinity
         self.local_preference = rules.local_preference
         self.time_rules = rules.time_rules
-        self.spill_threshold = rules.spill_when_wait_exceeds_seconds
+        # A float even when configured as an int: compiled, an int would be converted for every contact.
+        spill = rules.spill_when_wait_exceeds_seconds
+        self.spill_threshold = None if spill is None else float(spill)
         self.status: dict[SiteId, SiteStatus] = dict.fromkeys(sites, SiteStatus.OPEN)
         self._serving = tuple(sites)
         self._serving_set = frozenset(sites)
@@ -178,12 +180,15 @@ class SitePlacer:
             if not found or wait < best_wait:
                 best, best_wait, found = site, wait, True
         if best_wait >= wait_there:
-            return Placement((preferred,), f"{note}; EWT {_seconds(wait_there)} but no site is faster")
+            return Placement(
+                alone.get(preferred) or (preferred,),
+                f"{note}; EWT {_seconds(wait_there)} but no site is faster",
+            )
         reason = (
             f"{preferred} skipped: EWT {_seconds(wait_there)} > {threshold:.0f} s; "
             f"{best} EWT {_seconds(best_wait)}"
         )
-        return Placement((best,), reason, overflow_from=preferred)
+        return Placement(alone.get(best) or (best,), reason, overflow_from=preferred)
 
 
 def _seconds(value: float) -> str:

@@ -125,7 +125,8 @@ def make_step(
         skills=tuple(SkillRequirement(skill, level) for skill, level in (skills or {}).items()),
         sites=scope,
         expression=compile_expression(expression) if expression else None,
-        timeout_seconds=timeout_seconds,
+        # A float, as typed (YAML and callers may give an int): compiled code would convert an int each time.
+        timeout_seconds=None if timeout_seconds is None else float(timeout_seconds),
         on_timeout=OnTimeout(on_timeout),
         priority_add=priority_add,
         priority_set=priority_set,

@@ -13,7 +13,7 @@ from baiying.routing.errors import NoSuchQueue, NoSuchSite
 from baiying.routing.model import AgentState, SiteStatus
 from baiying.routing.policy import OnTimeout, SiteScope, Step
 from baiying.routing.selection import best_agent
-from baiying.routing.state import ContactPhase, ContactRecord, Phase
+from baiying.routing.state import ContactPhase, ContactRecord, Phase, QueueRun
 from baiying.routing.timers import TimerKind
 from baiying.routing.waiting import Bucket
 
@@ -208,7 +208,9 @@ def step_timed_out(router: "Router", record: ContactRecord, now: float, out: lis
         out.append(OfferCallback(record.id, record.queue.id))
     if record.step_index + 1 < len(steps):
         unwait(router, record)
-        enter_step(router, record, record.step_index + 1, now, out, f"'{step.name}' timed out")
+        enter_step(
+            router, record, record.step_index + 1, now, out, record.run.timed_out_notes[record.step_index]
+        )
     else:
         record.step_deadline = None
 
@@ -244,13 +246,21 @@ def bucket_for(router: "Router", record: ContactRecord) -> Bucket:
     run = record.run
     # A step with fixed skills and no filter files every contact of a channel and sites in one bucket.
     fixed = named is None and step.expression is None and run.step_skills[index] is not None
+    # Contacts placed at one site share that site's tuple (see SitePlacer), so the bucket of a step for one
+    # site is kept by the site's index and recognised by that very tuple: no (channel, sites) key is hashed.
+    site_slot = router.site_index.get(sites[0], -1) if fixed and len(sites) == 1 else -1
     if fixed:
-        recent = run.recent_bucket[index]
-        if recent is not None and run.recent_sites[index] is sites and recent.channel is channel:
-            return recent
+        if site_slot >= 0:
+            at_site = run.site_buckets[index][site_slot]
+            if at_site is not None and at_site.sites is sites and at_site.channel is channel:
+                return at_site
+        else:
+            recent = run.recent_bucket[index]
+            if recent is not None and run.recent_sites[index] is sites and recent.channel is channel:
+                return recent
         found = run.step_buckets[index].get((channel, sites))
         if found is not None:
-            run.recent_sites[index], run.recent_bucket[index] = sites, found
+            _remember(run, index, site_slot, sites, found)
             return found
     skills = () if named is not None else step_skills(record, index)
     expression = None if named is not None else step.expression
@@ -267,8 +277,15 @@ def bucket_for(router: "Router", record: ContactRecord) -> Bucket:
         )
     if fixed:
         run.step_buckets[index][(channel, sites)] = bucket
-        run.recent_sites[index], run.recent_bucket[index] = sites, bucket
+        _remember(run, index, site_slot, sites, bucket)
     return bucket
+
+
+def _remember(run: QueueRun, index: int, site_slot: int, sites: tuple[SiteId, ...], bucket: Bucket) -> None:
+    if site_slot >= 0:
+        run.site_buckets[index][site_slot] = bucket
+    else:
+        run.recent_sites[index], run.recent_bucket[index] = sites, bucket
 
 
 def wait(router: "Router", record: ContactRecord, bucket: Bucket) -> None:

@@ -543,6 +543,8 @@ class Router:
             self._sync_available(agent, refile=True)
         if agent.offered_skills is skills:
             levels = agent.offered_levels
+        elif len(skills) == 1 and (own := agent.own_levels.get(skills[0][0])) is not None:
+            levels = own
         else:
             has = agent.skills
             levels = tuple([(skill, has.get(skill, 0)) for skill, _ in skills])
@@ -554,7 +556,7 @@ class Router:
                     record.queue.id,
                     record.placement[0],
                     profile.site_id,
-                    f"widened by step '{record.policy.steps[record.step_index].name}'",
+                    record.run.widened_notes[record.step_index],
                 )
             )
             record.placement = (profile.site_id,)

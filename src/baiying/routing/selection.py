@@ -71,10 +71,11 @@ def _longest_idle(record: ContactRecord, bucket: Bucket, available: Availability
     contact_id = record.contact.id
     skills = bucket.skills
     simple = len(skills) == 1 and bucket.expression is None
+    lead_level = skills[0][1]  # read once, not per site: unpacking it is not free when compiled
     for site_pools in bucket.pools:
         if simple:
             pool = site_pools[0]
-            level = skills[0][1]
+            level = lead_level
         else:
             # Drive the search by the scarcest required skill: fewest agents to look at. (A loop, not
             # min() with a key: compiled, the key's closure is allocated on every call, simple or not.)
@@ -85,26 +86,26 @@ def _longest_idle(record: ContactRecord, bucket: Bucket, available: Availability
             pool = site_pools[index]
             level = skills[index][1]
         occupied = pool.occupied >> level
-        if not occupied:
-            continue
         levels = pool.levels
-        position = level
         while occupied:
-            if occupied & 1:
-                for filing in levels[position].filings:
-                    if not filing.live:
-                        continue
-                    agent = filing.agent
-                    if agent.avail_seq >= best_seq:
-                        break
-                    if declined is not None and agent.profile.id in declined:
-                        continue
-                    if contact_id in agent.items or (not simple and not fits(agent, bucket)):
-                        continue  # an agent still wrapping up this contact's earlier leg cannot take it again
-                    best, best_seq = agent, agent.avail_seq
+            # Straight to the next occupied level (its lowest set bit): most levels have nobody free, and a
+            # search across every site (a widened step) would otherwise step through each of them.
+            lowest = occupied & -occupied
+            occupied ^= lowest
+            for filing in levels[level + lowest.bit_length() - 1].filings:
+                if not filing.live:
+                    continue
+                agent = filing.agent
+                if agent.avail_seq >= best_seq:
                     break
-            occupied >>= 1
-            position += 1
+                if declined is not None and agent.profile.id in declined:
+                    continue
+                # An agent still wrapping up this contact's earlier leg cannot take it again (most available
+                # agents hold nothing, and then there is nothing to look up).
+                if (agent.items and contact_id in agent.items) or (not simple and not fits(agent, bucket)):
+                    continue
+                best, best_seq = agent, agent.avail_seq
+                break
     return best
 
 

@@ -45,6 +45,12 @@ class WorkItem:
 NO_CHANNELS: Final[frozenset[Channel]] = frozenset()
 
 
+def _own_levels(skills: dict[str, int]) -> dict[str, tuple[tuple[str, int], ...]]:
+    """The agent's level in each of its skills, as an offer for a one-skill step reports it: built once per
+    profile, not for every offer."""
+    return {skill: ((skill, level),) for skill, level in skills.items()}
+
+
 def _idle_channels(profile: AgentProfile) -> frozenset[Channel]:
     return frozenset(channel for channel, slots in profile.capacity.items() if slots > 0)
 
@@ -66,6 +72,7 @@ class AgentRecord:
         "lookup_slots",
         "offered_levels",
         "offered_skills",
+        "own_levels",
         "presence",
         "profile",
         "reported_reason",
@@ -94,6 +101,7 @@ class AgentRecord:
         # The skill requirements of its last offer (a step's own tuple) and its levels in them.
         self.offered_skills: tuple[tuple[str, int], ...] | None = None
         self.offered_levels: tuple[tuple[str, int], ...] = ()
+        self.own_levels = _own_levels(self.skills)
         self.avail_seq = 0  # order of becoming available: smaller = idle longer
         self.last_offer_seq = 0  # for round robin
         self.logged_in_at = now
@@ -147,6 +155,7 @@ class AgentRecord:
         self.lookup_keys = lookup_keys(profile)
         self.lookup_slots = []
         self.offered_skills = None
+        self.own_levels = _own_levels(self.skills)
         self.idle_channels = _idle_channels(profile)
 
     def occupancy(self, now: float) -> float:
@@ -194,10 +203,13 @@ class QueueRun:
         "queue",
         "recent_bucket",
         "recent_sites",
+        "site_buckets",
         "step_buckets",
         "step_skills",
+        "timed_out_notes",
         "wait_inputs",
         "waiting_at",
+        "widened_notes",
     )
 
     def __init__(self, queue: Queue, policy: Policy, sites: int) -> None:
@@ -209,16 +221,24 @@ class QueueRun:
         ]
         # Per step, the bucket for a channel and sites (steps with fixed skills and no filter only).
         self.step_buckets: list[dict[tuple[Channel, tuple[SiteId, ...]], Bucket]] = [{} for _ in policy.steps]
-        # Per step, the bucket last found there and the very sites tuple it was found for: a step open to
-        # every serving site is asked with the same tuple each time, and contacts placed at one site share
-        # that site's tuple (see SitePlacer), so a repeat needs no hashing.
+        # Per step, the bucket last found there for several sites and the very sites tuple it was found for:
+        # a step open to every serving site is asked with the same tuple each time, so a repeat needs no
+        # hashing.
         self.recent_sites: list[tuple[SiteId, ...] | None] = [None for _ in policy.steps]
         self.recent_bucket: list[Bucket | None] = [None for _ in policy.steps]
+        # Per step, by site index, the bucket last found for contacts at that one site: they share the site's
+        # tuple (see SitePlacer), so the bucket is recognised by it (contacts of a queue come from every site,
+        # and one "last found" would miss nearly every time).
+        self.site_buckets: list[list[Bucket | None]] = [[None] * sites for _ in policy.steps]
         self.waiting_at = [0] * sites  # contacts of this queue waiting for each site, by site index
         # Per channel, by site index, the availability pool and staffing of each skill of the first step
         # (whose expected wait places new contacts), when its skills are fixed.
         self.wait_inputs: dict[Channel, list[list[tuple[SkillPool, Staffing]] | None]] = {}
         self.handle_estimate = queue.expected_handle_seconds
+        # Per step, the words of the decisions a timeout or a widened offer makes: formatted once, not for
+        # every contact.
+        self.timed_out_notes = [f"'{step.name}' timed out" for step in policy.steps]
+        self.widened_notes = [f"widened by step '{step.name}'" for step in policy.steps]
 
 
 class ContactPhase(StrEnum):
