@@ -561,8 +561,12 @@ async def transfer_call(lab: Lab, *, by_phone: bool = True, to_agent: bool = Fal
     await phone_command(lab, user, "hangup")
 
     def closed() -> bool:
+        # The phone's latest call has closed. Not "as many closes as calls": when a REFER's NOTIFY fails
+        # (the referred phone left its first call as it followed the REFER), baresip ends the referring
+        # call without reporting CALL_CLOSED for it.
         events = [e["type"] for e in lab.agent_events[last]]
-        return events.count("CALL_CLOSED") == events.count("CALL_ESTABLISHED")
+        latest = len(events) - 1 - events[::-1].index("CALL_ESTABLISHED")
+        return "CALL_CLOSED" in events[latest:]
 
     await wait_for(closed, f"the call with {last} to end", 10)
     if supervisor is not None:
