@@ -91,7 +91,7 @@ def test_third_caller_waits_and_reaches_the_first_agent_who_hangs_up(tmp_path: P
     assert phone(result, "agent1").count("CALL_ESTABLISHED") == 2
     assert phone(result, "agent2").count("CALL_ESTABLISHED") == 1
     for user in ("agent1", "agent2"):
-        assert phone(result, user).count("CALL_CLOSED") == phone(result, user).count("CALL_ESTABLISHED")
+        assert result["calls_ended"][user] == phone(result, user).count("CALL_ESTABLISHED")
         assert "CALL_RTPESTAB" in phone(result, user)  # audio flowed caller → agent
         dtmf = [e["param"] for e in result["agents"][user] if e["type"] == "CALL_DTMF_START"]
         assert dtmf
@@ -250,7 +250,7 @@ def test_blind_transfer_reaches_an_agent_of_the_target_queue(tmp_path: Path, sce
     assert "TRANSFER" in phone(result, "caller1")  # the caller's phone followed a REFER
     # Nothing left dangling: agent1's call was ended for it, and each agent's call closed.
     for user in ("agent1", "agent3"):
-        assert phone(result, user).count("CALL_CLOSED") == phone(result, user).count("CALL_ESTABLISHED") == 1
+        assert result["calls_ended"][user] == phone(result, user).count("CALL_ESTABLISHED") == 1
     assert result["calls_left"] == []
     # The caller heard agent1 (440 Hz), then agent3 (550 Hz); the contact has a recording of each leg.
     heard = [r["peak_hz"] for r in result["recordings"]["caller1"] if r["file"].endswith("-dec.wav")]
@@ -302,9 +302,7 @@ def test_transfers_to_a_named_agent_and_a_supervisor_listening_from_its_phone(tm
     heard = [r["peak_hz"] for r in result["recordings"]["caller1"] if r["file"].endswith("-dec.wav")]
     assert heard == [pytest.approx(440, abs=5), pytest.approx(550, abs=5), pytest.approx(440, abs=5)]
     for user, calls in (("agent1", 2), ("agent3", 1)):
-        assert (
-            phone(result, user).count("CALL_CLOSED") == phone(result, user).count("CALL_ESTABLISHED") == calls
-        )
+        assert result["calls_ended"][user] == phone(result, user).count("CALL_ESTABLISHED") == calls
     assert len(result["call_recordings"]) == 3  # each leg recorded
     assert result["media_errors"] == []
     assert result["calls_left"] == []

@@ -435,6 +435,20 @@ def contact_attributes(url: str, tenant: str, contact_ids: list[str]) -> dict[st
         engine.dispose()
 
 
+def calls_ended_before_stop(log: Path) -> int:
+    """How many calls a baresip phone closed before the lab stopped it, from its own log, which prints
+    "Call with ... terminated" for every call it closes. Its events are not enough: when a referring
+    call's REFER NOTIFY fails because the referred phone already hung up that call, baresip reports
+    TRANSFER_FAILED and never CALL_CLOSED, though the call is closed. Calls still open when the lab stops
+    the phone are closed after "terminated by signal", and do not count."""
+    ended = 0
+    for line in log.read_text(errors="replace").splitlines():
+        if line.startswith("terminated by signal"):
+            break
+        ended += "terminated (duration:" in line
+    return ended
+
+
 def rtpengine_commands(path: Path, control_port: int) -> dict[str, Any]:
     """The NG commands rtpengine received, in order, from its log, by sender: call control (its NG socket's
     port) or Kamailio (any other); and under "calls", by call id, each as "sender: command"."""
@@ -741,6 +755,9 @@ async def run(out: Path, scenario: str, media_dir: Path | None = None) -> dict[s
         result["rtpengine_commands"] = rtpengine_commands(out / "rtpengine.log", control_port)
         control.close()
         result["agents"] = lab.agent_events
+        result["calls_ended"] = {
+            user: calls_ended_before_stop(out / f"{user}.log") for user in lab.agent_events
+        }
         result["recordings"] = {user: recordings(out / user) for user in lab.agent_events}
         result["events"] = [
             {"kind": event.kind, **{k: v for k, v in asdict(event).items() if v is not None}}
