@@ -37,6 +37,7 @@ from baiying.customers.errors import InvalidLookup
 from baiying.customers.interactions import first_contact_resolution, repeat_contact
 from baiying.customers.model import ContactPointKind
 from baiying.storage.customer_tables import CustomerRow, CustomerSettingsRow
+from baiying.storage.engine import begin_write
 from baiying.storage.repositories.customer_timeline import (
     InteractionProjector,
     category_totals,
@@ -69,10 +70,19 @@ MAX_FCR_DAYS = 31
 def refresh(
     session: Session, tenant_id: str, now: float, settings: CustomerSettingsRow | None = None
 ) -> None:
-    """Project new events into the timeline and commit; a concurrent refresh that got there first is fine."""
+    """Project new events into the timeline and commit; a concurrent refresh that got there first is fine.
+    Called by requests that read: the session must hold no changes of its own."""
+    if not InteractionProjector(session, tenant_id).behind():
+        return
+    # Project as a writer: on SQLite a transaction that has read cannot take the write lock once another
+    # writer committed, and fails at once with "database is locked" (screen pops raced the live center).
+    session.rollback()
+    begin_write(session)
     try:
         if InteractionProjector(session, tenant_id).catch_up(now, settings=settings):
             session.commit()
+        else:
+            session.rollback()  # another request projected them meanwhile: end the write transaction
     except IntegrityError:
         session.rollback()  # another request projected the same events; they are in the table now
 

@@ -87,6 +87,11 @@ class InteractionProjector:
         row = self.session.get(ProjectionCursorRow, self.tenant_id)
         return row.last_sequence if row is not None else 0
 
+    def behind(self) -> bool:
+        """Whether the log has contact events the timeline has not projected yet (one indexed query)."""
+        found = self.session.execute(_NEW_EVENTS, {"tenant": self.tenant_id, "limit": 1}).first()
+        return found is not None
+
     def catch_up(
         self, now: float, max_events: int = 100_000, settings: CustomerSettingsRow | None = None
     ) -> int:
