@@ -1,15 +1,15 @@
 """Screen pop at national scale: `GET /api/screen-pop?phone=...` over 1M customers and 10M interactions
 in PostgreSQL. Target: p95 < 30 ms.
 
-A throwaway PostgreSQL cluster (the tests' fixture) is migrated and filled server-side with bulk
-`INSERT ... SELECT generate_series(...)`: `CUSTOMERS` customers (a mobile number each, an email for every
-other one, a plan each) and `INTERACTIONS` timeline rows spread evenly over them and over the last 90
-days, the timeline's indexes built after the load as a bulk import would. Then an agent user pops
-`POPS` random known numbers (and every tenth an unknown one) through the real app in this process
-(FastAPI over ASGI, bearer authentication, the same queries as `baiying serve`), one at a time; the
-latency is that of the whole request as the client sees it, after `WARM_UP` pops. The time the database
-spent on each pop's statements is printed too, and the load average: on a shared machine the Python part
-of a request stretches with the other processes' load, the database part much less.
+A throwaway PostgreSQL cluster (`baiying.storage.throwaway`, as the tests start it) is migrated and
+filled server-side with bulk `INSERT ... SELECT generate_series(...)`: `CUSTOMERS` customers (a mobile
+number each, an email for every other one, a plan each) and `INTERACTIONS` timeline rows spread evenly
+over them and over the last 90 days, the timeline's indexes built after the load as a bulk import would.
+Then an agent user pops `POPS` random known numbers (and every tenth an unknown one) through the real app
+in this process (FastAPI over ASGI, bearer authentication, the same queries as `baiying serve`), one at a
+time; the latency is that of the whole request as the client sees it, after `WARM_UP` pops. The time the
+database spent on each pop's statements is printed too, and the load average: on a shared machine the
+Python part of a request stretches with the other processes' load, the database part much less.
 
 Scale with BAIYING_BENCH_CUSTOMERS / BAIYING_BENCH_INTERACTIONS (default 1,000,000 / 10,000,000: about
 3 minutes of loading on 2 cores and ~3 GB of disk). `make bench` runs it at a tenth of that unless
@@ -20,10 +20,8 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 import warnings
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
@@ -40,6 +38,7 @@ from baiying.storage import migrate
 from baiying.storage.engine import make_engine
 from baiying.storage.repositories import AgentRepository, SiteRepository, Tenants
 from baiying.storage.tables import AgentRow, Role, SiteRow
+from baiying.storage.throwaway import ClusterUnavailable, PostgresCluster
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
@@ -236,31 +235,22 @@ def main() -> None:
     print(__doc__.strip().splitlines()[0])
     customers, interactions = _scale()
     print(f"  scale: {customers:,} customers, {interactions:,} interactions")
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     try:
-        from tests.db_fixtures import PostgresCluster, _server_bindir
-    except ImportError as exc:
-        print(f"  skipped: the test fixtures (PostgreSQL cluster) cannot be imported ({exc})")
+        cluster = PostgresCluster(prefix="baiying-bench-pop-")
+    except ClusterUnavailable as exc:  # no PostgreSQL binaries installed
+        print(f"  skipped: no throwaway PostgreSQL cluster ({str(exc).strip()[:200]})")
         return
-    with tempfile.TemporaryDirectory(prefix="baiying-bench-pop-") as scratch:
-        try:
-            cluster = PostgresCluster(Path(scratch), _server_bindir())
-            cluster.start()
-        except BaseException as exc:  # pytest.fail raises an exception outside Exception
-            if isinstance(exc, KeyboardInterrupt):
-                raise
-            print(f"  skipped: no throwaway PostgreSQL cluster ({str(exc).strip()[:200]})")
-            return
-        try:
-            url = cluster.url(cluster.database())
-            now = SystemClock().now()
-            _seed_accounts(url, now)
-            _load(url, customers, interactions, now)
-            load_before = os.getloadavg()[0]
-            latencies, sql = _pops(url, customers)
-            load_after = os.getloadavg()[0]
-        finally:
-            cluster.stop()
+    try:
+        cluster.start()
+        url = cluster.url(cluster.database())
+        now = SystemClock().now()
+        _seed_accounts(url, now)
+        _load(url, customers, interactions, now)
+        load_before = os.getloadavg()[0]
+        latencies, sql = _pops(url, customers)
+        load_after = os.getloadavg()[0]
+    finally:
+        cluster.close()
     p95 = sorted(latencies)[int(0.95 * len(latencies)) - 1]
     verdict = "meets" if p95 < TARGET_P95_MS else "MISSES"
     target = f"{verdict} the p95 < {TARGET_P95_MS:.0f} ms target"
