@@ -156,6 +156,17 @@ def begin_write(session: Session) -> None:
     session.connection(execution_options={SQLITE_BEGIN_IMMEDIATE: True})
 
 
+def switch_to_writing(session: Session) -> None:
+    """End the session's read transaction and begin a writer one (`begin_write`): for a request that read,
+    perhaps let the live center commit, and now writes. On SQLite its read transaction could not take the
+    write lock once another writer committed, and would fail at once with "database is locked". The
+    session must hold no changes of its own: they would be rolled back with the read."""
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("switch_to_writing: the session holds changes a rollback would lose")
+    session.rollback()
+    begin_write(session)
+
+
 @contextmanager
 def connection_errors(url: str | URL) -> Iterator[None]:
     """Turn a failure to reach the database into DatabaseUnavailable naming the (password-free) URL."""

@@ -66,7 +66,7 @@ from baiying.ids import ContactId, QueueId
 from baiying.routing.errors import NoSuchContact, NoSuchQueue
 from baiying.routing.model import Channel
 from baiying.storage.chat_tables import ChatConversationRow, ChatMessageRow
-from baiying.storage.engine import begin_write
+from baiying.storage.engine import switch_to_writing
 from baiying.storage.repositories.customers import customer_for_contact, settings_of
 from baiying.storage.tables import AgentRow, ContactRow
 
@@ -229,10 +229,7 @@ def close_if_ended(
         return True
     if found is not None and found.state not in ENDED:
         return False
-    # Close as a writer: on SQLite a transaction that has read cannot take the write lock once another
-    # writer (the closer, the other side's read) committed, and fails at once with "database is locked".
-    session.rollback()
-    begin_write(session)
+    switch_to_writing(session)  # the closer, or the other side's read, may be closing it too
     session.refresh(conversation)
     if conversation.status == Status.ENDED.value:  # closed meanwhile by another reader or the closer
         session.commit()

@@ -37,7 +37,7 @@ from baiying.customers.errors import InvalidLookup
 from baiying.customers.interactions import first_contact_resolution, repeat_contact
 from baiying.customers.model import ContactPointKind
 from baiying.storage.customer_tables import CustomerRow, CustomerSettingsRow
-from baiying.storage.engine import begin_write
+from baiying.storage.engine import switch_to_writing
 from baiying.storage.repositories.customer_timeline import (
     InteractionProjector,
     category_totals,
@@ -74,10 +74,7 @@ def refresh(
     Called by requests that read: the session must hold no changes of its own."""
     if not InteractionProjector(session, tenant_id).behind():
         return
-    # Project as a writer: on SQLite a transaction that has read cannot take the write lock once another
-    # writer committed, and fails at once with "database is locked" (screen pops raced the live center).
-    session.rollback()
-    begin_write(session)
+    switch_to_writing(session)  # screen pops race the live center's commits
     try:
         if InteractionProjector(session, tenant_id).catch_up(now, settings=settings):
             session.commit()

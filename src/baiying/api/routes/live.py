@@ -50,7 +50,7 @@ from baiying.errors import InvalidTransition
 from baiying.ids import AgentId, ContactId, QueueId, SiteId
 from baiying.routing.errors import NoSuchQueue
 from baiying.routing.router import Router
-from baiying.storage.engine import begin_write
+from baiying.storage.engine import switch_to_writing
 from baiying.storage.repositories import AgentRepository
 from baiying.storage.repositories.customers import CONTACT_POINT_KEYS, customer_for_contact
 
@@ -395,10 +395,7 @@ def force_agent_state(
     else:
         result = center.logout(tenant, agent)
     after = _audit_state(_status_of(center, tenant, agent_id))
-    # The audit entry is written as a writer: on SQLite the session's read transaction (begun before the
-    # center committed the change) could not take the write lock, and would fail with "database is locked".
-    session.rollback()
-    begin_write(session)
+    switch_to_writing(session)  # its read began before the center committed the change
     audited.record(session, principal, clock, "forced-state", "agent", agent_id, before=before, after=after)
     session.commit()
     return CommandPublic.of(result)
