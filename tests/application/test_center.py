@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from baiying import events as ev
@@ -17,7 +17,7 @@ from baiying.clock import ManualClock
 from baiying.errors import DomainError
 from baiying.ids import AgentId, ContactId, QueueId, SiteId
 from baiying.routing.model import SiteStatus
-from baiying.storage.engine import make_engine
+from baiying.storage.engine import make_engine, request_writer_transactions
 from baiying.storage.event_log import EventLog
 from baiying.storage.journal import RouterJournal
 from baiying.storage.repositories import QueueRepository
@@ -366,3 +366,23 @@ def test_commands_that_wait_are_committed_together_and_each_fails_alone(url: str
     assert restarted.waiting(TENANT) == run.center.waiting(TENANT)
     restarted.close()
     run.center.close()
+
+
+def test_the_center_refuses_a_call_from_inside_a_request_writer_transaction(url: str) -> None:
+    """Such a call could wait for the tenant's lock held by a command that waits for the write lock this
+    request holds: a deadlock until the busy timeout. It fails at once instead (SQLite only)."""
+    run = Run.open(url)
+    engine = make_engine(url)
+    try:
+        with Session(request_writer_transactions(engine)) as session:
+            session.execute(text("SELECT 1"))
+            if engine.dialect.name != "sqlite":
+                assert run.center.waiting(TENANT, QueueId("tech")) == []
+                return
+            with pytest.raises(RuntimeError, match="inside a request's writer transaction"):
+                run.center.waiting(TENANT, QueueId("tech"))
+            session.rollback()
+            assert run.center.waiting(TENANT, QueueId("tech")) == []
+    finally:
+        engine.dispose()
+        run.center.close()

@@ -3,16 +3,25 @@ write lock when it begins (BEGIN IMMEDIATE), so a read-then-write transaction ne
 lock with "database is locked" when another writer got there first; it waits its turn instead. Plain
 transactions stay deferred, so one open for reading does not block a writer on another connection."""
 
+import sqlite3
 import threading
 import time
+from pathlib import Path
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from baiying.events import ContactArrived
 from baiying.ids import ContactId, QueueId, SiteId
 from baiying.routing.model import Channel
-from baiying.storage.engine import immediate_transactions, make_engine
+from baiying.storage.engine import (
+    holds_request_write_lock,
+    immediate_transactions,
+    make_engine,
+    request_writer_transactions,
+)
 from baiying.storage.event_log import EventLog
 from baiying.storage.repositories import Tenants
 
@@ -89,3 +98,76 @@ def test_a_reading_session_does_not_block_a_writer_in_the_same_thread(db_url: st
     finally:
         reader_engine.dispose()
         writer_engine.dispose()
+
+
+def test_a_request_writer_transaction_marks_its_thread_until_it_ends(db_url: str) -> None:
+    """While an HTTP request's writer transaction is open its thread holds SQLite's write lock; the mark
+    lets the live center refuse calls that would wait on that lock. PostgreSQL has no such lock."""
+    base = make_engine(db_url)
+    engine = request_writer_transactions(base)
+    sqlite = base.dialect.name == "sqlite"
+    try:
+        for end in ("commit", "rollback", "close"):
+            session = Session(engine)
+            assert not holds_request_write_lock()
+            session.execute(text("SELECT 1"))
+            assert holds_request_write_lock() is sqlite
+            if sqlite:  # another connection cannot begin writing meanwhile
+                other = sqlite3.connect(base.url.database or "", timeout=0)
+                with pytest.raises(sqlite3.OperationalError, match="locked"):
+                    other.execute("BEGIN IMMEDIATE")
+                other.close()
+            getattr(session, end)()
+            assert not holds_request_write_lock(), end
+            session.close()
+        # A route's session may be closed by another worker thread than the one that ran the route.
+        session = Session(engine)
+        session.execute(text("SELECT 1"))
+        closer = threading.Thread(target=session.close)
+        closer.start()
+        closer.join(timeout=10)
+        assert not holds_request_write_lock()
+        with Session(base) as reader:  # a plain session is not marked
+            reader.execute(text("SELECT 1"))
+            assert not holds_request_write_lock()
+    finally:
+        base.dispose()
+
+
+def test_a_deferred_read_then_write_fails_after_a_commit_where_a_writer_waits(
+    tmp_path: Path,
+) -> None:
+    """Why requests that may write get writer transactions: on SQLite a transaction that read, then
+    writes after another connection committed, fails at once with "database is locked"."""
+    url = f"sqlite:///{tmp_path / 'locks.db'}"
+    base = make_engine(url)
+    try:
+        with base.begin() as connection:
+            connection.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
+        with Session(base) as deferred:
+            deferred.execute(text("SELECT count(*) FROM notes"))
+            with base.begin() as other:
+                other.execute(text("INSERT INTO notes (body) VALUES ('meanwhile')"))
+            with pytest.raises(OperationalError, match="locked"):
+                deferred.execute(text("INSERT INTO notes (body) VALUES ('mine')"))
+        writer_engine = request_writer_transactions(base)
+        done = threading.Event()
+        with Session(writer_engine) as writer:
+            writer.execute(text("SELECT count(*) FROM notes"))
+
+            def meanwhile() -> None:
+                with base.begin() as other:  # waits for the writer's lock instead of slipping in
+                    other.execute(text("INSERT INTO notes (body) VALUES ('after')"))
+                done.set()
+
+            thread = threading.Thread(target=meanwhile)
+            thread.start()
+            assert not done.wait(0.2)
+            writer.execute(text("INSERT INTO notes (body) VALUES ('mine')"))
+            writer.commit()
+        thread.join(timeout=10)
+        with base.connect() as connection:
+            bodies = connection.execute(text("SELECT body FROM notes ORDER BY id")).scalars().all()
+        assert bodies == ["meanwhile", "mine", "after"]
+    finally:
+        base.dispose()

@@ -55,7 +55,7 @@ from baiying.application.tickets import sweep_due
 from baiying.clock import Clock, SystemClock
 from baiying.knowledge import text
 from baiying.notifications.dispatch import Dispatcher, senders_from_environment
-from baiying.storage.engine import make_engine
+from baiying.storage.engine import make_engine, request_writer_transactions
 from baiying.storage.migrate import ensure_up_to_date
 from baiying.storage.repositories.knowledge import warm_up_search
 from baiying.tickets.config import TicketConfig
@@ -101,6 +101,7 @@ def create_app(
             center, interval_seconds=settings.stats_interval_seconds, sl_seconds=settings.stats_sl_seconds
         )
         state.sessions = sessionmaker(engine, expire_on_commit=False)
+        state.writer_sessions = sessionmaker(request_writer_transactions(engine), expire_on_commit=False)
         state.center, state.stats = center, stats
         hub = _app.state.streams = StreamHub(center)  # the WebSocket streams' bus subscriber
         chats = ChatCloser(center.bus, state.sessions, used_clock)  # web chats close as their contacts end
@@ -129,7 +130,7 @@ def create_app(
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
-            state.sessions, state.center, state.stats = None, None, None
+            state.sessions, state.writer_sessions, state.center, state.stats = None, None, None, None
             hub.close()
             chats.close()
             routed_out.close()

@@ -27,12 +27,14 @@ LANGUAGE_COOKIE_MAX_AGE = 365 * 86_400
 
 @dataclass
 class ApiState:
-    """What the app holds for its lifetime; `sessions` is set once the database has been checked."""
+    """What the app holds for its lifetime; the session factories are set once the database has been
+    checked. `writer_sessions` begin each transaction as a writer (`immediate_transactions`)."""
 
     settings: Settings
     clock: Clock
     accounts: Accounts
     sessions: sessionmaker[Session] | None = None
+    writer_sessions: sessionmaker[Session] | None = None
     center: LiveCenter | None = None  # the live engine, set with `sessions`
     stats: LiveStats | None = None
 
@@ -42,8 +44,26 @@ def api_state(request: Request) -> ApiState:
     return state
 
 
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def database_session(request: Request) -> Iterator[Session]:
-    sessions = api_state(request).sessions
+    """A session for the route: a request that may change something (POST, PUT, PATCH, DELETE) gets
+    writer transactions, because one that read and then writes fails on SQLite with "database is locked"
+    whenever another writer (the live center, a background worker) committed in between."""
+    state = api_state(request)
+    yield from _session(state.sessions if request.method in READ_ONLY_METHODS else state.writer_sessions)
+
+
+def deferred_session(request: Request) -> Iterator[Session]:
+    """A session whose transactions begin as readers, for routes that command the live center between
+    their reads: a writer transaction held open across a command would keep the center waiting for the
+    write lock the route holds (until the busy timeout). Such routes end their read (rollback or commit)
+    before commanding the center, and call `storage.engine.switch_to_writing` before writing."""
+    yield from _session(api_state(request).sessions)
+
+
+def _session(sessions: sessionmaker[Session] | None) -> Iterator[Session]:
     if sessions is None:
         raise RuntimeError("the app has not started: serve it, or enter `with TestClient(app)`")
     with sessions() as session:
@@ -80,6 +100,7 @@ StateDep = Annotated[ApiState, Depends(_api_state)]
 # Closed when the route returns, before the response is sent: a session closed after it could still hold
 # its connection when the app shuts down (a test client leaves right after its last response).
 SessionDep = Annotated[Session, Depends(database_session, scope="function")]
+DeferredSessionDep = Annotated[Session, Depends(deferred_session, scope="function")]
 ClockDep = Annotated[Clock, Depends(clock)]
 CenterDep = Annotated[LiveCenter, Depends(live_center)]
 StatsDep = Annotated[LiveStats, Depends(live_stats)]

@@ -36,7 +36,7 @@ from baiying.events import Event
 from baiying.ids import ContactId
 from baiying.routing.decisions import Decision
 from baiying.routing.router import Router
-from baiying.storage.engine import make_engine
+from baiying.storage.engine import holds_request_write_lock, make_engine
 from baiying.storage.event_log import EventLog
 from baiying.storage.journal import RouterJournal
 from baiying.storage.migrate import ensure_up_to_date
@@ -366,6 +366,13 @@ class RouterDriver:
             return list(self._tenants.values())
 
     def _tenant(self, tenant_id: str) -> _Tenant:
+        if holds_request_write_lock():
+            # The tenant's lock may be held by a command waiting for the database's write lock, which
+            # this thread holds: both would wait until the busy timeout. Failing at once shows the bug.
+            raise RuntimeError(
+                "the live center was called inside a request's writer transaction: commit or roll back "
+                "first (or use a deferred session)"
+            )
         with self._lock:
             found = self._tenants.get(tenant_id)
             if found is None:

@@ -5,6 +5,7 @@ SQLite is the embedded default (`var/baiying.db` under the current directory); P
 """
 
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +23,12 @@ DATABASE_URL_ENV = "BAIYING_DATABASE_URL"
 DEFAULT_SQLITE_FILE = Path("var") / "baiying.db"
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 SQLITE_BEGIN_IMMEDIATE = "baiying_sqlite_begin_immediate"  # execution option: BEGIN IMMEDIATE
+SQLITE_REQUEST_WRITER = "baiying_sqlite_request_writer"  # execution option: a request's writer transaction
+
+# Request writer transactions open now: connection -> the thread that began it. Not a thread-local:
+# a route's session may be closed (and its transaction rolled back) by another worker thread.
+_request_writers: dict[int, int] = {}
+_request_writers_lock = threading.Lock()
 
 
 class InvalidDatabaseUrl(DomainError):
@@ -127,8 +134,18 @@ def _sqlite_engine(url: URL, echo: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        immediate = connection.get_execution_options().get(SQLITE_BEGIN_IMMEDIATE, False)
+        options = connection.get_execution_options()
+        immediate = options.get(SQLITE_BEGIN_IMMEDIATE, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if options.get(SQLITE_REQUEST_WRITER, False):
+            with _request_writers_lock:
+                _request_writers[id(connection)] = threading.get_ident()
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(connection: Any) -> None:
+        with _request_writers_lock:
+            _request_writers.pop(id(connection), None)
 
     return engine
 
@@ -144,6 +161,22 @@ def immediate_transactions(engine: Engine) -> Engine:
     if engine.dialect.name != "sqlite":
         return engine
     return engine.execution_options(**{SQLITE_BEGIN_IMMEDIATE: True})
+
+
+def request_writer_transactions(engine: Engine) -> Engine:
+    """`immediate_transactions` for HTTP requests that may write; while one is open its thread is marked,
+    so that the live center refuses to be called from inside it (`holds_request_write_lock`) instead of
+    waiting for the lock the request holds until the busy timeout."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return engine.execution_options(**{SQLITE_BEGIN_IMMEDIATE: True, SQLITE_REQUEST_WRITER: True})
+
+
+def holds_request_write_lock() -> bool:
+    """Whether this thread began a request's writer transaction that is still open (SQLite only)."""
+    me = threading.get_ident()
+    with _request_writers_lock:
+        return me in _request_writers.values()
 
 
 def begin_write(session: Session) -> None:

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from baiying.accounts.errors import Forbidden
 from baiying.accounts.policy import Action, Kind, can, resource
 from baiying.accounts.principal import Principal
-from baiying.api.deps import CenterDep, ClockDep, CurrentUser, SessionDep
+from baiying.api.deps import CenterDep, ClockDep, CurrentUser, DeferredSessionDep, SessionDep
 from baiying.api.routes.customers import visible
 from baiying.api.schemas import KeyPath
 from baiying.application.background import BackgroundWorker
@@ -440,7 +440,7 @@ def visitor_send(
     tenant: KeyPath,
     conversation_id: KeyPath,
     body: ChatSend,
-    session: SessionDep,
+    session: DeferredSessionDep,
     center: CenterDep,
     clock: ClockDep,
     token: TokenHeader = None,
@@ -452,6 +452,7 @@ def visitor_send(
         raise ChatClosed("the chat has ended", {"conversation_id": conversation_id})
     with LIMITS.lock:
         LIMITS.messages.hit(f"{tenant}|{conversation_id}", now)
+    switch_to_writing(session)  # it read, and asked the center, before this write
     row = _add(session, conversation, Sender.VISITOR, conversation.visitor_name, text, now)
     session.commit()
     return MessagePublic.of(_message(row))
@@ -461,7 +462,7 @@ def visitor_send(
 def visitor_leave(
     tenant: KeyPath,
     conversation_id: KeyPath,
-    session: SessionDep,
+    session: DeferredSessionDep,
     center: CenterDep,
     clock: ClockDep,
     token: TokenHeader = None,
@@ -479,6 +480,7 @@ def visitor_leave(
             found = _contact_state(center, tenant, conversation_id)
             close_if_ended(session, conversation, found, now)
         else:
+            switch_to_writing(session)
             _add(session, conversation, Sender.SYSTEM, "", "visitor-left", now)
             session.commit()
     return ConversationPublic(**_view(session, conversation, found, 0))
@@ -531,7 +533,7 @@ def agent_read(
 def agent_send(
     contact_id: KeyPath,
     body: ChatSend,
-    session: SessionDep,
+    session: DeferredSessionDep,
     center: CenterDep,
     clock: ClockDep,
     principal: CurrentUser,
@@ -550,6 +552,7 @@ def agent_send(
             f"user {principal.login!r} is not the agent connected to chat {contact_id!r}",
             {"action": Action.WORK.value, "kind": Kind.CONTACT.value, "id": contact_id},
         )
+    switch_to_writing(session)  # it read, and asked the center, before this write
     row = _add(session, conversation, Sender.AGENT, principal.display_name, text, now)
     session.commit()
     return MessagePublic.of(_message(row))

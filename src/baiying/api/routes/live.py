@@ -23,6 +23,7 @@ from baiying.api.deps import (
     ApiState,
     CenterDep,
     ClockDep,
+    DeferredSessionDep,
     SessionDep,
     StateDep,
     StatsDep,
@@ -323,7 +324,7 @@ def get_session(
 @agents.post("/{agent_id}/login")
 def log_agent_in(
     agent_id: KeyPath,
-    session: SessionDep,
+    session: DeferredSessionDep,
     center: CenterDep,
     principal: Annotated[Principal, allowed_any(*SESSION_ACTIONS)],
     body: Annotated[AgentLogin | None, Body()] = None,
@@ -337,7 +338,7 @@ def log_agent_in(
 @agents.post("/{agent_id}/logout")
 def log_agent_out(
     agent_id: KeyPath,
-    session: SessionDep,
+    session: DeferredSessionDep,
     center: CenterDep,
     principal: Annotated[Principal, allowed_any(*SESSION_ACTIONS)],
 ) -> CommandPublic:
@@ -349,7 +350,7 @@ def log_agent_out(
 def set_agent_state(
     agent_id: KeyPath,
     body: AgentStateChange,
-    session: SessionDep,
+    session: DeferredSessionDep,
     center: CenterDep,
     principal: Annotated[Principal, allowed_any(*SESSION_ACTIONS)],
 ) -> CommandPublic:
@@ -364,7 +365,7 @@ def set_agent_state(
 @agents.post("/{agent_id}/wrap-up/end")
 def end_wrap_up(
     agent_id: KeyPath,
-    session: SessionDep,
+    session: DeferredSessionDep,
     center: CenterDep,
     principal: Annotated[Principal, allowed_any(*SESSION_ACTIONS)],
 ) -> CommandPublic:
@@ -377,7 +378,7 @@ def end_wrap_up(
 def force_agent_state(
     agent_id: KeyPath,
     body: ForcedStateChange,
-    session: SessionDep,
+    session: DeferredSessionDep,
     center: CenterDep,
     clock: ClockDep,
     principal: Annotated[Principal, allowed(Action.FORCE_STATE, Kind.AGENT)],

@@ -12,7 +12,6 @@ from baiying.api.schemas import KeyPath
 from baiying.api.schemas.admin import SiteCreate, SitePublic, SiteStatusChange, SiteUpdate
 from baiying.ids import SiteId
 from baiying.routing.model import SiteStatus
-from baiying.storage.engine import begin_write
 from baiying.storage.repositories import InvalidRecord, SiteRepository, snapshot
 from baiying.storage.tables import SiteRow
 
@@ -104,8 +103,6 @@ def change_site_status(
         if center.inspect(tenant, lambda router: site_id in router.config.sites):
             # The router re-places the site's contacts (failover) and stores the site's new status.
             center.set_site_status(tenant, SiteId(site_id), body.status)
-        # Read, then audit, as a writer: SQLite cannot make a reader one after the center's commit.
-        begin_write(session)
         row = sites.get(site_id)
         if row.status != body.status.value:  # a site the router does not route to (yet), or already there
             sites.set_status(site_id, body.status, at=clock.now())
