@@ -5,6 +5,9 @@ It is made with the installed `initdb`/`pg_ctl` in a new temporary directory, li
 `remove()`. As root (CI), the server runs as the `postgres` user, since PostgreSQL refuses to run as
 root; the directory is then given to that user, and is made directly under the system's temporary
 directory so that user can reach it.
+
+A cluster records the process that made it (`owner.pid`); one whose owner died without removing it (a
+test run killed with SIGKILL) is stopped and removed when the next cluster is made.
 """
 
 import os
@@ -21,6 +24,7 @@ PG_USER = "postgres"
 START_TIMEOUT_SECONDS = 60
 COMMAND_TIMEOUT_SECONDS = 120
 INITDB_FLAGS = ("-U", PG_USER, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
+OWNER_FILE = "owner.pid"
 
 
 class ClusterUnavailable(RuntimeError):
@@ -48,6 +52,16 @@ def server_bindir() -> Path:
     )
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, as another user's process
+        return True
+    return True
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
@@ -60,11 +74,26 @@ class PostgresCluster:
 
     def __init__(self, bindir: Path | None = None, *, prefix: str = "baiying-pg-") -> None:
         self.bindir = bindir if bindir is not None else server_bindir()
+        self._as_postgres = os.geteuid() == 0
+        self._remove_orphans(prefix)
         self.root = Path(tempfile.mkdtemp(prefix=prefix))
+        (self.root / OWNER_FILE).write_text(str(os.getpid()))
         self.data = self.root / "data"
         self.port = free_port()
         self._names = count(1)
-        self._as_postgres = os.geteuid() == 0
+
+    def _remove_orphans(self, prefix: str) -> None:
+        """Stop and remove the clusters of processes that died without removing them."""
+        for root in Path(tempfile.gettempdir()).glob(prefix + "*"):
+            try:
+                owner = int((root / OWNER_FILE).read_text())
+            except (OSError, ValueError):
+                continue  # not ours to judge: made before owners were recorded, or being made now
+            if _alive(owner):
+                continue
+            if (root / "data" / "postmaster.pid").exists():
+                self._run("pg_ctl", "-D", str(root / "data"), "-m", "immediate", "-w", "stop")
+            shutil.rmtree(root, ignore_errors=True)
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
         command = [str(self.bindir / args[0]), *args[1:]]
