@@ -31,12 +31,15 @@ def test_the_tenants_sms_caps_replace_the_defaults(client: TestClient) -> None:
         "pending",
         "suppressed",
     ]
-    assert send(client, admin, "offer-5")["last_error"] == "frequency cap: at most 3 marketing sms per day"
+    assert (
+        send(client, admin, "offer-5")["last_error"]
+        == "contact-frequency cap: at most 3 marketing contacts by sms per day"
+    )
 
     no_sms = {"caps": [{**three_a_day, "max_contacts": 0}]}
     assert client.put("/api/care/contact-caps", json=no_sms, headers=admin).status_code == 200
     refused = send(client, admin, "offer-6")
     assert (refused["status"], refused["last_error"]) == (
         "suppressed",
-        "frequency cap: at most 0 marketing sms per day",
+        "contact-frequency cap: at most 0 marketing contacts by sms per day",
     )

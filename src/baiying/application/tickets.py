@@ -523,7 +523,7 @@ class TicketDesk:
         since = callback.due_at - longest_period(self._caps)
         made = care_callbacks(self.session, self.tenant_id, row.customer_id, since)
         cap = exceeded(self._caps, made, "voice", purpose, callback.due_at)
-        return None if cap is None else f"contact-frequency cap: {cap.describe()}"
+        return None if cap is None else cap.reason()
 
     def _apply_assignment(
         self,

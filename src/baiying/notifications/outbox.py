@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from baiying.care.caps import ContactCap, Contacted, exceeded, longest_period
 from baiying.clock import Timestamp
-from baiying.notifications.caps import DEFAULT_CAPS, FrequencyCap, Sent, exceeded_cap, longest_period
 from baiying.notifications.model import Channel, DeliveryStatus, InvalidRecipient, Message, Purpose
 from baiying.notifications.recipients import normalise_recipient
 from baiying.storage.notification_tables import OutboxRow, WebhookCursorRow, WebhookSubscriptionRow
-from baiying.storage.repositories.care_caps import notification_caps
+from baiying.storage.repositories.care_caps import contact_caps
 from baiying.storage.tables import EventRow
 
 RELAY_BATCH = 500
@@ -33,13 +33,12 @@ class Enqueued:
 
 
 class Outbox:
-    def __init__(self, session: Session, tenant_id: str, caps: Sequence[FrequencyCap] | None = None) -> None:
-        """`caps` None: the tenant's SMS and email caps (`PUT /api/care/contact-caps`), else the defaults."""
+    def __init__(self, session: Session, tenant_id: str, caps: Sequence[ContactCap] | None = None) -> None:
+        """`caps` None: the tenant's contact caps (`PUT /api/care/contact-caps`; the defaults until it sets
+        its own), of which the SMS and email ones concern the outbox."""
         self.session = session
         self.tenant_id = tenant_id
-        if caps is None:
-            caps = notification_caps(session, tenant_id)
-        self.caps = tuple(DEFAULT_CAPS if caps is None else caps)
+        self.caps = tuple(contact_caps(session, tenant_id)[0] if caps is None else caps)
 
     def enqueue(
         self,
@@ -75,7 +74,7 @@ class Outbox:
         if cap is not None:
             row.status = DeliveryStatus.SUPPRESSED.value
             row.next_attempt_at = None
-            row.last_error = f"frequency cap: {cap.describe()}"
+            row.last_error = cap.reason()
         self.session.add(row)
         self.session.flush()
         return Enqueued(row, created=True)
@@ -117,7 +116,7 @@ class Outbox:
 
     def _exceeded_cap(
         self, message: Message, recipient: str, customer_id: str | None, now: Timestamp
-    ) -> FrequencyCap | None:
+    ) -> ContactCap | None:
         if message.purpose is Purpose.TRANSACTIONAL or not self.caps:
             return None
         # The same person by customer record when known, else by address: caps follow the human.
@@ -134,8 +133,8 @@ class Outbox:
                 OutboxRow.created_at > now - longest_period(self.caps),
             )
         ).all()
-        sent = [Sent(Channel(channel), Purpose(purpose), at) for channel, purpose, at in history]
-        return exceeded_cap(self.caps, sent, message.channel, message.purpose, now)
+        sent = [Contacted(channel, purpose, at) for channel, purpose, at in history]
+        return exceeded(self.caps, sent, message.channel.value, message.purpose.value, now)
 
     def counts(self) -> dict[str, int]:
         rows = self.session.execute(

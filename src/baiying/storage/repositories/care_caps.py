@@ -9,8 +9,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from baiying.care.caps import DEFAULT_CONTACT_CAPS, ContactCap, Contacted
-from baiying.notifications.caps import FrequencyCap
-from baiying.notifications.model import Channel, Purpose
 from baiying.storage.care_tables import CareSettingsRow, OfferOutcomeRow
 from baiying.storage.tables import ContactRow
 from baiying.storage.ticket_tables import TicketOutboxRow
@@ -43,23 +41,6 @@ def contact_caps(session: Session, tenant_id: str) -> tuple[tuple[ContactCap, ..
     if row is None:
         return DEFAULT_CONTACT_CAPS, None
     return tuple(cap_of(record) for record in row.contact_caps), row
-
-
-def notification_caps(session: Session, tenant_id: str) -> tuple[FrequencyCap, ...] | None:
-    """The tenant's SMS and email caps as the notification outbox applies them; None: none configured."""
-    caps, row = contact_caps(session, tenant_id)
-    if row is None:
-        return None
-    return tuple(
-        FrequencyCap(
-            Channel(cap.channel),
-            frozenset(Purpose(p) for p in cap.purposes),
-            cap.max_contacts,
-            cap.period_seconds,
-        )
-        for cap in caps
-        if cap.channel in (Channel.SMS.value, Channel.EMAIL.value)
-    )
 
 
 def save_contact_caps(
