@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from baiying.application.ticket_config import tenant_config
 from baiying.care.caps import ContactCap, exceeded, longest_period
+from baiying.care.offers import bundled_offer_purposes
 from baiying.clock import Timestamp
-from baiying.storage.repositories.care_caps import CALLBACK_PURPOSES, care_callbacks, contact_caps
+from baiying.storage.repositories.care_caps import CALLBACK_PURPOSES, care_contacts, contact_caps
 from baiying.storage.repositories.tickets import TicketRepository, outbox_row, tenants_due, to_ticket
 from baiying.storage.ticket_attachments import AttachmentStore
 from baiying.storage.ticket_tables import TicketAttachmentRow, TicketRow
@@ -513,15 +514,16 @@ class TicketDesk:
                 raise AssertionError(effect_record(effect))
 
     def _capped(self, row: TicketRow, callback: CallbackScheduled) -> str | None:
-        """Why a care callback (a survey) may not be made: the customer's voice cap for care contacts is
-        used up around its due moment. None: it may (owed callbacks are never capped)."""
+        """Why a care callback (a survey) may not be made: the customer's voice cap for care contacts (offers
+        shown by voice and other care calls included) is used up around its due moment. None: it may (owed
+        callbacks are never capped)."""
         purpose = CALLBACK_PURPOSES.get(callback.purpose)
         if purpose is None or row.customer_id is None:
             return None
         if self._caps is None:
             self._caps = contact_caps(self.session, self.tenant_id)[0]
         since = callback.due_at - longest_period(self._caps)
-        made = care_callbacks(self.session, self.tenant_id, row.customer_id, since)
+        made = care_contacts(self.session, self.tenant_id, row.customer_id, since, bundled_offer_purposes())
         cap = exceeded(self._caps, made, "voice", purpose, callback.due_at)
         return None if cap is None else cap.reason()
 

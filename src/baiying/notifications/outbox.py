@@ -16,11 +16,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from baiying.care.caps import ContactCap, Contacted, exceeded, longest_period
+from baiying.care.offers import bundled_offer_purposes
 from baiying.clock import Timestamp
 from baiying.notifications.model import Channel, DeliveryStatus, InvalidRecipient, Message, Purpose
 from baiying.notifications.recipients import normalise_recipient
 from baiying.storage.notification_tables import OutboxRow, WebhookCursorRow, WebhookSubscriptionRow
-from baiying.storage.repositories.care_caps import contact_caps
+from baiying.storage.repositories.care_caps import care_contacts, contact_caps
 from baiying.storage.tables import EventRow
 
 RELAY_BATCH = 500
@@ -119,22 +120,22 @@ class Outbox:
     ) -> ContactCap | None:
         if message.purpose is Purpose.TRANSACTIONAL or not self.caps:
             return None
-        # The same person by customer record when known, else by address: caps follow the human.
-        who = (
-            OutboxRow.customer_id == customer_id
-            if customer_id is not None
-            else OutboxRow.recipient == recipient
-        )
+        since = now - longest_period(self.caps)
+        channel, purpose = message.channel.value, message.purpose.value
+        if customer_id is not None:
+            # Caps follow the person: every care contact with the customer, whoever made it.
+            made = care_contacts(self.session, self.tenant_id, customer_id, since, bundled_offer_purposes())
+            return exceeded(self.caps, made, channel, purpose, now)
         history = self.session.execute(
             select(OutboxRow.channel, OutboxRow.purpose, OutboxRow.created_at).where(
                 OutboxRow.tenant_id == self.tenant_id,
-                who,
+                OutboxRow.recipient == recipient,
                 OutboxRow.status.in_((DeliveryStatus.PENDING.value, DeliveryStatus.SENT.value)),
-                OutboxRow.created_at > now - longest_period(self.caps),
+                OutboxRow.created_at > since,
             )
         ).all()
-        sent = [Contacted(channel, purpose, at) for channel, purpose, at in history]
-        return exceeded(self.caps, sent, message.channel.value, message.purpose.value, now)
+        sent = [Contacted(kind, why, at) for kind, why, at in history]
+        return exceeded(self.caps, sent, channel, purpose, now)
 
     def counts(self) -> dict[str, int]:
         rows = self.session.execute(
