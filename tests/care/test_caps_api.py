@@ -155,6 +155,7 @@ def test_an_offer_made_in_an_sms_conversation_counts_against_the_care_sms_of_the
         "period_seconds": DAY,
     }
     ok(live.put("/api/care/contact-caps", json={"caps": [daily_sms]}, headers=boss))
+    ok(live.patch("/api/customers/wang-fang", json={"consents": {"sms": True}}, headers=boss))
     sms = {"id": "sms-1", "queue": "billing", "site": "beijing", "channel": "sms", "customer": "wang-fang"}
     ok(live.post("/api/contacts", json=sms, headers=boss), 201)
     shown = {

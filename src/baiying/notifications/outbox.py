@@ -1,7 +1,8 @@
 """The durable outbox: every message and webhook call is a row before it is sent.
 
-`Outbox.enqueue` is idempotent by cause and applies the frequency caps (a capped message is kept as a
-`suppressed` row, saying which cap, so nothing disappears silently). `Outbox.relay_events` turns new
+`Outbox.enqueue` is idempotent by cause, needs the customer's consent for care and marketing, and applies
+the frequency caps (a message without consent or over a cap is kept as a `suppressed` row saying why, so
+nothing disappears silently). `Outbox.relay_events` turns new
 event-log entries into webhook deliveries for the subscriptions that follow them, moving the tenant's
 cursor in the same transaction. Nothing here commits: callers own the transaction.
 """
@@ -16,10 +17,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from baiying.care.caps import ContactCap, Contacted, exceeded, longest_period
+from baiying.care.consent import missing_consent
 from baiying.care.offers import bundled_offer_purposes
 from baiying.clock import Timestamp
 from baiying.notifications.model import Channel, DeliveryStatus, InvalidRecipient, Message, Purpose
 from baiying.notifications.recipients import normalise_recipient
+from baiying.storage.customer_tables import CustomerRow
 from baiying.storage.notification_tables import OutboxRow, WebhookCursorRow, WebhookSubscriptionRow
 from baiying.storage.repositories.care_caps import care_contacts, contact_caps
 from baiying.storage.tables import EventRow
@@ -71,11 +74,13 @@ class Outbox:
             next_attempt_at=now,
             created_at=now,
         )
-        cap = self._exceeded_cap(message, recipient, customer_id, now)
-        if cap is not None:
+        refusal = self._without_consent(message, customer_id)
+        if refusal is None and (cap := self._exceeded_cap(message, recipient, customer_id, now)) is not None:
+            refusal = cap.reason()
+        if refusal is not None:
             row.status = DeliveryStatus.SUPPRESSED.value
             row.next_attempt_at = None
-            row.last_error = cap.reason()
+            row.last_error = refusal
         self.session.add(row)
         self.session.flush()
         return Enqueued(row, created=True)
@@ -114,6 +119,22 @@ class Outbox:
         return self.session.scalar(
             select(OutboxRow).where(OutboxRow.tenant_id == self.tenant_id, OutboxRow.cause == cause)
         )
+
+    def _without_consent(self, message: Message, customer_id: str | None) -> str | None:
+        """Why the customer's consents forbid the message; None for what they are owed, and for an address
+        without a customer record (its sender answers for it)."""
+        if message.purpose is Purpose.TRANSACTIONAL or customer_id is None:
+            return None
+        customer = self.session.get(CustomerRow, (self.tenant_id, customer_id))
+        if customer is None:
+            return None
+        given = {
+            "marketing": customer.consent_marketing,
+            "sms": customer.consent_sms,
+            "email": customer.consent_email,
+            "calls": customer.consent_calls,
+        }
+        return missing_consent(message.channel.value, message.purpose.value, given)
 
     def _exceeded_cap(
         self, message: Message, recipient: str, customer_id: str | None, now: Timestamp
