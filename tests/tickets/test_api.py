@@ -297,6 +297,25 @@ def test_notes_replies_and_customer_messages(client: TestClient, users: Users, c
     )[:2] == (422, "invalid-request")
 
 
+def test_a_customer_message_is_recorded_once_per_message_id(
+    client: TestClient, users: Users, clock: ManualClock
+) -> None:
+    lina = users["lina"]
+    tid = create(client, lina, site_id="beijing")["id"]
+    message = {"kind": "customer", "body": "Still down", "message_id": "<r-1@example.cn>"}
+    first = ok(client.post(f"/api/tickets/{tid}/comments", json=message, headers=lina), 201)
+    clock.advance(HOUR)
+    again = ok(client.post(f"/api/tickets/{tid}/comments", json=message, headers=lina), 201)
+    assert again == first
+    other = {**message, "message_id": "<r-2@example.cn>"}
+    ok(client.post(f"/api/tickets/{tid}/comments", json=other, headers=lina), 201)
+    comments = ok(client.get(f"/api/tickets/{tid}/comments", headers=lina))
+    assert [(c["data"]["message_id"], c["at"]) for c in comments] == [
+        ("<r-1@example.cn>", T0),
+        ("<r-2@example.cn>", T0 + HOUR),
+    ]
+
+
 def test_waiting_pauses_the_sla_over_http(client: TestClient, users: Users, clock: ManualClock) -> None:
     lina = users["lina"]
     tid = create(client, lina, site_id="beijing")["id"]

@@ -316,16 +316,31 @@ class TicketDesk:
         self._refresh(row, now, self.clocks(row))
         return row
 
-    def comment(self, actor: Actor, ticket_id: str, kind: CommentKind, body: str, now: Timestamp) -> int:
+    def comment(
+        self,
+        actor: Actor,
+        ticket_id: str,
+        kind: CommentKind,
+        body: str,
+        now: Timestamp,
+        *,
+        message_id: str | None = None,
+    ) -> int:
         """An internal note, a customer-visible reply (answers the customer: fulfils a pending first or
-        next response) or the customer's own message (starts the next-response clock)."""
+        next response) or the customer's own message (starts the next-response clock). A comment from a
+        `message_id` already on the ticket (a redelivered email) is not added again: its sequence returns."""
         row = self.tickets.get(ticket_id, for_update=True)
+        if message_id is not None:
+            for earlier in self.tickets.history(ticket_id, [kind.value]):
+                if earlier.data.get("message_id") == message_id:
+                    return earlier.sequence
         category = StateCategory(row.category)
         if category is StateCategory.CLOSED and kind is not CommentKind.NOTE:
             raise InvalidTicket(
                 f"ticket {ticket_id!r} is closed: only internal notes may be added", {"id": ticket_id}
             )
-        sequence = self.tickets.append(ticket_id, now, actor.user_id, kind.value, {"body": body})
+        data = {"body": body} if message_id is None else {"body": body, "message_id": message_id}
+        sequence = self.tickets.append(ticket_id, now, actor.user_id, kind.value, data)
         book = self.clocks(row)
         if kind is CommentKind.REPLY:
             if book is not None:
