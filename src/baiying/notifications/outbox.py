@@ -2,9 +2,9 @@
 
 `Outbox.enqueue` is idempotent by cause, needs the customer's consent for care and marketing, and applies
 the frequency caps (a message without consent or over a cap is kept as a `suppressed` row saying why, so
-nothing disappears silently). `Outbox.relay_events` turns new
-event-log entries into webhook deliveries for the subscriptions that follow them, moving the tenant's
-cursor in the same transaction. Nothing here commits: callers own the transaction.
+nothing disappears silently). `Outbox.relay_events` turns new contact events (the event log) and ticket
+events (the ticket history) into webhook deliveries for the subscriptions that follow them, moving the
+tenant's cursors in the same transaction. Nothing here commits: callers own the transaction.
 """
 
 import fnmatch
@@ -26,6 +26,7 @@ from baiying.storage.customer_tables import CustomerRow
 from baiying.storage.notification_tables import OutboxRow, WebhookCursorRow, WebhookSubscriptionRow
 from baiying.storage.repositories.care_caps import care_contacts, contact_caps
 from baiying.storage.tables import EventRow
+from baiying.storage.ticket_tables import TicketEventRow
 
 RELAY_BATCH = 500
 
@@ -86,34 +87,60 @@ class Outbox:
         return Enqueued(row, created=True)
 
     def relay_events(self, now: Timestamp, limit: int = RELAY_BATCH) -> int:
-        """Queue a webhook delivery for each new event and each active subscription that follows its kind;
-        returns how many events were read. Call repeatedly until it returns 0 to catch up."""
+        """Queue a webhook delivery for each new event (contact events from the event log; ticket events,
+        typed `ticket-<kind>`, from the ticket history) and each active subscription that follows its
+        type; returns how many events were read. Call repeatedly until it returns 0 to catch up."""
         cursor = self.session.get(WebhookCursorRow, self.tenant_id)
         if cursor is None:
-            cursor = WebhookCursorRow(tenant_id=self.tenant_id, last_sequence=0)
+            cursor = WebhookCursorRow(tenant_id=self.tenant_id, last_sequence=0, last_ticket_sequence=0)
             self.session.add(cursor)
-        rows = self.session.execute(
+        events = self.session.execute(
             select(EventRow.sequence, EventRow.kind, EventRow.at, EventRow.data)
             .where(EventRow.tenant_id == self.tenant_id, EventRow.sequence > cursor.last_sequence)
             .order_by(EventRow.sequence)
             .limit(limit)
         ).all()
-        if not rows:
+        ticket_events = self.session.execute(
+            select(
+                TicketEventRow.sequence,
+                TicketEventRow.kind,
+                TicketEventRow.at,
+                TicketEventRow.ticket_id,
+                TicketEventRow.actor,
+                TicketEventRow.data,
+            )
+            .where(
+                TicketEventRow.tenant_id == self.tenant_id,
+                TicketEventRow.sequence > cursor.last_ticket_sequence,
+            )
+            .order_by(TicketEventRow.sequence)
+            .limit(limit)
+        ).all()
+        if not events and not ticket_events:
             return 0
         subscriptions = self.session.scalars(
             select(WebhookSubscriptionRow).where(
                 WebhookSubscriptionRow.tenant_id == self.tenant_id, WebhookSubscriptionRow.active.is_(True)
             )
         ).all()
-        for sequence, kind, at, data in rows:
+        relayed = [(f"event:{seq}", seq, kind, at, data) for seq, kind, at, data in events]
+        relayed += [
+            (f"ticket-event:{seq}", seq, f"ticket-{kind}", at, {"ticket_id": ticket, "actor": actor, **data})
+            for seq, kind, at, ticket, actor, data in ticket_events
+        ]
+        for source, sequence, kind, at, data in relayed:
             for subscription in subscriptions:
                 if follows(subscription.event_types, kind):
+                    cause = f"{source}:webhook:{subscription.id}"
                     self.session.add(
-                        _webhook_row(self.tenant_id, subscription, sequence, kind, at, data, now)
+                        _webhook_row(self.tenant_id, subscription, cause, sequence, kind, at, data, now)
                     )
-        cursor.last_sequence = rows[-1][0]
+        if events:
+            cursor.last_sequence = events[-1][0]
+        if ticket_events:
+            cursor.last_ticket_sequence = ticket_events[-1][0]
         self.session.flush()
-        return len(rows)
+        return len(events) + len(ticket_events)
 
     def _by_cause(self, cause: str) -> OutboxRow | None:
         return self.session.scalar(
@@ -178,6 +205,7 @@ def webhook_payload(sequence: int, kind: str, at: float, data: dict[str, Any]) -
 def _webhook_row(
     tenant_id: str,
     subscription: WebhookSubscriptionRow,
+    cause: str,
     sequence: int,
     kind: str,
     at: float,
@@ -186,7 +214,7 @@ def _webhook_row(
 ) -> OutboxRow:
     return OutboxRow(
         tenant_id=tenant_id,
-        cause=f"event:{sequence}:webhook:{subscription.id}",
+        cause=cause,
         channel=Channel.WEBHOOK.value,
         purpose=Purpose.TRANSACTIONAL.value,
         recipient=subscription.url,
