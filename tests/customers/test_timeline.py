@@ -201,7 +201,13 @@ def test_fcr_and_a_merge_moves_the_timeline(
     )
 
     merged = ok(live.post("/api/customers/li-na/merge", json={"merged": "lina-2"}, headers=boss))
-    assert merged["moved"] == {"contact_points": 1, "products": 0, "interactions": 1, "contacts": 1}
+    assert merged["moved"] == {
+        "contact_points": 1,
+        "products": 0,
+        "interactions": 1,
+        "contacts": 1,
+        "tickets": 0,
+    }
     timeline = ok(live.get("/api/customers/li-na/timeline", headers=boss))
     assert [i["source_id"] for i in timeline["items"]] == ["f3", "f2", "f1"]
     assert ok(live.get("/api/customers/lina-2/timeline", headers=boss))["items"] == []
