@@ -64,6 +64,7 @@ from baiying.storage.knowledge_tables import KbArticleRow, KbArticleVersionRow, 
 from baiying.storage.repositories import Tenants
 from baiying.storage.repositories.knowledge import KnowledgeBase, add_to_statistics, search_document
 from baiying.storage.throwaway import ClusterUnavailable, PostgresCluster
+from benchmarks import BenchmarkCannotRun
 
 ARTICLES = int(os.environ.get("BAIYING_BENCH_KB_ARTICLES", "100000"))
 QUERIES = 400
@@ -506,14 +507,13 @@ def report(name: str, loaded_seconds: float, timed: Timed, mean_results: float) 
             )
 
 
-def _postgres() -> tuple[PostgresCluster, str] | None:
-    """A throwaway cluster (as the tests start it) and a database URL, or None (with a reason printed)."""
+def _postgres() -> tuple[PostgresCluster, str]:
+    """A throwaway cluster (as the tests start it) and a database URL; BenchmarkCannotRun without one."""
     try:
         cluster = PostgresCluster(prefix="baiying-bench-kb-pg-")
         cluster.start()
     except ClusterUnavailable as exc:
-        print(f"  PostgreSQL skipped: no throwaway cluster ({str(exc).strip()[:200]})")
-        return None
+        raise BenchmarkCannotRun(f"kb_search needs a throwaway PostgreSQL cluster: {exc}") from exc
     return cluster, cluster.url(cluster.database())
 
 
@@ -542,14 +542,12 @@ def main() -> None:
         url = f"sqlite:///{root / 'kb.db'}"
         loaded = load(url, articles)
         report("SQLite", loaded, *measure(url, asked))
-        found = _postgres()
-        if found is not None:
-            cluster, pg_url = found
-            try:
-                loaded = load(pg_url, articles)
-                report("PostgreSQL", loaded, *measure(pg_url, asked))
-            finally:
-                cluster.close()
+        cluster, pg_url = _postgres()
+        try:
+            loaded = load(pg_url, articles)
+            report("PostgreSQL", loaded, *measure(pg_url, asked))
+        finally:
+            cluster.close()
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ from baiying.storage.engine import make_engine
 from baiying.storage.repositories import AgentRepository, SiteRepository, Tenants
 from baiying.storage.tables import AgentRow, Role, SiteRow
 from baiying.storage.throwaway import ClusterUnavailable, PostgresCluster
+from benchmarks import BenchmarkCannotRun
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
@@ -238,8 +239,7 @@ def main() -> None:
     try:
         cluster = PostgresCluster(prefix="baiying-bench-pop-")
     except ClusterUnavailable as exc:  # no PostgreSQL binaries installed
-        print(f"  skipped: no throwaway PostgreSQL cluster ({str(exc).strip()[:200]})")
-        return
+        raise BenchmarkCannotRun(f"screen_pop needs a throwaway PostgreSQL cluster: {exc}") from exc
     try:
         cluster.start()
         url = cluster.url(cluster.database())

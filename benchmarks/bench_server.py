@@ -84,6 +84,7 @@ from baiying.simulation.scenario import load_scenario
 from baiying.storage.tables import Role
 from baiying.storage.throwaway import ClusterUnavailable, PostgresCluster
 from baiying.traffic.seed import seed_center
+from benchmarks import BenchmarkCannotRun
 
 TENANT = "bench"
 AGENT_PASSWORD = "agents"  # every agent user's password is password(AGENT_PASSWORD)
@@ -498,15 +499,14 @@ def main() -> None:
         try:
             cluster = PostgresCluster(prefix="baiying-bench-pg-")
         except ClusterUnavailable as exc:
-            print(f"  PostgreSQL skipped: {exc}")
-            return
+            raise BenchmarkCannotRun(f"server needs a throwaway PostgreSQL cluster: {exc}") from exc
         try:
             cluster.start()
             url = cluster.url(cluster.database("bench"))
             (root / "postgresql").mkdir()
             _run("PostgreSQL", url, root / "postgresql")
         except ClusterUnavailable as exc:
-            print(f"  PostgreSQL skipped: {str(exc).strip()[:300]}")
+            raise BenchmarkCannotRun(f"server: the PostgreSQL cluster did not start: {exc}") from exc
         finally:
             cluster.close()
 

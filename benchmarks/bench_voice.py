@@ -81,6 +81,8 @@ from typing import Any
 
 import yaml
 
+from benchmarks import BenchmarkCannotRun
+
 CALLS = 360
 AGENTS = 160
 RATE = 12.0
@@ -412,8 +414,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     reason = unavailable()
     if reason is not None:
-        print(f"skipped: {reason}")
-        return
+        raise BenchmarkCannotRun(f"voice: {reason}")
     with tempfile.TemporaryDirectory(prefix="bench-voice-") as scratch:
         measured = measure(args.out or Path(scratch), **size, audio=not args.no_audio)
         print(table(measured), flush=True)

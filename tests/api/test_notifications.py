@@ -51,7 +51,7 @@ def test_marketing_over_the_cap_is_kept_as_suppressed(client: TestClient) -> Non
     assert client.post("/api/notifications", json=offer, headers=admin).json()["status"] == "pending"
     capped = client.post("/api/notifications", json=offer, headers=admin).json()
     assert capped["status"] == "suppressed"
-    assert capped["last_error"] == "frequency cap: at most 1 care/marketing sms per day"
+    assert capped["last_error"] == "contact-frequency cap: at most 1 care/marketing contacts by sms per day"
     assert [
         n["status"] for n in client.get("/api/notifications?status=suppressed", headers=admin).json()
     ] == ["suppressed"]

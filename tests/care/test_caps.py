@@ -1,6 +1,9 @@
 """Contact-frequency caps for care and marketing contacts: sliding windows per channel and purpose, owed
 contacts never capped, and the best offers kept when a cap allows only some."""
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from baiying.care.caps import DAY, DEFAULT_CONTACT_CAPS, ContactCap, Contacted, exceeded, within_caps
 
 VOICE_WEEKLY = ContactCap("voice", frozenset({"care", "marketing"}), 2, 7 * DAY)
@@ -46,3 +49,33 @@ def test_the_best_offers_are_kept_and_the_rest_suppressed_with_the_reason() -> N
 
 def test_every_contact_channel_has_a_default_cap() -> None:
     assert {cap.channel for cap in DEFAULT_CONTACT_CAPS} == {"voice", "chat", "email", "sms"}
+
+
+def test_the_defaults_keep_the_outboxs_sms_and_email_caps() -> None:
+    care = frozenset({"care", "marketing"})
+    assert {(c.channel, c.purposes, c.max_contacts, c.period_seconds) for c in DEFAULT_CONTACT_CAPS} >= {
+        ("sms", care, 1, DAY),
+        ("sms", care, 4, 30 * DAY),
+        ("email", care, 2, 7 * DAY),
+        ("email", frozenset({"marketing"}), 4, 30 * DAY),
+    }
+    daily = ContactCap("sms", care, 1, DAY)
+    assert exceeded([daily], [Contacted("sms", "care", 0.0)], "sms", "marketing", DAY) is None  # slid out
+    assert daily.reason() == "contact-frequency cap: at most 1 care/marketing contacts by sms per day"
+
+
+@given(
+    st.lists(st.floats(min_value=0, max_value=60 * DAY), max_size=30),
+    st.floats(min_value=0, max_value=60 * DAY),
+    st.sampled_from(["voice", "chat", "email", "sms"]),
+)
+def test_no_cap_is_ever_exceeded_by_a_contact_it_lets_through(
+    offsets: list[float], now: float, channel: str
+) -> None:
+    history = [Contacted(channel, "marketing", o) for o in offsets if o <= now]
+    if exceeded(DEFAULT_CONTACT_CAPS, history, channel, "marketing", now) is None:
+        history.append(Contacted(channel, "marketing", now))
+        for cap in DEFAULT_CONTACT_CAPS:
+            if cap.channel == channel and "marketing" in cap.purposes:
+                within = [c for c in history if c.at > now - cap.period_seconds]
+                assert len(within) <= cap.max_contacts

@@ -97,3 +97,81 @@ def test_caps_are_read_by_all_set_by_admins_validated_and_audited(live: TestClie
     audit = ok(live.get("/api/audit", params={"entity": "contact-caps"}, headers=boss))
     assert [(e["action"], e["after"]["source"]) for e in audit] == [("update", "tenant")]
     assert audit[0]["before"]["source"] == "default"
+
+
+def close_a_ticket(live: TestClient, agent: dict[str, str]) -> tuple[str, list[dict[str, object]]]:
+    """A consultation for wang-fang, resolved and closed (which asks for a survey call): its id and the
+    survey callbacks it scheduled."""
+    body = {
+        "type": "consultation",
+        "subject": "Roaming prices",
+        "customer_id": "wang-fang",
+        "site_id": "beijing",
+    }
+    tid = ok(live.post("/api/tickets", json=body, headers=agent), 201)["id"]
+    for name, fields in (("resolve", {"resolution": "Sent the price list"}), ("close", {})):
+        ok(live.post(f"/api/tickets/{tid}/transitions", json={"name": name, "fields": fields}, headers=agent))
+    outbox = ok(live.get(f"/api/tickets/{tid}/outbox", headers=agent))
+    return tid, [o for o in outbox if o["kind"] == "callback" and o["template"] == "survey"]
+
+
+def test_offers_shown_and_survey_calls_count_against_one_voice_cap(
+    live: TestClient, live_clock: ManualClock
+) -> None:
+    boss, agent = login(live, "boss"), login(live, "agent-bj")
+    seed_wang(live, boss)
+    ok(live.put("/api/care/contact-caps", json={"caps": [WEEKLY_VOICE]}, headers=boss))
+    shown = {"customer_id": "wang-fang", "offer_id": "cheaper-plan", "outcome": "shown", "contact_id": "c-1"}
+    ok(live.post("/api/care/offers/outcomes", json=shown, headers=agent), 201)
+
+    # The offer made by voice this week uses the customer's one care call: no survey call on top.
+    tid, surveys = close_a_ticket(live, agent)
+    assert surveys == []
+    history = ok(live.get(f"/api/tickets/{tid}/history", headers=agent))
+    assert [e["data"]["reason"] for e in history if e["kind"] == "callback-suppressed"] == [
+        "contact-frequency cap: at most 1 care/marketing contacts by voice per 7 days"
+    ]
+
+    live_clock.advance(8 * DAY)
+    boss, agent = login(live, "boss"), login(live, "agent-bj")  # the sessions expired meanwhile
+    _, surveys = close_a_ticket(live, agent)
+    assert len(surveys) == 1
+    live_clock.advance(DAY + 60)  # the survey call is due and made: it is this week's care call
+    agent = login(live, "agent-bj")
+    held = care(live, agent, contact_id="c-2")
+    assert held["offers"] == []
+    assert [s["id"] for s in held["suppressed_offers"]] == ["cheaper-plan", "family-bundle"]
+
+
+def test_an_offer_made_in_an_sms_conversation_counts_against_the_care_sms_of_the_day(
+    live: TestClient,
+) -> None:
+    boss, agent = login(live, "boss"), login(live, "agent-bj")
+    seed_wang(live, boss)
+    daily_sms = {
+        "channel": "sms",
+        "purposes": ["care", "marketing"],
+        "max_contacts": 1,
+        "period_seconds": DAY,
+    }
+    ok(live.put("/api/care/contact-caps", json={"caps": [daily_sms]}, headers=boss))
+    ok(live.patch("/api/customers/wang-fang", json={"consents": {"sms": True}}, headers=boss))
+    sms = {"id": "sms-1", "queue": "billing", "site": "beijing", "channel": "sms", "customer": "wang-fang"}
+    ok(live.post("/api/contacts", json=sms, headers=boss), 201)
+    shown = {
+        "customer_id": "wang-fang",
+        "offer_id": "cheaper-plan",
+        "outcome": "shown",
+        "contact_id": "sms-1",
+    }
+    ok(live.post("/api/care/offers/outcomes", json=shown, headers=agent), 201)
+
+    care_sms = {"channel": "sms", "to": "13900139000", "body": "生日快乐", "purpose": "care"}
+    message = {**care_sms, "customer_id": "wang-fang", "cause": "birthday-2026"}
+    queued = ok(live.post("/api/notifications", json=message, headers=boss), 201)
+    assert (queued["status"], queued["last_error"]) == (
+        "suppressed",
+        "contact-frequency cap: at most 1 care/marketing contacts by sms per day",
+    )
+    owed = {**message, "purpose": "transactional", "cause": "bill-ready"}
+    assert ok(live.post("/api/notifications", json=owed, headers=boss), 201)["status"] == "pending"

@@ -1,5 +1,6 @@
-"""Email in against a real server: an email becomes a contact in the email queue, a redelivery makes no
-second one, and while the server is down the sender is told to retry (451) so nothing is lost."""
+"""Email in against a real server: an email becomes a contact in the email queue, a reply threads onto its
+ticket, a redelivery makes no second contact or reply, a reply to a closed ticket becomes a contact naming
+it, and while the server is down the sender is told to retry (451) so nothing is lost."""
 
 import smtplib
 from collections.abc import Iterator
@@ -59,6 +60,44 @@ def test_an_email_becomes_one_contact_even_when_redelivered(server: ServerProces
     assert row.attributes["email"] == "wang.fang@example.cn"
     assert row.attributes["subject"] == "宽带无法上网"
     assert row.attributes["text"] == "从昨天开始一直断线。"
+
+
+def test_a_reply_threads_onto_its_ticket_once_and_after_closure_becomes_a_contact(
+    server: ServerProcess,
+) -> None:
+    with httpx.Client(base_url=server.base, timeout=10) as client:
+        boss = log_in(client, ADMIN)
+        ticket = {"type": "consultation", "subject": "宽带无法上网", "customer_id": "wang-fang"}
+        created = client.post("/api/tickets", json=ticket, headers=boss)
+        assert created.status_code == 201, created.text
+        tid = created.json()["id"]
+    intake = EmailIntake(server.base, ADMIN, password(ADMIN), "email", "hq")
+    port = free_port()
+    controller, handler = start_listener(intake, "127.0.0.1", port)
+    reply = "还是断线，路由器灯一直闪。\n\n> 您好，请重启路由器。\n> Baiying 客服"
+    try:
+        send(port, f"Re: 宽带无法上网 [#{tid}]", reply, "<r-1@example.cn>")
+        send(port, f"Re: 宽带无法上网 [#{tid}]", reply, "<r-1@example.cn>")  # redelivered after a lost 250
+        with httpx.Client(base_url=server.base, timeout=10) as client:
+            boss = log_in(client, ADMIN)
+            comments = client.get(f"/api/tickets/{tid}/comments", headers=boss).json()
+            for name, fields in (("resolve", {"resolution": "换了路由器"}), ("close", {})):
+                moved = client.post(
+                    f"/api/tickets/{tid}/transitions", json={"name": name, "fields": fields}, headers=boss
+                )
+                assert moved.status_code == 200, moved.text
+        send(port, f"Re: 宽带无法上网 [#{tid}]", "又断了！", "<r-2@example.cn>")
+    finally:
+        controller.stop()
+    assert [(c["kind"], c["data"]["body"]) for c in comments] == [("customer", "还是断线，路由器灯一直闪。")]
+    contact_id = handler.taken[2].removeprefix("contact ")
+    assert handler.taken == [f"reply on ticket {tid}"] * 2 + [f"contact {contact_id}"]
+    engine = make_engine(server.url)
+    with Session(engine) as session:
+        row = session.get(ContactRow, (TENANT, contact_id))
+        assert row is not None
+        assert (row.attributes["ticket"], row.attributes["text"]) == (tid, "又断了！")
+    engine.dispose()
 
 
 def test_while_the_server_is_down_the_sender_is_told_to_retry() -> None:

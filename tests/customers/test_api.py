@@ -5,6 +5,7 @@ import re
 from typing import Any
 
 from baiying.clock import ManualClock
+from baiying.tickets.history import replay
 from tests.api.conftest import TestClient, error_of
 from tests.api.test_live import login, ok
 
@@ -351,9 +352,28 @@ def test_duplicates_and_merge(live: TestClient, live_clock: ManualClock) -> None
     scan = ok(live.get("/api/customers/duplicates", headers=boss))
     assert {(p["first"], p["second"]) for p in scan} == {("li-na", "lina-shop"), ("li-na", "li-na-2")}
 
+    ticket = {"type": "repair", "subject": "Shop router", "customer_id": "lina-shop", "site_id": "beijing"}
+    tid = ok(live.post("/api/tickets", json=ticket, headers=boss), 201)["id"]
+
     live_clock.advance(60)
     merged = ok(live.post("/api/customers/li-na/merge", json={"merged": "lina-shop"}, headers=boss))
-    assert merged["moved"] == {"contact_points": 2, "products": 0, "interactions": 0, "contacts": 0}
+    assert merged["moved"] == {
+        "contact_points": 2,
+        "products": 0,
+        "interactions": 0,
+        "contacts": 0,
+        "tickets": 1,
+    }
+    # The ticket follows the survivor, the change in its history.
+    assert ok(live.get(f"/api/tickets/{tid}", headers=boss))["customer_id"] == "li-na"
+    history = ok(live.get(f"/api/tickets/{tid}/history", headers=boss))
+    assert replay((e["kind"], e["data"]) for e in history)["customer_id"] == "li-na"  # the log says so too
+    last = history[-1]
+    assert (last["kind"], last["actor"], last["data"]) == (
+        "customer-merged",
+        "boss",
+        {"before": {"customer_id": "lina-shop"}, "after": {"customer_id": "li-na"}},
+    )
     assert merged["filled"] == ["segment"]
     survivor = merged["survivor"]
     assert [p["value"] for p in survivor["contact_points"]] == [
@@ -378,6 +398,7 @@ def test_duplicates_and_merge(live: TestClient, live_clock: ManualClock) -> None
     # The survivor is found by the merged record's contact points.
     pop = ok(live.get("/api/screen-pop", params={"phone": "13700137000"}, headers=boss))
     assert pop["customer"]["id"] == "li-na"
+    assert [t["id"] for t in pop["sections"]["open_tickets"]] == [tid]
 
     again = live.post("/api/customers/li-na/merge", json={"merged": "lina-shop"}, headers=boss)
     assert error_of(again) == (409, "invalid-merge", "customer 'lina-shop' was already merged into 'li-na'")

@@ -201,7 +201,13 @@ def test_fcr_and_a_merge_moves_the_timeline(
     )
 
     merged = ok(live.post("/api/customers/li-na/merge", json={"merged": "lina-2"}, headers=boss))
-    assert merged["moved"] == {"contact_points": 1, "products": 0, "interactions": 1, "contacts": 1}
+    assert merged["moved"] == {
+        "contact_points": 1,
+        "products": 0,
+        "interactions": 1,
+        "contacts": 1,
+        "tickets": 0,
+    }
     timeline = ok(live.get("/api/customers/li-na/timeline", headers=boss))
     assert [i["source_id"] for i in timeline["items"]] == ["f3", "f2", "f1"]
     assert ok(live.get("/api/customers/lina-2/timeline", headers=boss))["items"] == []
@@ -223,3 +229,50 @@ def test_other_modules_add_screen_pop_sections(live: TestClient, monkeypatch: py
     monkeypatch.setitem(SCREEN_POP_SECTIONS, "loyalty", loyalty)
     pop = ok(live.get("/api/screen-pop", params={"phone": "13800138000", "lang": "zh"}, headers=boss))
     assert pop["sections"]["loyalty"] == [{"customer": "li-na", "tenant": "national", "at": T0, "lang": "zh"}]
+
+
+def test_tickets_and_messages_sent_join_the_timeline(live: TestClient, live_clock: ManualClock) -> None:
+    boss, agent = login(live, "boss"), login(live, "agent-bj")
+    ok(live.post("/api/customers", json=LI_NA, headers=boss), 201)
+    ok(live.post(f"/api/agents/{A1}/login", headers=agent))
+    handled(live, live_clock, "k1", 5, intent="billing", customer="li-na")
+    live_clock.advance(10 * MINUTE)
+    ticket = {
+        "type": "complaint",
+        "level": 1,
+        "subject": "Billed twice",
+        "customer_id": "li-na",
+        "site_id": "beijing",
+    }
+    tid = ok(live.post("/api/tickets", json=ticket, headers=boss), 201)["id"]
+    live_clock.advance(MINUTE)
+    sms = {
+        "channel": "sms",
+        "to": "13800138000",
+        "body": "已收到您的投诉",
+        "customer_id": "li-na",
+        "cause": "ack",
+    }
+    ok(live.post("/api/notifications", json=sms, headers=boss), 201)
+    live_clock.advance(MINUTE)
+    offer = {**sms, "purpose": "marketing", "cause": "offer"}  # no marketing consent: held back
+    ok(live.post("/api/notifications", json=offer, headers=boss), 201)
+
+    timeline = ok(live.get("/api/customers/li-na/timeline", headers=boss))
+    items = [
+        (i["source"], i["channel"], i["category"], i["outcome"], i["resolution"]) for i in timeline["items"]
+    ]
+    assert items == [
+        ("message", "sms", "other", "suppressed", None),
+        ("message", "sms", "other", "pending", None),
+        ("ticket", "ticket", "complaint", "recorded", "unresolved"),
+        ("contact", "voice", "other", "completed", "resolved"),
+    ]
+    assert timeline["items"][2]["source_id"] == tid
+    assert timeline["items"][2]["topic"] == "Billed twice"
+    assert timeline["counts"] == {"complaint": 0, "consultation": 0, "service": 0, "other": 1}  # contacts
+    latest = ok(live.get("/api/customers/li-na/timeline", params={"limit": 2}, headers=boss))["items"]
+    assert [i["source"] for i in latest] == ["message", "message"]
+    after_ticket = timeline["items"][2]["at"] + 1
+    since = ok(live.get("/api/customers/li-na/timeline", params={"since": after_ticket}, headers=boss))
+    assert [i["source"] for i in since["items"]] == ["message", "message"]

@@ -10,7 +10,10 @@ import sys
 import time
 from pathlib import Path
 
+from baiying.api.app import create_app
+from baiying.api.settings import Settings
 from tests import REPO
+from tests.api.conftest import TestClient
 from tests.e2e.lines import LineReader, port_in_use
 
 RUN_TIMEOUT_SECONDS = 150.0
@@ -61,7 +64,40 @@ def test_live_demo_runs_for_its_minutes_and_answers_contacts(tmp_path: Path) -> 
     assert 0 < int(answered.group(1)) <= int(created.group(1))
     assert "the bots logged out" in output
     assert "Server stopped." in output
-    assert (tmp_path / "var" / "demo" / "baiying.db").exists()
+    database = tmp_path / "var" / "demo" / "baiying.db"
+    assert database.exists()
+    admin_password = re.search(r"admin login: +admin / (\S+)", output)
+    assert admin_password, output
+    check_service_data(f"sqlite:///{database}", admin_password.group(1))
+
+
+def check_service_data(url: str, admin_password: str) -> None:
+    """What the demo shows besides traffic, read back over the API of its database: customers with their
+    products (telecom and appliance), worked tickets in their screen pops and knowledge articles (a Chinese
+    search finds one)."""
+    app = create_app(Settings(database_url=url, secret_key="demo-check", live_timer=False))
+    with TestClient(app) as client:
+        login = client.post("/api/auth/login", json={"login": "admin", "password": admin_password})
+        assert login.status_code == 200, login.text
+        admin = {"Authorization": f"Bearer {login.json()['token']}"}
+        customers = client.get("/api/customers", headers=admin).json()
+        assert customers["total"] >= 300
+        first = customers["items"][0]
+        assert first["contact_points"][0]["value"].startswith("+86")
+        products = client.get(f"/api/customers/{first['id']}/products", headers=admin).json()
+        assert {p["kind"] for p in products} >= {"telecom"}
+        appliances = client.get("/api/customers/cust-0004/products", headers=admin).json()
+        assert {p["kind"] for p in appliances} == {"telecom", "appliance"}
+        tickets = client.get("/api/tickets", headers=admin).json()
+        assert {t["id"] for t in tickets} >= {f"demo-{n}" for n in range(1, 8)}
+        for ticket in tickets:  # each belongs to a customer on record, so the screen pop shows it
+            assert client.get(f"/api/customers/{ticket['customer_id']}", headers=admin).status_code == 200
+        owner = next(t for t in tickets if t["id"] == "demo-4")["customer_id"]
+        phone = client.get(f"/api/customers/{owner}", headers=admin).json()["contact_points"][0]["value"]
+        pop = client.get("/api/screen-pop", params={"phone": phone}, headers=admin).json()
+        assert "demo-4" in [t["id"] for t in pop["sections"]["open_tickets"]]
+        found = client.get("/api/kb/search", params={"q": "宽带"}, headers=admin).json()
+        assert found["results"][0]["article_id"] == "broadband-down"
 
 
 def test_ctrl_c_stops_the_live_demo_cleanly(tmp_path: Path) -> None:

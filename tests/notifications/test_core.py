@@ -1,12 +1,11 @@
-"""Templates, frequency caps, the retry schedule and webhook signatures: the pure parts."""
+"""Templates, the retry schedule and webhook signatures: the pure parts."""
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from baiying.errors import ConfigError
-from baiying.notifications.caps import DAY, DEFAULT_CAPS, FrequencyCap, Sent, exceeded_cap
-from baiying.notifications.model import Channel, InvalidRecipient, Purpose
+from baiying.notifications.model import Channel, InvalidRecipient
 from baiying.notifications.recipients import normalise_recipient
 from baiying.notifications.retry import RetryPolicy
 from baiying.notifications.signing import sign, verify
@@ -77,30 +76,6 @@ def test_recipients_are_normalised_so_one_person_is_one_address() -> None:
         normalise_recipient(Channel.SMS, "12345")
     with pytest.raises(InvalidRecipient, match="not an email address"):
         normalise_recipient(Channel.EMAIL, "li wei@example")
-
-
-def test_caps_count_care_and_marketing_in_a_sliding_window_and_never_transactional() -> None:
-    daily = FrequencyCap(Channel.SMS, frozenset({Purpose.CARE, Purpose.MARKETING}), 1, DAY)
-    history = [Sent(Channel.SMS, Purpose.CARE, T0)]
-    assert exceeded_cap([daily], history, Channel.SMS, Purpose.MARKETING, T0 + 3600) is daily
-    assert exceeded_cap([daily], history, Channel.SMS, Purpose.MARKETING, T0 + DAY + 1) is None
-    assert exceeded_cap([daily], history, Channel.SMS, Purpose.TRANSACTIONAL, T0 + 1) is None
-    assert exceeded_cap([daily], history, Channel.EMAIL, Purpose.CARE, T0 + 1) is None
-    assert daily.describe() == "at most 1 care/marketing sms per day"
-
-
-@given(
-    st.lists(st.floats(min_value=0, max_value=60 * DAY), max_size=30),
-    st.floats(min_value=0, max_value=60 * DAY),
-)
-def test_no_cap_is_ever_exceeded_by_a_message_it_lets_through(offsets: list[float], now: float) -> None:
-    history = [Sent(Channel.SMS, Purpose.MARKETING, T0 + o) for o in offsets if o <= now]
-    if exceeded_cap(DEFAULT_CAPS, history, Channel.SMS, Purpose.MARKETING, T0 + now) is None:
-        history.append(Sent(Channel.SMS, Purpose.MARKETING, T0 + now))
-        for cap in DEFAULT_CAPS:
-            if cap.channel is Channel.SMS:
-                within = [s for s in history if s.at > T0 + now - cap.period_seconds]
-                assert len(within) <= cap.max_messages
 
 
 def test_retries_back_off_exponentially_up_to_a_cap_then_give_up() -> None:

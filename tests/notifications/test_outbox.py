@@ -85,7 +85,7 @@ def test_care_beyond_the_frequency_cap_is_kept_as_suppressed_with_the_reason(
         )
         session.commit()
     assert capped.row.status == DeliveryStatus.SUPPRESSED
-    assert capped.row.last_error == "frequency cap: at most 1 care/marketing sms per day"
+    assert capped.row.last_error == "contact-frequency cap: at most 1 care/marketing contacts by sms per day"
     assert owed.row.status == next_day.row.status == DeliveryStatus.PENDING
 
 

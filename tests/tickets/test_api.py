@@ -1,7 +1,9 @@
 """The ticket API through HTTP on SQLite and PostgreSQL: the shipped service flow end to end, role and
 field checks with precise errors, assignment, comments, history, SLA status and the attainment report."""
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from baiying.clock import ManualClock
 from tests.api.conftest import T0, error_of
@@ -297,6 +299,25 @@ def test_notes_replies_and_customer_messages(client: TestClient, users: Users, c
     )[:2] == (422, "invalid-request")
 
 
+def test_a_customer_message_is_recorded_once_per_message_id(
+    client: TestClient, users: Users, clock: ManualClock
+) -> None:
+    lina = users["lina"]
+    tid = create(client, lina, site_id="beijing")["id"]
+    message = {"kind": "customer", "body": "Still down", "message_id": "<r-1@example.cn>"}
+    first = ok(client.post(f"/api/tickets/{tid}/comments", json=message, headers=lina), 201)
+    clock.advance(HOUR)
+    again = ok(client.post(f"/api/tickets/{tid}/comments", json=message, headers=lina), 201)
+    assert again == first
+    other = {**message, "message_id": "<r-2@example.cn>"}
+    ok(client.post(f"/api/tickets/{tid}/comments", json=other, headers=lina), 201)
+    comments = ok(client.get(f"/api/tickets/{tid}/comments", headers=lina))
+    assert [(c["data"]["message_id"], c["at"]) for c in comments] == [
+        ("<r-1@example.cn>", T0),
+        ("<r-2@example.cn>", T0 + HOUR),
+    ]
+
+
 def test_waiting_pauses_the_sla_over_http(client: TestClient, users: Users, clock: ManualClock) -> None:
     lina = users["lina"]
     tid = create(client, lina, site_id="beijing")["id"]
@@ -310,6 +331,24 @@ def test_waiting_pauses_the_sla_over_http(client: TestClient, users: Users, cloc
     ok(move(client, lina, tid, "resume"))
     running = {c["metric"]: c for c in ok(client.get(f"/api/tickets/{tid}/sla", headers=lina))["clocks"]}
     assert running["resolution"]["due_at"] == T0 + 11 * HOUR + 39 * HOUR
+
+
+def test_the_sla_clock_skips_the_sites_holidays_set_over_http(client: TestClient, users: Users) -> None:
+    """T0 is Wednesday 2026-11-18 19:06:40 in Guangzhou (open 07:00-22:00): 8 business hours of first
+    response end Thursday 12:06:40, or Friday's when Thursday is the site's holiday."""
+    holiday = {"holidays": [{"day": "2026-11-19", "name": "Staff day"}]}
+    ok(client.put("/api/sites/guangzhou/holidays", json=holiday, headers=users["wang"]))
+    lina = users["lina"]
+    guangzhou = create(client, lina, site_id="guangzhou")["id"]
+    beijing = create(client, lina, site_id="beijing")["id"]
+
+    def first_response_due(tid: str) -> float:
+        sla = ok(client.get(f"/api/tickets/{tid}/sla", headers=lina))
+        return next(c["due_at"] for c in sla["clocks"] if c["metric"] == "first_response")  # type: ignore[no-any-return]
+
+    friday = datetime(2026, 11, 20, 12, 6, 40, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
+    assert first_response_due(guangzhou) == friday
+    assert first_response_due(beijing) == T0 + 8 * HOUR  # beijing is open 24x7, without holidays
 
 
 def test_sla_attainment_report(client: TestClient, users: Users, clock: ManualClock) -> None:

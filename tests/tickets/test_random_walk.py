@@ -87,6 +87,7 @@ def check_ticket(desk: TicketDesk, row: TicketRow, now: float) -> None:
         "queue_id": row.queue_id,
         "team_id": row.team_id,
         "agent_id": row.agent_id,
+        "customer_id": row.customer_id,
         "fields": row.fields,
     }
     assert rebuilt == stored, row.id

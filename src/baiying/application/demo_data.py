@@ -54,6 +54,9 @@ class DemoCustomers:
     phones: tuple[str, ...]  # E.164, in creation order: the demo's callers
 
 
+DEMO_TICKETS = 7
+
+
 def seed_service_data(
     session: Session,
     tenant_id: str,
@@ -136,8 +139,15 @@ def seed_service_data(
                 at=now,
             )
     store_articles(session, tenant_id, demo_articles(), ACTOR, now)
+    # The worked tickets belong to demo customers, so their screen pops and timelines show them.
     seed_demo_tickets(
-        session, tenant_id, now, site_id=sites[0] if sites else None, agent_id=agent_id, expert_id=expert_id
+        session,
+        tenant_id,
+        now,
+        site_id=sites[0] if sites else None,
+        agent_id=agent_id,
+        expert_id=expert_id,
+        customer_ids=[f"cust-{n:04d}" for n in range(1, min(customers, DEMO_TICKETS) + 1)],
     )
     return DemoCustomers(tuple(phones))
 

@@ -2,6 +2,7 @@
 (`seed_demo_tickets`, for the demo's data set to call). Times go back from `now`; every ticket goes
 through the real desk, so its history, SLA clocks and outbox are the ones real work would leave."""
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
@@ -24,10 +25,13 @@ def seed_demo_tickets(
     site_id: str | None = None,
     agent_id: str | None = None,
     expert_id: str | None = None,
+    customer_ids: Sequence[str] = (),
     config: TicketConfig | None = None,
 ) -> list[str]:
     """Create the demo tickets (ids `demo-1`…) as if worked over the last two days; returns their ids.
-    `agent_id` / `expert_id` name the agents shown as first line and expert. The caller commits."""
+    `agent_id` / `expert_id` name the agents shown as first line and expert; the tickets belong to
+    `customer_ids` in turn (by default to `demo-customer-<n>`, customers not on record). The caller
+    commits."""
     desk = TicketDesk(session, tenant_id, config or default_config())
     agent = Actor(agent_id or "demo-agent", frozenset({"agent"}), agent_id)
     expert = Actor(expert_id or "demo-expert", frozenset({"agent", "expert"}), expert_id)
@@ -48,7 +52,9 @@ def seed_demo_tickets(
             id=f"demo-{number}",
             type=type,
             subject=subject,
-            customer_id=f"demo-customer-{number}",
+            customer_id=customer_ids[(number - 1) % len(customer_ids)]
+            if customer_ids
+            else f"demo-customer-{number}",
             site_id=site_id,
             level=level,
             priority=priority,

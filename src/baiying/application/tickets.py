@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from baiying.application.ticket_config import tenant_config
 from baiying.care.caps import ContactCap, exceeded, longest_period
+from baiying.care.offers import bundled_offer_purposes
 from baiying.clock import Timestamp
-from baiying.storage.repositories.care_caps import CALLBACK_PURPOSES, care_callbacks, contact_caps
+from baiying.storage.repositories.care_caps import CALLBACK_PURPOSES, care_contacts, contact_caps
 from baiying.storage.repositories.tickets import TicketRepository, outbox_row, tenants_due, to_ticket
 from baiying.storage.ticket_attachments import AttachmentStore
 from baiying.storage.ticket_tables import TicketAttachmentRow, TicketRow
@@ -315,16 +316,31 @@ class TicketDesk:
         self._refresh(row, now, self.clocks(row))
         return row
 
-    def comment(self, actor: Actor, ticket_id: str, kind: CommentKind, body: str, now: Timestamp) -> int:
+    def comment(
+        self,
+        actor: Actor,
+        ticket_id: str,
+        kind: CommentKind,
+        body: str,
+        now: Timestamp,
+        *,
+        message_id: str | None = None,
+    ) -> int:
         """An internal note, a customer-visible reply (answers the customer: fulfils a pending first or
-        next response) or the customer's own message (starts the next-response clock)."""
+        next response) or the customer's own message (starts the next-response clock). A comment from a
+        `message_id` already on the ticket (a redelivered email) is not added again: its sequence returns."""
         row = self.tickets.get(ticket_id, for_update=True)
+        if message_id is not None:
+            for earlier in self.tickets.history(ticket_id, [kind.value]):
+                if earlier.data.get("message_id") == message_id:
+                    return earlier.sequence
         category = StateCategory(row.category)
         if category is StateCategory.CLOSED and kind is not CommentKind.NOTE:
             raise InvalidTicket(
                 f"ticket {ticket_id!r} is closed: only internal notes may be added", {"id": ticket_id}
             )
-        sequence = self.tickets.append(ticket_id, now, actor.user_id, kind.value, {"body": body})
+        data = {"body": body} if message_id is None else {"body": body, "message_id": message_id}
+        sequence = self.tickets.append(ticket_id, now, actor.user_id, kind.value, data)
         book = self.clocks(row)
         if kind is CommentKind.REPLY:
             if book is not None:
@@ -513,17 +529,18 @@ class TicketDesk:
                 raise AssertionError(effect_record(effect))
 
     def _capped(self, row: TicketRow, callback: CallbackScheduled) -> str | None:
-        """Why a care callback (a survey) may not be made: the customer's voice cap for care contacts is
-        used up around its due moment. None: it may (owed callbacks are never capped)."""
+        """Why a care callback (a survey) may not be made: the customer's voice cap for care contacts (offers
+        shown by voice and other care calls included) is used up around its due moment. None: it may (owed
+        callbacks are never capped)."""
         purpose = CALLBACK_PURPOSES.get(callback.purpose)
         if purpose is None or row.customer_id is None:
             return None
         if self._caps is None:
             self._caps = contact_caps(self.session, self.tenant_id)[0]
         since = callback.due_at - longest_period(self._caps)
-        made = care_callbacks(self.session, self.tenant_id, row.customer_id, since)
+        made = care_contacts(self.session, self.tenant_id, row.customer_id, since, bundled_offer_purposes())
         cap = exceeded(self._caps, made, "voice", purpose, callback.due_at)
-        return None if cap is None else f"contact-frequency cap: {cap.describe()}"
+        return None if cap is None else cap.reason()
 
     def _apply_assignment(
         self,

@@ -1,10 +1,12 @@
-"""Contact-frequency caps for care and marketing contacts: an offer shown to a customer, a survey callback.
+"""Contact-frequency caps for care and marketing contacts, so care never turns into harassment: an offer
+shown to a customer, a survey callback, a care or marketing SMS or email.
 
 A cap allows at most `max_contacts` contacts of its purposes on one channel to one customer within a
 sliding period. What the customer is owed (transactional: an appointment reminder, a reply) is never
 capped. Each tenant configures its caps (`care_settings`); without a configuration the defaults apply.
 The checks are pure functions of what was already done, so every place that creates such contacts (the
-screen pop's offers, the ticket desk's callbacks) applies the same rule and gives the same reason.
+screen pop's offers, the ticket desk's callbacks, the notification outbox) applies the same rule and
+gives the same reason.
 """
 
 from collections.abc import Iterable, Sequence
@@ -30,6 +32,10 @@ class ContactCap:
         period = _period(self.period_seconds)
         return f"at most {self.max_contacts} {kinds} contacts by {self.channel} per {period}"
 
+    def reason(self) -> str:
+        """Why a contact this cap forbids was not made, as every place that applies caps records it."""
+        return f"contact-frequency cap: {self.describe()}"
+
 
 @dataclass(frozen=True, slots=True)
 class Contacted:
@@ -40,7 +46,6 @@ class Contacted:
     at: Timestamp
 
 
-# The SMS and email ones are those the notification outbox has always applied (`notifications.caps`).
 DEFAULT_CONTACT_CAPS: tuple[ContactCap, ...] = (
     ContactCap("voice", frozenset(PURPOSES), 2, 7 * DAY),
     ContactCap("chat", frozenset(PURPOSES), 2, 7 * DAY),
@@ -97,7 +102,7 @@ def within_caps(
     for item_id, purpose, item in items:
         cap = exceeded(caps, done, channel, purpose, now)
         if cap is not None:
-            suppressed.append(Suppressed(item_id, f"contact-frequency cap: {cap.describe()}"))
+            suppressed.append(Suppressed(item_id, cap.reason()))
             continue
         kept.append(item)
         done.append(Contacted(channel, purpose, now))

@@ -19,11 +19,13 @@ again; declined ones rest for the rule's cooldown; "later" keeps them on the lis
 Expressions are `baiying.expressions` with the roots customer, product, usage and contact.
 """
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -149,6 +151,12 @@ class OfferBook:
 
 def bundled_offer_rules() -> OfferBook:
     return load_offer_rules(BUNDLED.read_text(encoding="utf-8"), "baiying/care/offers.yaml")
+
+
+@functools.cache
+def bundled_offer_purposes() -> Mapping[str, str]:
+    """Each shipped offer's purpose (care or marketing), as the contact caps count an offer shown."""
+    return MappingProxyType({rule.id: rule.purpose for rule in bundled_offer_rules().rules})
 
 
 def load_offer_rules(text: str, source: str) -> OfferBook:

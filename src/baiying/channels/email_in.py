@@ -4,8 +4,9 @@ logged in as a channel account.
 
 Nothing is lost: the SMTP transaction is answered 250 only once the server has stored the contact or the
 reply; if the server is unreachable or refuses for a passing reason, the listener answers 451 and the
-sending mail server tries again later. A message redelivered after a 250 makes no second contact (the
-contact id comes from its Message-ID).
+sending mail server tries again later. A message redelivered after a 250 makes no second contact or
+reply (the contact id comes from its Message-ID; the reply carries it). A reply naming a ticket that does
+not exist, or one closed since, becomes a new contact that names the ticket.
 """
 
 import logging
@@ -47,14 +48,16 @@ class EmailIntake:
         async with httpx.AsyncClient(base_url=self.server, timeout=self.timeout_seconds) as client:
             ticket = email.ticket_id
             if ticket is not None:
-                body = {"kind": "customer", "body": _reply_text(email)}
+                body = {"kind": "customer", "body": _reply_text(email), "message_id": email.message_id}
                 response = await self._post(client, f"/api/tickets/{ticket}/comments", body)
                 if response.status_code == 201:
                     return f"reply on ticket {ticket}"
-                if response.status_code != 404:
+                if not _ticket_gone(response):
                     _raise_for(response)
                 log.info(
-                    "email %s names ticket %s, which does not exist: a new contact", email.message_id, ticket
+                    "email %s names ticket %s, which does not exist or is closed: a new contact",
+                    email.message_id,
+                    ticket,
                 )
             contact = {
                 "id": email.contact_id,
@@ -67,6 +70,7 @@ class EmailIntake:
                     "subject": email.subject,
                     "text": email.text,
                     "message_id": email.message_id,
+                    **({"ticket": ticket} if ticket is not None else {}),
                 },
             }
             response = await self._post(client, "/api/contacts", contact)
@@ -130,6 +134,13 @@ def start_listener(intake: EmailIntake, host: str, port: int) -> tuple[Controlle
 
 def _reply_text(email: InboundEmail) -> str:
     return email.text or "(empty message)"
+
+
+def _ticket_gone(response: httpx.Response) -> bool:
+    """The reply's ticket is unknown, or closed (it takes no more customer messages)."""
+    return response.status_code == 404 or (
+        response.status_code == 422 and _code(response) == "invalid-ticket"
+    )
 
 
 def _already_there(response: httpx.Response) -> bool:

@@ -44,4 +44,5 @@ class CustomerMerged(CustomerEvent):
     products: int = 0
     interactions: int = 0
     contacts: int = 0
+    tickets: int = 0
     filled: tuple[str, ...] = ()

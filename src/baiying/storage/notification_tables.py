@@ -70,9 +70,11 @@ class WebhookSubscriptionRow(Base):
 
 
 class WebhookCursorRow(Base):
-    """The last event-log sequence the tenant's webhook relay has turned into deliveries."""
+    """The last event-log and ticket-history sequences the tenant's webhook relay has turned into
+    deliveries."""
 
     __tablename__ = "webhook_cursors"
 
     tenant_id: Mapped[str] = mapped_column(ID, ForeignKey("tenants.id"), primary_key=True)
     last_sequence: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_ticket_sequence: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

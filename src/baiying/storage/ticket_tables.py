@@ -133,6 +133,8 @@ class TicketOutboxRow(Base):
         CheckConstraint(one_of("status", OUTBOX_STATUSES), name="status"),
         Index(None, "tenant_id", "status", "kind", "due_at"),
         Index(None, "tenant_id", "ticket_id"),
+        # A customer's callbacks, as the contact caps count them in every screen pop and outbox message.
+        Index(None, "tenant_id", "recipient", "kind", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(SEQUENCE, primary_key=True, autoincrement=True)

@@ -1,8 +1,9 @@
 """A ticket rebuilt from its history alone: the proof that the history is complete.
 
 `replay(events)` folds a ticket's events (kind and data, in order) into what the ticket row holds: state,
-category, fields, priority and assignment. Tests compare it with the stored ticket after any sequence of
-operations; an auditor can see the ticket as it was after any event by replaying a prefix.
+category, fields, priority, assignment and customer (which a customer merge changes). Tests compare it
+with the stored ticket after any sequence of operations; an auditor can see the ticket as it was after
+any event by replaying a prefix.
 """
 
 from collections.abc import Iterable, Mapping
@@ -18,6 +19,7 @@ def replay(events: Iterable[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
             after = data["after"]
             ticket = {name: after[name] for name in ("state", "category", "priority", *ASSIGNMENT)}
             ticket["fields"] = dict(after["fields"])
+            ticket["customer_id"] = after.get("customer_id")
         elif kind == "transitioned":
             ticket["state"] = data["after"]["state"]
             ticket["category"] = data["after"]["category"]
@@ -28,4 +30,6 @@ def replay(events: Iterable[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
                 ticket[name] = data["after"][name]
             if "priority" in data["after"]:
                 ticket["priority"] = data["after"]["priority"]
+        elif kind == "customer-merged":
+            ticket["customer_id"] = data["after"]["customer_id"]
     return ticket

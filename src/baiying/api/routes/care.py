@@ -45,7 +45,7 @@ from baiying.storage.repositories.care import (
     past_outcomes,
     record_usage,
 )
-from baiying.storage.repositories.care_caps import cap_record, contact_caps, offers_shown, save_contact_caps
+from baiying.storage.repositories.care_caps import cap_record, care_contacts, contact_caps, save_contact_caps
 from baiying.storage.repositories.usage_import import import_usage
 from baiying.storage.tables import ContactRow
 from baiying.yamlconfig import validate_json
@@ -66,7 +66,7 @@ def care_section(session: Session, tenant_id: str, customer: CustomerRow, pop: P
     candidates = OFFERS.next_best(facts, contact, today, plans, history, limit=len(OFFERS.rules))
     caps, _ = contact_caps(session, tenant_id)
     purposes = {rule.id: rule.purpose for rule in OFFERS.rules}
-    shown = offers_shown(
+    shown = care_contacts(
         session,
         tenant_id,
         customer.id,

@@ -38,6 +38,7 @@ from baiying.customers.interactions import first_contact_resolution, repeat_cont
 from baiying.customers.model import ContactPointKind
 from baiying.storage.customer_tables import CustomerRow, CustomerSettingsRow
 from baiying.storage.engine import switch_to_writing
+from baiying.storage.repositories.customer_activity import message_entries, ticket_entries
 from baiying.storage.repositories.customer_timeline import (
     InteractionProjector,
     category_totals,
@@ -130,11 +131,17 @@ def customer_timeline(
     limit: Annotated[int, Query(ge=1, le=MAX_ITEMS)] = 50,
     since: Annotated[float | None, Query(description="Only interactions from (epoch seconds).")] = None,
 ) -> TimelinePublic:
-    """The customer's interactions across channels, newest first, with all-time counts by category."""
+    """The customer's interactions across channels, newest first: contacts (voice, chat, email, SMS),
+    tickets and the SMS and email sent to them; with all-time counts of contacts by category."""
     tenant = principal.tenant_id
     visible(session, principal, customer_id)
     refresh(session, tenant, clock.now())
-    items = timeline(session, tenant, customer_id, since=since, limit=limit)
+    items = [
+        *timeline(session, tenant, customer_id, since=since, limit=limit),
+        *ticket_entries(session, tenant, customer_id, since=since, limit=limit),
+        *message_entries(session, tenant, customer_id, since=since, limit=limit),
+    ]
+    items = sorted(items, key=lambda item: item.at, reverse=True)[:limit]
     return TimelinePublic(
         customer_id=customer_id,
         items=[InteractionPublic.of(item) for item in items],

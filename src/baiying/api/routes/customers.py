@@ -382,6 +382,7 @@ def merge_customers(
             "products": event.products,
             "interactions": event.interactions,
             "contacts": event.contacts,
+            "tickets": event.tickets,
         },
         filled=list(event.filled),
     )

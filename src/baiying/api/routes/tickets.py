@@ -224,9 +224,9 @@ def add_comment(
     principal: CurrentUser,
     actor: ActorDep,
 ) -> TicketEventPublic:
-    """An internal note, a reply to the customer, or what the customer wrote."""
+    """An internal note, a reply to the customer, or what the customer wrote; once per `message_id`."""
     readable_ticket(desk, principal, ticket_id)
-    sequence = desk.comment(actor, ticket_id, body.kind, body.body, clock.now())
+    sequence = desk.comment(actor, ticket_id, body.kind, body.body, clock.now(), message_id=body.message_id)
     session.commit()
     event = next(e for e in desk.tickets.history(ticket_id) if e.sequence == sequence)
     return TicketEventPublic.of(event)

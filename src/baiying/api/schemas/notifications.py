@@ -95,7 +95,8 @@ class WebhookCreate(_Input):
     url: AnyHttpUrl
     event_types: list[str] = Field(
         min_length=1,
-        description='Event kinds to follow ("contact-queued"), or patterns with * ("contact-*", "*").',
+        description='Event kinds to follow ("contact-queued", "ticket-transitioned"), or patterns with * '
+        '("contact-*", "ticket-*", "*"); a ticket event is "ticket-" and its history kind.',
         json_schema_extra={"items": {"pattern": _PATTERN}},
     )
     active: bool = True

@@ -85,6 +85,11 @@ class AssignmentRequest(_Input):
 class CommentCreate(_Input):
     kind: CommentKind = Field(description="note: internal; reply: to the customer; customer: what they wrote")
     body: Text
+    message_id: Text | None = Field(
+        default=None,
+        description="The message the comment comes from (an email's Message-ID): posting the same message "
+        "again adds nothing and returns the comment it made.",
+    )
 
 
 class SweepRequest(_Input):

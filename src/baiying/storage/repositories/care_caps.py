@@ -1,6 +1,9 @@
 """A tenant's contact-frequency caps, and the care and marketing contacts already made with a customer
-that the caps count: offers shown (one per offer per contact, on the contact's channel) and survey
-callbacks the ticket desk scheduled (by voice)."""
+that the caps count, whoever made them: offers shown (one per offer per contact, on the contact's
+channel), survey callbacks the ticket desk scheduled (by voice), and care or marketing SMS and email the
+notification outbox queued or sent. `care_contacts` is the one history every cap check reads, so a
+survey call counts against the week's offers by voice and an offer shown in an SMS contact against the
+care SMS of the day."""
 
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -9,9 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from baiying.care.caps import DEFAULT_CONTACT_CAPS, ContactCap, Contacted
-from baiying.notifications.caps import FrequencyCap
-from baiying.notifications.model import Channel, Purpose
 from baiying.storage.care_tables import CareSettingsRow, OfferOutcomeRow
+from baiying.storage.notification_tables import OutboxRow
 from baiying.storage.tables import ContactRow
 from baiying.storage.ticket_tables import TicketOutboxRow
 
@@ -43,23 +45,6 @@ def contact_caps(session: Session, tenant_id: str) -> tuple[tuple[ContactCap, ..
     if row is None:
         return DEFAULT_CONTACT_CAPS, None
     return tuple(cap_of(record) for record in row.contact_caps), row
-
-
-def notification_caps(session: Session, tenant_id: str) -> tuple[FrequencyCap, ...] | None:
-    """The tenant's SMS and email caps as the notification outbox applies them; None: none configured."""
-    caps, row = contact_caps(session, tenant_id)
-    if row is None:
-        return None
-    return tuple(
-        FrequencyCap(
-            Channel(cap.channel),
-            frozenset(Purpose(p) for p in cap.purposes),
-            cap.max_contacts,
-            cap.period_seconds,
-        )
-        for cap in caps
-        if cap.channel in (Channel.SMS.value, Channel.EMAIL.value)
-    )
 
 
 def save_contact_caps(
@@ -130,3 +115,36 @@ def care_callbacks(session: Session, tenant_id: str, customer_id: str, since: fl
         )
     )
     return [Contacted("voice", CALLBACK_PURPOSES[str(template)], float(due_at)) for template, due_at in rows]
+
+
+def messages_sent(session: Session, tenant_id: str, customer_id: str, since: float) -> list[Contacted]:
+    """Care and marketing messages queued or sent to the customer after `since` (one the caps or the
+    customer's consent suppressed, or that failed for good, never reached them and does not count)."""
+    rows = session.execute(
+        select(OutboxRow.channel, OutboxRow.purpose, OutboxRow.created_at).where(
+            OutboxRow.tenant_id == tenant_id,
+            OutboxRow.customer_id == customer_id,
+            OutboxRow.purpose.in_(("care", "marketing")),
+            OutboxRow.status.in_(("pending", "sent")),
+            OutboxRow.created_at > since,
+        )
+    )
+    return [Contacted(str(channel), str(purpose), float(at)) for channel, purpose, at in rows]
+
+
+def care_contacts(
+    session: Session,
+    tenant_id: str,
+    customer_id: str,
+    since: float,
+    offer_purposes: Mapping[str, str],
+    *,
+    except_contact: str | None = None,
+) -> list[Contacted]:
+    """Every care and marketing contact made with the customer after `since`, on every channel: offers
+    shown (`offer_purposes` and `except_contact` as for `offers_shown`), care callbacks and messages."""
+    return [
+        *offers_shown(session, tenant_id, customer_id, since, offer_purposes, except_contact=except_contact),
+        *care_callbacks(session, tenant_id, customer_id, since),
+        *messages_sent(session, tenant_id, customer_id, since),
+    ]

@@ -10,14 +10,20 @@ from baiying.customers.events import CustomerMerged, CustomerUpdated
 from baiying.customers.matching import DuplicatePair, duplicate_of, find_duplicates
 from baiying.customers.merging import FILLED_FIELDS, merge
 from baiying.customers.model import Customer
+from baiying.storage.care_tables import OfferOutcomeRow
 from baiying.storage.customer_tables import ContactPointRow, CustomerRow, InteractionRow, ProductRow
+from baiying.storage.notification_tables import OutboxRow
 from baiying.storage.repositories.customers import CHUNK, CustomerStore, record_event
 from baiying.storage.tables import ContactRow
+from baiying.storage.ticket_tables import TicketEventRow, TicketRow
 
-# Tables whose `customer_id` follows a merge to the survivor; another context (tickets) appends its own.
+# Tables whose `customer_id` follows a merge to the survivor: the timeline, the contacts, and the care
+# contacts the frequency caps count (offers shown, messages sent), so caps keep following the person.
 CUSTOMER_REFERENCES: list[tuple[type[Any], str]] = [
     (InteractionRow, "interactions"),
     (ContactRow, "contacts"),
+    (OfferOutcomeRow, "offer_outcomes"),
+    (OutboxRow, "messages"),
 ]
 
 
@@ -79,6 +85,28 @@ def all_duplicates(store: CustomerStore, limit: int = 10_000) -> list[DuplicateP
     return find_duplicates(customers)
 
 
+def _move_tickets(store: CustomerStore, merged_id: str, survivor_id: str, *, at: float, actor: str) -> int:
+    """Give the merged customer's tickets to the survivor, each change in its ticket's history."""
+    tickets = store.session.scalars(
+        select(TicketRow).where(TicketRow.tenant_id == store.tenant_id, TicketRow.customer_id == merged_id)
+    ).all()
+    for ticket in tickets:
+        ticket.customer_id = survivor_id
+        ticket.updated_at = at
+        store.session.add(
+            TicketEventRow(
+                tenant_id=store.tenant_id,
+                ticket_id=ticket.id,
+                at=at,
+                actor=actor,
+                kind="customer-merged",
+                data={"before": {"customer_id": merged_id}, "after": {"customer_id": survivor_id}},
+            )
+        )
+    store.session.flush()
+    return len(tickets)
+
+
 def merge_customers(
     store: CustomerStore, survivor_id: str, merged_id: str, *, at: float, actor: str
 ) -> CustomerMerged:
@@ -107,6 +135,7 @@ def merge_customers(
             .where(model.tenant_id == store.tenant_id, model.customer_id == merged_id)
             .values(customer_id=survivor_id),
         )
+    moved_tickets = _move_tickets(store, merged_id, survivor_id, at=at, actor=actor)
     new = result.survivor
     for name in FILLED_FIELDS:
         setattr(survivor_row, name, getattr(new, name))
@@ -126,6 +155,7 @@ def merge_customers(
         products=moved_products,
         interactions=moved.get("interactions", 0),
         contacts=moved.get("contacts", 0),
+        tickets=moved_tickets,
         filled=result.filled,
     )
     record_event(store.session, store.tenant_id, event, actor=actor, at=at)
