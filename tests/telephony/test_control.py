@@ -359,9 +359,9 @@ def test_waiting_callers_hear_their_position_and_expected_wait_between_the_music
     sw.press("m2", "1")
     lab.clock.advance(6)
     asyncio.run(control.announce())  # m1's turn; m2's comes 4 s later
-    # 1 ahead of nobody, 2 staffed billing agents, 180 s per call (the queue's first estimate): 90 s
+    # nobody ahead; both billing agents 10 s into their calls, 180 s per call (the queue's first estimate)
     assert [a.text for a in speaker.said] == [
-        "You are number 1 in the queue. The expected wait is about 2 minutes."
+        "You are number 1 in the queue. The expected wait is about 3 minutes."
     ]
     assert sw.calls["m1"].playing == "announcements/1.wav"
     assert sw.calls["m2"].playing == "music.wav"
@@ -389,8 +389,45 @@ def test_waiting_callers_hear_their_position_and_expected_wait_between_the_music
     asyncio.run(control.announce())
     assert control.calls["m1"].announced == [speaker.said[0].text]  # connected: nothing more for m1
     assert control.calls["m1"].announce_at is None
-    assert speaker.said[2].text == "You are number 1 in the queue. The expected wait is about 2 minutes."
+    assert speaker.said[2].text == "You are number 1 in the queue. The expected wait is about 3 minutes."
     assert control.calls["m2"].announced == [speaker.said[1].text, speaker.said[2].text]  # m2 moved up
+
+
+def test_a_caller_who_must_wait_without_a_menu_hears_the_queues_hold_music_and_standing(lab: Lab) -> None:
+    sw, control = lab.switch, lab.control
+    speaker = ListSpeaker()
+    control.speaker = speaker
+    control.announcements = {"support": QueueAnnouncement(every_seconds=5, hold_music="music.wav")}
+    for n in (1, 2):  # an agent is free for each: their phones ring at once, no media is opened
+        sw.place_call(f"c{n}", "support", f"caller{n}")
+        assert sw.calls[f"c{n}"].state is CallState.RINGING
+        assert not sw.calls[f"c{n}"].media_open
+        sw.answer(f"c{n}")
+    lab.clock.advance(60)
+    sw.place_call("c3", "support", "caller3")  # both agents talk: answered into the queue with music
+    assert sw.calls["c3"].history == ["queued", "media", "play music.wav (loop)"]
+    assert control.calls["c3"].music == "music.wav"
+    assert control.next_announcement() == lab.clock.now() + 5
+    lab.clock.advance(5)
+    asyncio.run(control.announce())
+    # nobody ahead, both agents 65 s into calls of about 180 s: the first is free in about 2 minutes
+    assert [a.text for a in speaker.said] == [
+        "You are number 1 in the queue. The expected wait is about 2 minutes."
+    ]
+    assert sw.calls["c3"].playing == "announcements/1.wav"
+    sw.agent_hangs_up("c1")  # agent1 is free: the waiting caller rings it, then talks
+    sw.answer("c3")
+    assert control.calls["c3"].announce_at is None
+    assert [e.agent_id for e in lab.kinds(ev.ContactAnswered)][-1] == AgentId("agent-001")  # type: ignore[attr-defined]
+
+
+def test_a_queue_without_hold_music_keeps_its_waiting_callers_on_ringback(lab: Lab) -> None:
+    lab.control.speaker = ListSpeaker()
+    lab.control.announcements = {"support": QueueAnnouncement(every_seconds=5)}
+    for n in (1, 2, 3):
+        lab.switch.place_call(f"c{n}", "support", f"caller{n}")
+    assert lab.switch.calls["c3"].history == ["queued"]
+    assert lab.control.next_announcement() is None
 
 
 def test_a_wrong_key_replays_the_prompt_then_the_default_option_is_taken(lab: Lab) -> None:

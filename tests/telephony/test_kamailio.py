@@ -305,6 +305,56 @@ async def _media_open_prompt_digits_and_music_through_rtpengine(tmp_path: Path) 
     fake.server.close()
 
 
+def test_commands_while_the_media_opens_wait_for_the_invite_to_be_held_again() -> None:
+    asyncio.run(_commands_while_the_media_opens_wait_for_the_invite_to_be_held_again())
+
+
+async def _commands_while_the_media_opens_wait_for_the_invite_to_be_held_again() -> None:
+    """A caller answered into the queue with music may be offered to an agent (or leave) before Kamailio
+    holds its INVITE again after the 183: the ringing (or the final reply) goes out with the new handle."""
+    loop = asyncio.get_running_loop()
+    _, ng = await loop.create_datagram_endpoint(FakeNg, local_addr=("127.0.0.1", 0))
+    fake = FakeKamailio()
+    port = await fake.start()
+    ng_port = ng.transport.get_extra_info("sockname")[1]
+    settings = VoiceSettings(evapi={"port": port}, rtpengine={"port": ng_port})  # type: ignore[arg-type]
+    client = NgClient("127.0.0.1", ng_port, timeout_seconds=0.5)
+    await client.open()
+    switch = KamailioSwitch(settings, client)
+    seen: list[CallEvent] = []
+    switch.on_event(seen.append)
+    await switch.connect(timeout_seconds=2)
+    serving = asyncio.create_task(switch.serve())
+    encoded = base64.b64encode(b"v=0\r\nm=audio 6000 RTP/AVP 8\r\n").decode()
+    for n, call in enumerate(("c1", "c2")):
+        offer = {"event": "offer", "queue": "support", "callid": call, "ftag": f"A{n}", "sdp": encoded}
+        fake.send({**offer, "tindex": n, "tlabel": 1})
+    await until(seen, 2)
+    switch.open_media("c1")
+    switch.bridge("c1", "agent2", ring_seconds=4)  # the media is still opening: waits
+    switch.open_media("c2")
+    switch.hangup("c2", code=487)
+    early = [await asyncio.wait_for(fake.received.get(), 2) for _ in range(2)]
+    assert sorted(m["tindex"] for m in early) == [0, 1]
+    assert all(m["early"] == "v=0 answer" for m in early)
+    assert fake.received.empty()  # nothing more until Kamailio holds the INVITEs again
+    fake.send({"event": "held", "callid": "c1", "tindex": 0, "tlabel": 7})
+    assert await asyncio.wait_for(fake.received.get(), 2) == {
+        "tindex": 0, "tlabel": 7, "target": "agent2", "ring_ms": 4000,
+    }  # fmt: skip
+    fake.send({"event": "held", "callid": "c2", "tindex": 1, "tlabel": 8})
+    ended = await asyncio.wait_for(fake.received.get(), 2)
+    assert (ended["tindex"], ended["tlabel"], ended["code"]) == (1, 8, 487)
+    assert switch.opening == {}
+    assert switch.media_errors == []
+    fake.writer.close()  # type: ignore[union-attr]
+    serving.cancel()
+    switch.close()
+    client.close()
+    ng.transport.close()
+    fake.server.close()
+
+
 def test_recording_is_started_on_rtpengine_and_reported_after_the_call(tmp_path: Path) -> None:
     asyncio.run(_recording_is_started_on_rtpengine_and_reported_after_the_call(tmp_path))
 

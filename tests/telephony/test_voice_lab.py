@@ -124,8 +124,10 @@ def test_caller_held_to_the_maximum_queue_time_is_routed_out_and_ended_with_480(
 
 @pytest.mark.usefixtures("lab_ready")
 def test_caller_who_hangs_up_while_queued_is_abandoned_with_487(tmp_path: Path) -> None:
+    """Both agents talk; a third caller of support (no menu; the scenario gives support hold music and an
+    announcement every second of it) waits with music, hears its standing, and hangs up after 2 s."""
     result = run_lab("abandon", tmp_path)
-    # caller_cancel.xml only succeeds on 180 Queued, 200 to its CANCEL, then 487 for the INVITE
+    # caller_cancel.xml only succeeds on 180 Queued, 183 (early media), 200 to its CANCEL, then 487
     assert result["sipp"] == {"callers": 0, "abandoner": 0}
     assert result["sipp_calls"]["abandoner"] == {"created": 1, "successful": 1, "failed": 0}
     abandoned = events(result, "contact-abandoned")
@@ -135,6 +137,21 @@ def test_caller_who_hangs_up_while_queued_is_abandoned_with_487(tmp_path: Path) 
     assert abandoned[0]["contact_id"] not in offered  # never rang an agent
     assert len(offered) == 2
     assert [e["kind"] for e in result["switch"] if e["kind"] == "caller-abandoned"] == ["caller-abandoned"]
+    # Only the waiting caller was answered into the queue (the two callers an agent took at once rang it):
+    # hold music, after 1 s its standing in English (no menu chose a language), until it hung up.
+    (held,) = {p["call_id"] for p in result["played"]}
+    media = [p["media"] for p in result["played"]]
+    assert media[0] == "music.wav"
+    assert media[1].startswith("announcements/en-")
+    # both agents a few seconds into their calls, 180 s the queue's first estimate: about 3 minutes
+    assert result["spoken"][media[1]] == (
+        "You are number 1 in the queue. The expected wait is about 3 minutes."
+    )
+    assert result["played"][1]["at"] - result["played"][0]["at"] == pytest.approx(1, abs=0.6)
+    commands = result["rtpengine_commands"]["calls"][held]
+    plays = ["call-control: stop media", "call-control: play media"] * len(media)
+    assert commands == ["call-control: offer", "call-control: answer", *plays, "call-control: delete"]
+    assert result["media_errors"] == []
     assert result["calls_left"] == []
 
 

@@ -34,6 +34,10 @@ class QueueAnnouncement(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     every_seconds: float = Field(gt=0, le=600)  # of hold music before each announcement
+    # What the queue's callers who came without an IVR menu hear while they wait (a media file, relative to
+    # the media directory): their call gets early media, this music and the announcements. Without it they
+    # hear ringback, where nothing can be played.
+    hold_music: str | None = Field(default=None, min_length=1)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,10 @@ target queue) and the caller's phone calls the queue; that call (from the same c
 with a Referred-By if the phone sets one) becomes the contact's call, held and rung at the agent the
 router offers it to; call control ends the first call if the phones did not (BYE to both).
 
-Announcements (per queue, `announcements`): a caller waiting with hold music (through a menu) hears,
+A queue whose `announcements` name `hold_music` holds its callers who came without a menu the same way:
+a caller who must wait (no agent offered at once) gets early media, that music and the announcements.
+
+Announcements (per queue, `announcements`): a caller waiting with hold music hears,
 every `every_seconds` of music, their position and expected wait from the routing engine
 (`routing.standing`) in their language, spoken by the `speaker` (espeak-ng, cached), then the music again
 (the switch replaces what plays; call control restarts the music when the sentence is over). Nothing is
@@ -278,6 +281,7 @@ class CallControl:
         menu = self.menus.get(event.queue)
         if menu is None:
             self._route(call)
+            self._hold_with_music(call)
             return
         call.menu = menu
         self.switch.open_media(call.call_id)
@@ -338,6 +342,22 @@ class CallControl:
             self.switch.hangup(call.call_id, code=SIP_NO_AGENT)
             raise
 
+    def _hold_with_music(self, call: VoiceCall) -> None:
+        """A caller who dialled a queue without a menu and must wait (no agent was offered it at once)
+        hears its queue's `hold_music` and announcements, as a menu's callers do: the switch opens its
+        media first (early media). A queue without hold music keeps its callers on ringback."""
+        every = self.announcements.get(call.queue_id)
+        if every is None or every.hold_music is None or call.music is not None or not self._waiting(call):
+            return
+        read = partial(queue_standing, contact_id=call.contact_id, now=self.center.clock.now())
+        if self.center.inspect(self.tenant_id, read) is None:
+            return  # offered to an agent already: its phone rings at once
+        self.switch.open_media(call.call_id)
+        self.switch.play(call.call_id, every.hold_music, loop=True)
+        call.music = every.hold_music
+        call.log.append(f"hold music {every.hold_music}")
+        self._schedule_announcement(call)
+
     def _transfer(self, call: VoiceCall, target: str) -> None:
         """The connected agent's phone transfers the caller to `target`: the dialled name of a queue, or
         the SIP user of an agent's phone (a transfer to that agent by name, `transfer_to_agent`)."""
@@ -374,11 +394,13 @@ class CallControl:
         call.held_since = self.center.clock.now()  # a new INVITE, held anew
         self.calls[call_id] = call
         self.switch.queue(call_id)
+        call.music = call.announce_at = call.music_resumes_at = None  # a new call: its media is not open
         self._ring_if_offered(call)
         try:  # the caller's phone moved on: the first call must not stay up (not every phone ends it)
             self.switch.hangup(first)
         except TelephonyError as error:
             logger.info("the call before the transfer, %s, is over already: %s", first, error)
+        self._hold_with_music(call)
 
     def _recorded(self, event: CallRecorded) -> None:
         target = self.recordings.pop(event.call_id, None)
@@ -594,7 +616,7 @@ class CallControl:
                 self._schedule_announcement(call)
                 continue
             try:
-                read = partial(queue_standing, contact_id=call.contact_id)
+                read = partial(queue_standing, contact_id=call.contact_id, now=now)
                 standing = self.center.inspect(self.tenant_id, read)
             except DomainError as error:  # the contact left routing a moment ago
                 logger.info("no standing for call %s: %s", call.call_id, error)

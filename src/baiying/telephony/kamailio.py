@@ -22,6 +22,8 @@ import itertools
 import json
 import logging
 import re
+from collections.abc import Callable
+from functools import partial
 from importlib.resources import files
 from typing import Any
 
@@ -104,6 +106,7 @@ class KamailioSwitch(RtpengineMedia, RtpengineSupervision, Unimplemented):
         self.offers: dict[str, tuple[str, str]] = {}  # call id → the caller's (tag, SDP)
         self.playing: set[str] = set()
         self.collecting: dict[str, Collecting] = {}
+        self.opening: dict[str, list[Callable[[], None]]] = {}  # call id → commands until it is held again
         self.recording: dict[str, int] = {}  # call id → rtpengine's port facing its caller
         self.dialogs: dict[str, tuple[str, str]] = {}  # connected call id → its (from tag, to tag)
         self.parties: dict[str, tuple[str, str, str]] = {}  # call id → caller's (Contact, From, To URI)
@@ -194,6 +197,7 @@ class KamailioSwitch(RtpengineMedia, RtpengineSupervision, Unimplemented):
             self.held[call_id] = (int(message["tindex"]), int(message["tlabel"]))
         if kind == "held":
             self.held[call_id] = (int(message["tindex"]), int(message["tlabel"]))
+            self._opened(call_id)
             return None
         if kind == "offer":
             contact = re.search(r"<?(sips?:[^>;\s]+)", str(message.get("contact", "")))
@@ -262,6 +266,8 @@ class KamailioSwitch(RtpengineMedia, RtpengineSupervision, Unimplemented):
     def bridge(self, call_id: str, agent: str, *, ring_seconds: float) -> None:
         if ring_seconds <= 0:
             raise TelephonyError(f"ring time must be positive, not {ring_seconds}", call_id=call_id)
+        if self._after_opening(call_id, partial(self.bridge, call_id, agent, ring_seconds=ring_seconds)):
+            return
         self._resume(call_id, "ring an agent for", target=agent, ring_ms=int(ring_seconds * 1000))
 
     def transfer(self, call_id: str, target: str) -> None:
@@ -316,6 +322,8 @@ class KamailioSwitch(RtpengineMedia, RtpengineSupervision, Unimplemented):
 
     def hangup(self, call_id: str, *, code: int = 487) -> None:
         """A held call ends with the final reply `code`; a connected one with a BYE to both phones."""
+        if self._after_opening(call_id, partial(self.hangup, call_id, code=code)):
+            return
         dialog = self.dialogs.get(call_id)
         if call_id not in self.held and dialog is not None:
             if self._writer is None:

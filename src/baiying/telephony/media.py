@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,6 +73,7 @@ class RtpengineMedia:
     offers: dict[str, tuple[str, str]]  # call id → the caller's (tag, SDP)
     playing: set[str]
     collecting: dict[str, Collecting]
+    opening: dict[str, list[Callable[[], None]]]  # call id → commands waiting for its early media
     recording: dict[str, int]  # call id → rtpengine's port facing its caller
     media_errors: list[str]
     _chains: dict[str, asyncio.Future[None]]
@@ -134,12 +135,36 @@ class RtpengineMedia:
             raise TelephonyError(f"call {call_id} offered no audio: no early media", call_id=call_id)
 
         async def work() -> None:
-            await client.offer(call_id, tag, sdp)
-            placeholder = PLACEHOLDER_SDP.format(address=self.settings.rtpengine.address)
-            answer = await client.answer(call_id, tag, PLACEHOLDER_TAG, placeholder)
-            self._resume(call_id, "open media for", early=answer)
+            try:
+                await client.offer(call_id, tag, sdp)
+                placeholder = PLACEHOLDER_SDP.format(address=self.settings.rtpengine.address)
+                answer = await client.answer(call_id, tag, PLACEHOLDER_TAG, placeholder)
+                self._resume(call_id, "open media for", early=answer)
+            except BaseException:
+                self._opened(call_id)  # no early media: what waited for it runs on the INVITE as held
+                raise
 
+        self.opening[call_id] = []
         self._media_task(call_id, "open media for", work())
+
+    def _opened(self, call_id: str) -> None:
+        """The caller's media is open and Kamailio holds the INVITE again (or the opening failed): the
+        commands on the INVITE that came meanwhile (ring an agent, end the call) run now, in order."""
+        for command in self.opening.pop(call_id, []):
+            try:
+                command()
+            except TelephonyError as error:
+                self.media_errors.append(f"after opening the media of {call_id}: {error}")
+                logger.warning("call %s: %s", call_id, error)
+
+    def _after_opening(self, call_id: str, command: Callable[[], None]) -> bool:
+        """Defer `command` on the held INVITE while its media is being opened (Kamailio answers 183 and
+        holds it again under a new handle); False when nothing is being opened."""
+        waiting = self.opening.get(call_id)
+        if waiting is None:
+            return False
+        waiting.append(command)
+        return True
 
     def play(self, call_id: str, media: str, *, loop: bool = False) -> None:
         client = self._ng("play media")

@@ -46,8 +46,8 @@ class VoiceSettings(BaseModel):
     media_dir: str = "."  # prompts and hold music are named relative to it
     menus: dict[str, Menu] = Field(default_factory=dict)  # dialled queue name → its IVR menu
     recording: RecordingPolicy | None = None  # no recording unless set
-    # queue id → how often its waiting callers hear their position and expected wait (callers with a
-    # media path, i.e. through an IVR menu; a caller without one hears ringback, where nothing can play)
+    # queue id → how often its waiting callers hear their position and expected wait: those who came
+    # through an IVR menu, and, when it names `hold_music`, those who dialled the queue itself
     announcements: dict[str, QueueAnnouncement] = Field(default_factory=dict)
     queue_prefix: str = Field(default="queue-", pattern=SIP_USER)  # dial queue-support to reach "support"
     queues: dict[str, str] = Field(default_factory=dict)  # dialled name → queue id (unlisted: same id)

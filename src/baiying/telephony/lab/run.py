@@ -49,7 +49,7 @@ from baiying.application.center import LiveCenter
 from baiying.clock import SystemClock
 from baiying.ids import AgentId, QueueId
 from baiying.telephony import netstring
-from baiying.telephony.announce import Announcement, EspeakSpeaker
+from baiying.telephony.announce import Announcement, EspeakSpeaker, QueueAnnouncement
 from baiying.telephony.control import CallControl
 from baiying.telephony.kamailio import KamailioSwitch, render_config
 from baiying.telephony.lab import lab_file, lab_settings, prepare_database
@@ -66,6 +66,8 @@ SCENARIOS = (
     "transfer-agent",
 )  # fmt: skip
 MAX_QUEUE_SECONDS = {"maxqueue": 8.0}  # Kamailio's cap on a held INVITE, when not the settings' (300 s)
+# Scenarios whose support callers (no menu) hold with music and hear their standing every second of it
+HOLD_MUSIC = {"abandon": QueueAnnouncement(every_seconds=1, hold_music="music.wav")}
 CALLER_TONE_HZ = 1000
 SDP_ADDRESS = "127.0.0.2"
 PACKAGES = "kamailio kamailio-extra-modules kamailio-json-modules rtpengine-daemon sip-tester baresip-core"
@@ -654,6 +656,8 @@ def prepare(
     update: dict[str, Any] = {"media_dir": str(media_dir or out / settings.media_dir)}
     if scenario in MAX_QUEUE_SECONDS:
         update["max_queue_seconds"] = MAX_QUEUE_SECONDS[scenario]
+    if scenario in HOLD_MUSIC:
+        update["announcements"] = {**settings.announcements, "support": HOLD_MUSIC[scenario]}
     if settings.recording is not None:
         directory = out / settings.recording.directory
         directory.mkdir(parents=True, exist_ok=True)
