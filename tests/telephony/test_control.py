@@ -590,3 +590,76 @@ def test_a_phone_transfer_to_an_agent_who_is_not_logged_in_leaves_the_call_with_
     assert (sw.calls["c1b"].state, sw.calls["c1b"].final_code) == (CallState.ENDED, 480)
     sw.agent_hangs_up("c1")
     assert [e.agent_id for e in lab.kinds(ev.ContactCompleted)] == [A1]  # type: ignore[attr-defined]
+
+
+def answered_by(lab: Lab, contact: ContactId) -> list[str]:
+    return [e.agent_id for e in lab.kinds(ev.ContactAnswered) if e.contact_id == contact]  # type: ignore[attr-defined]
+
+
+def test_attended_transfer_holds_the_caller_consults_then_hands_it_to_the_agent_consulted(lab: Lab) -> None:
+    sw, control = lab.switch, lab.control
+    control.hold_music = "music.wav"
+    sw.register("agent3")  # tech-001
+    sw.place_call("c1", "support", "caller1")
+    sw.answer("c1")  # agent1, the longest idle
+    contact = control.calls["c1"].contact_id
+    # agent1's phone calls agent3 by name while connected: a consultation, the caller on hold with music
+    sw.place_call("k1", "agent3", "agent1")
+    assert sw.calls["c1"].history[-1] == "hold music.wav"
+    assert (sw.calls["k1"].state, sw.calls["k1"].agent) == (CallState.RINGING, "agent3")
+    first = control.calls["k1"].contact_id
+    sw.answer("k1")
+    sw.agent_hangs_up("k1")  # agent1 hangs up on agent3: the caller is back with agent1
+    assert sw.calls["c1"].history[-1] == "resumed"
+    assert control.calls["c1"].consulting is None
+    # a consultation of a queue: routing chooses the agent (agent3 has the tech skill; agent2 idles)
+    sw.place_call("k2", "tech", "agent1")
+    assert sw.calls["k2"].agent == "agent3"
+    second = control.calls["k2"].contact_id
+    sw.answer("k2")
+    assert control.complete_consultation(contact) == AgentId("tech-001")
+    assert sw.calls["k2"].state is CallState.ENDED  # the consultation call ended, agent3 is free
+    assert sw.calls["c1"].history[-1] == "transfer to agent3"  # the caller's phone is REFERred to agent3
+    sw.place_call("c2", "agent3", "caller1", referred_by="agent1")
+    assert sw.calls["c2"].agent == "agent3"
+    sw.answer("c2")
+    sw.caller_hangs_up("c2")
+    assert answered_by(lab, contact) == ["agent-001", "tech-001"]  # one contact, its history kept
+    assert answered_by(lab, first) == answered_by(lab, second) == ["tech-001"]
+    [moved] = lab.kinds(ev.ContactTransferred)
+    assert (moved.contact_id, moved.agent_id) == (contact, "tech-001")  # type: ignore[attr-defined]
+    completed = [(e.contact_id, e.agent_id) for e in lab.kinds(ev.ContactCompleted)]  # type: ignore[attr-defined]
+    # agent1's leg ends at the transfer; the consultation completes after it, freeing agent3 for the caller
+    assert completed == [
+        (first, "tech-001"), (contact, "agent-001"), (second, "tech-001"), (contact, "tech-001"),
+    ]  # fmt: skip
+    assert control.calls == {}
+
+
+def test_a_consultation_is_cancelled_from_baiying_or_completed_by_the_phones_transfer(lab: Lab) -> None:
+    sw, control = lab.switch, lab.control
+    sw.register("agent3")
+    sw.place_call("c1", "support", "caller1")
+    sw.answer("c1")
+    contact = control.calls["c1"].contact_id
+    with pytest.raises(TelephonyError, match="no consultation under way"):
+        control.complete_consultation(contact)
+    sw.place_call("c2", "support", "caller2")
+    sw.answer("c2")  # agent2 talks too: a consultation of the support queue waits
+    sw.place_call("k1", "support", "agent1")
+    assert sw.calls["c1"].history[-1] == "hold"  # no hold music configured: silence
+    with pytest.raises(TelephonyError, match="not answered yet"):
+        control.complete_consultation(contact)
+    control.cancel_consultation(contact)
+    assert sw.calls["k1"].final_code == 487
+    assert sw.calls["c1"].history[-1] == "resumed"
+    assert len(lab.kinds(ev.ContactAbandoned)) == 1
+    sw.place_call("k2", "agent3", "agent1")
+    with pytest.raises(TelephonyError, match="ringing at tech-001"):
+        control.cancel_consultation(contact)
+    sw.answer("k2")
+    sw.refer("c1", "agent3")  # agent1's phone transfers the held caller to agent3: completes it
+    assert sw.calls["k2"].state is CallState.ENDED
+    sw.place_call("c3", "agent3", "caller1", referred_by="agent1")
+    sw.answer("c3")
+    assert answered_by(lab, contact) == ["agent-001", "tech-001"]

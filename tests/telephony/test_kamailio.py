@@ -355,6 +355,49 @@ async def _commands_while_the_media_opens_wait_for_the_invite_to_be_held_again()
     fake.server.close()
 
 
+def test_hold_blocks_both_sides_and_plays_music_to_the_caller_and_resume_undoes_it(tmp_path: Path) -> None:
+    asyncio.run(_hold_blocks_both_sides_and_plays_music_to_the_caller_and_resume_undoes_it(tmp_path))
+
+
+async def _hold_blocks_both_sides_and_plays_music_to_the_caller_and_resume_undoes_it(tmp_path: Path) -> None:
+    (tmp_path / "music.wav").write_bytes(b"RIFF")
+    loop = asyncio.get_running_loop()
+    _, ng = await loop.create_datagram_endpoint(FakeNg, local_addr=("127.0.0.1", 0))
+    ng_port = ng.transport.get_extra_info("sockname")[1]
+    client = NgClient("127.0.0.1", ng_port, timeout_seconds=0.5)
+    await client.open()
+    settings = VoiceSettings(rtpengine={"port": ng_port}, media_dir=str(tmp_path))  # type: ignore[arg-type]
+    switch = KamailioSwitch(settings, client)
+    offer = {"event": "offer", "queue": "q", "callid": "c1", "from": "alice", "ftag": "A", "sdp": "",
+             "tindex": 1, "tlabel": 2}  # fmt: skip
+    switch.translate(offer)
+    with pytest.raises(TelephonyError, match="c1 is not connected to an agent"):
+        switch.hold("c1", "music.wav")
+    switch.translate({"event": "answered", "callid": "c1", "agent": "agent1", "ftag": "A", "ttag": "B"})
+    with pytest.raises(TelephonyError, match="no such file"):
+        switch.hold("c1", "missing.wav")
+    switch.hold("c1", "music.wav")
+    switch.resume("c1")
+    switch.hold("c1", None)  # no hold music: silence
+    await asyncio.sleep(0.2)  # the media commands run as tasks
+    commands = [(r["command"], r.get("from-tag"), r.get("repeat-times")) for r in ng.requests]
+    assert commands == [
+        ("block media", "A", None),  # the agent no longer hears the caller
+        ("block media", "B", None),  # nor the caller the agent
+        ("play media", "A", 1000),  # but the music, looped
+        ("stop media", "A", None),
+        ("unblock media", "A", None),
+        ("unblock media", "B", None),
+        ("block media", "A", None),
+        ("block media", "B", None),
+    ]
+    assert ng.requests[2]["file"] == str(tmp_path / "music.wav")
+    assert switch.media_errors == []
+    switch.close()
+    client.close()
+    ng.transport.close()
+
+
 def test_recording_is_started_on_rtpengine_and_reported_after_the_call(tmp_path: Path) -> None:
     asyncio.run(_recording_is_started_on_rtpengine_and_reported_after_the_call(tmp_path))
 

@@ -290,6 +290,67 @@ def test_blind_transfer_reaches_an_agent_of_the_target_queue(tmp_path: Path, sce
 
 
 @pytest.mark.usefixtures("lab_ready")
+def test_attended_transfer_consults_a_colleague_cancels_then_consults_a_queue_and_completes(
+    tmp_path: Path,
+) -> None:
+    """A baresip caller (1000 Hz) reaches agent1 (440 Hz). agent1's phone calls agent3 by name (a second
+    call): a consultation contact for agent3 alone, the caller on hold with music; agent1 hangs up on
+    agent3, the caller is back. agent1's phone then consults the tech queue (routing picks agent3, 550 Hz)
+    and Baiying completes the transfer: the consultation ends, the caller's phone is REFERred to agent3."""
+    result = run_lab("attended", tmp_path)
+    assert result["sipp"] == {"caller": 0}  # every step of the baresip caller's script happened in time
+    dialled = [(e["queue"], e["caller"]) for e in result["switch"] if e["kind"] == "call-arrived"]
+    assert dialled == [
+        ("support", "caller1"),
+        ("agent3", "agent1"),
+        ("tech", "agent1"),
+        ("agent3", "caller1"),
+    ]
+    arrived = events(result, "contact-arrived")
+    contact, by_name, by_queue = (e["contact_id"] for e in arrived)
+    assert [e["queue_id"] for e in arrived] == ["support", "support", "tech"]
+    for consultation in (by_name, by_queue):  # the consultations name the contact they are about
+        attributes = result["contacts"][consultation]
+        assert (attributes["consultation_of"], attributes["consulted_by"]) == (contact, "agent-001")
+    offered = [(e["contact_id"], e["agent_id"]) for e in events(result, "contact-offered")]
+    assert offered == [
+        (contact, "agent-001"), (by_name, "tech-001"), (by_queue, "tech-001"), (contact, "tech-001"),
+    ]  # fmt: skip
+    (transferred,) = events(result, "contact-transferred")
+    assert (transferred["contact_id"], transferred["agent_id"]) == (contact, "tech-001")
+    completed = [(e["contact_id"], e["agent_id"]) for e in events(result, "contact-completed")]
+    assert completed == [
+        (by_name, "tech-001"), (contact, "agent-001"), (by_queue, "tech-001"), (contact, "tech-001"),
+    ]  # fmt: skip
+    assert "TRANSFER" in phone(result, "caller1")  # the caller's phone followed Kamailio's REFER
+    for user, calls in (("agent1", 3), ("agent3", 3), ("caller1", 2)):
+        assert result["calls_ended"][user] == phone(result, user).count("CALL_ESTABLISHED") == calls
+    assert result["calls_left"] == []
+    assert result["media_errors"] == []
+    # On hold the caller heard the music instead of agent1, and agent1 did not hear the caller: the first
+    # call lasted about 4 s; agent1 heard the caller only while not consulting (about 2 s), the caller
+    # heard audio all along (440 Hz agent1, the music on hold), then agent3.
+    heard = [r for r in result["recordings"]["caller1"] if r["file"].endswith("-dec.wav")]
+    assert [r["peak_hz"] for r in heard] == [pytest.approx(440, abs=5), pytest.approx(550, abs=5)]
+    assert heard[0]["seconds"] > 3.5
+    agent1_heard = [r for r in result["recordings"]["agent1"] if r["file"].endswith("-dec.wav")]
+    assert [r["peak_hz"] for r in agent1_heard] == [pytest.approx(1000, abs=5)] + [
+        pytest.approx(550, abs=5)
+    ] * 2
+    assert agent1_heard[0]["seconds"] < 3.0
+    first_call = next(e["call_id"] for e in result["switch"] if e["kind"] == "call-arrived")
+    holds = [c for c in result["rtpengine_commands"]["calls"][first_call] if "media" in c]
+    hold = ["call-control: block media"] * 2 + ["call-control: play media"]
+    resume = ["call-control: stop media"] + ["call-control: unblock media"] * 2
+    assert holds == hold + resume + hold  # the second hold ends with the call (delete)
+    legs = {r["file"]: (r["caller_hz"], r["agent_hz"]) for r in result["call_recordings"]}
+    assert legs == {
+        f"{contact}.wav": (pytest.approx(1000, abs=5), pytest.approx(440, abs=5)),
+        f"{contact}.2.wav": (pytest.approx(1000, abs=5), pytest.approx(550, abs=5)),
+    }
+
+
+@pytest.mark.usefixtures("lab_ready")
 def test_transfers_to_a_named_agent_and_a_supervisor_listening_from_its_phone(tmp_path: Path) -> None:
     """agent1's phone transfers the caller to agent3 by name (a REFER to queue-agent3; agent3 has no
     support skill, so only a transfer by name reaches it). While the caller (1000 Hz) talks to agent3

@@ -161,9 +161,11 @@ class LiveCenter:
         region: str | None = None,
         priority: int = 0,
         attributes: Mapping[str, Any] | None = None,
+        agent_id: AgentId | None = None,
     ) -> CommandResult:
         """A new contact enters routing now (the entry point of every channel); `contact_id` defaults to a
-        new random id. Raises Conflict for an id already used, InvalidContact for bad attributes."""
+        new random id; `agent_id`: for that agent alone (a consultation), falling back to the queue if the
+        agent stays busy. Raises Conflict for an id already used, InvalidContact for bad attributes."""
         chosen = contact_id or ContactId(uuid.uuid4().hex)
 
         def prepare(session: Session, now: float, router: Router) -> Payload:
@@ -182,6 +184,8 @@ class LiveCenter:
                 dict(attributes or {}),
             )
             check_new_contact(session, tenant_id, contact, router)
+            if agent_id is not None:
+                return {"contact": contact_data(contact), "agent_id": agent_id}
             return {"contact": contact_data(contact)}
 
         return self._command(tenant_id, Command.ARRIVE, prepare, chosen)

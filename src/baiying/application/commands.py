@@ -217,7 +217,8 @@ def _update_profile(run: _Run) -> None:
 
 def _arrive(run: _Run) -> None:
     contact = contact_from(run.payload["contact"])
-    decisions = run.router.arrive(contact, run.now)
+    named = run.payload.get("agent_id")
+    decisions = run.router.arrive(contact, run.now, agent_id=AgentId(named) if named else None)
     run.out.arrived = contact
     run.log(
         ev.ContactArrived(

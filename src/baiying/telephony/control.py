@@ -136,6 +136,8 @@ class VoiceCall:
     announce_at: float | None = None  # when it next hears its position and expected wait
     music_resumes_at: float | None = None  # an announcement plays until then
     announced: list[str] = field(default_factory=list)  # the sentences it heard, in order
+    consulting: ContactId | None = None  # on hold while its agent consults: the consultation contact
+    consult_of: ContactId | None = None  # this call is a consultation about that (held) contact
     log: list[str] = field(default_factory=list)
 
 
@@ -154,12 +156,14 @@ class CallControl:
         max_queue_seconds: float | None = None,
         announcements: Mapping[str, QueueAnnouncement] | None = None,
         speaker: Speaker | None = None,
+        hold_music: str | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         """`agents` maps SIP user → agent id; `queues` maps the dialled queue name → queue id (a name not
         listed is taken as the queue id itself); `max_queue_seconds`, the switch's cap on a held call (None:
         no cap, calls are held until routing moves them); `announcements` maps queue id → how often its
-        callers with hold music hear their standing, which `speaker` turns into a media file."""
+        callers with hold music hear their standing, which `speaker` turns into a media file; `hold_music`,
+        what a caller on hold hears while its agent consults a colleague."""
         self.center = center
         self.tenant_id = tenant_id
         self.switch = switch
@@ -173,6 +177,7 @@ class CallControl:
         self.max_queue_seconds = max_queue_seconds
         self.announcements = dict(announcements or {})
         self.speaker = speaker
+        self.hold_music = hold_music
         self.calls: dict[str, VoiceCall] = {}
         self.by_contact: dict[ContactId, VoiceCall] = {}
         switch.on_event(self.handle)
@@ -267,6 +272,10 @@ class CallControl:
             if waiting.transfer_to == event.queue or (not waiting.transfer_to and waiting.queue_id == target):
                 self._transferred_call_arrives(waiting, event.call_id)
                 return
+        held = self._consulting_from(event.caller)
+        if held is not None:
+            self._consult(held, event)
+            return
         if event.queue in self.agent_of:
             # an agent's phone user dialled under the queue prefix is only a transfer target
             logger.warning("call %s dials agent %s but no transfer waits for it", event.call_id, event.queue)
@@ -364,6 +373,15 @@ class CallControl:
         if call.connected is None:
             logger.warning("call %s asks for a transfer but is not connected", call.call_id)
             return
+        consultation = self.by_contact.get(call.consulting) if call.consulting is not None else None
+        if consultation is not None and consultation.connected is not None:
+            # the phone transfers its held caller while consulting: to the colleague it consulted
+            consulted = consultation.connected
+            call.consulting = None
+            call.log.append(f"consultation completed: transferred to {consulted}")
+            self._transfer(call, self.phone_of.get(consulted, target))
+            self._end_consultation(consultation)
+            return
         named = self.agent_of.get(target)
         queue_id = QueueId(self.queues.get(target, target))
         call.log.append(f"transfer to {named or queue_id}")
@@ -453,11 +471,17 @@ class CallControl:
         call.ended = True
         self._forget(call)
         if call.connected is not None:
-            self.center.complete(self.tenant_id, call.contact_id, agent_id=call.connected)
+            # a consultation is no customer's contact: no wrap-up after it
+            wrap_up = 0.0 if call.consult_of is not None else None
+            self.center.complete(
+                self.tenant_id, call.contact_id, agent_id=call.connected, wrap_up_seconds=wrap_up
+            )
 
     def _forget(self, call: VoiceCall) -> None:
         self.calls.pop(call.call_id, None)
         self.by_contact.pop(call.contact_id, None)
+        if call.consult_of is not None:
+            self._consultation_over(call)
 
     # ---- router → switch -----------------------------------------------------------------------------
 
@@ -557,6 +581,130 @@ class CallControl:
             return record.queue.offer_timeout_seconds if record is not None else MIN_RING_SECONDS
 
         return self.center.inspect(self.tenant_id, read)
+
+    # ---- attended transfer (consultation) --------------------------------------------------------------
+
+    def _consulting_from(self, user: str) -> VoiceCall | None:
+        """The connected call of the agent whose phone is `user`, if that agent is not consulting yet: a
+        call its phone places now is a consultation about it."""
+        agent = self.agent_of.get(user)
+        if agent is None:
+            return None
+        for call in self.calls.values():
+            if (
+                call.connected == agent
+                and not call.ended
+                and not call.transferred
+                and call.consulting is None
+            ):
+                return call
+        return None
+
+    def _consult(self, held: VoiceCall, event: CallArrived) -> None:
+        """The agent's phone calls a colleague (`queue-agent3`) or a queue (`queue-tech`) while connected:
+        the caller goes on hold (music), and the call is a consultation contact in routing, for that agent
+        (`arrive` with `agent_id`) or the queue's agents, rung like any contact."""
+        named = self.agent_of.get(event.queue)
+        queue_id = held.queue_id if named is not None else QueueId(self.queues.get(event.queue, event.queue))
+        contact_id = ContactId(uuid.uuid4().hex)
+        consultation = VoiceCall(
+            event.call_id, contact_id, queue_id, caller=event.caller, consult_of=held.contact_id
+        )
+        consultation.held_since = self.center.clock.now()
+        self.calls[event.call_id] = consultation
+        self.by_contact[contact_id] = consultation
+        held.consulting = contact_id
+        held.log.append(f"consulting {named or queue_id} (contact {contact_id})")
+        try:
+            self.switch.hold(held.call_id, self.hold_music)
+        except TelephonyError as error:
+            logger.warning("call %s: the caller is not on hold: %s", held.call_id, error)
+        self.switch.queue(event.call_id)
+        consultation.routed = True
+        attributes = {
+            "sip_call_id": event.call_id,
+            "consultation_of": str(held.contact_id),
+            "consulted_by": str(held.connected),
+        }
+        try:
+            self.center.arrive(
+                self.tenant_id, queue_id, contact_id=contact_id, attributes=attributes, agent_id=named
+            )
+        except DomainError:
+            consultation.ended = True
+            self._forget(consultation)  # the caller is taken off hold
+            self.switch.hangup(event.call_id, code=SIP_NO_AGENT)
+            raise
+
+    def _consultation_over(self, consultation: VoiceCall) -> None:
+        """The consultation ended without a transfer (either phone hung up, or it was cancelled): the held
+        caller is back with its agent."""
+        held = self.by_contact.get(consultation.consult_of) if consultation.consult_of else None
+        if held is None or held.consulting != consultation.contact_id:
+            return
+        held.consulting = None
+        held.log.append("consultation over: back with the caller")
+        if held.connected is not None and not held.ended and not held.transferred:
+            self.switch.resume(held.call_id)
+
+    def _end_consultation(self, consultation: VoiceCall) -> None:
+        """End the answered consultation call (BYE to both phones) and complete its contact, which frees
+        the consulted agent for the caller transferred to it."""
+        consultation.ended = True
+        self._forget(consultation)
+        try:
+            self.switch.hangup(consultation.call_id)
+        except TelephonyError as error:
+            logger.info("the consultation %s is over already: %s", consultation.call_id, error)
+        if consultation.connected is not None:
+            self.center.complete(
+                self.tenant_id, consultation.contact_id, agent_id=consultation.connected, wrap_up_seconds=0.0
+            )
+
+    def _consultation(self, contact_id: ContactId) -> tuple[VoiceCall, VoiceCall]:
+        call = self.by_contact.get(contact_id)
+        if call is None or call.ended or call.connected is None:
+            raise TelephonyError(f"contact {contact_id} has no connected call")
+        consultation = self.by_contact.get(call.consulting) if call.consulting is not None else None
+        if consultation is None:
+            raise TelephonyError(f"contact {contact_id} has no consultation under way")
+        return call, consultation
+
+    def complete_consultation(self, contact_id: ContactId) -> AgentId:
+        """Attended transfer, completed in Baiying: the caller of `contact_id` (on hold) goes to the agent
+        its agent consulted. Routing transfers the contact to that agent (the first agent is released to
+        wrap-up; the contact keeps its history), the consultation call ends and its contact completes, so
+        the agent is free for the caller, whose phone is REFERred to it. Returns that agent."""
+        call, consultation = self._consultation(contact_id)
+        consulted = consultation.connected
+        if consulted is None:
+            raise TelephonyError(f"the consultation of contact {contact_id} is not answered yet")
+        call.consulting = None
+        call.log.append(f"consultation completed: transferred to {consulted}")
+        # ContactTransferred (to that agent) has the switch REFER the caller (`_transferred_in_routing`)
+        self.center.transfer_to_agent(self.tenant_id, contact_id, consulted)
+        self._end_consultation(consultation)
+        return consulted
+
+    def cancel_consultation(self, contact_id: ContactId) -> None:
+        """The consultation ends, the caller of `contact_id` is back with its agent. A consultation still
+        held in routing is abandoned; an answered one is completed (BYE to both phones); one whose phone
+        rings cannot be ended from here (hang up the consulting phone)."""
+        call, consultation = self._consultation(contact_id)
+        if consultation.ringing is not None:
+            raise TelephonyError(
+                f"the consultation of contact {contact_id} is ringing at {consultation.ringing}: "
+                "hang it up on the phone"
+            )
+        call.log.append("consultation cancelled")
+        if consultation.connected is not None:
+            self._finish(consultation)
+            self.switch.hangup(consultation.call_id)
+            return
+        consultation.ended = True
+        self._forget(consultation)
+        self.center.abandon(self.tenant_id, consultation.contact_id)
+        self.switch.hangup(consultation.call_id, code=SIP_TERMINATED)
 
     # ---- supervision -----------------------------------------------------------------------------------
 

@@ -75,6 +75,7 @@ class RtpengineMedia:
     collecting: dict[str, Collecting]
     opening: dict[str, list[Callable[[], None]]]  # call id → commands waiting for its early media
     recording: dict[str, int]  # call id → rtpengine's port facing its caller
+    dialogs: dict[str, tuple[str, str]]  # connected call id → its (from tag, to tag)
     media_errors: list[str]
     _chains: dict[str, asyncio.Future[None]]
     _dtmf_transport: asyncio.DatagramTransport | None
@@ -182,6 +183,40 @@ class RtpengineMedia:
 
         self._media_task(call_id, "play to", work())
 
+    def hold(self, call_id: str, music: str | None) -> None:
+        """The caller of a connected call on hold: rtpengine blocks what the caller sends (the agent hears
+        nothing) and plays `music` to the caller, looped."""
+        client = self._ng("hold")
+        tag = self._caller_tag(call_id, "hold")
+        path = None if music is None else Path(self.settings.media_dir, music).resolve()
+        if path is not None and not path.is_file():
+            raise TelephonyError(f"cannot hold call {call_id} with {path}: no such file", call_id=call_id)
+
+        agent_tag = self._agent_tag(call_id)
+
+        async def work() -> None:
+            for sender in (tag, agent_tag):
+                await client.command("block media", call_id=call_id, from_tag=sender)
+            if path is not None and music is not None:
+                duration = await client.play_media(call_id, tag, str(path), repeat=LOOP_TIMES)
+                self._played(call_id, music, duration)
+
+        self._media_task(call_id, "hold", work())
+
+    def resume(self, call_id: str) -> None:
+        client = self._ng("resume")
+        tag = self._caller_tag(call_id, "resume")
+
+        agent_tag = self._agent_tag(call_id)
+
+        async def work() -> None:
+            with contextlib.suppress(NgError):  # no music was playing
+                await client.stop_media(call_id, tag)
+            for sender in (tag, agent_tag):
+                await client.command("unblock media", call_id=call_id, from_tag=sender)
+
+        self._media_task(call_id, "resume", work())
+
     def _played(self, call_id: str, media: str, duration_ms: int) -> None:
         """rtpengine began playing `media` to the caller of `call_id`, for `duration_ms` (one pass)."""
         logger.debug("call %s: playing %s (%d ms)", call_id, media, duration_ms)
@@ -249,6 +284,13 @@ class RtpengineMedia:
             self.media_errors.append(f"no recording of {call_id} in {pcaps}")
             return
         self._emit(CallRecorded(call_id, str(found[-1]), port))
+
+    def _agent_tag(self, call_id: str) -> str:
+        """The tag of the connected agent's side of the call (its dialog's to-tag)."""
+        dialog = self.dialogs.get(call_id)
+        if dialog is None or not dialog[1]:
+            raise TelephonyError(f"call {call_id} is not connected to an agent", call_id=call_id)
+        return dialog[1]
 
     def _caller_tag(self, call_id: str, doing: str) -> str:
         tag, _ = self.offers.get(call_id, ("", ""))

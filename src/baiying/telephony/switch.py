@@ -172,6 +172,13 @@ class Switch(Protocol):
     def collect_digits(self, call_id: str, *, max_digits: int, timeout_seconds: float) -> None:
         """Collect DTMF from the caller; reported as one `DigitsCollected` event."""
 
+    def hold(self, call_id: str, music: str | None) -> None:
+        """Put the caller of a connected call on hold while its agent consults a colleague: the caller
+        hears `music` (looped; silence without it), the agent no longer hears the caller."""
+
+    def resume(self, call_id: str) -> None:
+        """Take the caller of a connected call off hold: caller and agent hear each other again."""
+
     # declared for the next slices (REFER, recording, supervision)
 
     def transfer(self, call_id: str, target: str) -> None:
@@ -202,6 +209,12 @@ class Unimplemented:
     def transfer(self, call_id: str, target: str) -> None:
         raise NotSupported(self.name, "transfer")
 
+    def hold(self, call_id: str, music: str | None) -> None:
+        raise NotSupported(self.name, "hold")
+
+    def resume(self, call_id: str) -> None:
+        raise NotSupported(self.name, "resume")
+
     def record(self, call_id: str, *, on: bool) -> None:
         raise NotSupported(self.name, "record")
 
@@ -223,6 +236,7 @@ class SimCall:
     final_code: int | None = None
     media_open: bool = False
     playing: str | None = None
+    on_hold: bool = False
     collecting: int = 0  # digits still wanted by `collect_digits`; 0: key presses are not reported
     history: list[str] = field(default_factory=list)
 
@@ -297,6 +311,22 @@ class SimulatedSwitch(Unimplemented):
             raise TelephonyError(f"cannot play to call {call_id}: its media is not open", call_id=call_id)
         call.playing = media
         call.history.append(f"play {media}{' (loop)' if loop else ''}")
+
+    def hold(self, call_id: str, music: str | None) -> None:
+        call = self._call(call_id)
+        self._expect(call, CallState.CONNECTED, doing="hold")
+        if call.on_hold:
+            raise TelephonyError(f"call {call_id} is on hold already", call_id=call_id)
+        call.on_hold, call.playing = True, music
+        call.history.append(f"hold {music}" if music else "hold")
+
+    def resume(self, call_id: str) -> None:
+        call = self._call(call_id)
+        self._expect(call, CallState.CONNECTED, doing="resume")
+        if not call.on_hold:
+            raise TelephonyError(f"call {call_id} is not on hold", call_id=call_id)
+        call.on_hold, call.playing = False, None
+        call.history.append("resumed")
 
     def transfer(self, call_id: str, target: str) -> None:
         call = self._call(call_id)

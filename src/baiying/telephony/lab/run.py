@@ -41,6 +41,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,7 @@ from baiying.telephony.switch import CallEvent, PhoneRegistered
 log = logging.getLogger("baiying.voice-lab")
 SCENARIOS = (
     "queue", "abandon", "maxqueue", "rona", "nophone", "menu", "record", "transfer", "transfer-api",
-    "transfer-agent",
+    "transfer-agent", "attended",
 )  # fmt: skip
 MAX_QUEUE_SECONDS = {"maxqueue": 8.0}  # Kamailio's cap on a held INVITE, when not the settings' (300 s)
 # Scenarios whose support callers (no menu) hold with music and hear their standing every second of it
@@ -79,6 +80,7 @@ PHONES = {
     "transfer": ("agent1", "agent3"),
     "transfer-api": ("agent1", "agent3"),
     "transfer-agent": ("agent1", "agent3"),
+    "attended": ("agent1", "agent3"),
 }
 SUPERVISOR_PORT = 5076  # the supervisor's phone (sipp UAS, supervisor.xml)
 MONITOR_SINKS = (33000, 33002)  # where the supervisor's phone asks for its two streams (supervisor.xml)
@@ -590,12 +592,73 @@ async def transfer_call(lab: Lab, *, by_phone: bool = True, to_agent: bool = Fal
     return {"caller": 0}
 
 
+async def attended_transfer(lab: Lab) -> dict[str, int]:
+    """A baresip caller calls support and agent1 answers. agent1's phone calls agent3 by name (a second
+    call, `queue-agent3`): a consultation, the caller on hold with music; agent3 answers, and agent1 hangs
+    up on it: the caller is back with agent1. agent1's phone then consults the tech queue (agent3 again,
+    the one tech agent), and Baiying completes the attended transfer (`complete_consultation`): the
+    consultation ends and the caller's phone is REFERred to agent3, who answers."""
+    user, index = CALLER_PHONE
+    sip = f"{lab.settings.sip.address}:{lab.settings.sip.port}"
+    home = baresip_config(lab.out, user, index, sip, answer=False)
+    lab.start(user, ["baresip", "-4", "-f", str(home)])
+    lab.tasks.append(asyncio.create_task(lab.watch_agent(user, ctrl_port(index))))
+    control = lab.control
+    assert control is not None
+
+    def established(phone: str, times: int) -> Callable[[], bool]:
+        def check() -> bool:
+            events = [event["type"] for event in lab.agent_events.get(phone, [])]
+            return events.count("CALL_ESTABLISHED") >= times
+
+        return check
+
+    def consulting() -> bool:
+        return any(call.consulting is not None for call in control.calls.values())
+
+    await wait_for(lambda: user in lab.registered, "the caller's phone to register", 10)
+    address = lab.settings.sip.address
+    queue = lab.settings.queue_prefix
+    await phone_command(lab, user, "dial", f"sip:{queue}support@{address}")
+    await wait_for(established("agent1", 1), "agent1 to answer", 10)
+    await asyncio.sleep(1.0)  # they talk
+    await phone_command(lab, "agent1", "dial", f"sip:{queue}agent3@{address}")
+    await wait_for(established("agent3", 1), "agent3 to answer the consultation", 10)
+    await asyncio.sleep(1.0)  # agent1 and agent3 talk; the caller hears the hold music
+    await phone_command(lab, "agent1", "hangup")  # the consultation (agent1's current call)
+    await wait_for(lambda: not consulting(), "the caller to be back with agent1", 10)
+    await asyncio.sleep(1.0)  # the caller and agent1 talk again
+    await phone_command(lab, "agent1", "dial", f"sip:{queue}tech@{address}")
+    await wait_for(established("agent3", 2), "agent3 to answer the second consultation", 10)
+
+    def consultation_answered() -> bool:
+        return any(call.consult_of is not None and call.connected for call in control.calls.values())
+
+    await wait_for(consultation_answered, "Kamailio to report the consultation answered", 5)
+    await asyncio.sleep(1.0)
+    (held,) = [call for call in control.calls.values() if call.consulting is not None]
+    control.complete_consultation(held.contact_id)  # what the API's complete runs
+    await wait_for(established("agent3", 3), "agent3 to answer the transferred caller", 15)
+    await asyncio.sleep(1.5)
+    await phone_command(lab, "agent3", "hangup")
+
+    def closed() -> bool:
+        events = [e["type"] for e in lab.agent_events["agent3"]]
+        latest = len(events) - 1 - events[::-1].index("CALL_ESTABLISHED")
+        return "CALL_CLOSED" in events[latest:]
+
+    await wait_for(closed, "the call with agent3 to end", 10)
+    return {"caller": 0}
+
+
 async def place_calls(lab: Lab, scenario: str) -> dict[str, int]:
     """The scenario's sipp callers; their exit codes (0: every call went as its script says)."""
     if scenario in ("transfer", "transfer-api", "transfer-agent"):
         return await transfer_call(
             lab, by_phone=scenario != "transfer-api", to_agent=scenario == "transfer-agent"
         )
+    if scenario == "attended":
+        return await attended_transfer(lab)
     if scenario == "queue":
         return {"callers": await lab.sipp("callers", "caller.xml", 3, 5070, 30000)}
     if scenario == "record":
@@ -714,6 +777,7 @@ async def open_call_control(
         max_queue_seconds=settings.max_queue_seconds,
         announcements=settings.announcements,
         speaker=LabSpeaker(settings.media_dir),
+        hold_music=settings.hold_music,
         loop=asyncio.get_running_loop(),
     )
     return center, media, switch, control
