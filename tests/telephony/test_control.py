@@ -17,7 +17,14 @@ from baiying.telephony.control import CallControl
 from baiying.telephony.lab import lab_settings, prepare_database
 from baiying.telephony.lab.prompts import tone_pcap
 from baiying.telephony.settings import RecordingPolicy
-from baiying.telephony.switch import CallRecorded, CallState, NotSupported, SimulatedSwitch, TelephonyError
+from baiying.telephony.switch import (
+    CallRecorded,
+    CallState,
+    MonitorEnded,
+    NotSupported,
+    SimulatedSwitch,
+    TelephonyError,
+)
 
 T0 = 1_795_000_000.0
 A1, A2, TECH = AgentId("agent-001"), AgentId("agent-002"), AgentId("tech-001")
@@ -25,11 +32,11 @@ MENU = lab_settings().menus["menu"]  # 1 billing, 2 tech; 2 attempts, then billi
 
 
 class Lab:
-    def __init__(self, url: str, recordings: Path) -> None:
+    def __init__(self, url: str, recordings: Path, switch: SimulatedSwitch | None = None) -> None:
         prepare_database(url, "lab", at=T0 - 60)
         self.clock = ManualClock(T0)
         self.center = LiveCenter(url, self.clock, tenants=["lab"])
-        self.switch = SimulatedSwitch()
+        self.switch = switch or SimulatedSwitch()
         self.control = CallControl(
             self.center,
             "lab",
@@ -575,7 +582,8 @@ def test_a_supervisor_may_monitor_only_a_connected_call_on_a_switch_that_can(lab
     sw.answer("c1")
     with pytest.raises(NotSupported, match="simulated cannot monitor yet"):  # the switch decides
         lab.control.monitor(contact, "super1")
-    assert lab.control.calls["c1"].log[-1] == "monitor by super1"
+    assert "monitor by super1" not in lab.control.calls["c1"].log
+    assert lab.kinds(ev.MonitorStarted) == []  # nothing is recorded for a refused monitor
 
 
 def test_a_phone_transfer_to_an_agent_who_is_not_logged_in_leaves_the_call_with_its_agent(lab: Lab) -> None:
@@ -663,3 +671,58 @@ def test_a_consultation_is_cancelled_from_baiying_or_completed_by_the_phones_tra
     sw.place_call("c3", "agent3", "caller1", referred_by="agent1")
     sw.answer("c3")
     assert answered_by(lab, contact) == ["agent-001", "tech-001"]
+
+
+class MonitoringSwitch(SimulatedSwitch):
+    """The simulated switch with a silent monitor: who listens to which call (the phones are the test's)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.listening: dict[str, set[str]] = {}
+
+    def monitor(self, call_id: str, supervisor: str, *, mode: str) -> None:
+        self._expect(self._call(call_id), CallState.CONNECTED, doing="monitor")
+        self.listening.setdefault(call_id, set()).add(supervisor)
+
+    def stop_monitor(self, call_id: str, supervisor: str) -> None:
+        self.listening[call_id].remove(supervisor)
+
+    def supervisor_hangs_up(self, call_id: str, supervisor: str) -> None:
+        self.listening[call_id].remove(supervisor)
+        self._emit(MonitorEnded(call_id, supervisor))
+
+
+def test_monitors_are_logged_with_who_listened_to_whom_until_they_stop(db_url: str, tmp_path: Path) -> None:
+    lab = Lab(db_url, tmp_path, MonitoringSwitch())
+    sw, control = lab.switch, lab.control
+    assert isinstance(sw, MonitoringSwitch)
+    sw.register("agent1")
+    for n in (1, 2, 3):
+        sw.place_call(f"c{n}", "support", f"caller{n}")
+    sw.answer("c1")
+    contact = control.calls["c1"].contact_id
+    assert control.monitor(contact, "super1", by="chen") == AgentId("agent-001")
+    with pytest.raises(TelephonyError, match="super1 already monitors"):
+        control.monitor(contact, "super1", by="chen")
+    control.monitor(contact, "super2", by="zhou")
+    assert sw.listening["c1"] == {"super1", "super2"}
+    control.stop_monitor(contact, "super1")  # asked for (the API's DELETE)
+    assert sw.listening["c1"] == {"super2"}
+    with pytest.raises(TelephonyError, match="super1 does not monitor"):
+        control.stop_monitor(contact, "super1")
+    sw.supervisor_hangs_up("c1", "super2")
+    control.monitor(contact, "super1", by="chen")
+    sw.caller_hangs_up("c1")  # the call ends: so does its monitor
+    assert control.monitoring == {}
+    started = [(e.supervisor, e.phone, e.agent_id, e.mode) for e in lab.kinds(ev.MonitorStarted)]  # type: ignore[attr-defined]
+    assert started == [
+        ("chen", "super1", "agent-001", "monitor"),
+        ("zhou", "super2", "agent-001", "monitor"),
+        ("chen", "super1", "agent-001", "monitor"),
+    ]
+    stopped = [(e.supervisor, e.phone, e.reason) for e in lab.kinds(ev.MonitorStopped)]  # type: ignore[attr-defined]
+    assert stopped == [("chen", "super1", "stopped"), ("zhou", "super2", "supervisor hung up"),
+                       ("chen", "super1", "call ended")]  # fmt: skip
+    assert {e.contact_id for e in lab.kinds(ev.MonitorStarted, ev.MonitorStopped)} == {contact}  # type: ignore[attr-defined]
+    lab.control.close()
+    lab.center.close()

@@ -240,6 +240,32 @@ class LiveCenter:
             tenant_id, Command.TRANSFER_TO_AGENT, {"contact_id": contact_id, "agent_id": agent_id}
         )
 
+    def record_monitor(
+        self,
+        tenant_id: str,
+        contact_id: ContactId,
+        agent_id: AgentId,
+        *,
+        supervisor: str,
+        phone: str,
+        mode: str | None = None,
+        stopped: str | None = None,
+    ) -> CommandResult:
+        """Log who monitors whom: `monitor-started` (with the `mode`), or `monitor-stopped` (the reason in
+        `stopped`). The router is not involved; the event is committed and published like any other."""
+        if (mode is None) == (stopped is None):
+            raise ValueError("record_monitor takes a mode (started) or a stop reason (stopped)")
+        payload: dict[str, Any] = {
+            "stage": "started" if mode is not None else "stopped",
+            "contact": contact_id,
+            "agent_id": agent_id,
+            "supervisor": supervisor,
+            "phone": phone,
+            "mode": mode,
+            "reason": stopped,
+        }
+        return self._command(tenant_id, Command.MONITOR, payload)
+
     def accept_callback(self, tenant_id: str, contact_id: ContactId) -> CommandResult:
         return self._command(tenant_id, Command.ACCEPT_CALLBACK, {"contact_id": contact_id})
 

@@ -43,6 +43,7 @@ class Command(StrEnum):
     ROUTE_OUT = "route-out"
     SET_SITE_STATUS = "set-site-status"
     ADVANCE = "advance"
+    MONITOR = "monitor"  # a supervisor's monitor of a call began or ended: an event, the router untouched
 
 
 # `contacts.state` of a contact no longer routed (while routed it is its ContactPhase value).
@@ -348,6 +349,15 @@ def _advance(run: _Run) -> None:
     run.decided(run.router.advance(run.now))
 
 
+def _monitor(run: _Run) -> None:
+    p = run.payload
+    who = (ContactId(p["contact"]), AgentId(p["agent_id"]), str(p["supervisor"]), str(p["phone"]))
+    if p["stage"] == "started":
+        run.log(ev.MonitorStarted(run.now, *who, str(p["mode"])))
+    else:
+        run.log(ev.MonitorStopped(run.now, *who, str(p["reason"])))
+
+
 _HANDLERS: dict[str, Callable[[_Run], None]] = {
     Command.LOGIN: _login,
     Command.LOGOUT: _logout,
@@ -366,6 +376,7 @@ _HANDLERS: dict[str, Callable[[_Run], None]] = {
     Command.ROUTE_OUT: _route_out,
     Command.SET_SITE_STATUS: _set_site_status,
     Command.ADVANCE: _advance,
+    Command.MONITOR: _monitor,
 }
 
 

@@ -88,6 +88,7 @@ from baiying.telephony.switch import (
     CallEvent,
     CallRecorded,
     DigitsCollected,
+    MonitorEnded,
     PhoneRegistered,
     Switch,
     TelephonyError,
@@ -106,6 +107,16 @@ RING_SLACK_SECONDS = 1.0  # a phone that "rang out" sooner than this before the 
 # A held call is routed out this long before Kamailio's cap on its INVITE (at most half the cap): room for a
 # phone ringing at the deadline to ring out (an offer rings for at most its queue's offer time).
 MAX_QUEUE_MARGIN_SECONDS = 30.0
+
+
+@dataclass(slots=True)
+class Monitoring:
+    """A supervisor listening to a call: whom (the contact, its agent), who asked, on which phone."""
+
+    contact_id: ContactId
+    agent_id: AgentId
+    by: str  # the supervisor's user id (or the phone's user)
+    phone: str
 
 
 @dataclass(slots=True)
@@ -180,6 +191,7 @@ class CallControl:
         self.hold_music = hold_music
         self.calls: dict[str, VoiceCall] = {}
         self.by_contact: dict[ContactId, VoiceCall] = {}
+        self.monitoring: dict[str, list[Monitoring]] = {}  # call id → who listens to it
         switch.on_event(self.handle)
         self.loop = loop
         self._unsubscribe = center.bus.subscribe(self._on_batch)
@@ -208,6 +220,10 @@ class CallControl:
         if isinstance(event, CallRecorded):
             self._recorded(event)
             return
+        if event.call_id in self.monitoring:
+            self._monitors_end(event)
+            if isinstance(event, MonitorEnded):
+                return
         call = self.calls.get(event.call_id)
         if call is None or call.ended:
             logger.info("%s for a call not in routing: %s", event.kind, event.call_id)
@@ -708,15 +724,63 @@ class CallControl:
 
     # ---- supervision -----------------------------------------------------------------------------------
 
-    def monitor(self, contact_id: ContactId, supervisor: str, *, mode: str = "monitor") -> None:
+    def monitor(
+        self, contact_id: ContactId, supervisor: str, *, mode: str = "monitor", by: str | None = None
+    ) -> AgentId:
         """A supervisor's phone (SIP user `supervisor`) listens to the connected call of `contact_id`
         (`mode` monitor), or talks to the agent (whisper) or joins (barge) where the switch can; a switch
-        that cannot refuses with `NotSupported`, a contact without a connected call with TelephonyError."""
+        that cannot refuses with `NotSupported`, a contact without a connected call with TelephonyError.
+        `by` is who asked (the supervisor's user id; the phone's user if not given): the event log gets
+        `monitor-started` with who monitors whom, and `monitor-stopped` when it ends. Returns the agent."""
         call = self.by_contact.get(contact_id)
         if call is None or call.ended or call.connected is None:
             raise TelephonyError(f"contact {contact_id} has no connected call to {mode}")
-        call.log.append(f"{mode} by {supervisor}")
+        listening = self.monitoring.setdefault(call.call_id, [])
+        if any(m.phone == supervisor for m in listening):
+            raise TelephonyError(f"{supervisor} already monitors contact {contact_id}")
         self.switch.monitor(call.call_id, supervisor, mode=mode)
+        call.log.append(f"{mode} by {supervisor}")
+        started = Monitoring(contact_id, call.connected, by or supervisor, supervisor)
+        listening.append(started)
+        self.center.record_monitor(
+            self.tenant_id, contact_id, call.connected, supervisor=started.by, phone=supervisor, mode=mode
+        )
+        return call.connected
+
+    def stop_monitor(self, contact_id: ContactId, supervisor: str) -> None:
+        """Hang up the supervisor phone `supervisor` that listens to the call of `contact_id`."""
+        call = self.by_contact.get(contact_id)
+        listening = self.monitoring.get(call.call_id, []) if call is not None else []
+        found = next((m for m in listening if m.phone == supervisor), None)
+        if call is None or found is None:
+            raise TelephonyError(f"{supervisor} does not monitor contact {contact_id}")
+        self.switch.stop_monitor(call.call_id, supervisor)
+        self._monitor_stopped(call.call_id, found, "stopped")
+
+    def _monitor_stopped(self, call_id: str, monitoring: "Monitoring", reason: str) -> None:
+        listening = self.monitoring.get(call_id, [])
+        if monitoring in listening:
+            listening.remove(monitoring)
+        if not listening:
+            self.monitoring.pop(call_id, None)
+        self.center.record_monitor(
+            self.tenant_id,
+            monitoring.contact_id,
+            monitoring.agent_id,
+            supervisor=monitoring.by,
+            phone=monitoring.phone,
+            stopped=reason,
+        )
+
+    def _monitors_end(self, event: CallEvent) -> None:
+        """The switch reports a supervisor hung up, or a monitored call ended: its monitors stopped."""
+        if isinstance(event, MonitorEnded):
+            for monitoring in list(self.monitoring.get(event.call_id, [])):
+                if monitoring.phone == event.supervisor:
+                    self._monitor_stopped(event.call_id, monitoring, "supervisor hung up")
+        elif isinstance(event, CallEnded | CallerAbandoned):
+            for monitoring in list(self.monitoring.get(event.call_id, [])):
+                self._monitor_stopped(event.call_id, monitoring, "call ended")
 
     # ---- announcements ---------------------------------------------------------------------------------
 

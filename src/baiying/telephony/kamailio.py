@@ -100,6 +100,7 @@ class KamailioSwitch(RtpengineMedia, RtpengineSupervision, Unimplemented):
         self.media = media
         self.user_agent = user_agent
         self.monitors: dict[str, dict[str, str]] = {}
+        self.supervisor_of: dict[str, str] = {}
         if user_agent is not None:
             user_agent.on_ended = self._supervisor_left
         self.held: dict[str, tuple[int, int]] = {}  # call id → suspended transaction (index, label)

@@ -135,6 +135,14 @@ class PhoneRegistered(CallEvent):
     expires: int
 
 
+@dataclass(frozen=True, slots=True)
+class MonitorEnded(CallEvent):
+    """A supervisor's phone hung up the call that let it listen to `call_id`."""
+
+    kind: ClassVar[str] = "monitor-ended"
+    supervisor: str  # the supervisor phone's SIP user
+
+
 CallEventHandler = Callable[[CallEvent], None]
 
 
@@ -191,6 +199,9 @@ class Switch(Protocol):
     def monitor(self, call_id: str, supervisor: str, *, mode: str) -> None:
         """Let a supervisor listen (`monitor`), talk to the agent only (`whisper`) or join (`barge`)."""
 
+    def stop_monitor(self, call_id: str, supervisor: str) -> None:
+        """Hang up the supervisor phone's call that listens to `call_id`."""
+
 
 class Unimplemented:
     """Mixin: the commands of the later slices, refused with a precise `NotSupported`."""
@@ -220,6 +231,9 @@ class Unimplemented:
 
     def monitor(self, call_id: str, supervisor: str, *, mode: str) -> None:
         raise NotSupported(self.name, "monitor")
+
+    def stop_monitor(self, call_id: str, supervisor: str) -> None:
+        raise NotSupported(self.name, "stop a monitor")
 
 
 # ---- the simulated switch -------------------------------------------------------------------------------
