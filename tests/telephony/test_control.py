@@ -681,6 +681,8 @@ class MonitoringSwitch(SimulatedSwitch):
         self.listening: dict[str, set[str]] = {}
 
     def monitor(self, call_id: str, supervisor: str, *, mode: str) -> None:
+        if mode != "monitor":
+            raise NotSupported(self.name, mode, "it only listens")
         self._expect(self._call(call_id), CallState.CONNECTED, doing="monitor")
         self.listening.setdefault(call_id, set()).add(supervisor)
 

@@ -60,12 +60,14 @@ loop (the simulated switch, tests) they are applied at once, on the committing t
 """
 
 import asyncio
+import concurrent.futures
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from baiying.application.bus import EventBatch
 from baiying.application.center import LiveCenter
@@ -96,6 +98,7 @@ from baiying.telephony.switch import (
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SIP_NO_AGENT = 480
 SIP_TERMINATED = 487
@@ -107,6 +110,13 @@ RING_SLACK_SECONDS = 1.0  # a phone that "rang out" sooner than this before the 
 # A held call is routed out this long before Kamailio's cap on its INVITE (at most half the cap): room for a
 # phone ringing at the deadline to ring out (an offer rings for at most its queue's offer time).
 MAX_QUEUE_MARGIN_SECONDS = 30.0
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 @dataclass(slots=True)
@@ -198,6 +208,24 @@ class CallControl:
 
     def close(self) -> None:
         self._unsubscribe()
+
+    def on_loop(self, command: Callable[[], T], *, timeout_seconds: float = 10.0) -> T:
+        """Run `command` (a method of this call control) on the switch's event loop, where its state and
+        the switch live, and return its result or raise its error: for callers on other threads (an HTTP
+        request's). Without a loop, or on it, the command runs at once."""
+        loop = self.loop
+        if loop is None or _running_loop() is loop:
+            return command()
+        done: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                done.set_result(command())
+            except BaseException as error:  # handed to the caller's thread
+                done.set_exception(error)
+
+        loop.call_soon_threadsafe(run)
+        return done.result(timeout=timeout_seconds)
 
     # ---- switch → router -----------------------------------------------------------------------------
 

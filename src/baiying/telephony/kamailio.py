@@ -162,18 +162,21 @@ class KamailioSwitch(RtpengineMedia, RtpengineSupervision, Unimplemented):
         until cancelled. `reconnects` counts the links re-established. Calls Kamailio still holds keep their
         handles across a reconnect; after a restart of Kamailio they are gone (a resume is refused)."""
         while True:
-            try:
-                await self.serve()
-            except TelephonyError as error:
-                logger.warning("%s: reconnecting", error)
-            self._drop_link()
+            linked = self._reader is not None  # (not yet connected: connect first)
+            if linked:
+                try:
+                    await self.serve()
+                except TelephonyError as error:
+                    logger.warning("%s: reconnecting", error)
+                self._drop_link()
             while True:
                 try:
                     await self.connect(timeout_seconds=retry_seconds)
                     break
                 except TelephonyError as error:
                     logger.warning("%s", error)
-            self.reconnects += 1
+            if linked:
+                self.reconnects += 1
 
     def _drop_link(self) -> None:
         if self._writer is not None:

@@ -68,10 +68,16 @@ def _contact_resource(principal: Principal, found: ContactStatus) -> Resource:
     )
 
 
-def _contact(center: LiveCenter, principal: Principal, contact_id: str, action: Action) -> ContactStatus:
+def contact_checked(
+    center: LiveCenter, principal: Principal, contact_id: str, action: Action
+) -> ContactStatus:
+    """The contact, if the principal may do `action` to it (its sites, its agent); else Forbidden."""
     found = center.contact(principal.tenant_id, ContactId(contact_id))
     require(principal, action, _contact_resource(principal, found))
     return found
+
+
+_contact = contact_checked
 
 
 def _agent_resource(session: Session, principal: Principal, agent_id: str) -> Resource:
