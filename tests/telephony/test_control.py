@@ -728,3 +728,22 @@ def test_monitors_are_logged_with_who_listened_to_whom_until_they_stop(db_url: s
     assert {e.contact_id for e in lab.kinds(ev.MonitorStarted, ev.MonitorStopped)} == {contact}  # type: ignore[attr-defined]
     lab.control.close()
     lab.center.close()
+
+
+def test_calls_the_switch_lost_close_their_contacts_and_nothing_dangles(lab: Lab) -> None:
+    sw, control = lab.switch, lab.control
+    sw.place_call("c1", "support", "caller1")
+    sw.answer("c1")  # agent1 talks
+    sw.place_call("c2", "support", "caller2")  # rings agent2
+    sw.place_call("c3", "support", "caller3")  # waits
+    sw.place_call("m1", "menu", "caller4")  # in the IVR menu: not a contact yet
+    talking, ringing, waiting = (control.calls[c].contact_id for c in ("c1", "c2", "c3"))
+    sw.restart()  # Kamailio restarted: it knows none of these calls
+    assert control.calls == {}
+    assert control.by_contact == {}
+    completed = [(e.contact_id, e.agent_id) for e in lab.kinds(ev.ContactCompleted)]  # type: ignore[attr-defined]
+    assert completed == [(talking, "agent-001")]
+    assert {e.contact_id for e in lab.kinds(ev.ContactAbandoned)} == {ringing, waiting}  # type: ignore[attr-defined]
+    assert {a.state for a in lab.center.agents("lab")} == {"ready"}  # both agents free again
+    assert lab.center.waiting("lab") == []
+    assert all(call.final_code is None for call in sw.calls.values())  # nothing was sent to the switch

@@ -26,6 +26,7 @@ from baiying.telephony.switch import (
     CallEnded,
     CallerAbandoned,
     CallEvent,
+    CallLost,
     CallRecorded,
     DigitsCollected,
     NotSupported,
@@ -500,6 +501,71 @@ async def _the_evapi_link_is_re_established_when_it_drops() -> None:
     fake.writer.close()  # type: ignore[union-attr]
     switch.close()
     fake.server.close()
+
+
+class FakeRpc:
+    """Kamailio's JSON-RPC over HTTP: answers `core.uptime` with the run it is (`up_since`)."""
+
+    def __init__(self, up_since: str) -> None:
+        self.up_since = up_since
+        self.methods: list[str] = []
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+        self.methods.append(json.loads(await reader.readexactly(length))["method"])
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "result": {"up_since": self.up_since, "uptime": 5}})
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body.encode()))
+        await writer.drain()
+        writer.close()
+
+
+def test_calls_of_a_kamailio_that_restarted_are_reported_lost() -> None:
+    asyncio.run(_calls_of_a_kamailio_that_restarted_are_reported_lost())
+
+
+async def _calls_of_a_kamailio_that_restarted_are_reported_lost() -> None:
+    fake, rpc = FakeKamailio(), FakeRpc("Sun Dec  6 11:00:00 2026")
+    port, rpc_port = await fake.start(), await rpc.start()
+    switch = KamailioSwitch(VoiceSettings(evapi={"port": port}, rpc={"port": rpc_port}))  # type: ignore[arg-type]
+    seen: list[CallEvent] = []
+    switch.on_event(seen.append)
+    serving = asyncio.create_task(switch.serve_forever(retry_seconds=0.2))  # connects first
+    await asyncio.wait_for(fake.connected.wait(), 5)
+
+    async def drop_link() -> None:
+        first = fake.writer
+        fake.connected.clear()
+        first.close()  # type: ignore[union-attr]
+        await asyncio.wait_for(fake.connected.wait(), 5)
+        await asyncio.sleep(0.2)  # the switch asks Kamailio which run it is
+
+    for n, call in enumerate(("held", "talking")):
+        offer = {"event": "offer", "queue": "support", "callid": call, "from": "bob", "ftag": f"A{n}"}
+        fake.send({**offer, "tindex": n, "tlabel": 1})
+    fake.send({"event": "answered", "callid": "talking", "agent": "agent1", "ftag": "A1", "ttag": "B1"})
+    await until(seen, 3)
+    await drop_link()  # the link broke, Kamailio did not restart: the calls are still there
+    assert switch.reconnects == 1
+    assert switch.instance == "Sun Dec  6 11:00:00 2026"
+    assert len(seen) == 3
+    assert set(switch.dialogs) == {"talking"}
+    rpc.up_since = "Sun Dec  6 11:05:00 2026"
+    await drop_link()  # Kamailio restarted: it knows neither call
+    assert seen[3:] == [CallLost("held"), CallLost("talking")]
+    assert (switch.held, switch.dialogs, switch.offers) == ({}, {}, {})
+    assert rpc.methods == ["core.uptime"] * 3
+    serving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await serving
+    fake.writer.close()  # type: ignore[union-attr]
+    switch.close()
+    fake.server.close()
+    rpc.server.close()
 
 
 def test_whisper_and_barge_are_refused_naming_what_rtpengine_lacks() -> None:

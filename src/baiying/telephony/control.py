@@ -88,6 +88,7 @@ from baiying.telephony.switch import (
     CallEnded,
     CallerAbandoned,
     CallEvent,
+    CallLost,
     CallRecorded,
     DigitsCollected,
     MonitorEnded,
@@ -261,6 +262,8 @@ class CallControl:
             self._menu_choice(call, event.digits)
         elif isinstance(event, TransferRequested):
             self._transfer(call, event.target)
+        elif isinstance(event, CallLost):
+            self._lost(call)
         elif call.routed_out:
             self._routed_out_call(call, event)
         elif call.transferred:
@@ -293,6 +296,20 @@ class CallControl:
                 self.switch.hangup(call.call_id, code=SIP_TERMINATED)
         elif isinstance(event, CallEnded):
             self._finish(call)
+
+    def _lost(self, call: VoiceCall) -> None:
+        """The switch lost the call (Kamailio restarted): its contact is closed in routing as if the
+        caller hung up, a connected one completed with its agent, one waiting (or ringing, or between a
+        transfer's two calls) abandoned; a caller still in the IVR menu was never a contact. The switch
+        has nothing left to end."""
+        call.log.append("lost by the switch")
+        if call.connected is not None and not call.transferred:
+            self._finish(call)
+            return
+        call.ended = True
+        self._forget(call)
+        if call.routed and not call.routed_out:
+            self.center.abandon(self.tenant_id, call.contact_id)
 
     def _registered(self, event: PhoneRegistered) -> None:
         agent = self.agent_of.get(event.user)
@@ -806,7 +823,7 @@ class CallControl:
             for monitoring in list(self.monitoring.get(event.call_id, [])):
                 if monitoring.phone == event.supervisor:
                     self._monitor_stopped(event.call_id, monitoring, "supervisor hung up")
-        elif isinstance(event, CallEnded | CallerAbandoned):
+        elif isinstance(event, CallEnded | CallerAbandoned | CallLost):
             for monitoring in list(self.monitoring.get(event.call_id, [])):
                 self._monitor_stopped(event.call_id, monitoring, "call ended")
 

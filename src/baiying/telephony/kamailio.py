@@ -41,6 +41,7 @@ from baiying.telephony.switch import (
     CallerAbandoned,
     CallEvent,
     CallEventHandler,
+    CallLost,
     PhoneRegistered,
     TelephonyError,
     TransferRequested,
@@ -49,6 +50,7 @@ from baiying.telephony.switch import (
 
 logger = logging.getLogger(__name__)
 
+RPC_FAILURES = (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError)
 REASONS = {
     480: "Temporarily Unavailable",
     486: "Busy Here",
@@ -114,6 +116,7 @@ class KamailioSwitch(RtpengineMedia, RtpengineSupervision, Unimplemented):
         self.referred: set[str] = set()  # calls whose caller Kamailio sent a REFER on Baiying's behalf
         self.media_errors: list[str] = []
         self.reconnects = 0
+        self.instance: str | None = None  # which run of Kamailio the link is to (when it started)
         self._cseq = itertools.count(1000)  # requests Kamailio sends inside a call, as its callee side
         self._chains: dict[str, asyncio.Future[None]] = {}
         self._handlers: list[CallEventHandler] = []
@@ -160,7 +163,8 @@ class KamailioSwitch(RtpengineMedia, RtpengineSupervision, Unimplemented):
     async def serve_forever(self, *, retry_seconds: float = 1.0) -> None:
         """`serve()`, reconnecting whenever the link drops (Kamailio restarted, or the TCP link broke),
         until cancelled. `reconnects` counts the links re-established. Calls Kamailio still holds keep their
-        handles across a reconnect; after a restart of Kamailio they are gone (a resume is refused)."""
+        handles across a reconnect; after a restart of Kamailio they are gone: on each link the switch asks
+        Kamailio when it started (`_check_instance`) and reports the calls of an earlier run `CallLost`."""
         while True:
             linked = self._reader is not None  # (not yet connected: connect first)
             if linked:
@@ -177,6 +181,7 @@ class KamailioSwitch(RtpengineMedia, RtpengineSupervision, Unimplemented):
                     logger.warning("%s", error)
             if linked:
                 self.reconnects += 1
+            await self._check_instance()
 
     def _drop_link(self) -> None:
         if self._writer is not None:
@@ -303,26 +308,63 @@ class KamailioSwitch(RtpengineMedia, RtpengineSupervision, Unimplemented):
         self._media_task(call_id, f"send {method} to the caller of", self._rpc(call_id, request))
 
     async def _rpc(self, call_id: str, request: dict[str, Any]) -> None:
-        """One JSON-RPC request to Kamailio over HTTP (xhttp + jsonrpcs); a failure is logged and kept.
-        The reply is read by its Content-Length: Kamailio keeps the connection open."""
+        """One JSON-RPC request to Kamailio; a failure is logged and kept."""
+        try:
+            reply = await self._rpc_exchange(request)
+        except RPC_FAILURES as error:
+            self.media_errors.append(f"{request['method']} for {call_id}: {error!r}")
+            return
+        if b'"error"' in reply:
+            self.media_errors.append(f"{request['method']} for {call_id}: {reply[-300:]!r}")
+
+    async def _rpc_exchange(self, request: dict[str, Any]) -> bytes:
+        """One JSON-RPC request to Kamailio over HTTP (xhttp + jsonrpcs), its reply's body. The reply is
+        read by its Content-Length: Kamailio keeps the connection open."""
         body = json.dumps(request).encode()
         address, port = str(self.settings.rpc.address), self.settings.rpc.port
-        writer: asyncio.StreamWriter | None = None
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(address, port), 5)
         try:
-            reader, writer = await asyncio.open_connection(address, port)
             head = b"POST /RPC HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n" % address.encode()
             writer.write(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
             headers = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
             length = re.search(rb"(?i)content-length:\s*(\d+)", headers)
-            reply = await asyncio.wait_for(reader.readexactly(int(length.group(1)) if length else 0), 5)
-        except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as error:
-            self.media_errors.append(f"{request['method']} for {call_id}: {error!r}")
-            return
+            return await asyncio.wait_for(reader.readexactly(int(length.group(1)) if length else 0), 5)
         finally:
-            if writer is not None:
-                writer.close()
-        if b'"error"' in reply:
-            self.media_errors.append(f"{request['method']} for {call_id}: {reply[-300:]!r}")
+            writer.close()
+
+    async def kamailio_instance(self) -> str | None:
+        """Which run of Kamailio answers: when it started (JSON-RPC `core.uptime`'s `up_since`); None when
+        its JSON-RPC does not answer (or answers something else)."""
+        try:
+            reply = json.loads(await self._rpc_exchange({"jsonrpc": "2.0", "id": 1, "method": "core.uptime"}))
+        except (*RPC_FAILURES, ValueError) as error:
+            logger.warning("Kamailio's JSON-RPC did not say when it started: %r", error)
+            return None
+        result = reply.get("result") if isinstance(reply, dict) else None
+        started = result.get("up_since") if isinstance(result, dict) else None
+        return str(started) if started is not None else None
+
+    async def _check_instance(self) -> None:
+        """After (re)connecting: a Kamailio that restarted since the last link knows none of the calls it
+        held or connected before. Each is reported `CallLost` and forgotten here, so call control closes
+        its contact; nothing is left waiting for a Kamailio that will never report on it."""
+        instance = await self.kamailio_instance()
+        if instance is None:
+            return
+        previous, self.instance = self.instance, instance
+        if previous is None or previous == instance:
+            return
+        lost = sorted(set(self.offers) | set(self.held) | set(self.dialogs))
+        if lost:
+            logger.warning("Kamailio restarted (up since %s): %d calls are gone", instance, len(lost))
+        for call_id in lost:
+            self.held.pop(call_id, None)
+            self.dialogs.pop(call_id, None)
+            self.parties.pop(call_id, None)
+            self.opening.pop(call_id, None)
+            self._end_monitors(call_id)
+            self._release_media(call_id)  # rtpengine still has the call: deleted (and its recording kept)
+            self._emit(CallLost(call_id))
 
     def hangup(self, call_id: str, *, code: int = 487) -> None:
         """A held call ends with the final reply `code`; a connected one with a BYE to both phones."""

@@ -136,6 +136,13 @@ class PhoneRegistered(CallEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class CallLost(CallEvent):
+    """The switch no longer knows the call (Kamailio restarted): nothing more will be reported on it."""
+
+    kind: ClassVar[str] = "call-lost"
+
+
+@dataclass(frozen=True, slots=True)
 class MonitorEnded(CallEvent):
     """A supervisor's phone hung up the call that let it listen to `call_id`."""
 
@@ -415,6 +422,14 @@ class SimulatedSwitch(Unimplemented):
         call.state, call.agent = CallState.QUEUED, None
         call.history.append(f"{agent} failed {code}")
         self._emit(AgentFailed(call_id, agent, code))
+
+    def restart(self) -> None:
+        """The switch restarted (as Kamailio may): every call it had is gone, reported `CallLost`."""
+        for call in list(self.calls.values()):
+            if call.state is not CallState.ENDED:
+                call.state, call.agent, call.playing = CallState.ENDED, None, None
+                call.history.append("lost")
+                self._emit(CallLost(call.call_id))
 
     def caller_hangs_up(self, call_id: str) -> None:
         call = self._call(call_id)
