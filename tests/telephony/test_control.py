@@ -59,6 +59,11 @@ class Lab:
         self.center.advance("lab")
 
 
+# Call control's own logic, the same on either database (the tests above run on both): SQLite only, to keep
+# the telephony group within its time.
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"])
+
+
 @pytest.fixture
 def lab(db_url: str, tmp_path: Path) -> Iterator[Lab]:
     (tmp_path / "recordings").mkdir()
@@ -400,6 +405,7 @@ def test_waiting_callers_hear_their_position_and_expected_wait_between_the_music
     assert control.calls["m2"].announced == [speaker.said[1].text, speaker.said[2].text]  # m2 moved up
 
 
+@SQLITE_ONLY
 def test_a_caller_who_must_wait_without_a_menu_hears_the_queues_hold_music_and_standing(lab: Lab) -> None:
     sw, control = lab.switch, lab.control
     speaker = ListSpeaker()
@@ -428,6 +434,7 @@ def test_a_caller_who_must_wait_without_a_menu_hears_the_queues_hold_music_and_s
     assert [e.agent_id for e in lab.kinds(ev.ContactAnswered)][-1] == AgentId("agent-001")  # type: ignore[attr-defined]
 
 
+@SQLITE_ONLY
 def test_a_queue_without_hold_music_keeps_its_waiting_callers_on_ringback(lab: Lab) -> None:
     lab.control.speaker = ListSpeaker()
     lab.control.announcements = {"support": QueueAnnouncement(every_seconds=5)}
@@ -604,6 +611,7 @@ def answered_by(lab: Lab, contact: ContactId) -> list[str]:
     return [e.agent_id for e in lab.kinds(ev.ContactAnswered) if e.contact_id == contact]  # type: ignore[attr-defined]
 
 
+@SQLITE_ONLY
 def test_attended_transfer_holds_the_caller_consults_then_hands_it_to_the_agent_consulted(lab: Lab) -> None:
     sw, control = lab.switch, lab.control
     control.hold_music = "music.wav"
@@ -644,6 +652,7 @@ def test_attended_transfer_holds_the_caller_consults_then_hands_it_to_the_agent_
     assert control.calls == {}
 
 
+@SQLITE_ONLY
 def test_a_consultation_is_cancelled_from_baiying_or_completed_by_the_phones_transfer(lab: Lab) -> None:
     sw, control = lab.switch, lab.control
     sw.register("agent3")
@@ -694,6 +703,7 @@ class MonitoringSwitch(SimulatedSwitch):
         self._emit(MonitorEnded(call_id, supervisor))
 
 
+@SQLITE_ONLY
 def test_monitors_are_logged_with_who_listened_to_whom_until_they_stop(db_url: str, tmp_path: Path) -> None:
     lab = Lab(db_url, tmp_path, MonitoringSwitch())
     sw, control = lab.switch, lab.control
@@ -730,6 +740,7 @@ def test_monitors_are_logged_with_who_listened_to_whom_until_they_stop(db_url: s
     lab.center.close()
 
 
+@SQLITE_ONLY
 def test_calls_the_switch_lost_close_their_contacts_and_nothing_dangles(lab: Lab) -> None:
     sw, control = lab.switch, lab.control
     sw.place_call("c1", "support", "caller1")

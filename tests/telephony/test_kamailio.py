@@ -642,6 +642,22 @@ async def _a_supervisor_is_called_with_the_subscription_answered_and_hung_up_wit
         if switch.monitors:
             break
         await asyncio.sleep(0.01)
+    assert list(switch.supervisor_of.values()) == ["super1"]
+    with pytest.raises(TelephonyError, match="super2 does not monitor call c1"):
+        switch.stop_monitor("c1", "super2")
+    switch.stop_monitor("c1", "super1")  # asked to stop: a BYE to its phone, and the fork unsubscribed
+    bye, bye_from = await proxy.next("BYE")
+    proxy.reply(bye, bye_from, "200 OK")
+    assert (switch.monitors, switch.supervisor_of) == ({}, {})
+    switch.monitor("c1", "super1", mode="monitor")  # listens again
+    invite, addr = await proxy.next("INVITE")
+    proxy.reply(
+        invite, addr, "200 OK", f"Record-Route: <sip:127.0.0.1:{proxy_port};lr>", contact, body="v=0\r\n"
+    )
+    for _ in range(100):
+        if switch.monitors:
+            break
+        await asyncio.sleep(0.01)
     fake.send({"event": "ended", "callid": "c1"})  # the call ends: the supervisor's phone gets a BYE
     bye, bye_from = await proxy.next("BYE")
     proxy.reply(bye, bye_from, "200 OK")
@@ -650,6 +666,9 @@ async def _a_supervisor_is_called_with_the_subscription_answered_and_hung_up_wit
     assert commands == [
         ("subscribe request", ["F", "T"], None, None),
         ("unsubscribe", None, "S1", None),  # after the 486
+        ("subscribe request", ["F", "T"], None, None),
+        ("subscribe answer", None, "S1", ["allow transcoding"]),
+        ("unsubscribe", None, "S1", None),  # stopped
         ("subscribe request", ["F", "T"], None, None),
         ("subscribe answer", None, "S1", ["allow transcoding"]),
     ]

@@ -745,6 +745,7 @@ async def start_switch(lab: Lab, switch: KamailioSwitch, control: CallControl, m
         "-Y", str(out / "run"), "-w", str(out),
     ])  # fmt: skip
     await switch.connect(timeout_seconds=10)
+    switch.instance = await switch.kamailio_instance()  # which run of Kamailio (JSON-RPC core.uptime)
     lab.tasks.append(asyncio.create_task(switch.serve()))
     lab.tasks.append(asyncio.create_task(control.run_timers(idle_seconds=0.2)))
 
@@ -817,6 +818,7 @@ async def run(out: Path, scenario: str, media_dir: Path | None = None) -> dict[s
             transport.close()
         result["media_errors"] = switch.media_errors
         result["played"] = switch.played
+        result["kamailio_instance"] = switch.instance
         if isinstance(control.speaker, LabSpeaker):
             result["spoken"] = control.speaker.spoken
         lab.stop_all()
