@@ -29,6 +29,7 @@ from baiying.telephony.switch import (
     CallLost,
     CallRecorded,
     DigitsCollected,
+    MonitorEnded,
     NotSupported,
     PhoneRegistered,
     TelephonyError,
@@ -620,6 +621,8 @@ async def _a_supervisor_is_called_with_the_subscription_answered_and_hung_up_wit
     agent = SipUserAgent("127.0.0.1", free_port(), ("127.0.0.1", proxy_port), "127.0.0.1")
     await agent.open()
     switch = KamailioSwitch(settings, client, agent)
+    seen: list[CallEvent] = []
+    switch.on_event(seen.append)
     await switch.connect(timeout_seconds=2)
     serving = asyncio.create_task(switch.serve())
     await fake.connected.wait()
@@ -673,6 +676,10 @@ async def _a_supervisor_is_called_with_the_subscription_answered_and_hung_up_wit
         ("subscribe answer", None, "S1", ["allow transcoding"]),
     ]
     assert switch.media_errors == ["monitor (super1) c1 monitor: super1's phone answered 486 Busy Here"]
+    # the refused call is reported, so call control logs the monitor stopped; a stop asked for is not
+    assert [e for e in seen if isinstance(e, MonitorEnded)] == [
+        MonitorEnded("c1", "super1", "failed: super1's phone answered 486 Busy Here")
+    ]
     assert switch.monitors == {}
     fake.writer.close()  # type: ignore[union-attr]
     serving.cancel()

@@ -822,7 +822,7 @@ class CallControl:
         if isinstance(event, MonitorEnded):
             for monitoring in list(self.monitoring.get(event.call_id, [])):
                 if monitoring.phone == event.supervisor:
-                    self._monitor_stopped(event.call_id, monitoring, "supervisor hung up")
+                    self._monitor_stopped(event.call_id, monitoring, event.reason)
         elif isinstance(event, CallEnded | CallerAbandoned | CallLost):
             for monitoring in list(self.monitoring.get(event.call_id, [])):
                 self._monitor_stopped(event.call_id, monitoring, "call ended")

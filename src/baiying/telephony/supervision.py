@@ -17,7 +17,7 @@ import contextlib
 import logging
 from typing import Any
 
-from baiying.telephony.rtpengine import NgClient, NgError
+from baiying.telephony.rtpengine import NgClient, NgError, NgProtocolError, NgTimeout
 from baiying.telephony.sipua import SipUserAgent
 from baiying.telephony.switch import CallEvent, MonitorEnded, NotSupported, TelephonyError
 
@@ -60,6 +60,13 @@ class RtpengineSupervision:
         client, agent = self.media, self.user_agent
 
         async def work() -> None:
+            try:
+                await listen()
+            except (TelephonyError, NgError, NgTimeout, NgProtocolError) as error:
+                self._emit(MonitorEnded(call_id, supervisor, f"failed: {error}"))  # never listened
+                raise
+
+        async def listen() -> None:
             reply = await client.command("subscribe request", call_id=call_id, from_tags=list(dialog))
             offer, to_tag = reply.get("sdp"), reply.get("to-tag")
             if not isinstance(offer, str) or not isinstance(to_tag, str):

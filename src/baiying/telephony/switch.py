@@ -144,10 +144,11 @@ class CallLost(CallEvent):
 
 @dataclass(frozen=True, slots=True)
 class MonitorEnded(CallEvent):
-    """A supervisor's phone hung up the call that let it listen to `call_id`."""
+    """A supervisor's phone hung up the call that let it listen to `call_id`, or that call failed."""
 
     kind: ClassVar[str] = "monitor-ended"
     supervisor: str  # the supervisor phone's SIP user
+    reason: str = "supervisor hung up"  # or why the supervisor's call failed
 
 
 CallEventHandler = Callable[[CallEvent], None]
