@@ -405,6 +405,12 @@ def test_transfers_to_a_named_agent_and_a_supervisor_listening_from_its_phone(tm
     # and the parties heard only each other: agent3 the caller's tone, the caller agent3's (above)
     agent3_heard = [r for r in result["recordings"]["agent3"] if r["file"].endswith("-dec.wav")]
     assert [r["peak_hz"] for r in agent3_heard] == [pytest.approx(1000, abs=5)]
+    # Baiying's log says who listened to whom, and that it ended with the call (the transfer back)
+    (started,) = events(result, "monitor-started")
+    (stopped,) = events(result, "monitor-stopped")
+    assert (started["phone"], started["agent_id"], started["mode"]) == ("super1", "tech-001", "monitor")
+    assert (stopped["phone"], stopped["agent_id"], stopped["reason"]) == ("super1", "tech-001", "call ended")
+    assert started["contact_id"] == stopped["contact_id"] == transferred[0]["contact_id"]
 
 
 def test_a_missing_package_is_named_with_the_install_line(monkeypatch: pytest.MonkeyPatch) -> None:
