@@ -353,6 +353,25 @@ def test_attended_transfer_consults_a_colleague_cancels_then_consults_a_queue_an
 
 
 @pytest.mark.usefixtures("lab_ready")
+def test_calls_of_a_kamailio_that_restarted_are_closed_not_left_dangling(tmp_path: Path) -> None:
+    """A baresip caller talks to agent1; Kamailio is killed and started again. Call control's evapi link
+    reconnects, Kamailio's JSON-RPC says it is another run, the call is reported lost and its contact is
+    completed with agent-001 (who is free again); nothing is left in call control."""
+    result = run_lab("restart", tmp_path)
+    before, after = result["kamailio_instances"]
+    assert before is not None
+    assert after not in (None, before)
+    (answered,) = events(result, "contact-answered")
+    (completed,) = events(result, "contact-completed")
+    assert (completed["contact_id"], completed["agent_id"]) == (answered["contact_id"], "agent-001")
+    ready = [e for e in events(result, "agent-state-changed") if e["agent_id"] == "agent-001"]
+    assert ready[-1]["state"] == "ready"
+    assert [e["kind"] for e in result["switch"] if e["kind"] in ("call-lost", "call-ended")] == ["call-lost"]
+    assert result["calls_left"] == []
+    assert result["media_errors"] == []
+
+
+@pytest.mark.usefixtures("lab_ready")
 def test_transfers_to_a_named_agent_and_a_supervisor_listening_from_its_phone(tmp_path: Path) -> None:
     """agent1's phone transfers the caller to agent3 by name (a REFER to queue-agent3; agent3 has no
     support skill, so only a transfer by name reaches it). While the caller (1000 Hz) talks to agent3

@@ -64,7 +64,7 @@ from baiying.telephony.switch import CallEvent, PhoneRegistered
 log = logging.getLogger("baiying.voice-lab")
 SCENARIOS = (
     "queue", "abandon", "maxqueue", "rona", "nophone", "menu", "record", "transfer", "transfer-api",
-    "transfer-agent", "attended",
+    "transfer-agent", "attended", "restart",
 )  # fmt: skip
 MAX_QUEUE_SECONDS = {"maxqueue": 8.0}  # Kamailio's cap on a held INVITE, when not the settings' (300 s)
 # Scenarios whose support callers (no menu) hold with music and hear their standing every second of it
@@ -207,6 +207,9 @@ class Lab:
         # baresip's ctrl_tcp serves one connection: commands go over the one its events come on
         self.controls: dict[str, asyncio.StreamWriter] = {}
         self.control: CallControl | None = None
+        self.switch: KamailioSwitch | None = None
+        self.scenario = ""
+        self.instances: list[str | None] = []  # the runs of Kamailio call control saw (restart scenario)
         self.sinks: list[tuple[int, RtpSink, asyncio.DatagramTransport]] = []  # a supervisor's streams
 
     def on_switch_event(self, event: CallEvent) -> None:
@@ -659,6 +662,8 @@ async def place_calls(lab: Lab, scenario: str) -> dict[str, int]:
         )
     if scenario == "attended":
         return await attended_transfer(lab)
+    if scenario == "restart":
+        return await restart_kamailio(lab)
     if scenario == "queue":
         return {"callers": await lab.sipp("callers", "caller.xml", 3, 5070, 30000)}
     if scenario == "record":
@@ -740,14 +745,50 @@ async def start_switch(lab: Lab, switch: KamailioSwitch, control: CallControl, m
     out = lab.out
     await start_rtpengine(lab, media)
     await switch.listen_dtmf()
-    lab.start("kamailio", [
-        "kamailio", "-f", str(out / "kamailio.cfg"), "-DD", "-E", "-P", str(out / "run" / "kamailio.pid"),
-        "-Y", str(out / "run"), "-w", str(out),
-    ])  # fmt: skip
+    lab.start("kamailio", kamailio_argv(out))
     await switch.connect(timeout_seconds=10)
     switch.instance = await switch.kamailio_instance()  # which run of Kamailio (JSON-RPC core.uptime)
-    lab.tasks.append(asyncio.create_task(switch.serve()))
+    # the restart scenario's link reconnects (and sweeps the calls of the Kamailio it lost); the others'
+    # must not drop: a dropped link fails them
+    serving = switch.serve_forever(retry_seconds=0.2) if lab.scenario == "restart" else switch.serve()
+    lab.tasks.append(asyncio.create_task(serving))
     lab.tasks.append(asyncio.create_task(control.run_timers(idle_seconds=0.2)))
+
+
+def kamailio_argv(out: Path, name: str = "kamailio") -> list[str]:
+    return [
+        "kamailio", "-f", str(out / "kamailio.cfg"), "-DD", "-E", "-P", str(out / "run" / f"{name}.pid"),
+        "-Y", str(out / "run"), "-w", str(out),
+    ]  # fmt: skip
+
+
+async def restart_kamailio(lab: Lab) -> dict[str, int]:
+    """A baresip caller talks to agent1; Kamailio is killed and started again (a crash, a restart): call
+    control's link reconnects, the new Kamailio knows none of the calls, and call control closes the
+    contact (completed with agent-001) instead of leaving it connected for ever."""
+    control, switch = lab.control, lab.switch
+    assert control is not None
+    assert switch is not None
+    user, index = CALLER_PHONE
+    sip = f"{lab.settings.sip.address}:{lab.settings.sip.port}"
+    home = baresip_config(lab.out, user, index, sip, answer=False)
+    lab.start(user, ["baresip", "-4", "-f", str(home)])
+    lab.tasks.append(asyncio.create_task(lab.watch_agent(user, ctrl_port(index))))
+    await wait_for(lambda: user in lab.registered, "the caller's phone to register", 10)
+    queue = lab.settings.queue_prefix
+    await phone_command(lab, user, "dial", f"sip:{queue}support@{lab.settings.sip.address}")
+    await wait_for(lambda: any(c.connected for c in control.calls.values()), "agent1 to answer", 10)
+    await asyncio.sleep(1.0)
+    before = switch.instance
+    kamailio = lab.processes["kamailio"]
+    os.killpg(kamailio.pid, signal.SIGKILL)
+    await asyncio.to_thread(kamailio.wait, 5)
+    # (a pid file of its own: the killed run's stays behind, and Kamailio refuses to start over it)
+    lab.start("kamailio-restarted", kamailio_argv(lab.out, "kamailio-restarted"))
+    await wait_for(lambda: switch.instance not in (None, before), "call control to see the new Kamailio", 15)
+    await wait_for(lambda: not control.calls, "call control to close the lost call", 5)
+    lab.instances = [before, switch.instance]
+    return {"caller": 0}
 
 
 async def open_call_control(
@@ -798,7 +839,7 @@ async def run(out: Path, scenario: str, media_dir: Path | None = None) -> dict[s
     center, media, switch, control = await open_call_control(settings, url, clock)
     switch.on_event(lambda event: result["switch"].append({"kind": event.kind, **asdict(event)}))
     switch.on_event(lab.on_switch_event)
-    lab.control = control
+    lab.control, lab.switch, lab.scenario = control, switch, scenario
     try:
         await start_switch(lab, switch, control, media)
         await start_agents(lab, center, scenario)
@@ -819,6 +860,7 @@ async def run(out: Path, scenario: str, media_dir: Path | None = None) -> dict[s
         result["media_errors"] = switch.media_errors
         result["played"] = switch.played
         result["kamailio_instance"] = switch.instance
+        result["kamailio_instances"] = lab.instances
         if isinstance(control.speaker, LabSpeaker):
             result["spoken"] = control.speaker.spoken
         lab.stop_all()
