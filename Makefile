@@ -37,7 +37,7 @@ lint: $(READY)
 # Real voice, opt-in (root, Debian): Kamailio + Baiying call control + two baresip agents + sipp callers in a
 # private network namespace on loopback; installs the Debian packages if missing. `make demo` needs none.
 VOICE_PACKAGES := kamailio kamailio-extra-modules kamailio-json-modules rtpengine-daemon sip-tester baresip-core espeak-ng
-VOICE_SCENARIOS ?= queue abandon rona nophone menu record transfer transfer-api transfer-agent
+VOICE_SCENARIOS ?= queue abandon rona nophone menu record transfer transfer-api transfer-agent attended restart
 $(READY): $(wildcard src/baiying/telephony/*.tmpl src/baiying/telephony/lab/*.xml)
 voice: $(READY)
 	@missing=$$(for p in $(VOICE_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -392,6 +392,48 @@ class SiteStatusChanged(Event):
         self.previous = previous
 
 
+@dataclass(init=False, slots=True)
+class MonitorStarted(Event):
+    """A supervisor began listening to an agent's call with a customer (silent monitor)."""
+
+    contact_id: ContactId
+    agent_id: AgentId  # whose call: the agent monitored
+    supervisor: str  # who listens: the supervisor's user id
+    phone: str  # the phone the call is forked to (its SIP user)
+    mode: str  # monitor / whisper / barge
+
+    def __init__(
+        self, at: float, contact_id: ContactId, agent_id: AgentId, supervisor: str, phone: str, mode: str
+    ) -> None:
+        self.at = at
+        self.contact_id = contact_id
+        self.agent_id = agent_id
+        self.supervisor = supervisor
+        self.phone = phone
+        self.mode = mode
+
+
+@dataclass(init=False, slots=True)
+class MonitorStopped(Event):
+    """The supervisor stopped listening: asked to, hung up their phone, or the call ended."""
+
+    contact_id: ContactId
+    agent_id: AgentId
+    supervisor: str
+    phone: str
+    reason: str  # stopped / supervisor hung up / call ended
+
+    def __init__(
+        self, at: float, contact_id: ContactId, agent_id: AgentId, supervisor: str, phone: str, reason: str
+    ) -> None:
+        self.at = at
+        self.contact_id = contact_id
+        self.agent_id = agent_id
+        self.supervisor = supervisor
+        self.phone = phone
+        self.reason = reason
+
+
 Event.kind = "event"
 ContactArrived.kind = "contact-arrived"
 ContactQueued.kind = "contact-queued"
@@ -407,6 +449,8 @@ CallbackOffered.kind = "callback-offered"
 ContactRoutedOut.kind = "contact-routed-out"
 AgentStateChanged.kind = "agent-state-changed"
 SiteStatusChanged.kind = "site-status-changed"
+MonitorStarted.kind = "monitor-started"
+MonitorStopped.kind = "monitor-stopped"
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -426,6 +470,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ContactRoutedOut,
         AgentStateChanged,
         SiteStatusChanged,
+        MonitorStarted,
+        MonitorStopped,
     )
 }
 

@@ -34,6 +34,7 @@ SUPERVISOR_AT_SITE = frozenset(
         (Action.READ, Kind.STATS),
         (Action.CHANGE_STATUS, Kind.SITE),
         (Action.FORCE_STATE, Kind.AGENT),
+        (Action.MONITOR, Kind.CONTACT),  # listen to its calls
     }
 )
 SUPERVISOR_ANYWHERE = frozenset(

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient  # conftest imported it first, without
 from tests.api.conftest import T0, DatabaseState, error_of, log_in, sqlite_only
 from tests.api.test_admin_network import NETWORK_ROUTES
 from tests.api.test_live import LIVE_ROUTES
+from tests.api.test_voice import VOICE_ROUTES
 from tests.customers.test_roles import CUSTOMER_ROUTES
 from tests.knowledge.test_api import KB_ROUTES
 from tests.tickets.test_roles import TICKET_ROUTES
@@ -189,8 +190,9 @@ def test_every_endpoint_class_is_in_the_matrix(client: TestClient) -> None:
     called = {(c.method, _template(c.path)) for c in CALLS}
     # the live engine's have their matrix in test_live, teams/agents/queues/policies in test_admin_network,
     # customers' in tests/customers/test_roles, tickets' in tests/tickets/test_roles, the knowledge base's in
-    # tests/knowledge/test_api, the web chat's in tests/web/test_chat
+    # tests/knowledge/test_api, the web chat's in tests/web/test_chat, call control's in tests/api/test_voice
     elsewhere = LIVE_ROUTES | NETWORK_ROUTES | CUSTOMER_ROUTES | TICKET_ROUTES | KB_ROUTES | CHAT_ROUTES
+    elsewhere |= VOICE_ROUTES
     assert routes - called - elsewhere == set()
 
 

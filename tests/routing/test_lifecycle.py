@@ -240,6 +240,27 @@ def test_transfer_to_queue_and_to_a_named_agent() -> None:
     assert any(isinstance(d, OfferToAgent) and d.agent_id == "li-na" for d in after_wrap)
 
 
+def test_a_contact_for_a_named_agent_waits_for_that_agent_though_another_is_free() -> None:
+    router = Router(config())
+    router.login(agent("li-na"), 0)
+    router.login(agent("wang-fang"), 1)  # li-na idles longer
+    router.arrive(contact("c1", 2), 2)
+    router.accept(C1, LI_NA, 3)
+    # a consultation for li-na, who is busy: wang-fang is free but does not get it
+    decisions = router.arrive(contact("k1", 4), 4, agent_id=LI_NA)
+    assert not any(isinstance(d, OfferToAgent) for d in decisions)
+    assert router.contacts[ContactId("k1")].phase is ContactPhase.WAITING
+    after = router.complete(C1, 5)
+    assert [(d.contact_id, d.agent_id) for d in after if isinstance(d, OfferToAgent)] == [("k1", "li-na")]
+    free = router.arrive(contact("k2", 6), 6, agent_id=WANG)  # free: offered at once
+    assert [d.agent_id for d in free if isinstance(d, OfferToAgent)] == ["wang-fang"]
+    with pytest.raises(UnknownEntity, match="nobody"):
+        router.arrive(contact("k3", 7), 7, agent_id=AgentId("nobody"))
+    assert ContactId("k3") not in router.contacts
+    with pytest.raises(InvalidTransition, match="already being routed"):
+        router.arrive(contact("k2", 7), 7, agent_id=WANG)
+
+
 def test_invalid_calls_raise_precise_errors_and_change_nothing() -> None:
     router = Router(config())
     router.login(agent("li-na"), 0)

@@ -4,15 +4,16 @@ import pytest
 
 from baiying.ids import AgentId, ContactId
 from baiying.routing.errors import NoSuchContact
+from baiying.routing.model import AgentState
 from baiying.routing.placement import INFINITE_WAIT
 from baiying.routing.policy import make_step
 from baiying.routing.router import Router
-from baiying.routing.standing import QueueStanding, queue_standing
+from baiying.routing.standing import QueueStanding, expected_wait, queue_standing
 from tests.routing.builders import agent, config, contact
 
 
-def standing(router: Router, cid: str) -> QueueStanding | None:
-    return queue_standing(router, ContactId(cid))
+def standing(router: Router, cid: str, now: float = 10.0) -> QueueStanding | None:
+    return queue_standing(router, ContactId(cid), now)
 
 
 def test_callers_are_numbered_in_the_order_they_will_be_served() -> None:
@@ -29,19 +30,62 @@ def test_callers_are_numbered_in_the_order_they_will_be_served() -> None:
     assert standing(router, "second").expected_wait_minutes == 9  # type: ignore[union-attr]
 
 
-def test_more_staffed_agents_shorten_the_expected_wait_and_rounding_is_up() -> None:
+def test_each_caller_ahead_takes_the_next_agent_to_free_up_and_rounding_is_up() -> None:
     router = Router(config())
     for name in ("li-na", "wang-fang", "zhao-lei"):
         router.login(agent(name), 0)
-    for at, cid in enumerate(("a", "b", "c", "d", "e"), start=1):
-        router.arrive(contact(cid, at), at)  # a, b, c ring the three agents; d and e wait
-    assert standing(router, "d") == QueueStanding(1, 60.0)
-    found = standing(router, "e")
-    assert found == QueueStanding(2, 120.0)
+    for at, cid in enumerate(("a", "b", "c", "d", "e", "f", "g"), start=1):
+        router.arrive(contact(cid, at), at)  # a, b, c ring the three agents; d to g wait
+    router.accept(ContactId("a"), AgentId("li-na"), 4)
+    router.accept(ContactId("b"), AgentId("wang-fang"), 4)  # zhao-lei's phone still rings for c
+    # at 64 li-na and wang-fang are a minute into their calls (free in about 120 s), zhao-lei in 180 s
+    assert standing(router, "d", now=64) == QueueStanding(1, 120.0)
+    assert standing(router, "e", now=64) == QueueStanding(2, 120.0)
+    assert standing(router, "f", now=64) == QueueStanding(3, 180.0)
+    found = standing(router, "g", now=64)  # the agent d takes is free again at 120 + 180
+    assert found == QueueStanding(4, 300.0)
     assert found is not None
-    assert found.expected_wait_minutes == 2
+    assert found.expected_wait_minutes == 5
     assert QueueStanding(1, 61.0).expected_wait_minutes == 2
     assert QueueStanding(1, 5.0).expected_wait_minutes == 1  # "about 1 minute", never 0
+
+
+def test_the_time_the_agent_has_spent_on_its_call_shortens_the_wait() -> None:
+    router = Router(config())  # handle-time estimate 180 s
+    router.login(agent("li-na"), 0)
+    router.arrive(contact("talking", 1), 1)
+    router.accept(ContactId("talking"), AgentId("li-na"), 2)
+    router.arrive(contact("next", 3), 3)
+    assert standing(router, "next", now=2) == QueueStanding(1, 180.0)
+    assert standing(router, "next", now=122) == QueueStanding(1, 60.0)
+    overdue = standing(router, "next", now=400)  # longer than the estimate: it may end any moment
+    assert overdue == QueueStanding(1, 0.0)
+    assert overdue is not None
+    assert overdue.expected_wait_minutes == 1
+
+
+def test_an_agent_in_wrap_up_is_free_at_once() -> None:
+    router = Router(config(wrap_up=30.0))
+    router.login(agent("li-na"), 0)
+    router.arrive(contact("talking", 1), 1)
+    router.accept(ContactId("talking"), AgentId("li-na"), 2)
+    router.arrive(contact("next", 3), 3)
+    router.complete(ContactId("talking"), 50)
+    assert router.agents[AgentId("li-na")].state()[0] is AgentState.WRAP_UP
+    assert standing(router, "next", now=60) == QueueStanding(1, 0.0)
+
+
+def test_expected_wait_is_the_moment_the_agent_for_the_position_frees_up() -> None:
+    assert expected_wait(1, [], 180.0) == INFINITE_WAIT
+    assert expected_wait(1, [50.0, 0.0], 180.0) == 0.0
+    assert expected_wait(2, [50.0, 0.0], 180.0) == 50.0
+    assert expected_wait(3, [50.0, 0.0], 180.0) == 180.0  # the free agent's first call ends first
+    assert expected_wait(4, [50.0, 0.0], 180.0) == 230.0
+    assert expected_wait(1, [-5.0], 180.0) == 0.0  # overdue: not in the past
+    with pytest.raises(ValueError, match="position"):
+        expected_wait(0, [0.0], 180.0)
+    with pytest.raises(ValueError, match="handle_estimate"):
+        expected_wait(1, [0.0], -1.0)
 
 
 def test_contacts_that_other_agents_take_are_not_ahead() -> None:

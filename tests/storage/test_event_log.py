@@ -20,6 +20,8 @@ from baiying.events import (
     ContactRoutedOut,
     ContactTransferred,
     Event,
+    MonitorStarted,
+    MonitorStopped,
     OfferDeclined,
     SiteStatusChanged,
     WrapUpEnded,
@@ -64,6 +66,8 @@ ONE_OF_EACH: list[Event] = [
     ContactRoutedOut(T0 + 350, ContactId("c-0005"), QueueId("complaints"), "ticket", wait_seconds=600.0),
     AgentStateChanged(T0 + 360, LI_NA, BJ, AgentState.AUX, AgentState.READY, reason="lunch"),
     SiteStatusChanged(T0 + 370, GZ, SiteStatus.EVACUATED, SiteStatus.OPEN),
+    MonitorStarted(T0 + 380, ContactId("c1"), AgentId("li-na"), "chen", "super1", "monitor"),
+    MonitorStopped(T0 + 390, ContactId("c1"), AgentId("li-na"), "chen", "super1", "call ended"),
 ]
 
 

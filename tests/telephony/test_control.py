@@ -17,7 +17,14 @@ from baiying.telephony.control import CallControl
 from baiying.telephony.lab import lab_settings, prepare_database
 from baiying.telephony.lab.prompts import tone_pcap
 from baiying.telephony.settings import RecordingPolicy
-from baiying.telephony.switch import CallRecorded, CallState, NotSupported, SimulatedSwitch, TelephonyError
+from baiying.telephony.switch import (
+    CallRecorded,
+    CallState,
+    MonitorEnded,
+    NotSupported,
+    SimulatedSwitch,
+    TelephonyError,
+)
 
 T0 = 1_795_000_000.0
 A1, A2, TECH = AgentId("agent-001"), AgentId("agent-002"), AgentId("tech-001")
@@ -25,11 +32,11 @@ MENU = lab_settings().menus["menu"]  # 1 billing, 2 tech; 2 attempts, then billi
 
 
 class Lab:
-    def __init__(self, url: str, recordings: Path) -> None:
+    def __init__(self, url: str, recordings: Path, switch: SimulatedSwitch | None = None) -> None:
         prepare_database(url, "lab", at=T0 - 60)
         self.clock = ManualClock(T0)
         self.center = LiveCenter(url, self.clock, tenants=["lab"])
-        self.switch = SimulatedSwitch()
+        self.switch = switch or SimulatedSwitch()
         self.control = CallControl(
             self.center,
             "lab",
@@ -50,6 +57,11 @@ class Lab:
     def tick(self, seconds: float) -> None:
         self.clock.advance(seconds)
         self.center.advance("lab")
+
+
+# Call control's own logic, the same on either database (the tests above run on both): SQLite only, to keep
+# the telephony group within its time.
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"])
 
 
 @pytest.fixture
@@ -359,9 +371,9 @@ def test_waiting_callers_hear_their_position_and_expected_wait_between_the_music
     sw.press("m2", "1")
     lab.clock.advance(6)
     asyncio.run(control.announce())  # m1's turn; m2's comes 4 s later
-    # 1 ahead of nobody, 2 staffed billing agents, 180 s per call (the queue's first estimate): 90 s
+    # nobody ahead; both billing agents 10 s into their calls, 180 s per call (the queue's first estimate)
     assert [a.text for a in speaker.said] == [
-        "You are number 1 in the queue. The expected wait is about 2 minutes."
+        "You are number 1 in the queue. The expected wait is about 3 minutes."
     ]
     assert sw.calls["m1"].playing == "announcements/1.wav"
     assert sw.calls["m2"].playing == "music.wav"
@@ -389,8 +401,47 @@ def test_waiting_callers_hear_their_position_and_expected_wait_between_the_music
     asyncio.run(control.announce())
     assert control.calls["m1"].announced == [speaker.said[0].text]  # connected: nothing more for m1
     assert control.calls["m1"].announce_at is None
-    assert speaker.said[2].text == "You are number 1 in the queue. The expected wait is about 2 minutes."
+    assert speaker.said[2].text == "You are number 1 in the queue. The expected wait is about 3 minutes."
     assert control.calls["m2"].announced == [speaker.said[1].text, speaker.said[2].text]  # m2 moved up
+
+
+@SQLITE_ONLY
+def test_a_caller_who_must_wait_without_a_menu_hears_the_queues_hold_music_and_standing(lab: Lab) -> None:
+    sw, control = lab.switch, lab.control
+    speaker = ListSpeaker()
+    control.speaker = speaker
+    control.announcements = {"support": QueueAnnouncement(every_seconds=5, hold_music="music.wav")}
+    for n in (1, 2):  # an agent is free for each: their phones ring at once, no media is opened
+        sw.place_call(f"c{n}", "support", f"caller{n}")
+        assert sw.calls[f"c{n}"].state is CallState.RINGING
+        assert not sw.calls[f"c{n}"].media_open
+        sw.answer(f"c{n}")
+    lab.clock.advance(60)
+    sw.place_call("c3", "support", "caller3")  # both agents talk: answered into the queue with music
+    assert sw.calls["c3"].history == ["queued", "media", "play music.wav (loop)"]
+    assert control.calls["c3"].music == "music.wav"
+    assert control.next_announcement() == lab.clock.now() + 5
+    lab.clock.advance(5)
+    asyncio.run(control.announce())
+    # nobody ahead, both agents 65 s into calls of about 180 s: the first is free in about 2 minutes
+    assert [a.text for a in speaker.said] == [
+        "You are number 1 in the queue. The expected wait is about 2 minutes."
+    ]
+    assert sw.calls["c3"].playing == "announcements/1.wav"
+    sw.agent_hangs_up("c1")  # agent1 is free: the waiting caller rings it, then talks
+    sw.answer("c3")
+    assert control.calls["c3"].announce_at is None
+    assert [e.agent_id for e in lab.kinds(ev.ContactAnswered)][-1] == AgentId("agent-001")  # type: ignore[attr-defined]
+
+
+@SQLITE_ONLY
+def test_a_queue_without_hold_music_keeps_its_waiting_callers_on_ringback(lab: Lab) -> None:
+    lab.control.speaker = ListSpeaker()
+    lab.control.announcements = {"support": QueueAnnouncement(every_seconds=5)}
+    for n in (1, 2, 3):
+        lab.switch.place_call(f"c{n}", "support", f"caller{n}")
+    assert lab.switch.calls["c3"].history == ["queued"]
+    assert lab.control.next_announcement() is None
 
 
 def test_a_wrong_key_replays_the_prompt_then_the_default_option_is_taken(lab: Lab) -> None:
@@ -538,7 +589,8 @@ def test_a_supervisor_may_monitor_only_a_connected_call_on_a_switch_that_can(lab
     sw.answer("c1")
     with pytest.raises(NotSupported, match="simulated cannot monitor yet"):  # the switch decides
         lab.control.monitor(contact, "super1")
-    assert lab.control.calls["c1"].log[-1] == "monitor by super1"
+    assert "monitor by super1" not in lab.control.calls["c1"].log
+    assert lab.kinds(ev.MonitorStarted) == []  # nothing is recorded for a refused monitor
 
 
 def test_a_phone_transfer_to_an_agent_who_is_not_logged_in_leaves_the_call_with_its_agent(lab: Lab) -> None:
@@ -553,3 +605,156 @@ def test_a_phone_transfer_to_an_agent_who_is_not_logged_in_leaves_the_call_with_
     assert (sw.calls["c1b"].state, sw.calls["c1b"].final_code) == (CallState.ENDED, 480)
     sw.agent_hangs_up("c1")
     assert [e.agent_id for e in lab.kinds(ev.ContactCompleted)] == [A1]  # type: ignore[attr-defined]
+
+
+def answered_by(lab: Lab, contact: ContactId) -> list[str]:
+    return [e.agent_id for e in lab.kinds(ev.ContactAnswered) if e.contact_id == contact]  # type: ignore[attr-defined]
+
+
+@SQLITE_ONLY
+def test_attended_transfer_holds_the_caller_consults_then_hands_it_to_the_agent_consulted(lab: Lab) -> None:
+    sw, control = lab.switch, lab.control
+    control.hold_music = "music.wav"
+    sw.register("agent3")  # tech-001
+    sw.place_call("c1", "support", "caller1")
+    sw.answer("c1")  # agent1, the longest idle
+    contact = control.calls["c1"].contact_id
+    # agent1's phone calls agent3 by name while connected: a consultation, the caller on hold with music
+    sw.place_call("k1", "agent3", "agent1")
+    assert sw.calls["c1"].history[-1] == "hold music.wav"
+    assert (sw.calls["k1"].state, sw.calls["k1"].agent) == (CallState.RINGING, "agent3")
+    first = control.calls["k1"].contact_id
+    sw.answer("k1")
+    sw.agent_hangs_up("k1")  # agent1 hangs up on agent3: the caller is back with agent1
+    assert sw.calls["c1"].history[-1] == "resumed"
+    assert control.calls["c1"].consulting is None
+    # a consultation of a queue: routing chooses the agent (agent3 has the tech skill; agent2 idles)
+    sw.place_call("k2", "tech", "agent1")
+    assert sw.calls["k2"].agent == "agent3"
+    second = control.calls["k2"].contact_id
+    sw.answer("k2")
+    assert control.complete_consultation(contact) == AgentId("tech-001")
+    assert sw.calls["k2"].state is CallState.ENDED  # the consultation call ended, agent3 is free
+    assert sw.calls["c1"].history[-1] == "transfer to agent3"  # the caller's phone is REFERred to agent3
+    sw.place_call("c2", "agent3", "caller1", referred_by="agent1")
+    assert sw.calls["c2"].agent == "agent3"
+    sw.answer("c2")
+    sw.caller_hangs_up("c2")
+    assert answered_by(lab, contact) == ["agent-001", "tech-001"]  # one contact, its history kept
+    assert answered_by(lab, first) == answered_by(lab, second) == ["tech-001"]
+    [moved] = lab.kinds(ev.ContactTransferred)
+    assert (moved.contact_id, moved.agent_id) == (contact, "tech-001")  # type: ignore[attr-defined]
+    completed = [(e.contact_id, e.agent_id) for e in lab.kinds(ev.ContactCompleted)]  # type: ignore[attr-defined]
+    # agent1's leg ends at the transfer; the consultation completes after it, freeing agent3 for the caller
+    assert completed == [
+        (first, "tech-001"), (contact, "agent-001"), (second, "tech-001"), (contact, "tech-001"),
+    ]  # fmt: skip
+    assert control.calls == {}
+
+
+@SQLITE_ONLY
+def test_a_consultation_is_cancelled_from_baiying_or_completed_by_the_phones_transfer(lab: Lab) -> None:
+    sw, control = lab.switch, lab.control
+    sw.register("agent3")
+    sw.place_call("c1", "support", "caller1")
+    sw.answer("c1")
+    contact = control.calls["c1"].contact_id
+    with pytest.raises(TelephonyError, match="no consultation under way"):
+        control.complete_consultation(contact)
+    sw.place_call("c2", "support", "caller2")
+    sw.answer("c2")  # agent2 talks too: a consultation of the support queue waits
+    sw.place_call("k1", "support", "agent1")
+    assert sw.calls["c1"].history[-1] == "hold"  # no hold music configured: silence
+    with pytest.raises(TelephonyError, match="not answered yet"):
+        control.complete_consultation(contact)
+    control.cancel_consultation(contact)
+    assert sw.calls["k1"].final_code == 487
+    assert sw.calls["c1"].history[-1] == "resumed"
+    assert len(lab.kinds(ev.ContactAbandoned)) == 1
+    sw.place_call("k2", "agent3", "agent1")
+    with pytest.raises(TelephonyError, match="ringing at tech-001"):
+        control.cancel_consultation(contact)
+    sw.answer("k2")
+    sw.refer("c1", "agent3")  # agent1's phone transfers the held caller to agent3: completes it
+    assert sw.calls["k2"].state is CallState.ENDED
+    sw.place_call("c3", "agent3", "caller1", referred_by="agent1")
+    sw.answer("c3")
+    assert answered_by(lab, contact) == ["agent-001", "tech-001"]
+
+
+class MonitoringSwitch(SimulatedSwitch):
+    """The simulated switch with a silent monitor: who listens to which call (the phones are the test's)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.listening: dict[str, set[str]] = {}
+
+    def monitor(self, call_id: str, supervisor: str, *, mode: str) -> None:
+        if mode != "monitor":
+            raise NotSupported(self.name, mode, "it only listens")
+        self._expect(self._call(call_id), CallState.CONNECTED, doing="monitor")
+        self.listening.setdefault(call_id, set()).add(supervisor)
+
+    def stop_monitor(self, call_id: str, supervisor: str) -> None:
+        self.listening[call_id].remove(supervisor)
+
+    def supervisor_hangs_up(self, call_id: str, supervisor: str) -> None:
+        self.listening[call_id].remove(supervisor)
+        self._emit(MonitorEnded(call_id, supervisor))
+
+
+@SQLITE_ONLY
+def test_monitors_are_logged_with_who_listened_to_whom_until_they_stop(db_url: str, tmp_path: Path) -> None:
+    lab = Lab(db_url, tmp_path, MonitoringSwitch())
+    sw, control = lab.switch, lab.control
+    assert isinstance(sw, MonitoringSwitch)
+    sw.register("agent1")
+    for n in (1, 2, 3):
+        sw.place_call(f"c{n}", "support", f"caller{n}")
+    sw.answer("c1")
+    contact = control.calls["c1"].contact_id
+    assert control.monitor(contact, "super1", by="chen") == AgentId("agent-001")
+    with pytest.raises(TelephonyError, match="super1 already monitors"):
+        control.monitor(contact, "super1", by="chen")
+    control.monitor(contact, "super2", by="zhou")
+    assert sw.listening["c1"] == {"super1", "super2"}
+    control.stop_monitor(contact, "super1")  # asked for (the API's DELETE)
+    assert sw.listening["c1"] == {"super2"}
+    with pytest.raises(TelephonyError, match="super1 does not monitor"):
+        control.stop_monitor(contact, "super1")
+    sw.supervisor_hangs_up("c1", "super2")
+    control.monitor(contact, "super1", by="chen")
+    sw.caller_hangs_up("c1")  # the call ends: so does its monitor
+    assert control.monitoring == {}
+    started = [(e.supervisor, e.phone, e.agent_id, e.mode) for e in lab.kinds(ev.MonitorStarted)]  # type: ignore[attr-defined]
+    assert started == [
+        ("chen", "super1", "agent-001", "monitor"),
+        ("zhou", "super2", "agent-001", "monitor"),
+        ("chen", "super1", "agent-001", "monitor"),
+    ]
+    stopped = [(e.supervisor, e.phone, e.reason) for e in lab.kinds(ev.MonitorStopped)]  # type: ignore[attr-defined]
+    assert stopped == [("chen", "super1", "stopped"), ("zhou", "super2", "supervisor hung up"),
+                       ("chen", "super1", "call ended")]  # fmt: skip
+    assert {e.contact_id for e in lab.kinds(ev.MonitorStarted, ev.MonitorStopped)} == {contact}  # type: ignore[attr-defined]
+    lab.control.close()
+    lab.center.close()
+
+
+@SQLITE_ONLY
+def test_calls_the_switch_lost_close_their_contacts_and_nothing_dangles(lab: Lab) -> None:
+    sw, control = lab.switch, lab.control
+    sw.place_call("c1", "support", "caller1")
+    sw.answer("c1")  # agent1 talks
+    sw.place_call("c2", "support", "caller2")  # rings agent2
+    sw.place_call("c3", "support", "caller3")  # waits
+    sw.place_call("m1", "menu", "caller4")  # in the IVR menu: not a contact yet
+    talking, ringing, waiting = (control.calls[c].contact_id for c in ("c1", "c2", "c3"))
+    sw.restart()  # Kamailio restarted: it knows none of these calls
+    assert control.calls == {}
+    assert control.by_contact == {}
+    completed = [(e.contact_id, e.agent_id) for e in lab.kinds(ev.ContactCompleted)]  # type: ignore[attr-defined]
+    assert completed == [(talking, "agent-001")]
+    assert {e.contact_id for e in lab.kinds(ev.ContactAbandoned)} == {ringing, waiting}  # type: ignore[attr-defined]
+    assert {a.state for a in lab.center.agents("lab")} == {"ready"}  # both agents free again
+    assert lab.center.waiting("lab") == []
+    assert all(call.final_code is None for call in sw.calls.values())  # nothing was sent to the switch

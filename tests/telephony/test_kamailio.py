@@ -26,8 +26,10 @@ from baiying.telephony.switch import (
     CallEnded,
     CallerAbandoned,
     CallEvent,
+    CallLost,
     CallRecorded,
     DigitsCollected,
+    MonitorEnded,
     NotSupported,
     PhoneRegistered,
     TelephonyError,
@@ -305,6 +307,99 @@ async def _media_open_prompt_digits_and_music_through_rtpengine(tmp_path: Path) 
     fake.server.close()
 
 
+def test_commands_while_the_media_opens_wait_for_the_invite_to_be_held_again() -> None:
+    asyncio.run(_commands_while_the_media_opens_wait_for_the_invite_to_be_held_again())
+
+
+async def _commands_while_the_media_opens_wait_for_the_invite_to_be_held_again() -> None:
+    """A caller answered into the queue with music may be offered to an agent (or leave) before Kamailio
+    holds its INVITE again after the 183: the ringing (or the final reply) goes out with the new handle."""
+    loop = asyncio.get_running_loop()
+    _, ng = await loop.create_datagram_endpoint(FakeNg, local_addr=("127.0.0.1", 0))
+    fake = FakeKamailio()
+    port = await fake.start()
+    ng_port = ng.transport.get_extra_info("sockname")[1]
+    settings = VoiceSettings(evapi={"port": port}, rtpengine={"port": ng_port})  # type: ignore[arg-type]
+    client = NgClient("127.0.0.1", ng_port, timeout_seconds=0.5)
+    await client.open()
+    switch = KamailioSwitch(settings, client)
+    seen: list[CallEvent] = []
+    switch.on_event(seen.append)
+    await switch.connect(timeout_seconds=2)
+    serving = asyncio.create_task(switch.serve())
+    encoded = base64.b64encode(b"v=0\r\nm=audio 6000 RTP/AVP 8\r\n").decode()
+    for n, call in enumerate(("c1", "c2")):
+        offer = {"event": "offer", "queue": "support", "callid": call, "ftag": f"A{n}", "sdp": encoded}
+        fake.send({**offer, "tindex": n, "tlabel": 1})
+    await until(seen, 2)
+    switch.open_media("c1")
+    switch.bridge("c1", "agent2", ring_seconds=4)  # the media is still opening: waits
+    switch.open_media("c2")
+    switch.hangup("c2", code=487)
+    early = [await asyncio.wait_for(fake.received.get(), 2) for _ in range(2)]
+    assert sorted(m["tindex"] for m in early) == [0, 1]
+    assert all(m["early"] == "v=0 answer" for m in early)
+    assert fake.received.empty()  # nothing more until Kamailio holds the INVITEs again
+    fake.send({"event": "held", "callid": "c1", "tindex": 0, "tlabel": 7})
+    assert await asyncio.wait_for(fake.received.get(), 2) == {
+        "tindex": 0, "tlabel": 7, "target": "agent2", "ring_ms": 4000,
+    }  # fmt: skip
+    fake.send({"event": "held", "callid": "c2", "tindex": 1, "tlabel": 8})
+    ended = await asyncio.wait_for(fake.received.get(), 2)
+    assert (ended["tindex"], ended["tlabel"], ended["code"]) == (1, 8, 487)
+    assert switch.opening == {}
+    assert switch.media_errors == []
+    fake.writer.close()  # type: ignore[union-attr]
+    serving.cancel()
+    switch.close()
+    client.close()
+    ng.transport.close()
+    fake.server.close()
+
+
+def test_hold_blocks_both_sides_and_plays_music_to_the_caller_and_resume_undoes_it(tmp_path: Path) -> None:
+    asyncio.run(_hold_blocks_both_sides_and_plays_music_to_the_caller_and_resume_undoes_it(tmp_path))
+
+
+async def _hold_blocks_both_sides_and_plays_music_to_the_caller_and_resume_undoes_it(tmp_path: Path) -> None:
+    (tmp_path / "music.wav").write_bytes(b"RIFF")
+    loop = asyncio.get_running_loop()
+    _, ng = await loop.create_datagram_endpoint(FakeNg, local_addr=("127.0.0.1", 0))
+    ng_port = ng.transport.get_extra_info("sockname")[1]
+    client = NgClient("127.0.0.1", ng_port, timeout_seconds=0.5)
+    await client.open()
+    settings = VoiceSettings(rtpengine={"port": ng_port}, media_dir=str(tmp_path))  # type: ignore[arg-type]
+    switch = KamailioSwitch(settings, client)
+    offer = {"event": "offer", "queue": "q", "callid": "c1", "from": "alice", "ftag": "A", "sdp": "",
+             "tindex": 1, "tlabel": 2}  # fmt: skip
+    switch.translate(offer)
+    with pytest.raises(TelephonyError, match="c1 is not connected to an agent"):
+        switch.hold("c1", "music.wav")
+    switch.translate({"event": "answered", "callid": "c1", "agent": "agent1", "ftag": "A", "ttag": "B"})
+    with pytest.raises(TelephonyError, match="no such file"):
+        switch.hold("c1", "missing.wav")
+    switch.hold("c1", "music.wav")
+    switch.resume("c1")
+    switch.hold("c1", None)  # no hold music: silence
+    await asyncio.sleep(0.2)  # the media commands run as tasks
+    commands = [(r["command"], r.get("from-tag"), r.get("repeat-times")) for r in ng.requests]
+    assert commands == [
+        ("block media", "A", None),  # the agent no longer hears the caller
+        ("block media", "B", None),  # nor the caller the agent
+        ("play media", "A", 1000),  # but the music, looped
+        ("stop media", "A", None),
+        ("unblock media", "A", None),
+        ("unblock media", "B", None),
+        ("block media", "A", None),
+        ("block media", "B", None),
+    ]
+    assert ng.requests[2]["file"] == str(tmp_path / "music.wav")
+    assert switch.media_errors == []
+    switch.close()
+    client.close()
+    ng.transport.close()
+
+
 def test_recording_is_started_on_rtpengine_and_reported_after_the_call(tmp_path: Path) -> None:
     asyncio.run(_recording_is_started_on_rtpengine_and_reported_after_the_call(tmp_path))
 
@@ -409,6 +504,71 @@ async def _the_evapi_link_is_re_established_when_it_drops() -> None:
     fake.server.close()
 
 
+class FakeRpc:
+    """Kamailio's JSON-RPC over HTTP: answers `core.uptime` with the run it is (`up_since`)."""
+
+    def __init__(self, up_since: str) -> None:
+        self.up_since = up_since
+        self.methods: list[str] = []
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+        self.methods.append(json.loads(await reader.readexactly(length))["method"])
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "result": {"up_since": self.up_since, "uptime": 5}})
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body.encode()))
+        await writer.drain()
+        writer.close()
+
+
+def test_calls_of_a_kamailio_that_restarted_are_reported_lost() -> None:
+    asyncio.run(_calls_of_a_kamailio_that_restarted_are_reported_lost())
+
+
+async def _calls_of_a_kamailio_that_restarted_are_reported_lost() -> None:
+    fake, rpc = FakeKamailio(), FakeRpc("Sun Dec  6 11:00:00 2026")
+    port, rpc_port = await fake.start(), await rpc.start()
+    switch = KamailioSwitch(VoiceSettings(evapi={"port": port}, rpc={"port": rpc_port}))  # type: ignore[arg-type]
+    seen: list[CallEvent] = []
+    switch.on_event(seen.append)
+    serving = asyncio.create_task(switch.serve_forever(retry_seconds=0.2))  # connects first
+    await asyncio.wait_for(fake.connected.wait(), 5)
+
+    async def drop_link() -> None:
+        first = fake.writer
+        fake.connected.clear()
+        first.close()  # type: ignore[union-attr]
+        await asyncio.wait_for(fake.connected.wait(), 5)
+        await asyncio.sleep(0.2)  # the switch asks Kamailio which run it is
+
+    for n, call in enumerate(("held", "talking")):
+        offer = {"event": "offer", "queue": "support", "callid": call, "from": "bob", "ftag": f"A{n}"}
+        fake.send({**offer, "tindex": n, "tlabel": 1})
+    fake.send({"event": "answered", "callid": "talking", "agent": "agent1", "ftag": "A1", "ttag": "B1"})
+    await until(seen, 3)
+    await drop_link()  # the link broke, Kamailio did not restart: the calls are still there
+    assert switch.reconnects == 1
+    assert switch.instance == "Sun Dec  6 11:00:00 2026"
+    assert len(seen) == 3
+    assert set(switch.dialogs) == {"talking"}
+    rpc.up_since = "Sun Dec  6 11:05:00 2026"
+    await drop_link()  # Kamailio restarted: it knows neither call
+    assert seen[3:] == [CallLost("held"), CallLost("talking")]
+    assert (switch.held, switch.dialogs, switch.offers) == ({}, {}, {})
+    assert rpc.methods == ["core.uptime"] * 3
+    serving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await serving
+    fake.writer.close()  # type: ignore[union-attr]
+    switch.close()
+    fake.server.close()
+    rpc.server.close()
+
+
 def test_whisper_and_barge_are_refused_naming_what_rtpengine_lacks() -> None:
     switch = KamailioSwitch(VoiceSettings())
     for mode in ("whisper", "barge"):
@@ -461,6 +621,8 @@ async def _a_supervisor_is_called_with_the_subscription_answered_and_hung_up_wit
     agent = SipUserAgent("127.0.0.1", free_port(), ("127.0.0.1", proxy_port), "127.0.0.1")
     await agent.open()
     switch = KamailioSwitch(settings, client, agent)
+    seen: list[CallEvent] = []
+    switch.on_event(seen.append)
     await switch.connect(timeout_seconds=2)
     serving = asyncio.create_task(switch.serve())
     await fake.connected.wait()
@@ -483,6 +645,22 @@ async def _a_supervisor_is_called_with_the_subscription_answered_and_hung_up_wit
         if switch.monitors:
             break
         await asyncio.sleep(0.01)
+    assert list(switch.supervisor_of.values()) == ["super1"]
+    with pytest.raises(TelephonyError, match="super2 does not monitor call c1"):
+        switch.stop_monitor("c1", "super2")
+    switch.stop_monitor("c1", "super1")  # asked to stop: a BYE to its phone, and the fork unsubscribed
+    bye, bye_from = await proxy.next("BYE")
+    proxy.reply(bye, bye_from, "200 OK")
+    assert (switch.monitors, switch.supervisor_of) == ({}, {})
+    switch.monitor("c1", "super1", mode="monitor")  # listens again
+    invite, addr = await proxy.next("INVITE")
+    proxy.reply(
+        invite, addr, "200 OK", f"Record-Route: <sip:127.0.0.1:{proxy_port};lr>", contact, body="v=0\r\n"
+    )
+    for _ in range(100):
+        if switch.monitors:
+            break
+        await asyncio.sleep(0.01)
     fake.send({"event": "ended", "callid": "c1"})  # the call ends: the supervisor's phone gets a BYE
     bye, bye_from = await proxy.next("BYE")
     proxy.reply(bye, bye_from, "200 OK")
@@ -493,8 +671,15 @@ async def _a_supervisor_is_called_with_the_subscription_answered_and_hung_up_wit
         ("unsubscribe", None, "S1", None),  # after the 486
         ("subscribe request", ["F", "T"], None, None),
         ("subscribe answer", None, "S1", ["allow transcoding"]),
+        ("unsubscribe", None, "S1", None),  # stopped
+        ("subscribe request", ["F", "T"], None, None),
+        ("subscribe answer", None, "S1", ["allow transcoding"]),
     ]
     assert switch.media_errors == ["monitor (super1) c1 monitor: super1's phone answered 486 Busy Here"]
+    # the refused call is reported, so call control logs the monitor stopped; a stop asked for is not
+    assert [e for e in seen if isinstance(e, MonitorEnded)] == [
+        MonitorEnded("c1", "super1", "failed: super1's phone answered 486 Busy Here")
+    ]
     assert switch.monitors == {}
     fake.writer.close()  # type: ignore[union-attr]
     serving.cancel()

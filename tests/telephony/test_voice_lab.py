@@ -124,8 +124,10 @@ def test_caller_held_to_the_maximum_queue_time_is_routed_out_and_ended_with_480(
 
 @pytest.mark.usefixtures("lab_ready")
 def test_caller_who_hangs_up_while_queued_is_abandoned_with_487(tmp_path: Path) -> None:
+    """Both agents talk; a third caller of support (no menu; the scenario gives support hold music and an
+    announcement every second of it) waits with music, hears its standing, and hangs up after 2 s."""
     result = run_lab("abandon", tmp_path)
-    # caller_cancel.xml only succeeds on 180 Queued, 200 to its CANCEL, then 487 for the INVITE
+    # caller_cancel.xml only succeeds on 180 Queued, 183 (early media), 200 to its CANCEL, then 487
     assert result["sipp"] == {"callers": 0, "abandoner": 0}
     assert result["sipp_calls"]["abandoner"] == {"created": 1, "successful": 1, "failed": 0}
     abandoned = events(result, "contact-abandoned")
@@ -135,6 +137,21 @@ def test_caller_who_hangs_up_while_queued_is_abandoned_with_487(tmp_path: Path) 
     assert abandoned[0]["contact_id"] not in offered  # never rang an agent
     assert len(offered) == 2
     assert [e["kind"] for e in result["switch"] if e["kind"] == "caller-abandoned"] == ["caller-abandoned"]
+    # Only the waiting caller was answered into the queue (the two callers an agent took at once rang it):
+    # hold music, after 1 s its standing in English (no menu chose a language), until it hung up.
+    (held,) = {p["call_id"] for p in result["played"]}
+    media = [p["media"] for p in result["played"]]
+    assert media[0] == "music.wav"
+    assert media[1].startswith("announcements/en-")
+    # both agents a few seconds into their calls, 180 s the queue's first estimate: about 3 minutes
+    assert result["spoken"][media[1]] == (
+        "You are number 1 in the queue. The expected wait is about 3 minutes."
+    )
+    assert result["played"][1]["at"] - result["played"][0]["at"] == pytest.approx(1, abs=0.6)
+    commands = result["rtpengine_commands"]["calls"][held]
+    plays = ["call-control: stop media", "call-control: play media"] * len(media)
+    assert commands == ["call-control: offer", "call-control: answer", *plays, "call-control: delete"]
+    assert result["media_errors"] == []
     assert result["calls_left"] == []
 
 
@@ -273,6 +290,88 @@ def test_blind_transfer_reaches_an_agent_of_the_target_queue(tmp_path: Path, sce
 
 
 @pytest.mark.usefixtures("lab_ready")
+def test_attended_transfer_consults_a_colleague_cancels_then_consults_a_queue_and_completes(
+    tmp_path: Path,
+) -> None:
+    """A baresip caller (1000 Hz) reaches agent1 (440 Hz). agent1's phone calls agent3 by name (a second
+    call): a consultation contact for agent3 alone, the caller on hold with music; agent1 hangs up on
+    agent3, the caller is back. agent1's phone then consults the tech queue (routing picks agent3, 550 Hz)
+    and Baiying completes the transfer: the consultation ends, the caller's phone is REFERred to agent3."""
+    result = run_lab("attended", tmp_path)
+    assert result["sipp"] == {"caller": 0}  # every step of the baresip caller's script happened in time
+    dialled = [(e["queue"], e["caller"]) for e in result["switch"] if e["kind"] == "call-arrived"]
+    assert dialled == [
+        ("support", "caller1"),
+        ("agent3", "agent1"),
+        ("tech", "agent1"),
+        ("agent3", "caller1"),
+    ]
+    arrived = events(result, "contact-arrived")
+    contact, by_name, by_queue = (e["contact_id"] for e in arrived)
+    assert [e["queue_id"] for e in arrived] == ["support", "support", "tech"]
+    for consultation in (by_name, by_queue):  # the consultations name the contact they are about
+        attributes = result["contacts"][consultation]
+        assert (attributes["consultation_of"], attributes["consulted_by"]) == (contact, "agent-001")
+    offered = [(e["contact_id"], e["agent_id"]) for e in events(result, "contact-offered")]
+    assert offered == [
+        (contact, "agent-001"), (by_name, "tech-001"), (by_queue, "tech-001"), (contact, "tech-001"),
+    ]  # fmt: skip
+    (transferred,) = events(result, "contact-transferred")
+    assert (transferred["contact_id"], transferred["agent_id"]) == (contact, "tech-001")
+    completed = [(e["contact_id"], e["agent_id"]) for e in events(result, "contact-completed")]
+    assert completed == [
+        (by_name, "tech-001"), (contact, "agent-001"), (by_queue, "tech-001"), (contact, "tech-001"),
+    ]  # fmt: skip
+    assert "TRANSFER" in phone(result, "caller1")  # the caller's phone followed Kamailio's REFER
+    for user, calls in (("agent1", 3), ("agent3", 3), ("caller1", 2)):
+        assert result["calls_ended"][user] == phone(result, user).count("CALL_ESTABLISHED") == calls
+    assert result["calls_left"] == []
+    assert result["media_errors"] == []
+    # On hold the caller heard the music instead of agent1, and agent1 did not hear the caller: the first
+    # call lasted about 4 s; agent1 heard the caller only while not consulting (about 2 s), the caller
+    # heard audio all along (440 Hz agent1, the music on hold), then agent3.
+    heard = [r for r in result["recordings"]["caller1"] if r["file"].endswith("-dec.wav")]
+    assert [r["peak_hz"] for r in heard] == [pytest.approx(440, abs=5), pytest.approx(550, abs=5)]
+    assert heard[0]["seconds"] > 3.5
+    agent1_heard = [r for r in result["recordings"]["agent1"] if r["file"].endswith("-dec.wav")]
+    assert [r["peak_hz"] for r in agent1_heard] == [pytest.approx(1000, abs=5)] + [
+        pytest.approx(550, abs=5)
+    ] * 2
+    assert agent1_heard[0]["seconds"] < 3.0
+    first_call = next(e["call_id"] for e in result["switch"] if e["kind"] == "call-arrived")
+    holds = [c for c in result["rtpengine_commands"]["calls"][first_call] if "media" in c]
+    hold = ["call-control: block media"] * 2 + ["call-control: play media"]
+    resume = ["call-control: stop media"] + ["call-control: unblock media"] * 2
+    assert holds == hold + resume + hold  # the second hold ends with the call (delete)
+    legs = {r["file"]: (r["caller_hz"], r["agent_hz"]) for r in result["call_recordings"]}
+    assert legs == {
+        f"{contact}.wav": (pytest.approx(1000, abs=5), pytest.approx(440, abs=5)),
+        f"{contact}.2.wav": (pytest.approx(1000, abs=5), pytest.approx(550, abs=5)),
+    }
+    # the real Kamailio tells which run it is (what a reconnect compares to sweep a restarted one's calls)
+    assert result["kamailio_instance"]
+
+
+@pytest.mark.usefixtures("lab_ready")
+def test_calls_of_a_kamailio_that_restarted_are_closed_not_left_dangling(tmp_path: Path) -> None:
+    """A baresip caller talks to agent1; Kamailio is killed and started again. Call control's evapi link
+    reconnects, Kamailio's JSON-RPC says it is another run, the call is reported lost and its contact is
+    completed with agent-001 (who is free again); nothing is left in call control."""
+    result = run_lab("restart", tmp_path)
+    before, after = result["kamailio_instances"]
+    assert before is not None
+    assert after not in (None, before)
+    (answered,) = events(result, "contact-answered")
+    (completed,) = events(result, "contact-completed")
+    assert (completed["contact_id"], completed["agent_id"]) == (answered["contact_id"], "agent-001")
+    ready = [e for e in events(result, "agent-state-changed") if e["agent_id"] == "agent-001"]
+    assert ready[-1]["state"] == "ready"
+    assert [e["kind"] for e in result["switch"] if e["kind"] in ("call-lost", "call-ended")] == ["call-lost"]
+    assert result["calls_left"] == []
+    assert result["media_errors"] == []
+
+
+@pytest.mark.usefixtures("lab_ready")
 def test_transfers_to_a_named_agent_and_a_supervisor_listening_from_its_phone(tmp_path: Path) -> None:
     """agent1's phone transfers the caller to agent3 by name (a REFER to queue-agent3; agent3 has no
     support skill, so only a transfer by name reaches it). While the caller (1000 Hz) talks to agent3
@@ -325,6 +424,12 @@ def test_transfers_to_a_named_agent_and_a_supervisor_listening_from_its_phone(tm
     # and the parties heard only each other: agent3 the caller's tone, the caller agent3's (above)
     agent3_heard = [r for r in result["recordings"]["agent3"] if r["file"].endswith("-dec.wav")]
     assert [r["peak_hz"] for r in agent3_heard] == [pytest.approx(1000, abs=5)]
+    # Baiying's log says who listened to whom, and that it ended with the call (the transfer back)
+    (started,) = events(result, "monitor-started")
+    (stopped,) = events(result, "monitor-stopped")
+    assert (started["phone"], started["agent_id"], started["mode"]) == ("super1", "tech-001", "monitor")
+    assert (stopped["phone"], stopped["agent_id"], stopped["reason"]) == ("super1", "tech-001", "call ended")
+    assert started["contact_id"] == stopped["contact_id"] == transferred[0]["contact_id"]
 
 
 def test_a_missing_package_is_named_with_the_install_line(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,7 +2,8 @@
 
 - admin: everything in their tenant.
 - supervisor: scoped to their site (a grant without a site covers every site): reads sites, teams, agents,
-  contacts and statistics there, changes the site's status and forces agents' states; reads the tenant's
+  contacts and statistics there, changes the site's status, forces agents' states and monitors the calls
+  of the contacts there; reads the tenant's
   queues and wrap-up codes (a wallboard names queues; a supervisor completes nothing).
 - agent: only their own agent record and session (log in/out, state, offers) and the contacts assigned to
   them; reads the tenant's wrap-up codes (needed to complete a contact).
@@ -32,6 +33,7 @@ class Action(StrEnum):
     CHANGE_STATUS = "change-status"  # a site's status: open, draining, evacuated
     FORCE_STATE = "force-state"  # set another agent's state (log out, aux) as a supervisor
     WORK = "work"  # an agent's own session: log in/out, set state, accept/reject offers
+    MONITOR = "monitor"  # listen to an agent's call with a customer from a supervisor's phone
 
 
 class Kind(StrEnum):
@@ -90,6 +92,7 @@ POLICY: Final[Mapping[Role, Mapping[tuple[Action, Kind], Scope]]] = {
         **{(Action.READ, kind): Scope.SITE for kind in _SUPERVISOR_READS_AT_SITE},
         (Action.CHANGE_STATUS, Kind.SITE): Scope.SITE,
         (Action.FORCE_STATE, Kind.AGENT): Scope.SITE,
+        (Action.MONITOR, Kind.CONTACT): Scope.SITE,
         (Action.READ, Kind.QUEUE): Scope.TENANT,
         (Action.READ, Kind.WRAP_UP_CODE): Scope.TENANT,
         (Action.READ, Kind.NOTIFICATION): Scope.TENANT,

@@ -29,6 +29,8 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -60,6 +62,9 @@ from baiying.storage.migrate import ensure_up_to_date
 from baiying.storage.repositories.knowledge import warm_up_search
 from baiying.tickets.config import TicketConfig
 from baiying.web import install as install_web
+
+if TYPE_CHECKING:
+    from baiying.telephony.host import HostedVoice
 
 log = logging.getLogger(__name__)
 
@@ -118,11 +123,13 @@ def create_app(
         warm_up: asyncio.Task[None] | None = None
         if settings.live_timer:
             warm_up, background = _start_background_work(settings, state.sessions, used_clock, ticket_config)
+        voice = await _host_voice(settings, state, center)
         collector = _GarbageCollectorTuning.start()
         try:
             yield
         finally:
             collector.stop()  # a test process starts many apps: let each one's objects go
+            await _stop_voice(state, voice)
             if warm_up is not None:
                 await warm_up
             for task in (timer, *background):
@@ -214,6 +221,24 @@ def _start_background_work(
         ),
     ]
     return warm_up, periodic
+
+
+async def _host_voice(settings: Settings, state: ApiState, center: LiveCenter) -> "HostedVoice | None":
+    """Call control, when the settings name voice settings (imported only then: numpy, the SIP stack),
+    handed to the API's voice routes."""
+    if settings.voice_settings is None:
+        return None
+    from baiying.telephony.host import host_call_control, read_voice_settings
+
+    voice = await host_call_control(read_voice_settings(Path(settings.voice_settings)), center)
+    state.call_control = voice.control
+    return voice
+
+
+async def _stop_voice(state: ApiState, voice: "HostedVoice | None") -> None:
+    state.call_control = None
+    if voice is not None:
+        await voice.close()
 
 
 async def run_timer(center: LiveCenter, max_sleep_seconds: float) -> None:

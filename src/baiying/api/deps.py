@@ -3,7 +3,7 @@ asking (`CurrentUser`, from a bearer token or the session cookie)."""
 
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -19,6 +19,9 @@ from baiying.api.settings import Settings
 from baiying.application.center import LiveCenter
 from baiying.application.stats import LiveStats
 from baiying.clock import Clock
+
+if TYPE_CHECKING:
+    from baiying.telephony.control import CallControl
 
 SESSION_COOKIE = "baiying_session"
 LANGUAGE_COOKIE = "baiying_lang"  # the page language: set by the switcher, and from the account at login
@@ -37,6 +40,7 @@ class ApiState:
     writer_sessions: sessionmaker[Session] | None = None
     center: LiveCenter | None = None  # the live engine, set with `sessions`
     stats: LiveStats | None = None
+    call_control: "CallControl | None" = None  # voice: set where the server hosts call control
 
 
 def api_state(request: Request) -> ApiState:

@@ -70,6 +70,9 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     "unsupported-attachment-type": 415,
     # the server's state
     "database-unavailable": 503,
+    # call control (voice), where the server hosts it
+    "voice-unavailable": 503,
+    "not-supported-by-switch": 501,
     "database-not-migrated": 503,
     "invalid-database-url": 500,
     "invalid-secret-key": 500,

@@ -13,6 +13,7 @@ from baiying.errors import DomainError
 DEFAULT_VAR_DIR = Path("var")
 COOKIE_SECURE_ENV = "BAIYING_COOKIE_SECURE"
 SESSION_TTL_ENV = "BAIYING_SESSION_TTL_SECONDS"
+VOICE_SETTINGS_ENV = "BAIYING_VOICE_SETTINGS"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 
@@ -38,6 +39,8 @@ class Settings:
     ticket_sweep_every_seconds: float = 30.0
     stats_interval_seconds: int = 900
     stats_sl_seconds: float = 20.0
+    # Voice: a voice settings YAML (baiying.telephony.settings); the server then hosts call control
+    voice_settings: str | None = None
 
     @classmethod
     def from_environment(
@@ -48,7 +51,8 @@ class Settings:
         var_dir: Path = DEFAULT_VAR_DIR,
     ) -> "Settings":
         """`database_url` or `BAIYING_DATABASE_URL` (else `var/baiying.db`); `BAIYING_SECRET_KEY` (else
-        `var/secret-key`, made on first start); `BAIYING_COOKIE_SECURE=1`; `BAIYING_SESSION_TTL_SECONDS`.
+        `var/secret-key`, made on first start); `BAIYING_COOKIE_SECURE=1`; `BAIYING_SESSION_TTL_SECONDS`;
+        `BAIYING_VOICE_SETTINGS` (a voice settings YAML: the server hosts call control).
         Raises InvalidSettings or InvalidSecretKey."""
         from baiying.storage.engine import database_url as default_database_url
 
@@ -58,7 +62,17 @@ class Settings:
             secret_key=secret_key(var_dir, env),
             session_ttl_seconds=_positive(env, SESSION_TTL_ENV, DEFAULT_SESSION_TTL_SECONDS),
             cookie_secure=_flag(env, COOKIE_SECURE_ENV),
+            voice_settings=_existing_file(env, VOICE_SETTINGS_ENV),
         )
+
+
+def _existing_file(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    if not Path(value).is_file():
+        raise InvalidSettings(f"${name} should name a file, and {value!r} is none", {"variable": name})
+    return value
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

@@ -161,9 +161,11 @@ class LiveCenter:
         region: str | None = None,
         priority: int = 0,
         attributes: Mapping[str, Any] | None = None,
+        agent_id: AgentId | None = None,
     ) -> CommandResult:
         """A new contact enters routing now (the entry point of every channel); `contact_id` defaults to a
-        new random id. Raises Conflict for an id already used, InvalidContact for bad attributes."""
+        new random id; `agent_id`: for that agent alone (a consultation), falling back to the queue if the
+        agent stays busy. Raises Conflict for an id already used, InvalidContact for bad attributes."""
         chosen = contact_id or ContactId(uuid.uuid4().hex)
 
         def prepare(session: Session, now: float, router: Router) -> Payload:
@@ -182,6 +184,8 @@ class LiveCenter:
                 dict(attributes or {}),
             )
             check_new_contact(session, tenant_id, contact, router)
+            if agent_id is not None:
+                return {"contact": contact_data(contact), "agent_id": agent_id}
             return {"contact": contact_data(contact)}
 
         return self._command(tenant_id, Command.ARRIVE, prepare, chosen)
@@ -235,6 +239,32 @@ class LiveCenter:
         return self._command(
             tenant_id, Command.TRANSFER_TO_AGENT, {"contact_id": contact_id, "agent_id": agent_id}
         )
+
+    def record_monitor(
+        self,
+        tenant_id: str,
+        contact_id: ContactId,
+        agent_id: AgentId,
+        *,
+        supervisor: str,
+        phone: str,
+        mode: str | None = None,
+        stopped: str | None = None,
+    ) -> CommandResult:
+        """Log who monitors whom: `monitor-started` (with the `mode`), or `monitor-stopped` (the reason in
+        `stopped`). The router is not involved; the event is committed and published like any other."""
+        if (mode is None) == (stopped is None):
+            raise ValueError("record_monitor takes a mode (started) or a stop reason (stopped)")
+        payload: dict[str, Any] = {
+            "stage": "started" if mode is not None else "stopped",
+            "contact": contact_id,
+            "agent_id": agent_id,
+            "supervisor": supervisor,
+            "phone": phone,
+            "mode": mode,
+            "reason": stopped,
+        }
+        return self._command(tenant_id, Command.MONITOR, payload)
 
     def accept_callback(self, tenant_id: str, contact_id: ContactId) -> CommandResult:
         return self._command(tenant_id, Command.ACCEPT_CALLBACK, {"contact_id": contact_id})

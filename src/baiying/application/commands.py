@@ -43,6 +43,7 @@ class Command(StrEnum):
     ROUTE_OUT = "route-out"
     SET_SITE_STATUS = "set-site-status"
     ADVANCE = "advance"
+    MONITOR = "monitor"  # a supervisor's monitor of a call began or ended: an event, the router untouched
 
 
 # `contacts.state` of a contact no longer routed (while routed it is its ContactPhase value).
@@ -217,7 +218,8 @@ def _update_profile(run: _Run) -> None:
 
 def _arrive(run: _Run) -> None:
     contact = contact_from(run.payload["contact"])
-    decisions = run.router.arrive(contact, run.now)
+    named = run.payload.get("agent_id")
+    decisions = run.router.arrive(contact, run.now, agent_id=AgentId(named) if named else None)
     run.out.arrived = contact
     run.log(
         ev.ContactArrived(
@@ -347,6 +349,15 @@ def _advance(run: _Run) -> None:
     run.decided(run.router.advance(run.now))
 
 
+def _monitor(run: _Run) -> None:
+    p = run.payload
+    who = (ContactId(p["contact"]), AgentId(p["agent_id"]), str(p["supervisor"]), str(p["phone"]))
+    if p["stage"] == "started":
+        run.log(ev.MonitorStarted(run.now, *who, str(p["mode"])))
+    else:
+        run.log(ev.MonitorStopped(run.now, *who, str(p["reason"])))
+
+
 _HANDLERS: dict[str, Callable[[_Run], None]] = {
     Command.LOGIN: _login,
     Command.LOGOUT: _logout,
@@ -365,6 +376,7 @@ _HANDLERS: dict[str, Callable[[_Run], None]] = {
     Command.ROUTE_OUT: _route_out,
     Command.SET_SITE_STATUS: _set_site_status,
     Command.ADVANCE: _advance,
+    Command.MONITOR: _monitor,
 }
 
 

@@ -10,7 +10,7 @@ from baiying.errors import InvalidTransition
 from baiying.ids import AgentId, ContactId, QueueId, SiteId
 from baiying.routing.decisions import Decision, Enqueue, OfferCallback, Overflow, RouteOut
 from baiying.routing.errors import NoSuchQueue, NoSuchSite
-from baiying.routing.model import AgentState, SiteStatus
+from baiying.routing.model import AgentState, Contact, SiteStatus
 from baiying.routing.policy import OnTimeout, SiteScope, Step
 from baiying.routing.selection import best_agent
 from baiying.routing.state import ContactPhase, ContactRecord, Phase, QueueRun
@@ -60,6 +60,29 @@ def transfer_to_agent(
     moved.step_deadline = now + NAMED_AGENT_WAIT_SECONDS
     router.contacts[contact_id] = moved
     refile(router, moved, now, out, moved.placement_note)
+    return router._deliver(out)
+
+
+def arrive_for_agent(router: "Router", contact: Contact, agent_id: AgentId, now: float) -> list[Decision]:
+    """A new contact for one named agent (a consultation a colleague asks for): offered to that agent at
+    once if free, else it waits for that agent alone; if that agent stays busy, it falls back to its
+    queue, as a transfer to a named agent does."""
+    out = router._begin(now)
+    if contact.id in router.contacts:
+        raise InvalidTransition(f"contact {contact.id} is already being routed")
+    run = router._queues.get(contact.queue_id)
+    if run is None:
+        raise NoSuchQueue(f"unknown queue {contact.queue_id}")
+    target = router._agent(agent_id)
+    if target.presence is AgentState.OFFLINE:
+        raise InvalidTransition(f"agent {agent_id} is logging out")
+    record = ContactRecord(contact, run)
+    record.named_agent = agent_id
+    record.placement = (target.profile.site_id,)
+    record.placement_note = f"for agent {agent_id}"
+    record.step_deadline = now + NAMED_AGENT_WAIT_SECONDS
+    router.contacts[contact.id] = record
+    refile(router, record, now, out, "arrived")
     return router._deliver(out)
 
 

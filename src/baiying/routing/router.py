@@ -223,7 +223,10 @@ class Router:
 
     # ---- contacts ---------------------------------------------------------------------------------------
 
-    def arrive(self, contact: Contact, now: float) -> list[Decision]:
+    def arrive(self, contact: Contact, now: float, *, agent_id: AgentId | None = None) -> list[Decision]:
+        """A new contact enters its queue; with `agent_id`, for that agent alone (`arrive_for_agent`)."""
+        if agent_id is not None:
+            return queueing.arrive_for_agent(self, contact, agent_id, now)
         out = self._begin(now)
         if contact.id in self.contacts:
             raise InvalidTransition(f"contact {contact.id} is already being routed")

@@ -1,8 +1,9 @@
 """Position and expected-wait announcements for callers on hold.
 
 Every `every_seconds` of waiting (per queue, `announcements:` in the voice settings) a caller with a media
-path (through an IVR menu) hears "you are number K in the queue, the expected wait is about M minutes" in
-their language, then the hold music again. K and M are the routing engine's (`routing.standing`).
+path (through an IVR menu, or into a queue whose entry names `hold_music`) hears "you are number K in the
+queue, the expected wait is about M minutes" in their language, then the hold music again. K and M are the
+routing engine's (`routing.standing`: M counts the time the agents have already spent on their calls).
 
 Each sentence is spoken whole by espeak-ng into a cache directory under the media directory, named by a
 hash of its voice and text: a sentence is synthesised once and reused for every caller who hears it (the
@@ -34,6 +35,10 @@ class QueueAnnouncement(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     every_seconds: float = Field(gt=0, le=600)  # of hold music before each announcement
+    # What the queue's callers who came without an IVR menu hear while they wait (a media file, relative to
+    # the media directory): their call gets early media, this music and the announcements. Without it they
+    # hear ringback, where nothing can be played.
+    hold_music: str | None = Field(default=None, min_length=1)
 
 
 @dataclass(frozen=True, slots=True)

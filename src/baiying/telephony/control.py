@@ -30,7 +30,10 @@ target queue) and the caller's phone calls the queue; that call (from the same c
 with a Referred-By if the phone sets one) becomes the contact's call, held and rung at the agent the
 router offers it to; call control ends the first call if the phones did not (BYE to both).
 
-Announcements (per queue, `announcements`): a caller waiting with hold music (through a menu) hears,
+A queue whose `announcements` name `hold_music` holds its callers who came without a menu the same way:
+a caller who must wait (no agent offered at once) gets early media, that music and the announcements.
+
+Announcements (per queue, `announcements`): a caller waiting with hold music hears,
 every `every_seconds` of music, their position and expected wait from the routing engine
 (`routing.standing`) in their language, spoken by the `speaker` (espeak-ng, cached), then the music again
 (the switch replaces what plays; call control restarts the music when the sentence is over). Nothing is
@@ -57,12 +60,14 @@ loop (the simulated switch, tests) they are applied at once, on the committing t
 """
 
 import asyncio
+import concurrent.futures
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from baiying.application.bus import EventBatch
 from baiying.application.center import LiveCenter
@@ -83,8 +88,10 @@ from baiying.telephony.switch import (
     CallEnded,
     CallerAbandoned,
     CallEvent,
+    CallLost,
     CallRecorded,
     DigitsCollected,
+    MonitorEnded,
     PhoneRegistered,
     Switch,
     TelephonyError,
@@ -92,6 +99,7 @@ from baiying.telephony.switch import (
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SIP_NO_AGENT = 480
 SIP_TERMINATED = 487
@@ -103,6 +111,23 @@ RING_SLACK_SECONDS = 1.0  # a phone that "rang out" sooner than this before the 
 # A held call is routed out this long before Kamailio's cap on its INVITE (at most half the cap): room for a
 # phone ringing at the deadline to ring out (an offer rings for at most its queue's offer time).
 MAX_QUEUE_MARGIN_SECONDS = 30.0
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+@dataclass(slots=True)
+class Monitoring:
+    """A supervisor listening to a call: whom (the contact, its agent), who asked, on which phone."""
+
+    contact_id: ContactId
+    agent_id: AgentId
+    by: str  # the supervisor's user id (or the phone's user)
+    phone: str
 
 
 @dataclass(slots=True)
@@ -133,6 +158,8 @@ class VoiceCall:
     announce_at: float | None = None  # when it next hears its position and expected wait
     music_resumes_at: float | None = None  # an announcement plays until then
     announced: list[str] = field(default_factory=list)  # the sentences it heard, in order
+    consulting: ContactId | None = None  # on hold while its agent consults: the consultation contact
+    consult_of: ContactId | None = None  # this call is a consultation about that (held) contact
     log: list[str] = field(default_factory=list)
 
 
@@ -151,12 +178,14 @@ class CallControl:
         max_queue_seconds: float | None = None,
         announcements: Mapping[str, QueueAnnouncement] | None = None,
         speaker: Speaker | None = None,
+        hold_music: str | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         """`agents` maps SIP user → agent id; `queues` maps the dialled queue name → queue id (a name not
         listed is taken as the queue id itself); `max_queue_seconds`, the switch's cap on a held call (None:
         no cap, calls are held until routing moves them); `announcements` maps queue id → how often its
-        callers with hold music hear their standing, which `speaker` turns into a media file."""
+        callers with hold music hear their standing, which `speaker` turns into a media file; `hold_music`,
+        what a caller on hold hears while its agent consults a colleague."""
         self.center = center
         self.tenant_id = tenant_id
         self.switch = switch
@@ -170,14 +199,34 @@ class CallControl:
         self.max_queue_seconds = max_queue_seconds
         self.announcements = dict(announcements or {})
         self.speaker = speaker
+        self.hold_music = hold_music
         self.calls: dict[str, VoiceCall] = {}
         self.by_contact: dict[ContactId, VoiceCall] = {}
+        self.monitoring: dict[str, list[Monitoring]] = {}  # call id → who listens to it
         switch.on_event(self.handle)
         self.loop = loop
         self._unsubscribe = center.bus.subscribe(self._on_batch)
 
     def close(self) -> None:
         self._unsubscribe()
+
+    def on_loop(self, command: Callable[[], T], *, timeout_seconds: float = 10.0) -> T:
+        """Run `command` (a method of this call control) on the switch's event loop, where its state and
+        the switch live, and return its result or raise its error: for callers on other threads (an HTTP
+        request's). Without a loop, or on it, the command runs at once."""
+        loop = self.loop
+        if loop is None or _running_loop() is loop:
+            return command()
+        done: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                done.set_result(command())
+            except BaseException as error:  # handed to the caller's thread
+                done.set_exception(error)
+
+        loop.call_soon_threadsafe(run)
+        return done.result(timeout=timeout_seconds)
 
     # ---- switch → router -----------------------------------------------------------------------------
 
@@ -200,6 +249,10 @@ class CallControl:
         if isinstance(event, CallRecorded):
             self._recorded(event)
             return
+        if event.call_id in self.monitoring:
+            self._monitors_end(event)
+            if isinstance(event, MonitorEnded):
+                return
         call = self.calls.get(event.call_id)
         if call is None or call.ended:
             logger.info("%s for a call not in routing: %s", event.kind, event.call_id)
@@ -209,6 +262,8 @@ class CallControl:
             self._menu_choice(call, event.digits)
         elif isinstance(event, TransferRequested):
             self._transfer(call, event.target)
+        elif isinstance(event, CallLost):
+            self._lost(call)
         elif call.routed_out:
             self._routed_out_call(call, event)
         elif call.transferred:
@@ -242,6 +297,20 @@ class CallControl:
         elif isinstance(event, CallEnded):
             self._finish(call)
 
+    def _lost(self, call: VoiceCall) -> None:
+        """The switch lost the call (Kamailio restarted): its contact is closed in routing as if the
+        caller hung up, a connected one completed with its agent, one waiting (or ringing, or between a
+        transfer's two calls) abandoned; a caller still in the IVR menu was never a contact. The switch
+        has nothing left to end."""
+        call.log.append("lost by the switch")
+        if call.connected is not None and not call.transferred:
+            self._finish(call)
+            return
+        call.ended = True
+        self._forget(call)
+        if call.routed and not call.routed_out:
+            self.center.abandon(self.tenant_id, call.contact_id)
+
     def _registered(self, event: PhoneRegistered) -> None:
         agent = self.agent_of.get(event.user)
         if agent is None or not self.login_on_register:
@@ -264,6 +333,10 @@ class CallControl:
             if waiting.transfer_to == event.queue or (not waiting.transfer_to and waiting.queue_id == target):
                 self._transferred_call_arrives(waiting, event.call_id)
                 return
+        held = self._consulting_from(event.caller)
+        if held is not None:
+            self._consult(held, event)
+            return
         if event.queue in self.agent_of:
             # an agent's phone user dialled under the queue prefix is only a transfer target
             logger.warning("call %s dials agent %s but no transfer waits for it", event.call_id, event.queue)
@@ -278,6 +351,7 @@ class CallControl:
         menu = self.menus.get(event.queue)
         if menu is None:
             self._route(call)
+            self._hold_with_music(call)
             return
         call.menu = menu
         self.switch.open_media(call.call_id)
@@ -338,11 +412,36 @@ class CallControl:
             self.switch.hangup(call.call_id, code=SIP_NO_AGENT)
             raise
 
+    def _hold_with_music(self, call: VoiceCall) -> None:
+        """A caller who dialled a queue without a menu and must wait (no agent was offered it at once)
+        hears its queue's `hold_music` and announcements, as a menu's callers do: the switch opens its
+        media first (early media). A queue without hold music keeps its callers on ringback."""
+        every = self.announcements.get(call.queue_id)
+        if every is None or every.hold_music is None or call.music is not None or not self._waiting(call):
+            return
+        read = partial(queue_standing, contact_id=call.contact_id, now=self.center.clock.now())
+        if self.center.inspect(self.tenant_id, read) is None:
+            return  # offered to an agent already: its phone rings at once
+        self.switch.open_media(call.call_id)
+        self.switch.play(call.call_id, every.hold_music, loop=True)
+        call.music = every.hold_music
+        call.log.append(f"hold music {every.hold_music}")
+        self._schedule_announcement(call)
+
     def _transfer(self, call: VoiceCall, target: str) -> None:
         """The connected agent's phone transfers the caller to `target`: the dialled name of a queue, or
         the SIP user of an agent's phone (a transfer to that agent by name, `transfer_to_agent`)."""
         if call.connected is None:
             logger.warning("call %s asks for a transfer but is not connected", call.call_id)
+            return
+        consultation = self.by_contact.get(call.consulting) if call.consulting is not None else None
+        if consultation is not None and consultation.connected is not None:
+            # the phone transfers its held caller while consulting: to the colleague it consulted
+            consulted = consultation.connected
+            call.consulting = None
+            call.log.append(f"consultation completed: transferred to {consulted}")
+            self._transfer(call, self.phone_of.get(consulted, target))
+            self._end_consultation(consultation)
             return
         named = self.agent_of.get(target)
         queue_id = QueueId(self.queues.get(target, target))
@@ -374,11 +473,13 @@ class CallControl:
         call.held_since = self.center.clock.now()  # a new INVITE, held anew
         self.calls[call_id] = call
         self.switch.queue(call_id)
+        call.music = call.announce_at = call.music_resumes_at = None  # a new call: its media is not open
         self._ring_if_offered(call)
         try:  # the caller's phone moved on: the first call must not stay up (not every phone ends it)
             self.switch.hangup(first)
         except TelephonyError as error:
             logger.info("the call before the transfer, %s, is over already: %s", first, error)
+        self._hold_with_music(call)
 
     def _recorded(self, event: CallRecorded) -> None:
         target = self.recordings.pop(event.call_id, None)
@@ -431,11 +532,17 @@ class CallControl:
         call.ended = True
         self._forget(call)
         if call.connected is not None:
-            self.center.complete(self.tenant_id, call.contact_id, agent_id=call.connected)
+            # a consultation is no customer's contact: no wrap-up after it
+            wrap_up = 0.0 if call.consult_of is not None else None
+            self.center.complete(
+                self.tenant_id, call.contact_id, agent_id=call.connected, wrap_up_seconds=wrap_up
+            )
 
     def _forget(self, call: VoiceCall) -> None:
         self.calls.pop(call.call_id, None)
         self.by_contact.pop(call.contact_id, None)
+        if call.consult_of is not None:
+            self._consultation_over(call)
 
     # ---- router → switch -----------------------------------------------------------------------------
 
@@ -536,17 +643,189 @@ class CallControl:
 
         return self.center.inspect(self.tenant_id, read)
 
+    # ---- attended transfer (consultation) --------------------------------------------------------------
+
+    def _consulting_from(self, user: str) -> VoiceCall | None:
+        """The connected call of the agent whose phone is `user`, if that agent is not consulting yet: a
+        call its phone places now is a consultation about it."""
+        agent = self.agent_of.get(user)
+        if agent is None:
+            return None
+        for call in self.calls.values():
+            if (
+                call.connected == agent
+                and not call.ended
+                and not call.transferred
+                and call.consulting is None
+            ):
+                return call
+        return None
+
+    def _consult(self, held: VoiceCall, event: CallArrived) -> None:
+        """The agent's phone calls a colleague (`queue-agent3`) or a queue (`queue-tech`) while connected:
+        the caller goes on hold (music), and the call is a consultation contact in routing, for that agent
+        (`arrive` with `agent_id`) or the queue's agents, rung like any contact."""
+        named = self.agent_of.get(event.queue)
+        queue_id = held.queue_id if named is not None else QueueId(self.queues.get(event.queue, event.queue))
+        contact_id = ContactId(uuid.uuid4().hex)
+        consultation = VoiceCall(
+            event.call_id, contact_id, queue_id, caller=event.caller, consult_of=held.contact_id
+        )
+        consultation.held_since = self.center.clock.now()
+        self.calls[event.call_id] = consultation
+        self.by_contact[contact_id] = consultation
+        held.consulting = contact_id
+        held.log.append(f"consulting {named or queue_id} (contact {contact_id})")
+        try:
+            self.switch.hold(held.call_id, self.hold_music)
+        except TelephonyError as error:
+            logger.warning("call %s: the caller is not on hold: %s", held.call_id, error)
+        self.switch.queue(event.call_id)
+        consultation.routed = True
+        attributes = {
+            "sip_call_id": event.call_id,
+            "consultation_of": str(held.contact_id),
+            "consulted_by": str(held.connected),
+        }
+        try:
+            self.center.arrive(
+                self.tenant_id, queue_id, contact_id=contact_id, attributes=attributes, agent_id=named
+            )
+        except DomainError:
+            consultation.ended = True
+            self._forget(consultation)  # the caller is taken off hold
+            self.switch.hangup(event.call_id, code=SIP_NO_AGENT)
+            raise
+
+    def _consultation_over(self, consultation: VoiceCall) -> None:
+        """The consultation ended without a transfer (either phone hung up, or it was cancelled): the held
+        caller is back with its agent."""
+        held = self.by_contact.get(consultation.consult_of) if consultation.consult_of else None
+        if held is None or held.consulting != consultation.contact_id:
+            return
+        held.consulting = None
+        held.log.append("consultation over: back with the caller")
+        if held.connected is not None and not held.ended and not held.transferred:
+            self.switch.resume(held.call_id)
+
+    def _end_consultation(self, consultation: VoiceCall) -> None:
+        """End the answered consultation call (BYE to both phones) and complete its contact, which frees
+        the consulted agent for the caller transferred to it."""
+        consultation.ended = True
+        self._forget(consultation)
+        try:
+            self.switch.hangup(consultation.call_id)
+        except TelephonyError as error:
+            logger.info("the consultation %s is over already: %s", consultation.call_id, error)
+        if consultation.connected is not None:
+            self.center.complete(
+                self.tenant_id, consultation.contact_id, agent_id=consultation.connected, wrap_up_seconds=0.0
+            )
+
+    def _consultation(self, contact_id: ContactId) -> tuple[VoiceCall, VoiceCall]:
+        call = self.by_contact.get(contact_id)
+        if call is None or call.ended or call.connected is None:
+            raise TelephonyError(f"contact {contact_id} has no connected call")
+        consultation = self.by_contact.get(call.consulting) if call.consulting is not None else None
+        if consultation is None:
+            raise TelephonyError(f"contact {contact_id} has no consultation under way")
+        return call, consultation
+
+    def complete_consultation(self, contact_id: ContactId) -> AgentId:
+        """Attended transfer, completed in Baiying: the caller of `contact_id` (on hold) goes to the agent
+        its agent consulted. Routing transfers the contact to that agent (the first agent is released to
+        wrap-up; the contact keeps its history), the consultation call ends and its contact completes, so
+        the agent is free for the caller, whose phone is REFERred to it. Returns that agent."""
+        call, consultation = self._consultation(contact_id)
+        consulted = consultation.connected
+        if consulted is None:
+            raise TelephonyError(f"the consultation of contact {contact_id} is not answered yet")
+        call.consulting = None
+        call.log.append(f"consultation completed: transferred to {consulted}")
+        # ContactTransferred (to that agent) has the switch REFER the caller (`_transferred_in_routing`)
+        self.center.transfer_to_agent(self.tenant_id, contact_id, consulted)
+        self._end_consultation(consultation)
+        return consulted
+
+    def cancel_consultation(self, contact_id: ContactId) -> None:
+        """The consultation ends, the caller of `contact_id` is back with its agent. A consultation still
+        held in routing is abandoned; an answered one is completed (BYE to both phones); one whose phone
+        rings cannot be ended from here (hang up the consulting phone)."""
+        call, consultation = self._consultation(contact_id)
+        if consultation.ringing is not None:
+            raise TelephonyError(
+                f"the consultation of contact {contact_id} is ringing at {consultation.ringing}: "
+                "hang it up on the phone"
+            )
+        call.log.append("consultation cancelled")
+        if consultation.connected is not None:
+            self._finish(consultation)
+            self.switch.hangup(consultation.call_id)
+            return
+        consultation.ended = True
+        self._forget(consultation)
+        self.center.abandon(self.tenant_id, consultation.contact_id)
+        self.switch.hangup(consultation.call_id, code=SIP_TERMINATED)
+
     # ---- supervision -----------------------------------------------------------------------------------
 
-    def monitor(self, contact_id: ContactId, supervisor: str, *, mode: str = "monitor") -> None:
+    def monitor(
+        self, contact_id: ContactId, supervisor: str, *, mode: str = "monitor", by: str | None = None
+    ) -> AgentId:
         """A supervisor's phone (SIP user `supervisor`) listens to the connected call of `contact_id`
         (`mode` monitor), or talks to the agent (whisper) or joins (barge) where the switch can; a switch
-        that cannot refuses with `NotSupported`, a contact without a connected call with TelephonyError."""
+        that cannot refuses with `NotSupported`, a contact without a connected call with TelephonyError.
+        `by` is who asked (the supervisor's user id; the phone's user if not given): the event log gets
+        `monitor-started` with who monitors whom, and `monitor-stopped` when it ends. Returns the agent."""
         call = self.by_contact.get(contact_id)
         if call is None or call.ended or call.connected is None:
             raise TelephonyError(f"contact {contact_id} has no connected call to {mode}")
-        call.log.append(f"{mode} by {supervisor}")
+        listening = self.monitoring.setdefault(call.call_id, [])
+        if any(m.phone == supervisor for m in listening):
+            raise TelephonyError(f"{supervisor} already monitors contact {contact_id}")
         self.switch.monitor(call.call_id, supervisor, mode=mode)
+        call.log.append(f"{mode} by {supervisor}")
+        started = Monitoring(contact_id, call.connected, by or supervisor, supervisor)
+        listening.append(started)
+        self.center.record_monitor(
+            self.tenant_id, contact_id, call.connected, supervisor=started.by, phone=supervisor, mode=mode
+        )
+        return call.connected
+
+    def stop_monitor(self, contact_id: ContactId, supervisor: str) -> None:
+        """Hang up the supervisor phone `supervisor` that listens to the call of `contact_id`."""
+        call = self.by_contact.get(contact_id)
+        listening = self.monitoring.get(call.call_id, []) if call is not None else []
+        found = next((m for m in listening if m.phone == supervisor), None)
+        if call is None or found is None:
+            raise TelephonyError(f"{supervisor} does not monitor contact {contact_id}")
+        self.switch.stop_monitor(call.call_id, supervisor)
+        self._monitor_stopped(call.call_id, found, "stopped")
+
+    def _monitor_stopped(self, call_id: str, monitoring: "Monitoring", reason: str) -> None:
+        listening = self.monitoring.get(call_id, [])
+        if monitoring in listening:
+            listening.remove(monitoring)
+        if not listening:
+            self.monitoring.pop(call_id, None)
+        self.center.record_monitor(
+            self.tenant_id,
+            monitoring.contact_id,
+            monitoring.agent_id,
+            supervisor=monitoring.by,
+            phone=monitoring.phone,
+            stopped=reason,
+        )
+
+    def _monitors_end(self, event: CallEvent) -> None:
+        """The switch reports a supervisor hung up, or a monitored call ended: its monitors stopped."""
+        if isinstance(event, MonitorEnded):
+            for monitoring in list(self.monitoring.get(event.call_id, [])):
+                if monitoring.phone == event.supervisor:
+                    self._monitor_stopped(event.call_id, monitoring, event.reason)
+        elif isinstance(event, CallEnded | CallerAbandoned | CallLost):
+            for monitoring in list(self.monitoring.get(event.call_id, [])):
+                self._monitor_stopped(event.call_id, monitoring, "call ended")
 
     # ---- announcements ---------------------------------------------------------------------------------
 
@@ -594,7 +873,7 @@ class CallControl:
                 self._schedule_announcement(call)
                 continue
             try:
-                read = partial(queue_standing, contact_id=call.contact_id)
+                read = partial(queue_standing, contact_id=call.contact_id, now=now)
                 standing = self.center.inspect(self.tenant_id, read)
             except DomainError as error:  # the contact left routing a moment ago
                 logger.info("no standing for call %s: %s", call.call_id, error)

@@ -22,6 +22,8 @@ import itertools
 import json
 import logging
 import re
+from collections.abc import Callable
+from functools import partial
 from importlib.resources import files
 from typing import Any
 
@@ -39,6 +41,7 @@ from baiying.telephony.switch import (
     CallerAbandoned,
     CallEvent,
     CallEventHandler,
+    CallLost,
     PhoneRegistered,
     TelephonyError,
     TransferRequested,
@@ -47,6 +50,7 @@ from baiying.telephony.switch import (
 
 logger = logging.getLogger(__name__)
 
+RPC_FAILURES = (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError)
 REASONS = {
     480: "Temporarily Unavailable",
     486: "Busy Here",
@@ -98,18 +102,21 @@ class KamailioSwitch(RtpengineMedia, RtpengineSupervision, Unimplemented):
         self.media = media
         self.user_agent = user_agent
         self.monitors: dict[str, dict[str, str]] = {}
+        self.supervisor_of: dict[str, str] = {}
         if user_agent is not None:
             user_agent.on_ended = self._supervisor_left
         self.held: dict[str, tuple[int, int]] = {}  # call id → suspended transaction (index, label)
         self.offers: dict[str, tuple[str, str]] = {}  # call id → the caller's (tag, SDP)
         self.playing: set[str] = set()
         self.collecting: dict[str, Collecting] = {}
+        self.opening: dict[str, list[Callable[[], None]]] = {}  # call id → commands until it is held again
         self.recording: dict[str, int] = {}  # call id → rtpengine's port facing its caller
         self.dialogs: dict[str, tuple[str, str]] = {}  # connected call id → its (from tag, to tag)
         self.parties: dict[str, tuple[str, str, str]] = {}  # call id → caller's (Contact, From, To URI)
         self.referred: set[str] = set()  # calls whose caller Kamailio sent a REFER on Baiying's behalf
         self.media_errors: list[str] = []
         self.reconnects = 0
+        self.instance: str | None = None  # which run of Kamailio the link is to (when it started)
         self._cseq = itertools.count(1000)  # requests Kamailio sends inside a call, as its callee side
         self._chains: dict[str, asyncio.Future[None]] = {}
         self._handlers: list[CallEventHandler] = []
@@ -156,20 +163,25 @@ class KamailioSwitch(RtpengineMedia, RtpengineSupervision, Unimplemented):
     async def serve_forever(self, *, retry_seconds: float = 1.0) -> None:
         """`serve()`, reconnecting whenever the link drops (Kamailio restarted, or the TCP link broke),
         until cancelled. `reconnects` counts the links re-established. Calls Kamailio still holds keep their
-        handles across a reconnect; after a restart of Kamailio they are gone (a resume is refused)."""
+        handles across a reconnect; after a restart of Kamailio they are gone: on each link the switch asks
+        Kamailio when it started (`_check_instance`) and reports the calls of an earlier run `CallLost`."""
         while True:
-            try:
-                await self.serve()
-            except TelephonyError as error:
-                logger.warning("%s: reconnecting", error)
-            self._drop_link()
+            linked = self._reader is not None  # (not yet connected: connect first)
+            if linked:
+                try:
+                    await self.serve()
+                except TelephonyError as error:
+                    logger.warning("%s: reconnecting", error)
+                self._drop_link()
             while True:
                 try:
                     await self.connect(timeout_seconds=retry_seconds)
                     break
                 except TelephonyError as error:
                     logger.warning("%s", error)
-            self.reconnects += 1
+            if linked:
+                self.reconnects += 1
+            await self._check_instance()
 
     def _drop_link(self) -> None:
         if self._writer is not None:
@@ -194,6 +206,7 @@ class KamailioSwitch(RtpengineMedia, RtpengineSupervision, Unimplemented):
             self.held[call_id] = (int(message["tindex"]), int(message["tlabel"]))
         if kind == "held":
             self.held[call_id] = (int(message["tindex"]), int(message["tlabel"]))
+            self._opened(call_id)
             return None
         if kind == "offer":
             contact = re.search(r"<?(sips?:[^>;\s]+)", str(message.get("contact", "")))
@@ -262,6 +275,8 @@ class KamailioSwitch(RtpengineMedia, RtpengineSupervision, Unimplemented):
     def bridge(self, call_id: str, agent: str, *, ring_seconds: float) -> None:
         if ring_seconds <= 0:
             raise TelephonyError(f"ring time must be positive, not {ring_seconds}", call_id=call_id)
+        if self._after_opening(call_id, partial(self.bridge, call_id, agent, ring_seconds=ring_seconds)):
+            return
         self._resume(call_id, "ring an agent for", target=agent, ring_ms=int(ring_seconds * 1000))
 
     def transfer(self, call_id: str, target: str) -> None:
@@ -293,29 +308,68 @@ class KamailioSwitch(RtpengineMedia, RtpengineSupervision, Unimplemented):
         self._media_task(call_id, f"send {method} to the caller of", self._rpc(call_id, request))
 
     async def _rpc(self, call_id: str, request: dict[str, Any]) -> None:
-        """One JSON-RPC request to Kamailio over HTTP (xhttp + jsonrpcs); a failure is logged and kept.
-        The reply is read by its Content-Length: Kamailio keeps the connection open."""
+        """One JSON-RPC request to Kamailio; a failure is logged and kept."""
+        try:
+            reply = await self._rpc_exchange(request)
+        except RPC_FAILURES as error:
+            self.media_errors.append(f"{request['method']} for {call_id}: {error!r}")
+            return
+        if b'"error"' in reply:
+            self.media_errors.append(f"{request['method']} for {call_id}: {reply[-300:]!r}")
+
+    async def _rpc_exchange(self, request: dict[str, Any]) -> bytes:
+        """One JSON-RPC request to Kamailio over HTTP (xhttp + jsonrpcs), its reply's body. The reply is
+        read by its Content-Length: Kamailio keeps the connection open."""
         body = json.dumps(request).encode()
         address, port = str(self.settings.rpc.address), self.settings.rpc.port
-        writer: asyncio.StreamWriter | None = None
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(address, port), 5)
         try:
-            reader, writer = await asyncio.open_connection(address, port)
             head = b"POST /RPC HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n" % address.encode()
             writer.write(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
             headers = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
             length = re.search(rb"(?i)content-length:\s*(\d+)", headers)
-            reply = await asyncio.wait_for(reader.readexactly(int(length.group(1)) if length else 0), 5)
-        except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as error:
-            self.media_errors.append(f"{request['method']} for {call_id}: {error!r}")
-            return
+            return await asyncio.wait_for(reader.readexactly(int(length.group(1)) if length else 0), 5)
         finally:
-            if writer is not None:
-                writer.close()
-        if b'"error"' in reply:
-            self.media_errors.append(f"{request['method']} for {call_id}: {reply[-300:]!r}")
+            writer.close()
+
+    async def kamailio_instance(self) -> str | None:
+        """Which run of Kamailio answers: when it started (JSON-RPC `core.uptime`'s `up_since`); None when
+        its JSON-RPC does not answer (or answers something else)."""
+        try:
+            reply = json.loads(await self._rpc_exchange({"jsonrpc": "2.0", "id": 1, "method": "core.uptime"}))
+        except (*RPC_FAILURES, ValueError) as error:
+            logger.warning("Kamailio's JSON-RPC did not say when it started: %r", error)
+            return None
+        result = reply.get("result") if isinstance(reply, dict) else None
+        started = result.get("up_since") if isinstance(result, dict) else None
+        return str(started) if started is not None else None
+
+    async def _check_instance(self) -> None:
+        """After (re)connecting: a Kamailio that restarted since the last link knows none of the calls it
+        held or connected before. Each is reported `CallLost` and forgotten here, so call control closes
+        its contact; nothing is left waiting for a Kamailio that will never report on it."""
+        instance = await self.kamailio_instance()
+        if instance is None:
+            return
+        previous, self.instance = self.instance, instance
+        if previous is None or previous == instance:
+            return
+        lost = sorted(set(self.offers) | set(self.held) | set(self.dialogs))
+        if lost:
+            logger.warning("Kamailio restarted (up since %s): %d calls are gone", instance, len(lost))
+        for call_id in lost:
+            self.held.pop(call_id, None)
+            self.dialogs.pop(call_id, None)
+            self.parties.pop(call_id, None)
+            self.opening.pop(call_id, None)
+            self._end_monitors(call_id)
+            self._release_media(call_id)  # rtpengine still has the call: deleted (and its recording kept)
+            self._emit(CallLost(call_id))
 
     def hangup(self, call_id: str, *, code: int = 487) -> None:
         """A held call ends with the final reply `code`; a connected one with a BYE to both phones."""
+        if self._after_opening(call_id, partial(self.hangup, call_id, code=code)):
+            return
         dialog = self.dialogs.get(call_id)
         if call_id not in self.held and dialog is not None:
             if self._writer is None:

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,7 +73,9 @@ class RtpengineMedia:
     offers: dict[str, tuple[str, str]]  # call id → the caller's (tag, SDP)
     playing: set[str]
     collecting: dict[str, Collecting]
+    opening: dict[str, list[Callable[[], None]]]  # call id → commands waiting for its early media
     recording: dict[str, int]  # call id → rtpengine's port facing its caller
+    dialogs: dict[str, tuple[str, str]]  # connected call id → its (from tag, to tag)
     media_errors: list[str]
     _chains: dict[str, asyncio.Future[None]]
     _dtmf_transport: asyncio.DatagramTransport | None
@@ -134,12 +136,36 @@ class RtpengineMedia:
             raise TelephonyError(f"call {call_id} offered no audio: no early media", call_id=call_id)
 
         async def work() -> None:
-            await client.offer(call_id, tag, sdp)
-            placeholder = PLACEHOLDER_SDP.format(address=self.settings.rtpengine.address)
-            answer = await client.answer(call_id, tag, PLACEHOLDER_TAG, placeholder)
-            self._resume(call_id, "open media for", early=answer)
+            try:
+                await client.offer(call_id, tag, sdp)
+                placeholder = PLACEHOLDER_SDP.format(address=self.settings.rtpengine.address)
+                answer = await client.answer(call_id, tag, PLACEHOLDER_TAG, placeholder)
+                self._resume(call_id, "open media for", early=answer)
+            except BaseException:
+                self._opened(call_id)  # no early media: what waited for it runs on the INVITE as held
+                raise
 
+        self.opening[call_id] = []
         self._media_task(call_id, "open media for", work())
+
+    def _opened(self, call_id: str) -> None:
+        """The caller's media is open and Kamailio holds the INVITE again (or the opening failed): the
+        commands on the INVITE that came meanwhile (ring an agent, end the call) run now, in order."""
+        for command in self.opening.pop(call_id, []):
+            try:
+                command()
+            except TelephonyError as error:
+                self.media_errors.append(f"after opening the media of {call_id}: {error}")
+                logger.warning("call %s: %s", call_id, error)
+
+    def _after_opening(self, call_id: str, command: Callable[[], None]) -> bool:
+        """Defer `command` on the held INVITE while its media is being opened (Kamailio answers 183 and
+        holds it again under a new handle); False when nothing is being opened."""
+        waiting = self.opening.get(call_id)
+        if waiting is None:
+            return False
+        waiting.append(command)
+        return True
 
     def play(self, call_id: str, media: str, *, loop: bool = False) -> None:
         client = self._ng("play media")
@@ -156,6 +182,40 @@ class RtpengineMedia:
             self._played(call_id, media, duration)
 
         self._media_task(call_id, "play to", work())
+
+    def hold(self, call_id: str, music: str | None) -> None:
+        """The caller of a connected call on hold: rtpengine blocks what the caller sends (the agent hears
+        nothing) and plays `music` to the caller, looped."""
+        client = self._ng("hold")
+        tag = self._caller_tag(call_id, "hold")
+        path = None if music is None else Path(self.settings.media_dir, music).resolve()
+        if path is not None and not path.is_file():
+            raise TelephonyError(f"cannot hold call {call_id} with {path}: no such file", call_id=call_id)
+
+        agent_tag = self._agent_tag(call_id)
+
+        async def work() -> None:
+            for sender in (tag, agent_tag):
+                await client.command("block media", call_id=call_id, from_tag=sender)
+            if path is not None and music is not None:
+                duration = await client.play_media(call_id, tag, str(path), repeat=LOOP_TIMES)
+                self._played(call_id, music, duration)
+
+        self._media_task(call_id, "hold", work())
+
+    def resume(self, call_id: str) -> None:
+        client = self._ng("resume")
+        tag = self._caller_tag(call_id, "resume")
+
+        agent_tag = self._agent_tag(call_id)
+
+        async def work() -> None:
+            with contextlib.suppress(NgError):  # no music was playing
+                await client.stop_media(call_id, tag)
+            for sender in (tag, agent_tag):
+                await client.command("unblock media", call_id=call_id, from_tag=sender)
+
+        self._media_task(call_id, "resume", work())
 
     def _played(self, call_id: str, media: str, duration_ms: int) -> None:
         """rtpengine began playing `media` to the caller of `call_id`, for `duration_ms` (one pass)."""
@@ -224,6 +284,13 @@ class RtpengineMedia:
             self.media_errors.append(f"no recording of {call_id} in {pcaps}")
             return
         self._emit(CallRecorded(call_id, str(found[-1]), port))
+
+    def _agent_tag(self, call_id: str) -> str:
+        """The tag of the connected agent's side of the call (its dialog's to-tag)."""
+        dialog = self.dialogs.get(call_id)
+        if dialog is None or not dialog[1]:
+            raise TelephonyError(f"call {call_id} is not connected to an agent", call_id=call_id)
+        return dialog[1]
 
     def _caller_tag(self, call_id: str, doing: str) -> str:
         tag, _ = self.offers.get(call_id, ("", ""))

@@ -46,9 +46,11 @@ class VoiceSettings(BaseModel):
     media_dir: str = "."  # prompts and hold music are named relative to it
     menus: dict[str, Menu] = Field(default_factory=dict)  # dialled queue name → its IVR menu
     recording: RecordingPolicy | None = None  # no recording unless set
-    # queue id → how often its waiting callers hear their position and expected wait (callers with a
-    # media path, i.e. through an IVR menu; a caller without one hears ringback, where nothing can play)
+    # queue id → how often its waiting callers hear their position and expected wait: those who came
+    # through an IVR menu, and, when it names `hold_music`, those who dialled the queue itself
     announcements: dict[str, QueueAnnouncement] = Field(default_factory=dict)
+    # what a caller on hold hears while its agent consults a colleague (attended transfer); silence if unset
+    hold_music: str | None = Field(default=None, min_length=1)
     queue_prefix: str = Field(default="queue-", pattern=SIP_USER)  # dial queue-support to reach "support"
     queues: dict[str, str] = Field(default_factory=dict)  # dialled name → queue id (unlisted: same id)
     agents: dict[str, str] = Field(default_factory=dict)  # SIP user of the phone → agent id

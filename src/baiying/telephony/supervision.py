@@ -17,9 +17,9 @@ import contextlib
 import logging
 from typing import Any
 
-from baiying.telephony.rtpengine import NgClient, NgError
+from baiying.telephony.rtpengine import NgClient, NgError, NgProtocolError, NgTimeout
 from baiying.telephony.sipua import SipUserAgent
-from baiying.telephony.switch import NotSupported, TelephonyError
+from baiying.telephony.switch import CallEvent, MonitorEnded, NotSupported, TelephonyError
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +38,13 @@ class RtpengineSupervision:
     user_agent: SipUserAgent | None
     dialogs: dict[str, tuple[str, str]]  # connected call id → (caller's tag, agent's tag)
     monitors: dict[str, dict[str, str]]  # call id → {the supervisor call's SIP Call-ID: its rtpengine to-tag}
+    supervisor_of: dict[str, str]  # the supervisor call's SIP Call-ID → the supervisor phone's SIP user
     media_errors: list[str]
 
     def _media_task(self, call_id: str, doing: str, work: Any) -> None:
+        raise NotImplementedError
+
+    def _emit(self, event: CallEvent) -> None:
         raise NotImplementedError
 
     def monitor(self, call_id: str, supervisor: str, *, mode: str) -> None:
@@ -56,6 +60,13 @@ class RtpengineSupervision:
         client, agent = self.media, self.user_agent
 
         async def work() -> None:
+            try:
+                await listen()
+            except (TelephonyError, NgError, NgTimeout, NgProtocolError) as error:
+                self._emit(MonitorEnded(call_id, supervisor, f"failed: {error}"))  # never listened
+                raise
+
+        async def listen() -> None:
             reply = await client.command("subscribe request", call_id=call_id, from_tags=list(dialog))
             offer, to_tag = reply.get("sdp"), reply.get("to-tag")
             if not isinstance(offer, str) or not isinstance(to_tag, str):
@@ -70,6 +81,7 @@ class RtpengineSupervision:
                 await agent.bye(leg.call_id)
                 return
             self.monitors.setdefault(call_id, {})[leg.call_id] = to_tag
+            self.supervisor_of[leg.call_id] = supervisor
             # rtpengine 10.5 refuses an answer that does not accept every codec of the subscribed streams
             # (telephone-event included) unless it may transcode; a phone answers with what it plays.
             await client.command(
@@ -91,10 +103,25 @@ class RtpengineSupervision:
         if agent is None:
             return
         for leg in legs:
+            self.supervisor_of.pop(leg, None)
             self._media_task(f"{call_id} monitor", "hang up the supervisor of", agent.bye(leg))
 
+    def stop_monitor(self, call_id: str, supervisor: str) -> None:
+        """Hang up `supervisor`'s phone (BYE) and stop rtpengine forking the call to it."""
+        legs = self.monitors.get(call_id, {})
+        found = [leg for leg in legs if self.supervisor_of.get(leg) == supervisor]
+        if not found or self.user_agent is None:
+            raise TelephonyError(f"{supervisor} does not monitor call {call_id}", call_id=call_id)
+        for leg in found:
+            to_tag = legs.pop(leg)
+            self.supervisor_of.pop(leg, None)
+            self._media_task(f"{call_id} monitor", "hang up the supervisor of", self.user_agent.bye(leg))
+            self._media_task(f"{call_id} monitor", "stop monitoring", self._unsubscribe(call_id, to_tag))
+        if not legs:
+            self.monitors.pop(call_id, None)
+
     def _supervisor_left(self, leg: str) -> None:
-        """A supervisor hung up: rtpengine stops forking that call to it."""
+        """A supervisor hung up: rtpengine stops forking that call to it (reported as `MonitorEnded`)."""
         for call_id, legs in list(self.monitors.items()):
             to_tag = legs.pop(leg, None)
             if to_tag is None:
@@ -103,6 +130,9 @@ class RtpengineSupervision:
                 del self.monitors[call_id]
             if self.media is not None:
                 self._media_task(f"{call_id} monitor", "stop monitoring", self._unsubscribe(call_id, to_tag))
+            supervisor = self.supervisor_of.pop(leg, None)
+            if supervisor is not None:
+                self._emit(MonitorEnded(call_id, supervisor))
 
     async def _unsubscribe(self, call_id: str, to_tag: str) -> None:
         if self.media is not None:

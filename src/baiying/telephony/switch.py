@@ -135,6 +135,22 @@ class PhoneRegistered(CallEvent):
     expires: int
 
 
+@dataclass(frozen=True, slots=True)
+class CallLost(CallEvent):
+    """The switch no longer knows the call (Kamailio restarted): nothing more will be reported on it."""
+
+    kind: ClassVar[str] = "call-lost"
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorEnded(CallEvent):
+    """A supervisor's phone hung up the call that let it listen to `call_id`, or that call failed."""
+
+    kind: ClassVar[str] = "monitor-ended"
+    supervisor: str  # the supervisor phone's SIP user
+    reason: str = "supervisor hung up"  # or why the supervisor's call failed
+
+
 CallEventHandler = Callable[[CallEvent], None]
 
 
@@ -172,6 +188,13 @@ class Switch(Protocol):
     def collect_digits(self, call_id: str, *, max_digits: int, timeout_seconds: float) -> None:
         """Collect DTMF from the caller; reported as one `DigitsCollected` event."""
 
+    def hold(self, call_id: str, music: str | None) -> None:
+        """Put the caller of a connected call on hold while its agent consults a colleague: the caller
+        hears `music` (looped; silence without it), the agent no longer hears the caller."""
+
+    def resume(self, call_id: str) -> None:
+        """Take the caller of a connected call off hold: caller and agent hear each other again."""
+
     # declared for the next slices (REFER, recording, supervision)
 
     def transfer(self, call_id: str, target: str) -> None:
@@ -183,6 +206,9 @@ class Switch(Protocol):
 
     def monitor(self, call_id: str, supervisor: str, *, mode: str) -> None:
         """Let a supervisor listen (`monitor`), talk to the agent only (`whisper`) or join (`barge`)."""
+
+    def stop_monitor(self, call_id: str, supervisor: str) -> None:
+        """Hang up the supervisor phone's call that listens to `call_id`."""
 
 
 class Unimplemented:
@@ -202,11 +228,20 @@ class Unimplemented:
     def transfer(self, call_id: str, target: str) -> None:
         raise NotSupported(self.name, "transfer")
 
+    def hold(self, call_id: str, music: str | None) -> None:
+        raise NotSupported(self.name, "hold")
+
+    def resume(self, call_id: str) -> None:
+        raise NotSupported(self.name, "resume")
+
     def record(self, call_id: str, *, on: bool) -> None:
         raise NotSupported(self.name, "record")
 
     def monitor(self, call_id: str, supervisor: str, *, mode: str) -> None:
         raise NotSupported(self.name, "monitor")
+
+    def stop_monitor(self, call_id: str, supervisor: str) -> None:
+        raise NotSupported(self.name, "stop a monitor")
 
 
 # ---- the simulated switch -------------------------------------------------------------------------------
@@ -223,6 +258,7 @@ class SimCall:
     final_code: int | None = None
     media_open: bool = False
     playing: str | None = None
+    on_hold: bool = False
     collecting: int = 0  # digits still wanted by `collect_digits`; 0: key presses are not reported
     history: list[str] = field(default_factory=list)
 
@@ -298,6 +334,22 @@ class SimulatedSwitch(Unimplemented):
         call.playing = media
         call.history.append(f"play {media}{' (loop)' if loop else ''}")
 
+    def hold(self, call_id: str, music: str | None) -> None:
+        call = self._call(call_id)
+        self._expect(call, CallState.CONNECTED, doing="hold")
+        if call.on_hold:
+            raise TelephonyError(f"call {call_id} is on hold already", call_id=call_id)
+        call.on_hold, call.playing = True, music
+        call.history.append(f"hold {music}" if music else "hold")
+
+    def resume(self, call_id: str) -> None:
+        call = self._call(call_id)
+        self._expect(call, CallState.CONNECTED, doing="resume")
+        if not call.on_hold:
+            raise TelephonyError(f"call {call_id} is not on hold", call_id=call_id)
+        call.on_hold, call.playing = False, None
+        call.history.append("resumed")
+
     def transfer(self, call_id: str, target: str) -> None:
         call = self._call(call_id)
         self._expect(call, CallState.CONNECTED, doing="transfer")
@@ -371,6 +423,14 @@ class SimulatedSwitch(Unimplemented):
         call.state, call.agent = CallState.QUEUED, None
         call.history.append(f"{agent} failed {code}")
         self._emit(AgentFailed(call_id, agent, code))
+
+    def restart(self) -> None:
+        """The switch restarted (as Kamailio may): every call it had is gone, reported `CallLost`."""
+        for call in list(self.calls.values()):
+            if call.state is not CallState.ENDED:
+                call.state, call.agent, call.playing = CallState.ENDED, None, None
+                call.history.append("lost")
+                self._emit(CallLost(call.call_id))
 
     def caller_hangs_up(self, call_id: str) -> None:
         call = self._call(call_id)

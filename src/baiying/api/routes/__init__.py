@@ -25,6 +25,7 @@ from baiying.api.routes import (
     teams,
     tickets,
     users,
+    voice,
     wrap_up_codes,
 )
 
@@ -63,4 +64,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     contact_listing.router,
     chat.visitor,
     chat.agent,
+    voice.router,
 )

@@ -69,7 +69,10 @@ def _contact_resource(principal: Principal, found: ContactStatus) -> Resource:
     )
 
 
-def _contact(center: LiveCenter, principal: Principal, contact_id: str, action: Action) -> ContactStatus:
+def contact_checked(
+    center: LiveCenter, principal: Principal, contact_id: str, action: Action
+) -> ContactStatus:
+    """The contact, if the principal may do `action` to it (its sites, its agent); else Forbidden."""
     found = center.contact(principal.tenant_id, ContactId(contact_id))
     require(principal, action, _contact_resource(principal, found))
     return found
@@ -148,7 +151,7 @@ def get_contact(
 ) -> ContactPublic:
     """Where the contact is now: waiting, offered or connected (to which agent, at which site), or how
     it ended."""
-    return ContactPublic.of(_contact(center, principal, contact_id, Action.READ))
+    return ContactPublic.of(contact_checked(center, principal, contact_id, Action.READ))
 
 
 @contacts.post("/{contact_id}/cancel")
@@ -158,7 +161,7 @@ def cancel_contact(
     principal: Annotated[Principal, allowed(Action.UPDATE, Kind.CONTACT)],
 ) -> CommandPublic:
     """The customer left (hung up, closed the chat) while waiting or ringing: the contact is abandoned."""
-    _contact(center, principal, contact_id, Action.UPDATE)
+    contact_checked(center, principal, contact_id, Action.UPDATE)
     return CommandPublic.of(center.abandon(principal.tenant_id, ContactId(contact_id)))
 
 
@@ -170,7 +173,7 @@ def transfer_contact(
     principal: Annotated[Principal, allowed(Action.UPDATE, Kind.CONTACT)],
 ) -> CommandPublic:
     """Transfer the contact to another queue, or to a named agent."""
-    _contact(center, principal, contact_id, Action.UPDATE)
+    contact_checked(center, principal, contact_id, Action.UPDATE)
     tenant, contact = principal.tenant_id, ContactId(contact_id)
     if body.queue is not None:
         return CommandPublic.of(center.transfer_to_queue(tenant, contact, QueueId(body.queue)))
@@ -185,7 +188,7 @@ def request_callback(
     principal: Annotated[Principal, allowed(Action.UPDATE, Kind.CONTACT)],
 ) -> CommandPublic:
     """The waiting customer accepts to be called back: they leave the line and keep their place."""
-    _contact(center, principal, contact_id, Action.UPDATE)
+    contact_checked(center, principal, contact_id, Action.UPDATE)
     return CommandPublic.of(center.accept_callback(principal.tenant_id, ContactId(contact_id)))
 
 
@@ -199,7 +202,7 @@ def route_out_contact(
     """The waiting or ringing contact leaves live routing for voicemail, a ticket, a callback, or nowhere
     (disconnected): it ends `routed-out`, with the destination and reason; a ringing agent is freed. A
     connected contact is refused (409): transfer or complete it."""
-    _contact(center, principal, contact_id, Action.UPDATE)
+    contact_checked(center, principal, contact_id, Action.UPDATE)
     tenant, contact = principal.tenant_id, ContactId(contact_id)
     return CommandPublic.of(center.route_out(tenant, contact, body.destination, body.reason or ""))
 
@@ -273,7 +276,7 @@ async def complete_contact(
 def _complete_contact(
     center: LiveCenter, principal: Principal, contact_id: str, given: CompleteRequest
 ) -> CommandPublic:
-    found = _contact(center, principal, contact_id, Action.UPDATE)
+    found = contact_checked(center, principal, contact_id, Action.UPDATE)
     result = center.complete(
         principal.tenant_id,
         ContactId(contact_id),

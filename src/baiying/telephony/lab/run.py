@@ -41,6 +41,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,7 @@ from baiying.application.center import LiveCenter
 from baiying.clock import SystemClock
 from baiying.ids import AgentId, QueueId
 from baiying.telephony import netstring
-from baiying.telephony.announce import Announcement, EspeakSpeaker
+from baiying.telephony.announce import Announcement, EspeakSpeaker, QueueAnnouncement
 from baiying.telephony.control import CallControl
 from baiying.telephony.kamailio import KamailioSwitch, render_config
 from baiying.telephony.lab import lab_file, lab_settings, prepare_database
@@ -63,9 +64,11 @@ from baiying.telephony.switch import CallEvent, PhoneRegistered
 log = logging.getLogger("baiying.voice-lab")
 SCENARIOS = (
     "queue", "abandon", "maxqueue", "rona", "nophone", "menu", "record", "transfer", "transfer-api",
-    "transfer-agent",
+    "transfer-agent", "attended", "restart",
 )  # fmt: skip
 MAX_QUEUE_SECONDS = {"maxqueue": 8.0}  # Kamailio's cap on a held INVITE, when not the settings' (300 s)
+# Scenarios whose support callers (no menu) hold with music and hear their standing every second of it
+HOLD_MUSIC = {"abandon": QueueAnnouncement(every_seconds=1, hold_music="music.wav")}
 CALLER_TONE_HZ = 1000
 SDP_ADDRESS = "127.0.0.2"
 PACKAGES = "kamailio kamailio-extra-modules kamailio-json-modules rtpengine-daemon sip-tester baresip-core"
@@ -77,6 +80,7 @@ PHONES = {
     "transfer": ("agent1", "agent3"),
     "transfer-api": ("agent1", "agent3"),
     "transfer-agent": ("agent1", "agent3"),
+    "attended": ("agent1", "agent3"),
 }
 SUPERVISOR_PORT = 5076  # the supervisor's phone (sipp UAS, supervisor.xml)
 MONITOR_SINKS = (33000, 33002)  # where the supervisor's phone asks for its two streams (supervisor.xml)
@@ -203,6 +207,9 @@ class Lab:
         # baresip's ctrl_tcp serves one connection: commands go over the one its events come on
         self.controls: dict[str, asyncio.StreamWriter] = {}
         self.control: CallControl | None = None
+        self.switch: KamailioSwitch | None = None
+        self.scenario = ""
+        self.instances: list[str | None] = []  # the runs of Kamailio call control saw (restart scenario)
         self.sinks: list[tuple[int, RtpSink, asyncio.DatagramTransport]] = []  # a supervisor's streams
 
     def on_switch_event(self, event: CallEvent) -> None:
@@ -588,12 +595,75 @@ async def transfer_call(lab: Lab, *, by_phone: bool = True, to_agent: bool = Fal
     return {"caller": 0}
 
 
+async def attended_transfer(lab: Lab) -> dict[str, int]:
+    """A baresip caller calls support and agent1 answers. agent1's phone calls agent3 by name (a second
+    call, `queue-agent3`): a consultation, the caller on hold with music; agent3 answers, and agent1 hangs
+    up on it: the caller is back with agent1. agent1's phone then consults the tech queue (agent3 again,
+    the one tech agent), and Baiying completes the attended transfer (`complete_consultation`): the
+    consultation ends and the caller's phone is REFERred to agent3, who answers."""
+    user, index = CALLER_PHONE
+    sip = f"{lab.settings.sip.address}:{lab.settings.sip.port}"
+    home = baresip_config(lab.out, user, index, sip, answer=False)
+    lab.start(user, ["baresip", "-4", "-f", str(home)])
+    lab.tasks.append(asyncio.create_task(lab.watch_agent(user, ctrl_port(index))))
+    control = lab.control
+    assert control is not None
+
+    def established(phone: str, times: int) -> Callable[[], bool]:
+        def check() -> bool:
+            events = [event["type"] for event in lab.agent_events.get(phone, [])]
+            return events.count("CALL_ESTABLISHED") >= times
+
+        return check
+
+    def consulting() -> bool:
+        return any(call.consulting is not None for call in control.calls.values())
+
+    await wait_for(lambda: user in lab.registered, "the caller's phone to register", 10)
+    address = lab.settings.sip.address
+    queue = lab.settings.queue_prefix
+    await phone_command(lab, user, "dial", f"sip:{queue}support@{address}")
+    await wait_for(established("agent1", 1), "agent1 to answer", 10)
+    await asyncio.sleep(1.0)  # they talk
+    await phone_command(lab, "agent1", "dial", f"sip:{queue}agent3@{address}")
+    await wait_for(established("agent3", 1), "agent3 to answer the consultation", 10)
+    await asyncio.sleep(1.0)  # agent1 and agent3 talk; the caller hears the hold music
+    await phone_command(lab, "agent1", "hangup")  # the consultation (agent1's current call)
+    await wait_for(lambda: not consulting(), "the caller to be back with agent1", 10)
+    await asyncio.sleep(1.0)  # the caller and agent1 talk again
+    await phone_command(lab, "agent1", "dial", f"sip:{queue}tech@{address}")
+    await wait_for(established("agent3", 2), "agent3 to answer the second consultation", 10)
+
+    def consultation_answered() -> bool:
+        return any(call.consult_of is not None and call.connected for call in control.calls.values())
+
+    await wait_for(consultation_answered, "Kamailio to report the consultation answered", 5)
+    await asyncio.sleep(1.0)
+    (held,) = [call for call in control.calls.values() if call.consulting is not None]
+    control.complete_consultation(held.contact_id)  # what the API's complete runs
+    await wait_for(established("agent3", 3), "agent3 to answer the transferred caller", 15)
+    await asyncio.sleep(1.5)
+    await phone_command(lab, "agent3", "hangup")
+
+    def closed() -> bool:
+        events = [e["type"] for e in lab.agent_events["agent3"]]
+        latest = len(events) - 1 - events[::-1].index("CALL_ESTABLISHED")
+        return "CALL_CLOSED" in events[latest:]
+
+    await wait_for(closed, "the call with agent3 to end", 10)
+    return {"caller": 0}
+
+
 async def place_calls(lab: Lab, scenario: str) -> dict[str, int]:
     """The scenario's sipp callers; their exit codes (0: every call went as its script says)."""
     if scenario in ("transfer", "transfer-api", "transfer-agent"):
         return await transfer_call(
             lab, by_phone=scenario != "transfer-api", to_agent=scenario == "transfer-agent"
         )
+    if scenario == "attended":
+        return await attended_transfer(lab)
+    if scenario == "restart":
+        return await restart_kamailio(lab)
     if scenario == "queue":
         return {"callers": await lab.sipp("callers", "caller.xml", 3, 5070, 30000)}
     if scenario == "record":
@@ -654,6 +724,8 @@ def prepare(
     update: dict[str, Any] = {"media_dir": str(media_dir or out / settings.media_dir)}
     if scenario in MAX_QUEUE_SECONDS:
         update["max_queue_seconds"] = MAX_QUEUE_SECONDS[scenario]
+    if scenario in HOLD_MUSIC:
+        update["announcements"] = {**settings.announcements, "support": HOLD_MUSIC[scenario]}
     if settings.recording is not None:
         directory = out / settings.recording.directory
         directory.mkdir(parents=True, exist_ok=True)
@@ -673,13 +745,50 @@ async def start_switch(lab: Lab, switch: KamailioSwitch, control: CallControl, m
     out = lab.out
     await start_rtpengine(lab, media)
     await switch.listen_dtmf()
-    lab.start("kamailio", [
-        "kamailio", "-f", str(out / "kamailio.cfg"), "-DD", "-E", "-P", str(out / "run" / "kamailio.pid"),
-        "-Y", str(out / "run"), "-w", str(out),
-    ])  # fmt: skip
+    lab.start("kamailio", kamailio_argv(out))
     await switch.connect(timeout_seconds=10)
-    lab.tasks.append(asyncio.create_task(switch.serve()))
+    switch.instance = await switch.kamailio_instance()  # which run of Kamailio (JSON-RPC core.uptime)
+    # the restart scenario's link reconnects (and sweeps the calls of the Kamailio it lost); the others'
+    # must not drop: a dropped link fails them
+    serving = switch.serve_forever(retry_seconds=0.2) if lab.scenario == "restart" else switch.serve()
+    lab.tasks.append(asyncio.create_task(serving))
     lab.tasks.append(asyncio.create_task(control.run_timers(idle_seconds=0.2)))
+
+
+def kamailio_argv(out: Path, name: str = "kamailio") -> list[str]:
+    return [
+        "kamailio", "-f", str(out / "kamailio.cfg"), "-DD", "-E", "-P", str(out / "run" / f"{name}.pid"),
+        "-Y", str(out / "run"), "-w", str(out),
+    ]  # fmt: skip
+
+
+async def restart_kamailio(lab: Lab) -> dict[str, int]:
+    """A baresip caller talks to agent1; Kamailio is killed and started again (a crash, a restart): call
+    control's link reconnects, the new Kamailio knows none of the calls, and call control closes the
+    contact (completed with agent-001) instead of leaving it connected for ever."""
+    control, switch = lab.control, lab.switch
+    assert control is not None
+    assert switch is not None
+    user, index = CALLER_PHONE
+    sip = f"{lab.settings.sip.address}:{lab.settings.sip.port}"
+    home = baresip_config(lab.out, user, index, sip, answer=False)
+    lab.start(user, ["baresip", "-4", "-f", str(home)])
+    lab.tasks.append(asyncio.create_task(lab.watch_agent(user, ctrl_port(index))))
+    await wait_for(lambda: user in lab.registered, "the caller's phone to register", 10)
+    queue = lab.settings.queue_prefix
+    await phone_command(lab, user, "dial", f"sip:{queue}support@{lab.settings.sip.address}")
+    await wait_for(lambda: any(c.connected for c in control.calls.values()), "agent1 to answer", 10)
+    await asyncio.sleep(1.0)
+    before = switch.instance
+    kamailio = lab.processes["kamailio"]
+    os.killpg(kamailio.pid, signal.SIGKILL)
+    await asyncio.to_thread(kamailio.wait, 5)
+    # (a pid file of its own: the killed run's stays behind, and Kamailio refuses to start over it)
+    lab.start("kamailio-restarted", kamailio_argv(lab.out, "kamailio-restarted"))
+    await wait_for(lambda: switch.instance not in (None, before), "call control to see the new Kamailio", 15)
+    await wait_for(lambda: not control.calls, "call control to close the lost call", 5)
+    lab.instances = [before, switch.instance]
+    return {"caller": 0}
 
 
 async def open_call_control(
@@ -710,6 +819,7 @@ async def open_call_control(
         max_queue_seconds=settings.max_queue_seconds,
         announcements=settings.announcements,
         speaker=LabSpeaker(settings.media_dir),
+        hold_music=settings.hold_music,
         loop=asyncio.get_running_loop(),
     )
     return center, media, switch, control
@@ -729,7 +839,7 @@ async def run(out: Path, scenario: str, media_dir: Path | None = None) -> dict[s
     center, media, switch, control = await open_call_control(settings, url, clock)
     switch.on_event(lambda event: result["switch"].append({"kind": event.kind, **asdict(event)}))
     switch.on_event(lab.on_switch_event)
-    lab.control = control
+    lab.control, lab.switch, lab.scenario = control, switch, scenario
     try:
         await start_switch(lab, switch, control, media)
         await start_agents(lab, center, scenario)
@@ -749,6 +859,8 @@ async def run(out: Path, scenario: str, media_dir: Path | None = None) -> dict[s
             transport.close()
         result["media_errors"] = switch.media_errors
         result["played"] = switch.played
+        result["kamailio_instance"] = switch.instance
+        result["kamailio_instances"] = lab.instances
         if isinstance(control.speaker, LabSpeaker):
             result["spoken"] = control.speaker.spoken
         lab.stop_all()
