@@ -14,8 +14,9 @@ whatever else the machine runs, so the CPU each side spent per contact during th
 printed too (the server's from /proc, the client's from its own process time): those do not.
 
 `BENCH_SERVER_RATE` changes the offered rate (e.g. below saturation, to read the latency of a server
-that keeps up). With `BENCH_SERVER_PROFILE=DIR` (and py-spy installed), the server is sampled during the
-timed window and its collapsed stacks written to DIR.
+that keeps up); `BENCH_SERVER_DATABASES=sqlite` (or `postgresql`) measures one database only. With
+`BENCH_SERVER_PROFILE=DIR` (and py-spy installed), the server is sampled during the timed window (the
+thread holding the GIL: where its CPU goes) and its collapsed stacks written to DIR.
 
 Where the p99 went (2026-12-06, SQLite, `BENCH_SERVER_RATE=100`): the server's own stalls, not the
 routing. With a `gc.callbacks` probe in the server process, full garbage collections ran every 3 to 8
@@ -97,6 +98,7 @@ DRAIN_SECONDS = 5.0
 HTTP_TIMEOUT_SECONDS = 30.0
 TARGET_RATE, TARGET_P99_MS = 200.0, 50.0
 PROFILE_ENV = "BENCH_SERVER_PROFILE"
+DATABASES = os.environ.get("BENCH_SERVER_DATABASES", "sqlite,postgresql").split(",")
 SCENARIO = f"""
 name: bench
 seed: 1
@@ -432,7 +434,7 @@ def _py_spy(pid: int, directory: Path) -> subprocess.Popen[bytes]:
     directory.mkdir(parents=True, exist_ok=True)
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     output = directory / f"server-{pid}.txt"
-    command = [spy, "record", "-p", str(pid), "-r", "100", "--nonblocking", "-d", str(int(DURATION_SECONDS))]
+    command = [spy, "record", "-p", str(pid), "-r", "100", "--gil", "-d", str(int(DURATION_SECONDS))]
     command += ["--format", "raw", "-o", str(output)]
     print(f"    profiling the server into {output}", flush=True)
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -494,7 +496,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="baiying-bench-") as scratch:
         root = Path(scratch)
         (root / "sqlite").mkdir()
-        _run("SQLite", f"sqlite:///{root / 'sqlite' / 'baiying.db'}", root / "sqlite")
+        if "sqlite" in DATABASES:
+            _run("SQLite", f"sqlite:///{root / 'sqlite' / 'baiying.db'}", root / "sqlite")
+        if "postgresql" not in DATABASES:
+            return
         try:
             cluster = PostgresCluster(prefix="baiying-bench-pg-")
         except ClusterUnavailable as exc:
