@@ -41,6 +41,7 @@ from baiying.accounts.ratelimit import LoginRateLimiter
 from baiying.accounts.tokens import SessionTokens
 from baiying.api import errors
 from baiying.api.deps import ApiState
+from baiying.api.express import ExpressContactRoutes
 from baiying.api.limits import BodySizeLimit
 from baiying.api.routes import ROUTERS
 from baiying.api.routes.chat import ChatCloser
@@ -143,6 +144,7 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
     )
+    app.add_middleware(ExpressContactRoutes, state=state)  # inside the body limit: added first
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.state.baiying = state
     errors.install(app)

@@ -35,6 +35,7 @@ class ApiState:
     sessions: sessionmaker[Session] | None = None
     center: LiveCenter | None = None  # the live engine, set with `sessions`
     stats: LiveStats | None = None
+    express_served: int = 0  # requests `baiying.api.express` answered ahead of FastAPI
 
 
 def api_state(request: Request) -> ApiState:
