@@ -1,6 +1,7 @@
 """The express lane for the contact routes (`baiying.api.express`): the plain calls it answers read the
 same as FastAPI's answers to the same calls, and everything else is still FastAPI's (errors and all)."""
 
+import asyncio
 import json
 from typing import Any
 
@@ -115,3 +116,43 @@ def test_what_the_lane_does_not_take_gets_fastapis_answer(live: TestClient) -> N
     again = live.post("/api/contacts", json={"id": "z", "queue": "billing"}, headers=admin)
     assert error_of(again)[:2] == (409, "conflict")
     assert served(live) == before
+
+
+@sqlite_only
+def test_a_chunked_body_over_the_cap_read_by_the_lane_gets_the_json_413(live: TestClient) -> None:
+    admin = login(live, "boss")
+    ok(live.get("/api/me", headers=admin))  # the user is remembered from their first request on
+    chunk = b"x" * (512 * 1024)
+    messages = [{"type": "http.request", "body": chunk, "more_body": True} for _ in range(3)]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/contacts",
+        "raw_path": b"/api/contacts",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"authorization", admin["Authorization"].encode()),
+        ],  # no content-length: the body arrives in chunks, as with chunked transfer encoding
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+        "state": {},
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    before = served(live)
+    asyncio.run(live.app(scope, receive, send))  # type: ignore[arg-type]
+    assert (sent[0]["status"], served(live)) == (413, before)
+    body = json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
+    assert body["error"]["code"] == "body-too-large"
