@@ -61,16 +61,18 @@ answer). The contact routes' plain case now takes an express lane (`baiying.api.
 middleware running the routes' own functions; everything else still FastAPI's), and the agents' stream
 messages are serialised once, in the hub, by pydantic-core. In process, the three calls alone
 (`bench_contact_calls`): CPU per contact 7.4-7.7 -> 5.2-5.6 ms back to back (lane / FastAPI 0.73 measured
-side by side). End to end here, SQLite, back to back at load 7.7-9.1: server CPU per contact 7.41 / 7.32 ->
-6.93 / 5.96 ms; PostgreSQL one pair at load 11.6-13.6, the server given 37-43 % of a core: 7.43 -> 8.35 ms,
-inside that machine's noise. Not reached: the 4 ms a contact needs for 200/s on two shared cores. What is
-left (profiled with the lane, before the stream change): the center's worker threads ~36 % (SQL statements
-and commit, the executor hand-offs, lock waits), the WebSocket sends ~17 % (one `transport.write` per
-message, several messages per contact: offer, answered, completed, state changes; through Starlette's send
-wrappers), the three requests on the loop ~26 % (the executor hand-off ~6 %, writing the response ~6 %,
-token and role check ~4 %, body validation ~2 %), uvicorn's request parsing ~5 %, its keep-alive pings of
-the 1,000 sockets ~2 %. Next candidates: the accept and complete checks made inside the command's `prepare`
-(one lock round trip each instead of two), and HTTP workers in front of one center process.
+side by side). End to end here, 100 contacts/s offered, back to back in pairs at load 7.6-10.2 (the server
+given 37-73 % of a core): server CPU per contact SQLite 7.41 / 7.32 / 7.42 -> 6.93 / 5.96 / 6.54 ms (mean
+7.38 -> 6.48, -12 %), PostgreSQL 7.43 / 9.01 / 9.33 -> 8.35 / 6.39 / 8.57 ms (mean 8.59 -> 7.77, -10 %, one
+pair the other way: that machine's noise). Not reached: the 4 ms a contact needs for 200/s on two shared
+cores. What is left (profiled with the lane, before the stream change): the center's worker threads ~36 %
+(SQL statements and commit, the executor hand-offs, lock waits), the WebSocket sends ~17 % (one
+`transport.write` per message, several messages per contact: offer, answered, completed, state changes;
+through Starlette's send wrappers), the three requests on the loop ~26 % (the executor hand-off ~6 %,
+writing the response ~6 %, token and role check ~4 %, body validation ~2 %), uvicorn's request parsing ~5 %,
+its keep-alive pings of the 1,000 sockets ~2 %. Next candidates: the accept and complete checks made inside
+the command's `prepare` (one lock round trip each instead of two), and HTTP workers in front of one center
+process.
 
 Agents' bearer tokens are minted with the server's secret key rather than by 1,000 Argon2 logins (each
 costs ~50 ms of CPU); every agent user shares one password hash made with the server's parameters.
