@@ -14,8 +14,9 @@ whatever else the machine runs, so the CPU each side spent per contact during th
 printed too (the server's from /proc, the client's from its own process time): those do not.
 
 `BENCH_SERVER_RATE` changes the offered rate (e.g. below saturation, to read the latency of a server
-that keeps up). With `BENCH_SERVER_PROFILE=DIR` (and py-spy installed), the server is sampled during the
-timed window and its collapsed stacks written to DIR.
+that keeps up); `BENCH_SERVER_DATABASES=sqlite` (or `postgresql`) measures one database only. With
+`BENCH_SERVER_PROFILE=DIR` (and py-spy installed), the server is sampled during the timed window (the
+thread holding the GIL: where its CPU goes) and its collapsed stacks written to DIR.
 
 Where the p99 went (2026-12-06, SQLite, `BENCH_SERVER_RATE=100`): the server's own stalls, not the
 routing. With a `gc.callbacks` probe in the server process, full garbage collections ran every 3 to 8
@@ -52,6 +53,26 @@ to an executor of their own (one ~55 us hop). Not kept: waiters of a group commi
 their own rather than each taking the tenant's lock in turn (no difference measured). What is left (same
 profile): the center's group (SQLAlchemy statements and the commit, ~30 %), uvicorn and Starlette's
 per-request middleware (~25 %), FastAPI's dependency solving (~10 %), the WebSocket sends (~6 %).
+
+Session 12 (2026-12-06; py-spy `--gil`, `BENCH_SERVER_RATE=100`): FastAPI's own stack around the three calls
+was still ~55 % of the server's CPU (its exception, exit-stack and telemetry middleware, the route table,
+the dependency tree, whose cache keys FastAPI 0.165 recomputes per request, and a second validation of each
+answer). The contact routes' plain case now takes an express lane (`baiying.api.express`, a pure ASGI
+middleware running the routes' own functions; everything else still FastAPI's), and the agents' stream
+messages are serialised once, in the hub, by pydantic-core. In process, the three calls alone
+(`bench_contact_calls`): CPU per contact 7.4-7.7 -> 5.2-5.6 ms back to back (lane / FastAPI 0.73 measured
+side by side). End to end here, 100 contacts/s offered, back to back in pairs at load 7.6-10.2 (the server
+given 37-73 % of a core): server CPU per contact SQLite 7.41 / 7.32 / 7.42 -> 6.93 / 5.96 / 6.54 ms (mean
+7.38 -> 6.48, -12 %), PostgreSQL 7.43 / 9.01 / 9.33 -> 8.35 / 6.39 / 8.57 ms (mean 8.59 -> 7.77, -10 %, one
+pair the other way: that machine's noise). Not reached: the 4 ms a contact needs for 200/s on two shared
+cores. What is left (profiled with the lane, before the stream change): the center's worker threads ~36 %
+(SQL statements and commit, the executor hand-offs, lock waits), the WebSocket sends ~17 % (one
+`transport.write` per message, several messages per contact: offer, answered, completed, state changes;
+through Starlette's send wrappers), the three requests on the loop ~26 % (the executor hand-off ~6 %,
+writing the response ~6 %, token and role check ~4 %, body validation ~2 %), uvicorn's request parsing ~5 %,
+its keep-alive pings of the 1,000 sockets ~2 %. Next candidates: the accept and complete checks made inside
+the command's `prepare` (one lock round trip each instead of two), and HTTP workers in front of one center
+process.
 
 Agents' bearer tokens are minted with the server's secret key rather than by 1,000 Argon2 logins (each
 costs ~50 ms of CPU); every agent user shares one password hash made with the server's parameters.
@@ -98,6 +119,7 @@ DRAIN_SECONDS = 5.0
 HTTP_TIMEOUT_SECONDS = 30.0
 TARGET_RATE, TARGET_P99_MS = 200.0, 50.0
 PROFILE_ENV = "BENCH_SERVER_PROFILE"
+DATABASES = os.environ.get("BENCH_SERVER_DATABASES", "sqlite,postgresql").split(",")
 SCENARIO = f"""
 name: bench
 seed: 1
@@ -433,7 +455,7 @@ def _py_spy(pid: int, directory: Path) -> subprocess.Popen[bytes]:
     directory.mkdir(parents=True, exist_ok=True)
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     output = directory / f"server-{pid}.txt"
-    command = [spy, "record", "-p", str(pid), "-r", "100", "--nonblocking", "-d", str(int(DURATION_SECONDS))]
+    command = [spy, "record", "-p", str(pid), "-r", "100", "--gil", "-d", str(int(DURATION_SECONDS))]
     command += ["--format", "raw", "-o", str(output)]
     print(f"    profiling the server into {output}", flush=True)
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -495,7 +517,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="baiying-bench-") as scratch:
         root = Path(scratch)
         (root / "sqlite").mkdir()
-        _run("SQLite", f"sqlite:///{root / 'sqlite' / 'baiying.db'}", root / "sqlite")
+        if "sqlite" in DATABASES:
+            _run("SQLite", f"sqlite:///{root / 'sqlite' / 'baiying.db'}", root / "sqlite")
+        if "postgresql" not in DATABASES:
+            return
         try:
             cluster = PostgresCluster(prefix="baiying-bench-pg-")
         except ClusterUnavailable as exc:

@@ -43,6 +43,7 @@ from baiying.accounts.ratelimit import LoginRateLimiter
 from baiying.accounts.tokens import SessionTokens
 from baiying.api import errors
 from baiying.api.deps import ApiState
+from baiying.api.express import ExpressContactRoutes
 from baiying.api.limits import BodySizeLimit
 from baiying.api.routes import ROUTERS
 from baiying.api.routes.chat import ChatCloser
@@ -57,7 +58,7 @@ from baiying.application.tickets import sweep_due
 from baiying.clock import Clock, SystemClock
 from baiying.knowledge import text
 from baiying.notifications.dispatch import Dispatcher, senders_from_environment
-from baiying.storage.engine import make_engine, request_writer_transactions
+from baiying.storage.engine import make_engine
 from baiying.storage.migrate import ensure_up_to_date
 from baiying.storage.repositories.knowledge import warm_up_search
 from baiying.tickets.config import TicketConfig
@@ -105,15 +106,13 @@ def create_app(
         stats = LiveStats(
             center, interval_seconds=settings.stats_interval_seconds, sl_seconds=settings.stats_sl_seconds
         )
-        state.sessions = sessionmaker(engine, expire_on_commit=False)
-        state.writer_sessions = sessionmaker(request_writer_transactions(engine), expire_on_commit=False)
-        state.center, state.stats = center, stats
+        sessions = state.open(engine, center, stats)
         hub = _app.state.streams = StreamHub(center)  # the WebSocket streams' bus subscriber
-        chats = ChatCloser(center.bus, state.sessions, used_clock)  # web chats close as their contacts end
+        chats = ChatCloser(center.bus, sessions, used_clock)  # web chats close as their contacts end
         # Contacts routed out to "ticket" get one: those missed before a restart now, new ones as they go.
         ticket_config = getattr(_app.state, "ticket_config", None)  # None: each tenant's own
-        open_missing(state.sessions, used_clock, ticket_config)
-        routed_out = RoutedOutTickets(center.bus, state.sessions, used_clock, ticket_config)
+        open_missing(sessions, used_clock, ticket_config)
+        routed_out = RoutedOutTickets(center.bus, sessions, used_clock, ticket_config)
         timer = (
             asyncio.create_task(run_timer(center, settings.live_timer_max_sleep_seconds), name="live-timer")
             if settings.live_timer
@@ -122,7 +121,7 @@ def create_app(
         background: list[asyncio.Task[None]] = []
         warm_up: asyncio.Task[None] | None = None
         if settings.live_timer:
-            warm_up, background = _start_background_work(settings, state.sessions, used_clock, ticket_config)
+            warm_up, background = _start_background_work(settings, sessions, used_clock, ticket_config)
         voice = await _host_voice(settings, state, center)
         collector = _GarbageCollectorTuning.start()
         try:
@@ -137,7 +136,7 @@ def create_app(
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
-            state.sessions, state.writer_sessions, state.center, state.stats = None, None, None, None
+            state.close()
             hub.close()
             chats.close()
             routed_out.close()
@@ -151,6 +150,7 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
     )
+    app.add_middleware(ExpressContactRoutes, state=state)  # inside the body limit: added first
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.state.baiying = state
     errors.install(app)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from baiying.accounts.errors import Unauthenticated
@@ -19,6 +20,7 @@ from baiying.api.settings import Settings
 from baiying.application.center import LiveCenter
 from baiying.application.stats import LiveStats
 from baiying.clock import Clock
+from baiying.storage.engine import request_writer_transactions
 
 if TYPE_CHECKING:
     from baiying.telephony.control import CallControl
@@ -41,6 +43,17 @@ class ApiState:
     center: LiveCenter | None = None  # the live engine, set with `sessions`
     stats: LiveStats | None = None
     call_control: "CallControl | None" = None  # voice: set where the server hosts call control
+    express_served: int = 0  # requests `baiying.api.express` answered ahead of FastAPI
+
+    def open(self, engine: Engine, center: LiveCenter, stats: LiveStats) -> sessionmaker[Session]:
+        """Serve requests from the database and the live center; returns the (reading) sessions."""
+        self.sessions = sessions = sessionmaker(engine, expire_on_commit=False)
+        self.writer_sessions = sessionmaker(request_writer_transactions(engine), expire_on_commit=False)
+        self.center, self.stats = center, stats
+        return sessions
+
+    def close(self) -> None:
+        self.sessions, self.writer_sessions, self.center, self.stats = None, None, None, None
 
 
 def api_state(request: Request) -> ApiState:

@@ -3,10 +3,11 @@
 The bus publishes committed batches on the thread that ran the command (a worker thread), while that
 thread still holds the tenant's lock. The hub's one subscriber does only quick work there: it finds the
 connections a batch concerns (the agents it names, the tenant's wallboards), turns the events into
-messages (reading the screen-pop data from the router, whose lock it already holds), and hands each
-connection its messages with `loop.call_soon_threadsafe`. Each connection owns a bounded `Feed` on its
-event loop; a feed that overflows (a client that cannot keep up) is marked and its connection closed
-(code 1013, "try again later": reconnecting restores the view from the `hello` message).
+messages (reading the screen-pop data from the router, whose lock it already holds), serialises each
+message once, and hands each connection its messages with `loop.call_soon_threadsafe`. Each connection
+owns a bounded `Feed` on its event loop; a feed that overflows (a client that cannot keep up) is marked
+and its connection closed (code 1013, "try again later": reconnecting restores the view from the `hello`
+message).
 
 Attaching a connection runs under the tenant's lock (`LiveCenter.inspect`), so the `hello` snapshot and
 the stream of batches after it neither overlap nor leave a gap.
@@ -25,9 +26,11 @@ import asyncio
 import contextlib
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from pydantic_core import to_json
 
 from baiying.application.bus import EventBatch
 from baiying.application.center import LiveCenter
@@ -48,6 +51,13 @@ from baiying.routing.router import Router
 from baiying.routing.state import ContactRecord, Phase
 
 Message = dict[str, Any]
+Outgoing = Message | str  # a message, or its JSON text already
+
+
+def as_text(message: Outgoing) -> str:
+    """A message's JSON text (pydantic-core's serialiser: some 5 times cheaper than `json.dumps`)."""
+    return message if isinstance(message, str) else to_json(message).decode()
+
 
 FEED_LIMIT = 256  # messages a connection may have waiting before it is dropped as too slow
 CLOSE_TOO_SLOW = 1013  # "try again later"
@@ -60,17 +70,17 @@ class Feed:
     def __init__(self, loop: asyncio.AbstractEventLoop, limit: int = FEED_LIMIT) -> None:
         self._loop = loop
         self._limit = limit
-        self._items: deque[Message] = deque()
+        self._items: deque[Outgoing] = deque()
         self._wake = asyncio.Event()
         self.overflowed = False
         self.closed = False
 
-    def post(self, messages: list[Message]) -> None:
+    def post(self, messages: Sequence[Outgoing]) -> None:
         """Hand messages to the loop (an empty list just wakes the reader); thread-safe, never blocks."""
         with contextlib.suppress(RuntimeError):  # the loop is closed: the connection is gone
             self._loop.call_soon_threadsafe(self._deliver, messages)
 
-    def _deliver(self, messages: list[Message]) -> None:
+    def _deliver(self, messages: Sequence[Outgoing]) -> None:
         if self.closed or self.overflowed:
             return
         if len(self._items) + len(messages) > self._limit:
@@ -97,7 +107,7 @@ class Feed:
             return False
         return True
 
-    def take(self) -> list[Message]:
+    def take(self) -> list[Outgoing]:
         taken = list(self._items)
         self._items.clear()
         self._wake.clear()
@@ -280,10 +290,12 @@ class StreamHub:
         outgoing = self.center.inspect(
             batch.tenant_id, lambda router: self._messages(router, tenant, batch.events, concerned)
         )
+        # Serialised here, once per message, whatever number of connections an agent has open.
+        texts = {agent_id: [as_text(m) for m in messages] for agent_id, messages in outgoing.items()}
         with self._lock:
-            for agent_id, messages in outgoing.items():
+            for agent_id, serialised in texts.items():
                 for subscriber in tenant.agents.get(agent_id, ()):
-                    subscriber.feed.post(messages)
+                    subscriber.feed.post(serialised)
 
     def _messages(
         self, router: Router, tenant: _Tenant, events: Iterable[Event], concerned: set[str]

@@ -18,7 +18,7 @@ unknown agent. A client too slow to keep up is closed with 1013; messages sent b
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -31,7 +31,16 @@ from baiying.accounts.tokens import TokenKind
 from baiying.api.deps import SESSION_COOKIE, ApiState
 from baiying.api.errors import STATUS_BY_CODE
 from baiying.api.schemas.live import StatsPublic
-from baiying.api.websockets import CLOSE_TOO_SLOW, AgentFeed, BoardFeed, Feed, Message, StreamHub
+from baiying.api.websockets import (
+    CLOSE_TOO_SLOW,
+    AgentFeed,
+    BoardFeed,
+    Feed,
+    Message,
+    Outgoing,
+    StreamHub,
+    as_text,
+)
 from baiying.application.stats import LiveStats
 from baiying.errors import DomainError
 from baiying.storage.repositories import AgentRepository
@@ -114,7 +123,9 @@ async def _until_disconnect(websocket: WebSocket, feed: Feed) -> None:
         feed.close()
 
 
-async def _serve(websocket: WebSocket, feed: Feed, produce: Callable[[], Awaitable[list[Message]]]) -> None:
+async def _serve(
+    websocket: WebSocket, feed: Feed, produce: Callable[[], Awaitable[Sequence[Outgoing]]]
+) -> None:
     """Send what `produce` gives until the client leaves, the feed overflows or the hub closes."""
     reader = asyncio.create_task(_until_disconnect(websocket, feed), name="websocket-reader")
     try:
@@ -130,7 +141,7 @@ async def _serve(websocket: WebSocket, feed: Feed, produce: Callable[[], Awaitab
                         await websocket.close(code=1001)
                 return
             for message in messages:
-                await websocket.send_json(message)
+                await websocket.send({"type": "websocket.send", "text": as_text(message)})
     except (WebSocketDisconnect, RuntimeError):
         return
     finally:
@@ -155,7 +166,7 @@ async def agent_stream(websocket: WebSocket, agent_id: str) -> None:
         hello = await asyncio.to_thread(hub.attach_agent, subscriber)
         await websocket.send_json(hello)
 
-        async def next_messages() -> list[Message]:
+        async def next_messages() -> list[Outgoing]:
             await feed.wait()
             return feed.take()
 

@@ -165,22 +165,26 @@ class ContactPublic(BaseModel):
 
     @classmethod
     def of(cls, status: ContactStatus) -> "ContactPublic":
-        return cls(
-            id=status.contact_id,
-            queue=status.queue_id,
-            phase=status.state,
-            arrived_at=status.arrived_at,
-            priority=status.priority,
-            site=status.placement[0] if status.placement else None,
-            placement=list(status.placement),
-            step_index=status.step_index,
-            agent=status.agent_id,
-            callback=status.callback,
-            routed=status.routed,
-            channel=status.channel,
-            routed_out_to=status.routed_out_to,
-            routed_out_reason=status.routed_out_reason,
-        )
+        return cls(**cls.fields_of(status))
+
+    @staticmethod
+    def fields_of(status: ContactStatus) -> dict[str, Any]:
+        return {
+            "id": status.contact_id,
+            "queue": status.queue_id,
+            "phase": status.state,
+            "arrived_at": status.arrived_at,
+            "priority": status.priority,
+            "site": status.placement[0] if status.placement else None,
+            "placement": list(status.placement),
+            "step_index": status.step_index,
+            "agent": status.agent_id,
+            "callback": status.callback,
+            "routed": status.routed,
+            "channel": status.channel,
+            "routed_out_to": status.routed_out_to,
+            "routed_out_reason": status.routed_out_reason,
+        }
 
 
 class ContactPage(BaseModel):
@@ -196,7 +200,7 @@ class ContactCreated(ContactPublic):
     @classmethod
     def created(cls, status: ContactStatus, result: CommandResult) -> "ContactCreated":
         return cls(
-            **ContactPublic.of(status).model_dump(),
+            **ContactPublic.fields_of(status),  # not through a ContactPublic: the hottest route's answer
             decisions=[DecisionPublic.of(d) for d in result.decisions],
         )
 
