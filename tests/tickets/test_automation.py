@@ -51,6 +51,7 @@ def test_an_unanswered_level_3_complaint_is_escalated_after_2_hours_once(
         "tickets": 0,
         "sla_events": [],
         "firings": [],
+        "callbacks_placed": [],
     }
 
     clock.advance(HOUR)

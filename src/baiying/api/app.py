@@ -49,6 +49,7 @@ from baiying.api.routes import ROUTERS
 from baiying.api.routes.chat import ChatCloser
 from baiying.api.settings import Settings
 from baiying.api.websockets import StreamHub
+from baiying.application.callbacks import place_due_callbacks
 from baiying.application.center import LiveCenter
 from baiying.application.knowledge_candidates import draft_knowledge_candidates
 from baiying.application.periodic import run_periodically
@@ -121,7 +122,7 @@ def create_app(
         background: list[asyncio.Task[None]] = []
         warm_up: asyncio.Task[None] | None = None
         if settings.live_timer:
-            warm_up, background = _start_background_work(settings, sessions, used_clock, ticket_config)
+            warm_up, background = _start_background_work(settings, sessions, center, ticket_config)
         voice = await _host_voice(settings, state, center)
         collector = _GarbageCollectorTuning.start()
         try:
@@ -188,10 +189,14 @@ class _GarbageCollectorTuning:
 
 
 def _start_background_work(
-    settings: Settings, sessions: "sessionmaker[Session]", clock: Clock, ticket_config: TicketConfig | None
+    settings: Settings,
+    sessions: "sessionmaker[Session]",
+    center: LiveCenter,
+    ticket_config: TicketConfig | None,
 ) -> tuple[asyncio.Task[None], list[asyncio.Task[None]]]:
     """The server's own work beside the requests: loading the knowledge-base search indexes once, and
-    dispatching notifications and sweeping tickets periodically."""
+    dispatching notifications, sweeping tickets and placing their due callbacks periodically."""
+    clock = center.clock
     dispatcher = Dispatcher(sessions, senders_from_environment(), clock)
 
     def sweep_tickets() -> None:
@@ -199,6 +204,7 @@ def _start_background_work(
             sweep_due(session, ticket_config, clock.now())
             if draft_knowledge_candidates(session, clock.now()):
                 session.commit()
+        place_due_callbacks(sessions, center, clock.now())
 
     def warm_up_knowledge() -> None:
         try:

@@ -8,6 +8,7 @@ Configured forms, one key per list item, each optionally guarded by `when`:
     - escalate: {role: complaint-manager, queue: complaint-desk}
     - create_follow_up: {type: repair, subject: "On-site visit"}
     - schedule_callback: {purpose: survey, after: 24h}       # or at_field: appointment_at, offset: -1h
+      # optional queue: the live queue it is placed in when due (default: the ticket's contact's queue)
     - promote_to_knowledge: {answer_field: resolution}
       when: {field: promote_to_kb, equals: true}
 
@@ -92,6 +93,7 @@ class FollowUpSpec(_Spec):
 
 class CallbackSpec(_Spec):
     purpose: str = Field(min_length=1)
+    queue: str | None = Field(default=None, min_length=1)  # where it is placed; else the ticket's contact's
     after: float | None = None  # seconds after the action runs
     at_field: str | None = None  # a datetime field of the ticket ...
     offset: float = 0.0  # ... shifted by this much (negative: before)
@@ -190,6 +192,7 @@ class FollowUpRequested:
 class CallbackScheduled:
     purpose: str
     due_at: Timestamp
+    queue: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,11 +255,11 @@ def resolve(
         elif spec.schedule_callback is not None:
             c = spec.schedule_callback
             if c.after is not None:
-                effects.append(CallbackScheduled(c.purpose, now + c.after))
+                effects.append(CallbackScheduled(c.purpose, now + c.after, c.queue))
             else:
                 at = field_time(ticket.fields.get(c.at_field or ""))
                 if at is not None:
-                    effects.append(CallbackScheduled(c.purpose, at + c.offset))
+                    effects.append(CallbackScheduled(c.purpose, at + c.offset, c.queue))
         elif spec.promote_to_knowledge is not None:
             answer = ticket.fields.get(spec.promote_to_knowledge.answer_field)
             if isinstance(answer, str) and answer.strip():

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from baiying.api.deps import ClockDep, SessionDep
+from baiying.api.deps import CenterDep, ClockDep, SessionDep, StateDep
 from baiying.api.routes.ticket_access import DeskDep, OverseerDep, readable_ticket
 from baiying.api.schemas import KeyPath
 from baiying.api.schemas.tickets import (
@@ -20,6 +20,7 @@ from baiying.api.schemas.tickets import (
     SweepPublic,
     SweepRequest,
 )
+from baiying.application.callbacks import place_due_callbacks
 from baiying.tickets.actions import effect_record
 from baiying.tickets.errors import InvalidTicket, UnknownRule
 from baiying.tickets.sla import SlaEventKind
@@ -72,13 +73,20 @@ def sweep(
     session: SessionDep,
     clock: ClockDep,
     desk: DeskDep,
-    _principal: OverseerDep,
+    state: StateDep,
+    center: CenterDep,
+    principal: OverseerDep,
 ) -> SweepPublic:
-    """Run (or with `dry_run`, show without doing) every SLA warning, breach and time rule due now."""
+    """Run (or with `dry_run`, show without doing) every SLA warning, breach and time rule due now, then
+    place the ticket callbacks due as contacts (what the server does periodically)."""
     report = desk.sweep(clock.now(), dry_run=body.dry_run, full=body.full)
+    placed: list[str] = []
     if not body.dry_run:
-        session.commit()
+        session.commit()  # before the center is called: its commands take the write lock
+        assert state.sessions is not None  # the center is set: the app has started
+        placed = place_due_callbacks(state.sessions, center, clock.now(), tenant_id=principal.tenant_id)
     return SweepPublic(
+        callbacks_placed=placed,
         now=report.now,
         dry_run=report.dry_run,
         tickets=report.tickets,

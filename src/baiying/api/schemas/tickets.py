@@ -220,6 +220,9 @@ class SweepPublic(BaseModel):
     tickets: int
     sla_events: list[dict[str, Any]]
     firings: list[dict[str, Any]]
+    callbacks_placed: list[str] = Field(
+        default_factory=list, description="Contacts made for the tenant's ticket callbacks now due"
+    )
 
 
 class PreviewRequest(_Input):

@@ -296,7 +296,7 @@ def outbox_row(
             kind="callback",
             recipient=customer,
             template=effect.purpose,
-            payload={"purpose": effect.purpose},
+            payload={"purpose": effect.purpose} | ({"queue": effect.queue} if effect.queue else {}),
             due_at=effect.due_at,
             created_at=now,
         )
