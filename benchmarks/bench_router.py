@@ -35,6 +35,23 @@ Figures (compiled build; wall clock, so only as good as the machine is quiet):
   working): this build 65.7k, 76.1k, 51.2k, 56.2k, 59.8k decisions/s (p99 26.0-36.7 µs), the build
   before 76.7k, 70.2k, 53.4k, 52.9k, 52.6k (p99 24.6-35.6 µs): within the noise, and short of 100k on
   this machine as loaded; the instruction count is the figure that can be compared.
+- Session 12, 2026-12-06. `next_due()` is now inside the measured time (a driver asks it after every call;
+  it was left out before), so decisions/s read lower than the figures above for the same router. Callgrind
+  counts vary by about ±150 instructions per contact from run to run unless PYTHONHASHSEED is fixed (str
+  hashing changes dict probing); with PYTHONHASHSEED=0, the build before 22,269, this build 21,845 (1.9%
+  fewer: staying at the local site shares one placement per site, 499 fewer in `place`), the same
+  decisions (SHA-256 over the 137,899 outputs of 30,000 contacts). Measured (without a fixed seed) and not
+  kept: taking an answered offer's timer back off the end of its lane at `accept` (22,318 against 22,172:
+  the cancel cost ~390 per accept, and `next_due` stepped over only 0.4 fewer stale timers per contact,
+  since `_fire_due` pops most of them with the due ones); emptying a line when its last live filing goes
+  (22,412: the search got 429 cheaper, but freeing and regrowing the lines' lists and the extra call cost
+  more). Wall clock, the build before and this one alternating at load average 6.3-7.0 (other sessions
+  compiling and testing): before 40.3k, 28.7k, 35.1k decisions/s (p99 41.8-53.7 µs), after 41.7k, 24.2k,
+  47.3k (p99 33.3-80.7 µs): noise. The profile left (instructions per contact): arrive 10.4k (placement
+  1.8k, the first step's search and offer 5.1k), complete 8.8k (the freed agent's re-filing in 7 lines
+  2.5k, its look for waiting work 1.0k), step timeouts 2.8k (0.22 per contact, the nationwide search and
+  offer), next_due 1.5k (stale offer and step deadlines), accept 1.4k; the 25% still missing needs the
+  data-layout change (agents and pools as integer indexes), not more trimming.
 """
 
 import gc
@@ -118,11 +135,14 @@ def run() -> dict[str, float]:
             start = perf()
             result = router.arrive(contact, now)
             elapsed = perf() - start
+        # Asking when the router next needs `advance` is router work a driver does after every call (it
+        # drops deadlines that can no longer fire), so it is measured too.
+        start = perf()
         due = router.next_due()
-        if due is not None and due <= now:
-            start = perf()
-            result = result + router.advance(now)
-            elapsed += perf() - start
+        fired = router.advance(now) if due is not None and due <= now else None
+        elapsed += perf() - start
+        if fired:
+            result += fired
         made = 0
         for decision in result:
             if isinstance(decision, ROUTING):

@@ -85,6 +85,9 @@ class SitePlacer:
         # One placement tuple per site, shared by every contact placed there: the router recognises a
         # step's sites by this very tuple instead of hashing it.
         self._alone: dict[SiteId, tuple[SiteId, ...]] = {site: (site,) for site in sites}
+        # Staying at the local site (most contacts) is one outcome per site, shared rather than built for each
+        # contact (a Placement is only read once returned).
+        self._stays_local = {site: Placement(self._alone[site], self._local_notes[site]) for site in sites}
         self.clock = LocalTime()
         self._by_language: dict[str, list[SiteId]] = {}
         for site in sites.values():
@@ -166,11 +169,11 @@ class SitePlacer:
     ) -> Placement:
         alone = self._alone
         if len(candidates) == 1:  # nowhere to spill to: the expected wait is not needed
-            return Placement(alone.get(preferred) or (preferred,), note)
+            return self._stay(preferred, note)
         threshold = self.spill_threshold or queue.service_level.seconds
         wait_there = expected_wait.at(preferred)
         if wait_there <= threshold:
-            return Placement(alone.get(preferred) or (preferred,), note)
+            return self._stay(preferred, note)
         # The first site with the shortest expected wait (the preferred one's is known already).
         best = preferred
         best_wait = wait_there
@@ -189,6 +192,14 @@ class SitePlacer:
             f"{best} EWT {_seconds(best_wait)}"
         )
         return Placement(alone.get(best) or (best,), reason, overflow_from=preferred)
+
+    def _stay(self, site: SiteId, note: str) -> Placement:
+        """The contact waits at `site` for the reason `note`: when that is the site's local-preference note
+        (the very string), the shared outcome."""
+        local = self._stays_local.get(site)
+        if local is not None and local.note is note:
+            return local
+        return Placement(self._alone.get(site) or (site,), note)
 
 
 def _seconds(value: float) -> str:

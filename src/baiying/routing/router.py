@@ -442,7 +442,7 @@ class Router:
         """File the agent under the channels it can take work on now. An agent who just took work is
         re-filed at the back (`refile`); otherwise an unchanged agent keeps its place in line."""
         open_now = agent.channels_open()
-        if open_now == agent.available_in and not refile:
+        if not refile and open_now == agent.available_in:  # (comparing frozensets is a generic call)
             return
         available = self.available
         if agent.available_in:  # (iterating an empty frozenset is not free when compiled)
