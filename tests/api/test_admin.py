@@ -167,10 +167,28 @@ CALLS = [
         None,
         statuses(200, 403, 403),
     ),
+    Call("fcr", "GET", f"/api/reports/fcr?{PERIOD}", None, statuses(200, 200, 403)),
     Call("fcr csv", "GET", f"/api/reports/fcr.csv?{PERIOD}", None, statuses(200, 200, 403)),
+    Call("fcr, other site", "GET", f"/api/reports/fcr?{PERIOD}&site=beijing", None, statuses(200, 403, 403)),
+    Call("sla", "GET", f"/api/reports/sla-attainment?{PERIOD}", None, statuses(200, 200, 403)),
     Call("sla csv", "GET", f"/api/reports/sla-attainment.csv?{PERIOD}", None, statuses(200, 200, 403)),
     Call(
-        "conversion csv", "GET", f"/api/reports/offer-conversion.csv?{PERIOD}", None, statuses(200, 200, 200)
+        "sla, other site",
+        "GET",
+        f"/api/reports/sla-attainment.csv?{PERIOD}&site=beijing",
+        None,
+        statuses(200, 403, 403),
+    ),
+    Call("conversion", "GET", f"/api/reports/offer-conversion?{PERIOD}", None, statuses(200, 200, 403)),
+    Call(
+        "conversion csv", "GET", f"/api/reports/offer-conversion.csv?{PERIOD}", None, statuses(200, 200, 403)
+    ),
+    Call(
+        "conversion, other site",
+        "GET",
+        f"/api/reports/offer-conversion?{PERIOD}&site=beijing",
+        None,
+        statuses(200, 403, 403),
     ),
     Call("read contact caps", "GET", "/api/care/contact-caps", None, statuses(200, 200, 200)),
     Call(

@@ -2,7 +2,6 @@
 per-ticket rule preview (dry run), and the outbox the notification, callback and knowledge-base adapters
 read."""
 
-from collections import defaultdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -20,9 +19,9 @@ from baiying.api.schemas.tickets import (
     SweepPublic,
     SweepRequest,
 )
+from baiying.storage.repositories.tickets import TicketRepository
 from baiying.tickets.actions import effect_record
 from baiying.tickets.errors import InvalidTicket, UnknownRule
-from baiying.tickets.sla import SlaEventKind
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
 OutboxKind = Literal["notification", "callback", "knowledge-candidate"]
@@ -43,15 +42,19 @@ def sla_attainment(
     start = since if since is not None else end - 30 * 86400
     if start >= end:
         raise InvalidTicket(f"since ({start}) must be before until ({end})", {"field": "since"})
-    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
-    kinds = [SlaEventKind.FULFILLED.value, SlaEventKind.BREACHED.value]
-    for event in desk.tickets.events_between(kinds, start, until):
-        key = (str(event.data.get("policy")), str(event.data.get("metric")))
-        if event.kind == SlaEventKind.FULFILLED.value:
-            counts[key][0] += 1
-            counts[key][1] += 1 if event.data.get("met") else 0
-        else:
-            counts[key][2] += 1
+    return attainment_report(desk.tickets, start, end, until)
+
+
+def attainment_report(
+    tickets: TicketRepository,
+    start: float,
+    end: float,
+    until: float | None,
+    sites: frozenset[str] | None = None,
+) -> AttainmentReport:
+    """The attainment rows of [start, until) (None: no end), reported as [start, end); of the tickets
+    at `sites` when given."""
+    counts = tickets.sla_counts(start, until, sites)
     rows = [
         AttainmentRow(
             policy=policy,
