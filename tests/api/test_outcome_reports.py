@@ -18,7 +18,7 @@ from baiying.events import ContactAnswered, ContactArrived, ContactCompleted, Ev
 from baiying.ids import AgentId, ContactId, QueueId, SiteId
 from baiying.storage.engine import make_engine
 from baiying.storage.event_log import EventLog
-from baiying.storage.repositories.customer_timeline import interactions_between
+from baiying.storage.repositories.customer_timeline import interactions_between_chunks
 from tests.api import test_reports
 from tests.api.conftest import error_of
 from tests.api.test_live import login, ok
@@ -85,7 +85,9 @@ def test_a_year_of_fcr_read_in_chunks_equals_the_definition_and_is_scoped_by_sit
     engine = make_engine(app.state.baiying.settings.database_url)
     try:
         with Session(engine) as session:
-            everything = interactions_between(session, TENANT, FIRST_DAY, DAY_START + 86_400 + WINDOW)
+            end = DAY_START + 86_400 + WINDOW
+            whole_year = interactions_between_chunks(session, TENANT, FIRST_DAY, end, chunk_size=10**9)
+            everything = [item for chunk in whole_year for item in chunk]
     finally:
         engine.dispose()
     definition = first_contact_resolution(everything, NOW, WINDOW, FIRST_DAY, DAY_START + 86_400)
@@ -100,6 +102,9 @@ def test_a_year_of_fcr_read_in_chunks_equals_the_definition_and_is_scoped_by_sit
     mine = ok(reports.get("/api/reports/fcr", params=YEAR, headers=supervisor))
     assert counts(mine) == (182, 145, 36, 1)
     assert ok(reports.get("/api/reports/fcr", params={**YEAR, "site": "guangzhou"}, headers=admin)) == mine
+    span = {"since": FIRST_DAY, "until": DAY_START + 86_400}
+    assert ok(reports.get("/api/customers/fcr", params=span, headers=supervisor)) == mine  # same scope
+    assert ok(reports.get("/api/customers/fcr", params=span, headers=admin)) == whole
     beijing = ok(reports.get("/api/reports/fcr", params={**YEAR, "site": "beijing"}, headers=admin))
     assert counts(beijing) == (256, 218, 37, 1)
     rows = list(

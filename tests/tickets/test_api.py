@@ -373,6 +373,11 @@ def test_sla_attainment_over_months_by_site(client: TestClient, users: Users, cl
     resource = ok(client.get("/api/tickets/reports/sla-attainment", params=by_time, headers=users["wang"]))
     assert whole["rows"] == resource["rows"]  # the same counts as the ticket report of the same span
     assert first_response("chen") == (2, 1, 1)  # a supervisor of Guangzhou: its two tickets
+    theirs = ok(client.get("/api/tickets/reports/sla-attainment", params=by_time, headers=users["chen"]))
+    assert (
+        theirs["rows"]
+        == ok(client.get("/api/reports/sla-attainment", params=period, headers=users["chen"]))["rows"]
+    )
     assert first_response("wang", site="beijing") == (1, 1, 0)
     refused = client.get(
         "/api/reports/sla-attainment", params={**period, "site": "beijing"}, headers=users["chen"]

@@ -24,16 +24,13 @@ from baiying.accounts.policy import Action, Kind
 from baiying.accounts.principal import Principal
 from baiying.api.deps import ClockDep, SessionDep, allowed
 from baiying.api.routes import reports
-from baiying.api.routes.customer_timeline import refresh
+from baiying.api.routes.customer_timeline import fcr_between
 from baiying.api.routes.reports import EndDate, Period, Sites, StartDate, Timezone, csv_response
 from baiying.api.routes.ticket_automation import attainment_report
 from baiying.api.schemas.care import ConversionPublic
 from baiying.api.schemas.customers import FcrPublic
 from baiying.api.schemas.tickets import AttainmentReport
-from baiying.customers.interactions import FcrAccumulator
 from baiying.storage.repositories.care import conversion
-from baiying.storage.repositories.customer_timeline import interactions_between_chunks
-from baiying.storage.repositories.customers import settings_of
 from baiying.storage.repositories.tickets import TicketRepository
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
@@ -61,20 +58,7 @@ def scoped_period(
 def fcr_report(
     session: Session, tenant_id: str, period: Period, now: float, sites: frozenset[str] | None
 ) -> FcrPublic:
-    """FCR of the period's handled contacts: one pass over the timeline of the period and the window
-    after it, in chunks, forgetting each contact once its window has closed."""
-    refresh(session, tenant_id, now)
-    hours = settings_of(session, tenant_id).fcr_window_hours
-    window = hours * 3600
-    accumulator = FcrAccumulator(now, window, period.since, period.until, sites)
-    chunks = interactions_between_chunks(
-        session, tenant_id, period.since, period.until + window, reports.READ_CHUNK
-    )
-    for items in chunks:
-        for item in items:
-            accumulator.add(item)
-        accumulator.forget_decided()
-    return FcrPublic.of(accumulator.result(), period.since, period.until, hours)
+    return fcr_between(session, tenant_id, period.since, period.until, now, sites, reports.READ_CHUNK)
 
 
 @router.get("/fcr")

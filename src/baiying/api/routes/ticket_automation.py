@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+from baiying.accounts.policy import Action, Kind, visibility
 from baiying.api.deps import ClockDep, SessionDep
 from baiying.api.routes.ticket_access import DeskDep, OverseerDep, readable_ticket
 from baiying.api.schemas import KeyPath
@@ -32,17 +33,19 @@ OutboxStatus = Literal["pending", "done"]
 def sla_attainment(
     desk: DeskDep,
     clock: ClockDep,
-    _principal: OverseerDep,
+    principal: OverseerDep,
     since: float | None = None,
     until: float | None = None,
 ) -> AttainmentReport:
     """Per SLA policy and metric: clocks fulfilled in [since, until), how many within target, and the
-    breaches that fell due in the period. Defaults: the 30 days up to and including now."""
+    breaches that fell due in the period; of the tickets of a supervisor's sites. Defaults: the 30 days
+    up to and including now."""
     end = until if until is not None else clock.now()
     start = since if since is not None else end - 30 * 86400
     if start >= end:
         raise InvalidTicket(f"since ({start}) must be before until ({end})", {"field": "since"})
-    return attainment_report(desk.tickets, start, end, until)
+    scope = visibility(principal, Action.READ, Kind.STATS)
+    return attainment_report(desk.tickets, start, end, until, None if scope.everything else scope.sites)
 
 
 def attainment_report(

@@ -285,16 +285,6 @@ def category_totals(session: Session, tenant_id: str, customer_id: str) -> dict[
     return {category.value: counts.get(category.value, 0) for category in Category}
 
 
-def interactions_between(session: Session, tenant_id: str, start: float, end: float) -> list[Interaction]:
-    """Every interaction of the tenant in [start, end), for tenant-wide FCR."""
-    rows = session.scalars(
-        select(InteractionRow)
-        .where(InteractionRow.tenant_id == tenant_id, InteractionRow.at >= start, InteractionRow.at < end)
-        .order_by(InteractionRow.at)
-    )
-    return [interaction_of(row) for row in rows]
-
-
 def interactions_between_chunks(
     session: Session, tenant_id: str, start: float, end: float, chunk_size: int = BATCH
 ) -> Iterator[list[Interaction]]:
