@@ -293,21 +293,21 @@ def interactions_between_chunks(
     a transaction of its own, ended before it is yielded."""
     after: tuple[float, str, str] | None = None
     while True:
-        query = select(InteractionRow).where(
-            InteractionRow.tenant_id == tenant_id, InteractionRow.at >= start, InteractionRow.at < end
+        query = select(*_COLUMNS).where(
+            InteractionRow.tenant_id == tenant_id,
+            InteractionRow.at >= (start if after is None else after[0]),  # the index's range
+            InteractionRow.at < end,
         )
         if after is not None:
             query = query.where(
                 tuple_(InteractionRow.at, InteractionRow.source, InteractionRow.source_id) > tuple_(*after)
             )
         query = query.order_by(InteractionRow.at, InteractionRow.source, InteractionRow.source_id)
-        rows = session.scalars(query.limit(chunk_size)).all()
-        items = [interaction_of(row) for row in rows]
-        if rows:
-            after = (rows[-1].at, rows[-1].source, rows[-1].source_id)
+        rows = session.execute(query.limit(chunk_size)).all()
         session.rollback()
-        if not items:
+        if not rows:
             return
-        yield items
+        after = (rows[-1].at, rows[-1].source, rows[-1].source_id)
+        yield [interaction_of(row) for row in rows]
         if len(rows) < chunk_size:
             return
