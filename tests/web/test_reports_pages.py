@@ -143,6 +143,17 @@ def test_a_supervisor_reads_todays_reports_with_charts_and_downloads_the_csv(
     agents = list(csv.DictReader(io.StringIO(saved.read_text())))
     assert sorted((a["agent_id"], a["handled"]) for a in agents) == [(AGENTS[0], "1"), (AGENTS[1], "1")]
 
+    # Narrowed to one site: every section covers it only, and so do the CSV links.
+    page.select_option("#report-site", "branch")
+    page.evaluate("delete document.body.dataset.loaded")
+    page.click("#report-run")
+    expect(page.locator("body[data-loaded]")).to_have_count(1)
+    expect(page.locator("#report-scope")).to_have_text("Sites: branch")
+    expect(summary.locator("dd[data-measure='offered']")).to_have_text("0")
+    expect(page.locator("#table-fcr td[data-column='handled']")).to_have_text("0")
+    assert "site=branch" in (page.locator("#csv-fcr").get_attribute("href") or "")
+    page.select_option("#report-site", "")
+
     # A period that ends before it starts is refused by the API, and the page says why.
     page.fill("#report-from", "2026-01-02")
     page.fill("#report-to", "2026-01-01")
@@ -198,6 +209,7 @@ def test_a_site_supervisor_reads_the_reports_of_their_site_only(page: Any, serve
 
     # The tenant's three contacts of today came in at hq: none is the branch's.
     expect(page.locator("#report-scope")).to_have_text("Sites: branch")
+    expect(page.locator("#report-site option")).to_have_text(["All my sites", "Branch office"])  # theirs only
     expect(page.locator("#report-summary dd[data-measure='offered']")).to_have_text("0")
     expect(page.locator("#report-empty")).to_be_visible()
     expect(page.locator("#table-agents tbody td[data-column]")).to_have_count(0)  # no agent of the branch

@@ -360,6 +360,8 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "report.run": ("Show", "查询"),
     "report.timezone": ("Times in {timezone}", "时间按 {timezone}"),
     "report.scope": ("Sites: {sites}", "站点：{sites}"),
+    "report.site": ("Site", "站点"),
+    "report.site.all": ("All my sites", "我的全部站点"),
     "report.loading": ("Loading…", "正在加载…"),
     "report.empty": ("No contacts in this period.", "该时段内没有联系记录。"),
     "report.csv": ("CSV", "导出 CSV"),

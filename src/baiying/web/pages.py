@@ -430,6 +430,14 @@ def reports_page(request: Request, principal: ViewerDep, session: SessionDep) ->
     if not may_report(principal):
         return _forbidden(request, principal, "error.forbidden.reports")
     timezone = tenant_timezone(session, principal.tenant_id)
+    # the sites the user may narrow the reports to (the API refuses any other)
+    sites = [
+        {"id": row.id, "name": row.name}
+        for row in SiteRepository(session, principal.tenant_id).list()
+        if can(principal, Action.READ, resource(Kind.STATS, principal.tenant_id, row.id, site=row.id))
+    ]
     session.rollback()
     page = {"timezone": timezone, "tables": list(KPI_TABLES)}
-    return render(request, "reports.html", principal, page=page, timezone=timezone, tables=KPI_TABLES)
+    return render(
+        request, "reports.html", principal, page=page, timezone=timezone, tables=KPI_TABLES, sites=sites
+    )

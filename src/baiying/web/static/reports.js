@@ -156,6 +156,7 @@
       end_date: $("report-to").value,
       timezone: page.timezone,
     });
+    if ($("report-site").value) params.append("site", $("report-site").value); // else every site of the user's
     const box = $("report-error");
     box.hidden = true;
     box.textContent = "";
