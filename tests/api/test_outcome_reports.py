@@ -178,3 +178,13 @@ def test_offer_conversion_over_months_counts_the_outcomes_of_the_sites_agents(
     assert table("sup-gz") == {"data-upgrade": (1, 0, 1, 0), "family-plan": (0, 0, 0, 1)}
     assert table("boss", site="beijing") == {"data-upgrade": (1, 1, 0, 0)}
     assert table("boss", site=["beijing", "guangzhou"]) == table("boss")
+
+    def resource_table(login_name: str) -> dict[str, tuple[int, int, int, int]]:
+        span = {"from": NOW - 1, "to": clock.now() + 1}
+        path = "/api/care/offers/conversion"
+        rows = ok(reports.get(path, params=span, headers=login(reports, login_name)))
+        return {r["offer_id"]: (r["shown"], r["accepted"], r["declined"], r["later"]) for r in rows}
+
+    assert resource_table("sup-gz") == table("sup-gz")  # the same scope as the report's
+    assert resource_table("boss") == table("boss")
+    assert resource_table("agent-bj") == table("boss")  # agents read the tenant's offers, as before
