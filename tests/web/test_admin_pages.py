@@ -373,6 +373,7 @@ def test_an_admin_sets_the_default_language_and_a_user_who_chose_none_gets_it(
     page.wait_for_url("**/wallboard")
     page.goto(server.base + "/admin#tenant")
     expect(page.locator("#section-tenant")).to_be_visible()
+    expect(page.locator("#tenant-form[data-loaded]")).to_have_count(1)
     expect(page.locator("#tenant-language")).to_have_value("")  # each browser's, to begin with
     page.select_option("#tenant-language", "zh")
     page.click("#tenant-save")

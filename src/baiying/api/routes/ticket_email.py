@@ -25,6 +25,7 @@ from baiying.notifications.model import Channel, Message, Purpose
 from baiying.notifications.outbox import Outbox
 from baiying.notifications.recipients import normalise_recipient
 from baiying.storage.customer_tables import ContactPointRow
+from baiying.storage.engine import switch_to_writing
 from baiying.storage.tables import ContactRow
 from baiying.storage.ticket_tables import TicketRow
 from baiying.tickets.errors import InvalidTicket
@@ -129,6 +130,7 @@ def send_email_reply(
     if address is None:
         raise InvalidTicket(f"ticket {ticket_id!r} has no customer email address: give `to`", {"field": "to"})
     address = normalise_recipient(Channel.EMAIL, address)  # a bad address records nothing
+    switch_to_writing(session)  # the outbox dispatcher and the live center commit meanwhile (SQLite)
     now = clock.now()
     sequence = desk.comment(actor, ticket_id, CommentKind.REPLY, body.body, now)
     queued = queue_reply_email(

@@ -46,6 +46,7 @@ from baiying.application.tickets import NewTicket, TicketChanges
 from baiying.notifications.model import Channel
 from baiying.notifications.recipients import normalise_recipient
 from baiying.storage.customer_tables import CustomerRow
+from baiying.storage.engine import switch_to_writing
 from baiying.storage.repositories.tickets import TicketFilter
 from baiying.storage.tables import AgentRow, ContactRow, SiteRow, TeamRow
 from baiying.storage.ticket_tables import TicketRow
@@ -236,6 +237,7 @@ def add_comment(
         address = ticket_email.reply_address(session, principal.tenant_id, row)
         if address is not None:
             address = normalise_recipient(Channel.EMAIL, address)  # a bad address records nothing
+    switch_to_writing(session)  # the outbox dispatcher and the live center commit meanwhile (SQLite)
     now = clock.now()
     sequence = desk.comment(actor, ticket_id, body.kind, body.body, now)
     email = None

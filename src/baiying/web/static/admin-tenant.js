@@ -9,6 +9,7 @@
   Baiying.admin.loaders.tenant = async () => {
     const tenant = await api("GET", "/api/tenant");
     $("tenant-language").value = tenant.default_language || "";
+    $("tenant-form").dataset.loaded = "true"; // a choice made before this would have been overwritten
   };
 
   $("tenant-form").addEventListener("submit", async (event) => {
