@@ -72,6 +72,9 @@ CALLS = [
         statuses(200, 403, 403),
     ),
     Call("delete site", "DELETE", "/api/sites/xiamen", None, statuses(204, 403, 403)),
+    Call("read tenant", "GET", "/api/tenant", None, statuses(200, 200, 200)),
+    Call("tenant language", "PATCH", "/api/tenant", {"default_language": "zh"}, statuses(200, 403, 403)),
+    Call("tenant, bad language", "PATCH", "/api/tenant", {"default_language": "fr"}, statuses(422, 403, 403)),
     Call("list codes", "GET", "/api/wrap-up-codes", None, statuses(200, 200, 200)),
     Call("read code", "GET", "/api/wrap-up-codes/resolved", None, statuses(200, 200, 200)),
     Call(
@@ -168,10 +171,28 @@ CALLS = [
         None,
         statuses(200, 403, 403),
     ),
+    Call("fcr", "GET", f"/api/reports/fcr?{PERIOD}", None, statuses(200, 200, 403)),
     Call("fcr csv", "GET", f"/api/reports/fcr.csv?{PERIOD}", None, statuses(200, 200, 403)),
+    Call("fcr, other site", "GET", f"/api/reports/fcr?{PERIOD}&site=beijing", None, statuses(200, 403, 403)),
+    Call("sla", "GET", f"/api/reports/sla-attainment?{PERIOD}", None, statuses(200, 200, 403)),
     Call("sla csv", "GET", f"/api/reports/sla-attainment.csv?{PERIOD}", None, statuses(200, 200, 403)),
     Call(
-        "conversion csv", "GET", f"/api/reports/offer-conversion.csv?{PERIOD}", None, statuses(200, 200, 200)
+        "sla, other site",
+        "GET",
+        f"/api/reports/sla-attainment.csv?{PERIOD}&site=beijing",
+        None,
+        statuses(200, 403, 403),
+    ),
+    Call("conversion", "GET", f"/api/reports/offer-conversion?{PERIOD}", None, statuses(200, 200, 403)),
+    Call(
+        "conversion csv", "GET", f"/api/reports/offer-conversion.csv?{PERIOD}", None, statuses(200, 200, 403)
+    ),
+    Call(
+        "conversion, other site",
+        "GET",
+        f"/api/reports/offer-conversion?{PERIOD}&site=beijing",
+        None,
+        statuses(200, 403, 403),
     ),
     Call("read contact caps", "GET", "/api/care/contact-caps", None, statuses(200, 200, 200)),
     Call(
@@ -363,6 +384,34 @@ def test_wrap_up_code_changes_are_audited(client: TestClient) -> None:
         ("delete", {"tenant_id": "acme", "code": "sale", "label": "Sale", "active": False}, None),
     ]
     assert client.get("/api/wrap-up-codes/sale", headers=admin).status_code == 404
+
+
+def test_the_tenant_default_language_is_the_admins_to_set_and_audited(client: TestClient) -> None:
+    admin = log_in(client, "wang")
+    assert client.get("/api/tenant", headers=admin).json() == {
+        "id": "acme",
+        "name": "Acme",
+        "default_language": None,
+    }
+    changed = client.patch("/api/tenant", json={"default_language": "zh"}, headers=admin)
+    assert changed.json() == {"id": "acme", "name": "Acme", "default_language": "zh"}
+    assert client.get("/api/tenant", headers=log_in(client, "lina")).json()["default_language"] == "zh"
+    assert client.get("/api/tenant", headers=log_in(client, "smith")).json()["default_language"] is None
+    assert client.patch("/api/tenant", json={}, headers=admin).json()["default_language"] == "zh"  # kept
+    back = client.patch("/api/tenant", json={"default_language": None}, headers=admin)
+    assert back.json()["default_language"] is None
+    refused = client.patch("/api/tenant", json={"default_language": "fr"}, headers=admin)
+    status, code, message = error_of(refused)
+    assert (status, code) == (422, "invalid-request")
+    assert "default_language" in message
+    unknown = client.patch("/api/tenant", json={"language": "zh"}, headers=admin)
+    assert error_of(unknown)[:2] == (422, "invalid-request")
+    assert "language" in error_of(unknown)[2]
+    entries = audit(client, admin, "tenant", "acme")
+    assert [(e["action"], e["before"], e["after"]) for e in entries] == [
+        ("update", {"default_language": None}, {"default_language": "zh"}),
+        ("update", {"default_language": "zh"}, {"default_language": None}),
+    ]
 
 
 def test_user_changes_are_audited_without_secrets(client: TestClient) -> None:

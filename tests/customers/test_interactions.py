@@ -1,5 +1,7 @@
 """The timeline arithmetic: repeat-contact banner (English and Chinese), category counts, FCR."""
 
+import random
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -8,6 +10,8 @@ import pytest
 from baiying.clock import from_datetime
 from baiying.customers.i18n import ordinal
 from baiying.customers.interactions import (
+    FcrAccumulator,
+    FcrResult,
     categorise,
     category_counts,
     first_contact_resolution,
@@ -132,3 +136,80 @@ def test_fcr_counts_contacts_not_followed_on_the_same_topic_within_the_window() 
     assert first_contact_resolution([], now).rate is None
     with pytest.raises(ValueError, match="positive"):
         first_contact_resolution(timeline, now, 0)
+
+
+def fcr_by_issue(
+    items: list[Interaction], now: float, window: float, since: float, until: float
+) -> FcrResult:
+    """The definition spelled out with every contact in memory: each handled contact of the period
+    against the next contact of the same customer on the same topic."""
+    by_issue: dict[tuple[str, str | None], list[Interaction]] = {}
+    for item in items:
+        if item.at <= now:
+            by_issue.setdefault((item.customer_id, item.topic), []).append(item)
+    handled = resolved = repeated = pending = 0
+    for contacts in by_issue.values():
+        contacts.sort(key=lambda item: item.at)
+        for index, item in enumerate(contacts):
+            if item.outcome not in ("answered", "completed") or not since <= item.at < until:
+                continue
+            handled += 1
+            following = contacts[index + 1] if index + 1 < len(contacts) else None
+            if following is not None and following.at - item.at <= window:
+                repeated += 1
+            elif now - item.at < window:
+                pending += 1
+            else:
+                resolved += 1
+    return FcrResult(handled, resolved, repeated, pending)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_one_pass_fcr_that_forgets_decided_contacts_equals_the_definition(seed: int) -> None:
+    rng = random.Random(seed)
+    start = at(1, 0)
+    items = sorted(
+        (
+            contact(
+                f"k{n}",
+                start + rng.uniform(0, 40 * 24 * HOUR),
+                topic=rng.choice(["billing", "roaming", None]),
+                outcome=rng.choice(["completed", "answered", "abandoned"]),
+                customer=f"c{rng.randrange(15)}",
+            )
+            for n in range(400)
+        ),
+        key=lambda item: item.at,
+    )
+    window = rng.choice([6, 24, 72]) * HOUR
+    since, until = start + 5 * 24 * HOUR, start + 30 * 24 * HOUR
+    now = start + rng.choice([31, 45]) * 24 * HOUR
+    accumulator = FcrAccumulator(now, window, since, until)
+    latest = start
+    for item in items:
+        accumulator.add(item)
+        accumulator.forget_decided()
+        latest = item.at if item.at <= now else latest  # later ones are not yet known
+        # what it keeps: only contacts whose window is still open at the latest one
+        assert all(latest - kept <= window for kept in accumulator._open.values())
+    assert accumulator.result() == fcr_by_issue(items, now, window, since, until)
+    assert first_contact_resolution(reversed(items), now, window, since, until) == accumulator.result()
+
+
+def test_fcr_of_some_sites_counts_their_contacts_against_a_repeat_anywhere() -> None:
+    window = 24 * HOUR
+    gz = [replace(contact("g1", at(20, 9)), site_id="guangzhou")]
+    bj = [replace(contact("b1", at(20, 10)), site_id="beijing")]
+    repeat_at_bj = [replace(contact("b2", at(20, 11)), site_id="beijing")]  # repeats g1 and b1
+    items = gz + bj + repeat_at_bj
+    now = at(23, 0)
+    accumulator = FcrAccumulator(now, window, sites=frozenset({"guangzhou"}))
+    for item in items:
+        accumulator.add(item)
+    assert accumulator.result() == FcrResult(handled=1, resolved_first_time=0, repeated=1, pending=0)
+    everywhere = FcrAccumulator(now, window)
+    for item in items:
+        everywhere.add(item)
+    assert everywhere.result() == FcrResult(handled=3, resolved_first_time=1, repeated=2, pending=0)
+    with pytest.raises(ValueError, match="time order"):
+        accumulator.add(gz[0])

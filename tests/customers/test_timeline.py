@@ -188,11 +188,11 @@ def test_fcr_and_a_merge_moves_the_timeline(
         403,
         "forbidden",
     )
-    too_long = live.get("/api/customers/fcr", params={"since": start - 40 * 86_400}, headers=boss)
+    too_long = live.get("/api/customers/fcr", params={"since": start - 400 * 86_400}, headers=boss)
     assert error_of(too_long) == (
         422,
         "invalid-lookup",
-        "the period is longer than 31 days: ask for one month at a time",
+        "the period is longer than 366 days: ask for a year at most",
     )
     empty = live.get("/api/customers/fcr", params={"since": start, "until": start}, headers=boss)
     assert error_of(empty)[:2] == (

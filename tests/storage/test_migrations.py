@@ -87,7 +87,9 @@ def test_the_migration_creates_exactly_the_models(db_url: str) -> None:
 def test_check_constraints_guard_skill_levels(db_url: str) -> None:
     engine = make_engine(db_url)
     with engine.begin() as connection:
-        connection.execute(text("INSERT INTO tenants VALUES ('t', 'T', '{}', 0)"))
+        connection.execute(
+            text("INSERT INTO tenants (id, name, placement, created_at) VALUES ('t', 'T', '{}', 0)")
+        )
         connection.execute(
             text(
                 "INSERT INTO sites (tenant_id, id, name, timezone, status, languages, hq) "

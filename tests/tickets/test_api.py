@@ -378,6 +378,54 @@ def test_sla_attainment_report(client: TestClient, users: Users, clock: ManualCl
     )[:2] == (422, "invalid-ticket")
 
 
+def test_sla_attainment_over_months_by_site(client: TestClient, users: Users, clock: ManualClock) -> None:
+    lina = users["lina"]
+    fast = create(client, lina, site_id="beijing")["id"]
+    slow = create(client, lina, site_id="guangzhou")["id"]
+    clock.advance(HOUR)
+    ok(move(client, lina, fast, "resolve", resolution="quick"))
+    clock.advance(30 * HOUR)  # past 8 hours even of Guangzhou's opening hours
+    ok(move(client, lina, slow, "resolve", resolution="late"))
+    clock.advance(200 * 24 * HOUR)
+    users = Users(client)  # the sessions of 200 days ago have ended
+    lina = users["lina"]
+    later = create(client, lina, site_id="guangzhou")["id"]
+    clock.advance(HOUR)
+    ok(move(client, lina, later, "resolve", resolution="quick"))
+    shanghai = ZoneInfo("Asia/Shanghai")
+    period = {
+        "start_date": datetime.fromtimestamp(T0, shanghai).date().isoformat(),
+        "end_date": datetime.fromtimestamp(clock.now(), shanghai).date().isoformat(),
+    }
+
+    def first_response(login: str, **params: Any) -> tuple[int, int, int]:
+        path = "/api/reports/sla-attainment"
+        report = ok(client.get(path, params={**period, **params}, headers=users[login]))
+        [row] = [r for r in report["rows"] if (r["policy"], r["metric"]) == ("standard", "first_response")]
+        return row["fulfilled"], row["met"], row["breached"]
+
+    assert first_response("wang") == (3, 2, 1)
+    whole = ok(client.get("/api/reports/sla-attainment", params=period, headers=users["wang"]))
+    by_time = {"since": T0 - 1, "until": clock.now() + 1}
+    resource = ok(client.get("/api/tickets/reports/sla-attainment", params=by_time, headers=users["wang"]))
+    assert whole["rows"] == resource["rows"]  # the same counts as the ticket report of the same span
+    assert first_response("chen") == (2, 1, 1)  # a supervisor of Guangzhou: its two tickets
+    theirs = ok(client.get("/api/tickets/reports/sla-attainment", params=by_time, headers=users["chen"]))
+    assert (
+        theirs["rows"]
+        == ok(client.get("/api/reports/sla-attainment", params=period, headers=users["chen"]))["rows"]
+    )
+    assert first_response("wang", site="beijing") == (1, 1, 0)
+    refused = client.get(
+        "/api/reports/sla-attainment", params={**period, "site": "beijing"}, headers=users["chen"]
+    )
+    assert error_of(refused) == (
+        403,
+        "forbidden",
+        "user 'chen' may not read the statistics of site 'beijing': their reports cover 'guangzhou'",
+    )
+
+
 def test_a_won_lead_opens_the_installation_work_order(client: TestClient, users: Users) -> None:
     wang = users["wang"]  # an admin acts in every ticket role, sales included
     lead = create(client, wang, type="lead", subject="50 seats for Acme Logistics", customer_id="cus-9")

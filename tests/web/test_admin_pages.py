@@ -364,6 +364,45 @@ def test_a_supervisor_reads_without_the_editor_and_an_agent_is_refused(
     expect(page.locator("main")).to_contain_text("for administrators and supervisors")
 
 
+def test_an_admin_sets_the_default_language_and_a_user_who_chose_none_gets_it(
+    browser: Any, page: Any, server: ServerProcess, api: httpx.Client
+) -> None:
+    from playwright.sync_api import expect
+
+    sign_in(page, server, "boss")
+    page.wait_for_url("**/wallboard")
+    page.goto(server.base + "/admin#tenant")
+    expect(page.locator("#section-tenant")).to_be_visible()
+    expect(page.locator("#tenant-form[data-loaded]")).to_have_count(1)
+    expect(page.locator("#tenant-language")).to_have_value("")  # each browser's, to begin with
+    page.select_option("#tenant-language", "zh")
+    page.click("#tenant-save")
+    expect(page.locator("#admin-status")).to_have_text("Saved.")
+    assert api.get("/api/tenant").json()["default_language"] == "zh"
+    [entry] = api.get("/api/audit", params={"entity": "tenant"}).json()
+    assert (entry["actor"], entry["before"], entry["after"]) == (
+        "boss",
+        {"default_language": None},
+        {"default_language": "zh"},
+    )
+    fits(page)
+    shot(page, "admin-tenant")
+
+    english = browser.new_context(viewport=test_browser.VIEWPORT, locale="en-US")
+    agent = english.new_page()
+    try:
+        agent.goto(server.base + "/login")
+        expect(agent.locator("html")).to_have_attribute("lang", "en")  # no tenant before logging in
+        sign_in(agent, server, AGENTS[0])
+        agent.wait_for_url("**/agent")
+        expect(agent.locator("html")).to_have_attribute("lang", "zh-CN")  # the tenant's, not the browser's
+        expect(agent.locator("#btn-ready")).to_have_text("就绪")
+        shot(agent, "agent-tenant-language")
+    finally:
+        english.close()
+        assert api.patch("/api/tenant", json={"default_language": None}).status_code == 200
+
+
 # ---- the pages over HTTP (no browser): who gets which sections, and Chinese throughout ----
 
 
@@ -376,7 +415,7 @@ def test_admin_and_reports_pages_follow_the_roles(web: TestClient) -> None:
     admin = web.get("/admin")
     assert admin.status_code == 200
     tabs = re.findall(r'id="tab-([a-z]+)"', admin.text)
-    assert tabs == ["sites", "teams", "agents", "policies", "workflows", "codes", "users", "audit"]
+    assert tabs == ["sites", "teams", "agents", "policies", "workflows", "codes", "users", "tenant", "audit"]
     assert 'href="/reports"' in admin.text
     assert 'id="policy-save"' in admin.text
     assert 'id="ticketcfg-save"' in admin.text

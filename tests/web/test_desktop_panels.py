@@ -388,6 +388,17 @@ def test_a_reply_in_the_tickets_panel_of_an_email_contact_is_emailed(
 
     capacity = {"capacity": {"voice": 1, "chat": 1, "email": 1}}
     assert api.patch("/api/agents/agent-001", json=capacity).status_code == 200
+    customer = {
+        "id": "zhao-lei",
+        "display_name": "Zhao Lei",
+        "site": "hq",
+        "contact_points": [
+            {"kind": "email", "value": "zhao.lei@work.example.com"},
+            {"kind": "email", "value": "zhao.lei@example.com"},
+            {"kind": "phone", "value": "13700137000"},
+        ],
+    }
+    assert api.post("/api/customers", json=customer).status_code == 201
     ready(page, server)
     email = {
         "id": "email-test-2",
@@ -445,6 +456,35 @@ def test_a_reply_in_the_tickets_panel_of_an_email_contact_is_emailed(
     fits(page)
     shot(page, "desk-ticket-email-reply")
 
+    page.click("#btn-complete")
+    page.click("#btn-end-wrap-up")
+    expect(page.locator("#pop-none")).to_be_visible()
+
+    # He calls the next day: on the call, a reply on the ticket he emailed about goes to his address too
+    # (the one he wrote from, not the work address listed first on his record).
+    call = {"id": "call-zhao-1", "queue": "support", "site": "hq", "attributes": {"phone": "13700137000"}}
+    assert api.post("/api/contacts", json=call).status_code == 201
+    expect(page.locator("#offer")).to_be_visible()
+    page.click("#btn-accept")
+    expect(tickets.locator("h3")).to_have_text("Tickets of Zhao Lei")
+    tickets.locator(f'.ticket-list li[data-ticket="{ticket_id}"] .ticket-open').click()
+    expect(detail.locator(".comment-kinds label", has_text="Reply by email")).to_have_count(0)  # a call
+    detail.locator(".comment-kinds input[value=reply]").check()
+    detail.locator(".ticket-comment-text").fill("As promised on the phone: the engineer comes at 9.")
+    detail.locator(".ticket-comment-form button[type=submit]").click()
+    expect(detail.locator(".ticket-comment-status")).to_have_text(
+        f"Reply to zhao.lei@example.com queued on ticket {ticket_id}."
+    )
+    expect(detail.locator(".ticket-comments li.reply .text")).to_have_text(
+        ["An engineer will call you tomorrow morning.", "As promised on the phone: the engineer comes at 9."]
+    )
+    outbox = api.get("/api/notifications", params={"channel": "email"}).json()
+    sent = [n for n in outbox if n["cause"].startswith(f"ticket-reply:{ticket_id}:")]
+    assert sorted((n["recipient"], n["body"]) for n in sent) == [
+        ("zhao.lei@example.com", "An engineer will call you tomorrow morning."),
+        ("zhao.lei@example.com", "As promised on the phone: the engineer comes at 9."),
+    ]
+    shot(page, "desk-ticket-reply-on-a-call")
     page.click("#btn-complete")
     page.click("#btn-end-wrap-up")
     expect(page.locator("#pop-none")).to_be_visible()

@@ -63,6 +63,37 @@ def test_the_language_is_the_users_choice_else_the_browsers(web: TestClient) -> 
     assert "<title>Log in · Baiying</title>" in web.get("/login").text
 
 
+def test_the_tenants_default_language_comes_after_the_users_choice_and_before_the_browsers(
+    web: TestClient,
+) -> None:
+    english = {"Accept-Language": "en-US,en;q=0.9"}
+    sign_in(web, "boss")
+    assert web.patch("/api/tenant", json={"default_language": "zh"}).status_code == 200
+    web.cookies.clear()
+
+    sign_in(web, "agent-gz")  # chose no language
+    assert '<html lang="zh-CN">' in web.get("/agent", headers=english).text
+    visitor = {"tenant": "national", "queue": "billing"}
+    web.cookies.clear()
+    assert '<html lang="zh-CN">' in web.get("/chat", params=visitor, headers=english).text  # the tenant's
+    assert '<html lang="en">' in web.get("/login", headers=english).text  # no tenant yet: the browser's
+    assert '<html lang="en">' in web.get("/chat", params={**visitor, "tenant": "nope"}, headers=english).text
+    web.cookies.set("baiying_lang", "en")  # this browser's choice comes first
+    assert '<html lang="en">' in web.get("/chat", params=visitor).text
+    web.cookies.clear()
+
+    sign_in(web, "sup-gz")
+    assert web.patch("/api/me", json={"language": "en"}).status_code == 200
+    web.cookies.delete("baiying_lang")
+    assert '<html lang="en">' in web.get("/wallboard").text  # the account's choice comes first
+    web.cookies.clear()
+
+    sign_in(web, "boss")
+    assert web.patch("/api/tenant", json={"default_language": None}).status_code == 200
+    assert '<html lang="en">' in web.get("/wallboard", headers=english).text
+    assert '<html lang="zh-CN">' in web.get("/wallboard", headers={"Accept-Language": "zh-CN"}).text
+
+
 def test_the_agent_desktop_names_the_agent_their_codes_and_queues(web: TestClient) -> None:
     sign_in(web, "agent-gz")
     page = web.get("/agent")

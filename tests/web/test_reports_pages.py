@@ -57,12 +57,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 
 def traffic(client: httpx.Client) -> None:
-    """Three contacts at the support queue: two answered and completed by the two agents, one abandoned."""
+    """Three contacts at the support queue: two answered and completed by the two agents (the first from a
+    known customer, so it counts in FCR), one abandoned."""
     admin = log_in(client, "boss")
     for agent in AGENTS:
         ok(client.post(f"/api/agents/{agent}/login", headers=admin))
     for n in (1, 2, 3):
-        body = {"id": f"call-{n}", "queue": "support", "site": "hq"}
+        body: dict[str, Any] = {"id": f"call-{n}", "queue": "support", "site": "hq"}
+        if n == 1:
+            body["customer"] = "cust-1"
         ok(client.post("/api/contacts", json=body, headers=admin), 201)
     for n in (1, 2):
         ok(client.post(f"/api/contacts/call-{n}/accept", headers=admin))
@@ -110,6 +113,8 @@ def test_a_supervisor_reads_todays_reports_with_charts_and_downloads_the_csv(
     expect(page.locator("#table-queues tbody")).to_contain_text("support")
     expect(page.locator("#table-agents tbody tr")).to_have_count(2)
     expect(page.locator("#table-fcr thead")).to_contain_text("Resolved first time")
+    expect(page.locator("#table-fcr td[data-column='handled']")).to_have_text("1")  # cust-1's call
+    expect(page.locator("#table-fcr td[data-column='pending']")).to_have_text("1")  # its window is open
     expect(page.locator("#table-sla thead")).to_contain_text("Attainment")
     expect(page.locator("#table-conversion thead")).to_contain_text("Conversion")
     expect(page.locator("#report-error")).to_be_hidden()
@@ -137,6 +142,17 @@ def test_a_supervisor_reads_todays_reports_with_charts_and_downloads_the_csv(
     download_info.value.save_as(saved)
     agents = list(csv.DictReader(io.StringIO(saved.read_text())))
     assert sorted((a["agent_id"], a["handled"]) for a in agents) == [(AGENTS[0], "1"), (AGENTS[1], "1")]
+
+    # Narrowed to one site: every section covers it only, and so do the CSV links.
+    page.select_option("#report-site", "branch")
+    page.evaluate("delete document.body.dataset.loaded")
+    page.click("#report-run")
+    expect(page.locator("body[data-loaded]")).to_have_count(1)
+    expect(page.locator("#report-scope")).to_have_text("Sites: branch")
+    expect(summary.locator("dd[data-measure='offered']")).to_have_text("0")
+    expect(page.locator("#table-fcr td[data-column='handled']")).to_have_text("0")
+    assert "site=branch" in (page.locator("#csv-fcr").get_attribute("href") or "")
+    page.select_option("#report-site", "")
 
     # A period that ends before it starts is refused by the API, and the page says why.
     page.fill("#report-from", "2026-01-02")
@@ -193,9 +209,13 @@ def test_a_site_supervisor_reads_the_reports_of_their_site_only(page: Any, serve
 
     # The tenant's three contacts of today came in at hq: none is the branch's.
     expect(page.locator("#report-scope")).to_have_text("Sites: branch")
+    expect(page.locator("#report-site option")).to_have_text(["All my sites", "Branch office"])  # theirs only
     expect(page.locator("#report-summary dd[data-measure='offered']")).to_have_text("0")
     expect(page.locator("#report-empty")).to_be_visible()
     expect(page.locator("#table-agents tbody td[data-column]")).to_have_count(0)  # no agent of the branch
+    expect(page.locator("#table-fcr td[data-column='handled']")).to_have_text("0")  # cust-1 called hq
+    expect(page.locator("#table-fcr td[data-column='window_hours']")).to_have_text("72")
+    expect(page.locator("#table-sla tbody td.muted")).to_have_count(1)  # no ticket of the branch
     expect(page.locator("#report-error")).to_be_hidden()
     fits(page)
     shot(page, "reports-site-supervisor")

@@ -50,6 +50,7 @@ class Kind(StrEnum):
     NOTIFICATION = "notification"  # an SMS or email to a customer, in the outbox
     WEBHOOK = "webhook"  # a subscription of an outside system to events
     CARE = "care"  # plans, usage, next-best offers and their outcomes
+    TENANT = "tenant"  # the tenant's own settings (its default page language)
 
 
 class Scope(StrEnum):

@@ -10,7 +10,7 @@ day in the tenant's time zone.
   not yet passed, and that has no repeat so far, is pending: counted in neither part of the rate.
 """
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -124,6 +124,70 @@ class FcrResult:
         return self.resolved_first_time / decided if decided else None
 
 
+class FcrAccumulator:
+    """First-contact resolution in one pass over contacts given in time order, with memory bounded by
+    the contacts still undecided (at most a window's worth once `forget_decided` is called as the pass
+    goes on). Counts the handled contacts that arrived in [`since`, `until`) (open ends when None), by
+    `now`, and when `sites` is given only those settled at one of them; the contact that repeats one
+    may be anywhere (a customer who calls again was not resolved, whichever site takes the call)."""
+
+    def __init__(
+        self,
+        now: Timestamp,
+        window_seconds: float = DEFAULT_FCR_WINDOW_SECONDS,
+        since: Timestamp | None = None,
+        until: Timestamp | None = None,
+        sites: frozenset[str] | None = None,
+    ) -> None:
+        if window_seconds <= 0:
+            raise ValueError(f"the FCR window must be positive, got {window_seconds} s")
+        self.now, self.window, self.since, self.until, self.sites = now, window_seconds, since, until, sites
+        self._open: dict[tuple[str, str | None], Timestamp] = {}  # the latest counted contact per issue
+        self._latest: Timestamp = float("-inf")
+        self.handled = self.resolved = self.repeated = 0
+
+    def _counts(self, item: Interaction) -> bool:
+        return (
+            item.outcome in HANDLED
+            and (self.since is None or item.at >= self.since)
+            and (self.until is None or item.at < self.until)
+            and (self.sites is None or item.site_id in self.sites)
+        )
+
+    def add(self, item: Interaction) -> None:
+        """The next interaction; ValueError if it is earlier than one already added."""
+        if item.source != "contact" or item.at > self.now:
+            return
+        if item.at < self._latest:
+            raise ValueError(f"interactions must come in time order: {item.at} after {self._latest}")
+        self._latest = item.at
+        key = (item.customer_id, item.topic)
+        previous = self._open.pop(key, None)
+        if previous is not None:
+            if item.at - previous <= self.window:
+                self.repeated += 1
+            else:
+                self.resolved += 1
+        if self._counts(item):
+            self.handled += 1
+            self._open[key] = item.at
+
+    def forget_decided(self) -> None:
+        """Settle the contacts whose window closed before the latest one added: nothing later can
+        repeat them, so they were resolved."""
+        horizon = self._latest - self.window
+        decided = [key for key, at in self._open.items() if at < horizon]
+        for key in decided:
+            del self._open[key]
+        self.resolved += len(decided)
+
+    def result(self) -> FcrResult:
+        """The counts so far; a contact with no repeat yet is pending while its window is open."""
+        pending = sum(1 for at in self._open.values() if self.now - at < self.window)
+        resolved = self.resolved + len(self._open) - pending
+        return FcrResult(self.handled, resolved, self.repeated, pending)
+
+
 def first_contact_resolution(
     interactions: Iterable[Interaction],
     now: Timestamp,
@@ -137,26 +201,7 @@ def first_contact_resolution(
     (a caller who gave up and called again was not resolved); a contact without a topic is matched by
     topic None, i.e. against other contacts without one.
     """
-    if window_seconds <= 0:
-        raise ValueError(f"the FCR window must be positive, got {window_seconds} s")
-    by_issue: dict[tuple[str, str | None], list[Interaction]] = defaultdict(list)
-    for item in interactions:
-        if item.source == "contact" and item.at <= now:
-            by_issue[(item.customer_id, item.topic)].append(item)
-    resolved = repeated = pending = handled = 0
-    for contacts in by_issue.values():
-        contacts.sort(key=lambda item: item.at)
-        for index, item in enumerate(contacts):
-            if item.outcome not in HANDLED or (since is not None and item.at < since):
-                continue
-            if until is not None and item.at >= until:
-                continue
-            handled += 1
-            following = contacts[index + 1] if index + 1 < len(contacts) else None
-            if following is not None and following.at - item.at <= window_seconds:
-                repeated += 1
-            elif now - item.at < window_seconds:
-                pending += 1
-            else:
-                resolved += 1
-    return FcrResult(handled, resolved, repeated, pending)
+    accumulator = FcrAccumulator(now, window_seconds, since, until)
+    for item in sorted(interactions, key=lambda item: item.at):
+        accumulator.add(item)
+    return accumulator.result()

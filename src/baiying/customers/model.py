@@ -135,3 +135,4 @@ class Interaction:
     resolution: Resolution | None = None  # known once the contact is completed or abandoned
     agent_id: str | None = None
     queue_id: str | None = None
+    site_id: str | None = None  # where it was settled (answered, abandoned), for site-scoped reports

@@ -150,6 +150,7 @@ class InteractionRow(Base):
         CheckConstraint(one_of("category", Category), name="category"),
         CheckConstraint(f"resolution IS NULL OR {one_of('resolution', Resolution)}", name="resolution"),
         Index(None, "tenant_id", "customer_id", "at"),
+        Index(None, "tenant_id", "at"),  # the FCR report's pass over a period, in time order
     )
 
     tenant_id: Mapped[str] = mapped_column(ID, ForeignKey("tenants.id"), primary_key=True)

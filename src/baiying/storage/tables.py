@@ -78,6 +78,8 @@ class TenantRow(Base):
     name: Mapped[str] = mapped_column(NAME)
     placement: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[float] = mapped_column(Double)
+    # the page language of its users who chose none ("en", "zh"); NULL: each browser's
+    default_language: Mapped[str | None] = mapped_column(String(8))
 
 
 class SiteRow(Base):

@@ -236,6 +236,13 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "admin.codes": ("Wrap-up codes", "小结代码"),
     "admin.users": ("Users and roles", "用户与角色"),
     "admin.audit": ("Audit log", "审计日志"),
+    "admin.tenant": ("Organisation", "机构设置"),
+    "tenant.language": ("Default page language", "默认页面语言"),
+    "tenant.language.help": (
+        "For users who chose no language on their account or in their browser; otherwise each browser's.",
+        "适用于未在账户或浏览器中选择语言的用户；未设置时按各自浏览器的语言。",
+    ),
+    "tenant.language.browser": ("Each browser's", "按浏览器"),
     "admin.readonly": (
         "You may read these records; only administrators change them.",
         "您可以查看这些记录；仅管理员可以修改。",
@@ -353,6 +360,8 @@ MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "report.run": ("Show", "查询"),
     "report.timezone": ("Times in {timezone}", "时间按 {timezone}"),
     "report.scope": ("Sites: {sites}", "站点：{sites}"),
+    "report.site": ("Site", "站点"),
+    "report.site.all": ("All my sites", "我的全部站点"),
     "report.loading": ("Loading…", "正在加载…"),
     "report.empty": ("No contacts in this period.", "该时段内没有联系记录。"),
     "report.csv": ("CSV", "导出 CSV"),

@@ -27,6 +27,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from baiying.accounts.policy import Action, Kind, can, can_ever, require, resource
 from baiying.accounts.principal import Principal
@@ -52,7 +54,7 @@ from baiying.storage.repositories import (
     SiteRepository,
     WrapUpCodeRepository,
 )
-from baiying.storage.tables import Role
+from baiying.storage.tables import Role, TenantRow
 from baiying.web.messages import MESSAGES, Language, catalogue, from_accept_language, parse_language
 
 HERE = Path(__file__).resolve().parent
@@ -77,13 +79,24 @@ _templates = Environment(
 
 
 def language_of(request: Request, principal: Principal | None = None) -> Language:
-    """The user's language: the one saved on their account, else their cookie, else their browser's,
+    """The user's language: the one saved on their account, else their cookie, else their tenant's
+    default (`request.state.tenant_language`, set by `viewer` or the chat page), else their browser's,
     else English."""
     saved = parse_language(principal.language) if principal is not None else None
     if saved is not None:
         return saved
     chosen = parse_language(request.cookies.get(LANGUAGE_COOKIE))
-    return chosen if chosen is not None else from_accept_language(request.headers.get("accept-language"))
+    if chosen is not None:
+        return chosen
+    tenant_default = parse_language(getattr(request.state, "tenant_language", None))
+    if tenant_default is not None:
+        return tenant_default
+    return from_accept_language(request.headers.get("accept-language"))
+
+
+def tenant_language(session: Session, tenant_id: str) -> str | None:
+    """The tenant's default page language (None: none set, or no such tenant)."""
+    return session.scalar(select(TenantRow.default_language).where(TenantRow.id == tenant_id))
 
 
 def translator(language: Language) -> Any:
@@ -105,6 +118,7 @@ def viewer(request: Request, state: StateDep, session: SessionDep) -> Principal 
         return None
     try:
         principal, _claims = state.accounts.principal(session, cookie, TokenKind.COOKIE)
+        request.state.tenant_language = tenant_language(session, principal.tenant_id)
     except DomainError:
         return None
     finally:
@@ -269,16 +283,21 @@ def agent_desktop(request: Request, principal: ViewerDep, session: SessionDep) -
 
 
 @router.get("/chat")
-def chat_page(request: Request, tenant: str | None = None, queue: str | None = None) -> HTMLResponse:
+def chat_page(
+    request: Request, session: SessionDep, tenant: str | None = None, queue: str | None = None
+) -> HTMLResponse:
     """The visitor's chat: the tenant and queue come from the page's query (the company's embed code),
-    else from the server's settings."""
+    else from the server's settings; in the tenant's default language unless the visitor chose one."""
     fallback = chat_defaults()
+    tenant_id = (tenant or fallback["tenant"] or "")[:64]
     page = {
-        "tenant": (tenant or fallback["tenant"] or "")[:64],
+        "tenant": tenant_id,
         "queue": (queue or fallback["queue"] or "")[:64],
         "max_chars": MAX_MESSAGE_CHARS,
         "poll_ms": 1000,
     }
+    request.state.tenant_language = tenant_language(session, tenant_id) if tenant_id else None
+    session.rollback()  # end the read
     return render(request, "chat.html", None, page=page)
 
 
@@ -378,6 +397,7 @@ ADMIN_SECTIONS: Final = (
     ("policies", Kind.ROUTING_POLICY),
     ("codes", Kind.WRAP_UP_CODE),
     ("users", Kind.USER),
+    ("tenant", Kind.TENANT),
     ("audit", Kind.AUDIT_LOG),
 )
 
@@ -410,6 +430,14 @@ def reports_page(request: Request, principal: ViewerDep, session: SessionDep) ->
     if not may_report(principal):
         return _forbidden(request, principal, "error.forbidden.reports")
     timezone = tenant_timezone(session, principal.tenant_id)
+    # the sites the user may narrow the reports to (the API refuses any other)
+    sites = [
+        {"id": row.id, "name": row.name}
+        for row in SiteRepository(session, principal.tenant_id).list()
+        if can(principal, Action.READ, resource(Kind.STATS, principal.tenant_id, row.id, site=row.id))
+    ]
     session.rollback()
     page = {"timezone": timezone, "tables": list(KPI_TABLES)}
-    return render(request, "reports.html", principal, page=page, timezone=timezone, tables=KPI_TABLES)
+    return render(
+        request, "reports.html", principal, page=page, timezone=timezone, tables=KPI_TABLES, sites=sites
+    )

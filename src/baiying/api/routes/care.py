@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from baiying.accounts.policy import Action, Kind, Resource, require, resource
+from baiying.accounts.policy import Action, Kind, Resource, require, resource, visibility
 from baiying.accounts.principal import Principal
 from baiying.api import audited
 from baiying.api.deps import ClockDep, SessionDep, allowed
@@ -268,11 +268,15 @@ def offer_conversion(
     start: Annotated[float, Query(alias="from", description="Epoch seconds, inclusive.")],
     end: Annotated[float, Query(alias="to", description="Epoch seconds, exclusive.")],
 ) -> list[ConversionPublic]:
-    """Per offer: how often it was shown, accepted, declined or put off, and the conversion rate."""
+    """Per offer: how often it was shown, accepted, declined or put off, and the conversion rate; for a
+    supervisor of some sites, of the outcomes their agents recorded (as in /api/reports)."""
     require(principal, Action.READ, _care(principal))
     if end <= start:
         raise InvalidPeriod(f"the period is empty: 'to' ({end:g}) must come after 'from' ({start:g})")
-    return [ConversionPublic.of(row) for row in conversion(session, principal.tenant_id, start, end)]
+    stats = visibility(principal, Action.READ, Kind.STATS)
+    sites = stats.sites if stats.sites and not stats.everything else None  # agents: the tenant's, as care
+    rows = conversion(session, principal.tenant_id, start, end, sites)
+    return [ConversionPublic.of(row) for row in rows]
 
 
 def _caps_public(session: Session, tenant_id: str) -> ContactCapsPublic:

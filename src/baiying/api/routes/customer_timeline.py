@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from baiying.accounts.errors import Forbidden
+from baiying.accounts.policy import Action, Kind, visibility
 from baiying.api.deps import ClockDep, CurrentUser, SessionDep
 from baiying.api.routes.customers import forbid, public, viewer_of, visible
 from baiying.api.schemas import KeyPath
@@ -34,7 +35,7 @@ from baiying.api.schemas.customers import (
 from baiying.clock import Timestamp
 from baiying.customers.contacts import normalise
 from baiying.customers.errors import InvalidLookup
-from baiying.customers.interactions import first_contact_resolution, repeat_contact
+from baiying.customers.interactions import FcrAccumulator, repeat_contact
 from baiying.customers.model import ContactPointKind
 from baiying.storage.customer_tables import CustomerRow, CustomerSettingsRow
 from baiying.storage.engine import switch_to_writing
@@ -42,7 +43,7 @@ from baiying.storage.repositories.customer_activity import message_entries, tick
 from baiying.storage.repositories.customer_timeline import (
     InteractionProjector,
     category_totals,
-    interactions_between,
+    interactions_between_chunks,
     timeline,
 )
 from baiying.storage.repositories.customers import CustomerStore, settings_of
@@ -65,7 +66,8 @@ SectionProvider = Callable[[Session, str, CustomerRow, PopContext], Any]
 SCREEN_POP_SECTIONS: dict[str, SectionProvider] = {}
 RECENT = 10
 MAX_ITEMS = 500
-MAX_FCR_DAYS = 31
+MAX_FCR_DAYS = 366
+FCR_CHUNK = 5_000  # interactions read at a time
 
 
 def refresh(
@@ -96,10 +98,11 @@ def tenant_fcr(
     clock: ClockDep,
     principal: CurrentUser,
     since: Annotated[float, Query(description="Contacts from (epoch seconds).")],
-    until: Annotated[float | None, Query(description="...until (default: now); 31 days at most.")] = None,
+    until: Annotated[float | None, Query(description="...until (default: now); 366 days at most.")] = None,
 ) -> FcrPublic:
-    """First-contact resolution of the tenant's handled contacts in [since, until): the share not followed
-    by another contact of the same customer on the same topic within the tenant's FCR window."""
+    """First-contact resolution of the handled contacts in [since, until): the share not followed by
+    another contact of the same customer on the same topic within the tenant's FCR window; a supervisor
+    of some sites measures the contacts settled there."""
     who = viewer_of(session, principal)
     if not (who.is_admin or "supervisor" in who.roles):
         raise forbid(who, "measure")
@@ -108,18 +111,36 @@ def tenant_fcr(
     if end <= since:
         raise InvalidLookup(f"until ({end}) must be after since ({since})", {"since": since, "until": end})
     if end - since > MAX_FCR_DAYS * 86_400:
-        # The contacts of the period are read into memory: a bounded period keeps the request bounded.
         raise InvalidLookup(
-            f"the period is longer than {MAX_FCR_DAYS} days: ask for one month at a time",
+            f"the period is longer than {MAX_FCR_DAYS} days: ask for a year at most",
             {"since": since, "until": end},
         )
-    tenant = principal.tenant_id
-    refresh(session, tenant, now)
-    settings = settings_of(session, tenant)
-    window = settings.fcr_window_hours * 3600
-    items = interactions_between(session, tenant, since, end + window)
-    result = first_contact_resolution(items, now, window, since=since, until=end)
-    return FcrPublic.of(result, since, end, settings.fcr_window_hours)
+    scope = visibility(principal, Action.READ, Kind.STATS)
+    sites = None if scope.everything else scope.sites
+    return fcr_between(session, principal.tenant_id, since, end, now, sites)
+
+
+def fcr_between(
+    session: Session,
+    tenant_id: str,
+    since: float,
+    until: float,
+    now: float,
+    sites: frozenset[str] | None,
+    chunk_size: int = FCR_CHUNK,
+) -> FcrPublic:
+    """FCR of the contacts handled in [since, until) (at `sites` when given): one pass over the timeline
+    of the period and the window after it, `chunk_size` interactions at a time, forgetting each contact
+    once its window has closed, so a year costs the memory of a window's contacts."""
+    refresh(session, tenant_id, now)
+    hours = settings_of(session, tenant_id).fcr_window_hours
+    window = hours * 3600
+    accumulator = FcrAccumulator(now, window, since, until, sites)
+    for items in interactions_between_chunks(session, tenant_id, since, until + window, chunk_size):
+        for item in items:
+            accumulator.add(item)
+        accumulator.forget_decided()
+    return FcrPublic.of(accumulator.result(), since, until, hours)
 
 
 @router.get("/{customer_id}/timeline")

@@ -5,10 +5,8 @@ supervisors:
   interval, day, queue, site and agent, computed by `baiying.analytics.compute_kpis` from the stored event
   log of the period (the same code that measures a simulated day);
 - `GET /api/reports/kpis/{table}.csv`: one of those tables as CSV (a header row, then one row each);
-- `GET /api/reports/fcr.csv`, `sla-attainment.csv`, `offer-conversion.csv`: the first-contact
-  resolution, ticket SLA attainment and offer conversion reports (their JSON lives with their
-  resources: `/api/customers/fcr`, `/api/tickets/reports/sla-attainment`, `/api/care/offers/conversion`)
-  over the same kind of period, as CSV.
+- FCR, ticket SLA attainment and offer conversion over the same kind of period and scope: see
+  `baiying.api.routes.outcome_reports`.
 
 A supervisor scoped to sites reads the KPIs of their own sites: by default the report covers every site
 the user may read statistics of (the whole tenant for admins and supervisors of every site); `site`
@@ -16,13 +14,13 @@ the user may read statistics of (the whole tenant for admins and supervisors of 
 some sites holds what `baiying.analytics` attributes to them: the contacts settled or still waiting
 there, the time worked there and the agents of those sites.
 
-The period is [local midnight of start_date, local midnight after end_date): at most 366 days for the
-KPIs, 31 for the other reports. The KPIs are computed in one pass over the period's events
-in time order, read 5,000 at a time; contacts settled and idle for two days are forgotten as the pass goes
-on (a later event about one counts as ignored), so memory grows with the report's rows, not with the
-events. A contact counts in the interval it arrived in; one that arrived before the period is not
-counted (its later events show as `ignored_events`), and one still waiting at the period's end counts as
-`waiting_at_end`. Occupancy counts the agents' state changes inside the period.
+The period is [local midnight of start_date, local midnight after end_date), at most 366 days. The
+KPIs are computed in one pass over the period's events in time order, read 5,000 at a time; contacts
+settled and idle for two days are forgotten as the pass goes on (a later event about one counts as
+ignored), so memory grows with the report's rows, not with the events. A contact counts in the interval
+it arrived in; one that arrived before the period is not counted (its later events show as
+`ignored_events`), and one still waiting at the period's end counts as `waiting_at_end`.
+Occupancy counts the agents' state changes inside the period.
 """
 
 import csv
@@ -42,11 +40,7 @@ from baiying.accounts.policy import Action, Kind, can, resource, visibility
 from baiying.accounts.principal import Principal
 from baiying.analytics import KpiAccumulator, KpiReport
 from baiying.analytics.timegrid import zone
-from baiying.api.deps import ClockDep, CurrentUser, SessionDep, allowed
-from baiying.api.routes.care import offer_conversion
-from baiying.api.routes.customer_timeline import tenant_fcr
-from baiying.api.routes.ticket_access import DeskDep, OverseerDep
-from baiying.api.routes.ticket_automation import sla_attainment
+from baiying.api.deps import SessionDep, allowed
 from baiying.api.schemas import NO_CONTROLS
 from baiying.api.schemas.reports import KPI_COLUMNS, KpiReportPublic
 from baiying.errors import DomainError, UnknownEntity
@@ -55,8 +49,7 @@ from baiying.storage.repositories import SiteRepository
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 
-MAX_DAYS: Final = 31  # FCR, ticket SLA attainment and offer conversion
-MAX_KPI_DAYS: Final = 366
+MAX_DAYS: Final = 366
 READ_CHUNK: Final = 5_000  # events read at a time
 FORGET_IDLE_SECONDS: Final = 2 * 86_400  # a settled contact's later legs come within this
 SWEEP_EVERY_SECONDS: Final = 86_400
@@ -193,7 +186,7 @@ def kpis(
     """The period's KPIs: the total and one row per interval and day with activity, per queue, site and
     agent; of the sites asked for, or of every site the user may read."""
     sites = report_sites(session, principal, site)
-    period = period_of(session, principal.tenant_id, start_date, end_date, timezone, MAX_KPI_DAYS)
+    period = period_of(session, principal.tenant_id, start_date, end_date, timezone)
     report = kpi_report(session, principal.tenant_id, period, interval_seconds, sl_seconds, sites)
     return KpiReportPublic.of(report, period.start_date, period.end_date, period.since, period.until, sites)
 
@@ -216,54 +209,6 @@ def kpis_csv(
     rows: Sequence[BaseModel] = getattr(report, table)
     period = Period(report.start_date, report.end_date, report.timezone, report.since, report.until)
     return csv_response(f"kpis-{table}", period, KPI_COLUMNS[table], rows)
-
-
-@router.get("/fcr.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
-def fcr_csv(
-    session: SessionDep,
-    clock: ClockDep,
-    principal: CurrentUser,
-    start_date: StartDate,
-    end_date: EndDate,
-    timezone: Timezone = None,
-) -> Response:
-    """First-contact resolution of the period's handled contacts (one row)."""
-    period = period_of(session, principal.tenant_id, start_date, end_date, timezone)
-    result = tenant_fcr(session, clock, principal, period.since, period.until)
-    columns = ("handled", "resolved_first_time", "repeated", "pending", "rate", "window_hours")
-    return csv_response("fcr", period, columns, [result])
-
-
-@router.get("/sla-attainment.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
-def sla_attainment_csv(
-    session: SessionDep,
-    desk: DeskDep,
-    clock: ClockDep,
-    principal: OverseerDep,
-    start_date: StartDate,
-    end_date: EndDate,
-    timezone: Timezone = None,
-) -> Response:
-    """Ticket SLA attainment per SLA policy and metric."""
-    period = period_of(session, principal.tenant_id, start_date, end_date, timezone)
-    report = sla_attainment(desk, clock, principal, period.since, period.until)
-    columns = ("policy", "metric", "fulfilled", "met", "breached", "attainment")
-    return csv_response("sla-attainment", period, columns, report.rows)
-
-
-@router.get("/offer-conversion.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
-def offer_conversion_csv(
-    session: SessionDep,
-    principal: Annotated[Principal, allowed(Action.READ, Kind.CARE)],
-    start_date: StartDate,
-    end_date: EndDate,
-    timezone: Timezone = None,
-) -> Response:
-    """Care offers: shown, accepted, declined, put off, and the conversion rate, per offer."""
-    period = period_of(session, principal.tenant_id, start_date, end_date, timezone)
-    rows = offer_conversion(session, principal, period.since, period.until)
-    columns = ("offer_id", "shown", "accepted", "declined", "later", "conversion_rate")
-    return csv_response("offer-conversion", period, columns, rows)
 
 
 def cell(value: Any) -> str:

@@ -2,11 +2,11 @@
 per-ticket rule preview (dry run), and the outbox the notification, callback and knowledge-base adapters
 read."""
 
-from collections import defaultdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+from baiying.accounts.policy import Action, Kind, visibility
 from baiying.api.deps import CenterDep, ClockDep, SessionDep, StateDep
 from baiying.api.routes.ticket_access import DeskDep, OverseerDep, readable_ticket
 from baiying.api.schemas import KeyPath
@@ -21,9 +21,9 @@ from baiying.api.schemas.tickets import (
     SweepRequest,
 )
 from baiying.application.callbacks import place_due_callbacks
+from baiying.storage.repositories.tickets import TicketRepository
 from baiying.tickets.actions import effect_record
 from baiying.tickets.errors import InvalidTicket, UnknownRule
-from baiying.tickets.sla import SlaEventKind
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
 OutboxKind = Literal["notification", "callback", "knowledge-candidate"]
@@ -34,25 +34,31 @@ OutboxStatus = Literal["pending", "done"]
 def sla_attainment(
     desk: DeskDep,
     clock: ClockDep,
-    _principal: OverseerDep,
+    principal: OverseerDep,
     since: float | None = None,
     until: float | None = None,
 ) -> AttainmentReport:
     """Per SLA policy and metric: clocks fulfilled in [since, until), how many within target, and the
-    breaches that fell due in the period. Defaults: the 30 days up to and including now."""
+    breaches that fell due in the period; of the tickets of a supervisor's sites. Defaults: the 30 days
+    up to and including now."""
     end = until if until is not None else clock.now()
     start = since if since is not None else end - 30 * 86400
     if start >= end:
         raise InvalidTicket(f"since ({start}) must be before until ({end})", {"field": "since"})
-    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
-    kinds = [SlaEventKind.FULFILLED.value, SlaEventKind.BREACHED.value]
-    for event in desk.tickets.events_between(kinds, start, until):
-        key = (str(event.data.get("policy")), str(event.data.get("metric")))
-        if event.kind == SlaEventKind.FULFILLED.value:
-            counts[key][0] += 1
-            counts[key][1] += 1 if event.data.get("met") else 0
-        else:
-            counts[key][2] += 1
+    scope = visibility(principal, Action.READ, Kind.STATS)
+    return attainment_report(desk.tickets, start, end, until, None if scope.everything else scope.sites)
+
+
+def attainment_report(
+    tickets: TicketRepository,
+    start: float,
+    end: float,
+    until: float | None,
+    sites: frozenset[str] | None = None,
+) -> AttainmentReport:
+    """The attainment rows of [start, until) (None: no end), reported as [start, end); of the tickets
+    at `sites` when given."""
+    counts = tickets.sla_counts(start, until, sites)
     rows = [
         AttainmentRow(
             policy=policy,

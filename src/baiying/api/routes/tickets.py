@@ -31,6 +31,7 @@ from baiying.api.routes.ticket_access import (
 from baiying.api.schemas import KeyPath
 from baiying.api.schemas.tickets import (
     AssignmentRequest,
+    CommentAddedPublic,
     CommentCreate,
     OutboxPublic,
     SlaClockPublic,
@@ -42,6 +43,8 @@ from baiying.api.schemas.tickets import (
     TransitionRequest,
 )
 from baiying.application.tickets import NewTicket, TicketChanges
+from baiying.notifications.model import Channel
+from baiying.notifications.recipients import normalise_recipient
 from baiying.storage.customer_tables import CustomerRow
 from baiying.storage.repositories.tickets import TicketFilter
 from baiying.storage.tables import AgentRow, ContactRow, SiteRow, TeamRow
@@ -223,13 +226,26 @@ def add_comment(
     desk: DeskDep,
     principal: CurrentUser,
     actor: ActorDep,
-) -> TicketEventPublic:
-    """An internal note, a reply to the customer, or what the customer wrote; once per `message_id`."""
-    readable_ticket(desk, principal, ticket_id)
-    sequence = desk.comment(actor, ticket_id, body.kind, body.body, clock.now(), message_id=body.message_id)
+) -> CommentAddedPublic:
+    """An internal note, a reply to the customer, or what the customer wrote; once per `message_id`. A
+    reply on a ticket with a customer email address (the one it came from, else the customer's) is also
+    emailed through the outbox, as `POST .../email-replies` does; `email` says where (null: recorded only)."""
+    row = readable_ticket(desk, principal, ticket_id)
+    address = None
+    if body.kind is CommentKind.REPLY:
+        address = ticket_email.reply_address(session, principal.tenant_id, row)
+        if address is not None:
+            address = normalise_recipient(Channel.EMAIL, address)  # a bad address records nothing
+    now = clock.now()
+    sequence = desk.comment(actor, ticket_id, body.kind, body.body, now, message_id=body.message_id)
+    email = None
+    if address is not None:
+        email = ticket_email.queue_reply_email(
+            session, principal.tenant_id, row, sequence, body.body, address, None, now
+        )
     session.commit()
     event = next(e for e in desk.tickets.history(ticket_id) if e.sequence == sequence)
-    return TicketEventPublic.of(event)
+    return CommentAddedPublic(**TicketEventPublic.of(event).model_dump(), email=email)
 
 
 @_tickets.get("/{ticket_id}/comments")

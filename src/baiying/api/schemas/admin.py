@@ -7,9 +7,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from baiying.accounts.principal import Grant
 from baiying.api.schemas import Id, Login, Name
-from baiying.api.schemas.auth import GrantPublic
+from baiying.api.schemas.auth import GrantPublic, PageLanguage
 from baiying.routing.model import SiteStatus
-from baiying.storage.tables import AuditEntryRow, Role, SiteRow, UserRow, WrapUpCodeRow
+from baiying.storage.tables import AuditEntryRow, Role, SiteRow, TenantRow, UserRow, WrapUpCodeRow
 
 MINUTES_PER_DAY = 1440
 Minute = Field(default=None, ge=0, le=MINUTES_PER_DAY, description="Minutes after local midnight.")
@@ -195,3 +195,22 @@ class AuditEntryPublic(BaseModel):
     @classmethod
     def of(cls, row: AuditEntryRow) -> "AuditEntryPublic":
         return cls.model_validate(row)
+
+
+class TenantUpdate(_Patch):
+    default_language: PageLanguage | None = Field(
+        default=None,
+        description='The page language of the users who chose none, "en" or "zh"; null: each browser\'s.',
+    )
+
+
+class TenantPublic(BaseModel):
+    id: str
+    name: str
+    default_language: PageLanguage | None
+
+    @classmethod
+    def of(cls, row: TenantRow) -> "TenantPublic":
+        stored = row.default_language
+        language: PageLanguage | None = "en" if stored == "en" else "zh" if stored == "zh" else None
+        return cls(id=row.id, name=row.name, default_language=language)

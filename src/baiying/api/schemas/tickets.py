@@ -144,6 +144,19 @@ class TicketEventPublic(BaseModel):
         return cls(sequence=row.sequence, at=row.at, actor=row.actor, kind=row.kind, data=row.data)
 
 
+class EmailQueued(BaseModel):
+    notification_id: int = Field(description="The email's row in the notification outbox.")
+    recipient: str
+    subject: str
+    status: str
+
+
+class CommentAddedPublic(TicketEventPublic):
+    email: EmailQueued | None = Field(
+        default=None, description="A reply emailed to the customer: where, and its outbox row; else null."
+    )
+
+
 class OutboxPublic(BaseModel):
     id: int
     ticket_id: str

@@ -13,6 +13,7 @@ from baiying.customers.model import ProductKind
 from baiying.storage.care_tables import OfferOutcomeRow, PlanRow, UsageRow
 from baiying.storage.customer_tables import CustomerRow, ProductRow
 from baiying.storage.repositories.base import Repository
+from baiying.storage.tables import AgentRow, UserRoleRow
 
 
 class PlanRepository(Repository[PlanRow]):
@@ -95,12 +96,25 @@ class Conversion:
         return self.accepted / self.shown if self.shown else None
 
 
-def conversion(session: Session, tenant_id: str, start: float, end: float) -> list[Conversion]:
-    rows = session.execute(
-        select(OfferOutcomeRow.offer_id, OfferOutcomeRow.outcome, func.count())
-        .where(OfferOutcomeRow.tenant_id == tenant_id, OfferOutcomeRow.at >= start, OfferOutcomeRow.at < end)
-        .group_by(OfferOutcomeRow.offer_id, OfferOutcomeRow.outcome)
-    ).all()
+def conversion(
+    session: Session, tenant_id: str, start: float, end: float, sites: frozenset[str] | None = None
+) -> list[Conversion]:
+    """Per offer, its outcomes recorded in [start, end), counted by the database; with `sites`, only
+    those recorded by the agents of those sites (the agent's site now: outcomes keep no site)."""
+    query = select(OfferOutcomeRow.offer_id, OfferOutcomeRow.outcome, func.count()).where(
+        OfferOutcomeRow.tenant_id == tenant_id, OfferOutcomeRow.at >= start, OfferOutcomeRow.at < end
+    )
+    if sites is not None:
+        site_agents = (
+            select(UserRoleRow.user_id)
+            .join(
+                AgentRow,
+                (AgentRow.tenant_id == UserRoleRow.tenant_id) & (AgentRow.id == UserRoleRow.agent_id),
+            )
+            .where(UserRoleRow.tenant_id == tenant_id, AgentRow.site_id.in_(sorted(sites)))
+        )
+        query = query.where(OfferOutcomeRow.user_id.in_(site_agents))
+    rows = session.execute(query.group_by(OfferOutcomeRow.offer_id, OfferOutcomeRow.outcome)).all()
     counts: dict[str, dict[str, int]] = {}
     for offer_id, outcome, count in rows:
         counts.setdefault(offer_id, {})[outcome] = int(count)

@@ -8,10 +8,10 @@ twice changes nothing, so concurrent catch-ups are harmless. Merged customers' c
 survivor. Reads call `catch_up` first, so the timeline is never behind the log it is read after.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, func, select
+from sqlalchemy import BindParameter, bindparam, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -63,6 +63,7 @@ _COLUMNS = (
     InteractionRow.resolution,
     InteractionRow.agent_id,
     InteractionRow.queue_id,
+    InteractionRow.site_id,
 )
 _OF_CUSTOMER = (InteractionRow.tenant_id == _TENANT, InteractionRow.customer_id == _CUSTOMER)
 _NEWEST_FIRST = (InteractionRow.at.desc(), InteractionRow.source_id.desc())
@@ -247,6 +248,7 @@ def interaction_of(row: Any) -> Interaction:
         resolution=Resolution(row.resolution) if row.resolution else None,
         agent_id=row.agent_id,
         queue_id=row.queue_id,
+        site_id=row.site_id,
     )
 
 
@@ -283,11 +285,29 @@ def category_totals(session: Session, tenant_id: str, customer_id: str) -> dict[
     return {category.value: counts.get(category.value, 0) for category in Category}
 
 
-def interactions_between(session: Session, tenant_id: str, start: float, end: float) -> list[Interaction]:
-    """Every interaction of the tenant in [start, end), for tenant-wide FCR."""
-    rows = session.scalars(
-        select(InteractionRow)
-        .where(InteractionRow.tenant_id == tenant_id, InteractionRow.at >= start, InteractionRow.at < end)
-        .order_by(InteractionRow.at)
-    )
-    return [interaction_of(row) for row in rows]
+def interactions_between_chunks(
+    session: Session, tenant_id: str, start: float, end: float, chunk_size: int = BATCH
+) -> Iterator[list[Interaction]]:
+    """The tenant's interactions with `start <= at < end` in time order, at most `chunk_size` at a time
+    (keyset pages on (at, source, source_id)): a year is read with bounded memory. Each chunk is read in
+    a transaction of its own, ended before it is yielded."""
+    after: tuple[float, str, str] | None = None
+    while True:
+        query = select(*_COLUMNS).where(
+            InteractionRow.tenant_id == tenant_id,
+            InteractionRow.at >= (start if after is None else after[0]),  # the index's range
+            InteractionRow.at < end,
+        )
+        if after is not None:
+            query = query.where(
+                tuple_(InteractionRow.at, InteractionRow.source, InteractionRow.source_id) > tuple_(*after)
+            )
+        query = query.order_by(InteractionRow.at, InteractionRow.source, InteractionRow.source_id)
+        rows = session.execute(query.limit(chunk_size)).all()
+        session.rollback()
+        if not rows:
+            return
+        after = (rows[-1].at, rows[-1].source, rows[-1].source_id)
+        yield [interaction_of(row) for row in rows]
+        if len(rows) < chunk_size:
+            return

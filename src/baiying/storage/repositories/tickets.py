@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from baiying.storage.tables import SiteRow
@@ -23,7 +23,7 @@ from baiying.storage.ticket_tables import (
 from baiying.tickets.actions import CallbackScheduled, KnowledgeCandidate, NotificationRequested
 from baiying.tickets.errors import UnknownTicket
 from baiying.tickets.model import Assignment, Priority, Ticket, TicketType
-from baiying.tickets.sla import SiteHours, SlaClock
+from baiying.tickets.sla import SiteHours, SlaClock, SlaEventKind
 
 
 def to_ticket(row: TicketRow) -> Ticket:
@@ -146,16 +146,36 @@ class TicketRepository:
             query = query.where(TicketEventRow.kind.in_(kinds))
         return list(self.session.scalars(query.order_by(TicketEventRow.sequence)))
 
-    def events_between(self, kinds: Sequence[str], since: float, until: float | None) -> list[TicketEventRow]:
-        """Events of `kinds` at `since` or later and before `until` (None: no end)."""
-        query = select(TicketEventRow).where(
+    def sla_counts(
+        self, since: float, until: float | None, sites: frozenset[str] | None = None
+    ) -> dict[tuple[str, str], tuple[int, int, int]]:
+        """Per (policy, metric): the clocks fulfilled in [since, until) (None: no end), how many of them
+        within target, and the breaches that fell due then; of the tickets at one of `sites` when given.
+        Counted by the database, so a year costs as little memory as a day."""
+        policy = TicketEventRow.data["policy"].as_string()
+        metric = TicketEventRow.data["metric"].as_string()
+        fulfilled = TicketEventRow.kind == SlaEventKind.FULFILLED.value
+        met = and_(fulfilled, TicketEventRow.data["met"].as_boolean())
+        query = select(
+            policy,
+            metric,
+            func.sum(case((fulfilled, 1), else_=0)),
+            func.sum(case((met, 1), else_=0)),
+            func.sum(case((fulfilled, 0), else_=1)),
+        ).where(
             TicketEventRow.tenant_id == self.tenant_id,
-            TicketEventRow.kind.in_(kinds),
+            TicketEventRow.kind.in_([SlaEventKind.FULFILLED.value, SlaEventKind.BREACHED.value]),
             TicketEventRow.at >= since,
         )
         if until is not None:
             query = query.where(TicketEventRow.at < until)
-        return list(self.session.scalars(query.order_by(TicketEventRow.sequence)))
+        if sites is not None:
+            at_sites = select(TicketRow.id).where(
+                TicketRow.tenant_id == self.tenant_id, TicketRow.site_id.in_(sorted(sites))
+            )
+            query = query.where(TicketEventRow.ticket_id.in_(at_sites))
+        rows = self.session.execute(query.group_by(policy, metric)).all()
+        return {(str(p), str(m)): (int(f or 0), int(k or 0), int(b or 0)) for p, m, f, k, b in rows}
 
     # --- SLA clocks ----------------------------------------------------------------------------------
 

@@ -38,15 +38,7 @@
   }
 
   /* ---- small DOM helpers ---- */
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs || {})) {
-      if (name === "onclick") node.addEventListener("click", value);
-      else if (value !== null && value !== undefined && value !== false) node.setAttribute(name, value);
-    }
-    for (const child of children) node.append(child instanceof Node ? child : String(child ?? ""));
-    return node;
-  }
+  const { el } = Baiying;
 
   function fill(tableId, rows, cells) {
     const body = $(tableId).tBodies[0];

@@ -124,16 +124,19 @@
     },
   };
 
-  /* An element with attributes ("text" sets its text, "class" its class) and children; text is never
-   * parsed as HTML. */
+  /* An element with attributes ("text" sets its text, "class" its class, a function under "onclick" and
+   * the like listens to that event; null, undefined and false leave an attribute out) and children (nodes,
+   * or text); text is never parsed as HTML. */
   function el(tag, options, ...children) {
     const node = document.createElement(tag);
     for (const [key, value] of Object.entries(options || {})) {
       if (key === "text") node.textContent = value === null || value === undefined ? "" : String(value);
+      else if (typeof value === "function" && key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else if (value === null || value === undefined || value === false) continue;
       else if (key === "class") node.className = value;
       else node.setAttribute(key, value);
     }
-    node.append(...children.filter((c) => c !== null && c !== undefined));
+    node.append(...children.filter((c) => c !== null && c !== undefined).map((c) => (c instanceof Node ? c : String(c))));
     return node;
   }
 

@@ -4,7 +4,7 @@
  * Every message is shown as text. */
 "use strict";
 (function () {
-  const { t, api, clockTime } = window.Baiying;
+  const { t, api, clockTime, el } = window.Baiying;
   const POLL_MS = 1000;
   const BACKGROUND_MS = 2000;
   const desktop = window.Baiying.desktop;
@@ -37,22 +37,19 @@
   }
   setTimeout(watchOthers, BACKGROUND_MS);
 
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
 
   function line(message) {
-    const row = el("div", "msg " + message.sender);
+    const row = el("div", { class: "msg " + message.sender });
     row.dataset.id = String(message.id);
     if (message.sender === "system") {
       row.textContent = message.text === "visitor-left" ? t("chat.left") : message.text;
       return row;
     }
     const who = message.sender === "agent" ? t("chat.you") : message.author;
-    row.append(el("span", "who", who + " · " + clockTime(message.at)), el("span", "text", message.text));
+    row.append(
+      el("span", { class: "who", text: who + " · " + clockTime(message.at) }),
+      el("span", { class: "text", text: message.text }),
+    );
     return row;
   }
 
@@ -71,7 +68,10 @@
       const said = found.messages.filter((m) => m.sender === "visitor");
       if (quoted !== contact.id || !said.length) return;
       const last = said[said.length - 1];
-      quote.append(el("span", "who", t("chat.says", { visitor: last.author })), el("span", "text", last.text));
+      quote.append(
+        el("span", { class: "who", text: t("chat.says", { visitor: last.author }) }),
+        el("span", { class: "text", text: last.text }),
+      );
       quote.hidden = false;
     } catch (_) {
       /* the quote is a courtesy: the offer works without it */
@@ -81,22 +81,22 @@
   desktop.panels.register("chat", (slot, contact) => {
     if (contact.channel !== "chat") return false;
     const path = "/api/chat/contacts/" + encodeURIComponent(contact.id) + "/messages";
-    const status = el("p", "chat-status");
-    const log = el("div", "chat-log");
-    const form = el("form", "chat-send");
+    const status = el("p", { class: "chat-status" });
+    const log = el("div", { class: "chat-log" });
+    const form = el("form", { class: "chat-send" });
     const box = el("textarea");
     box.id = "agent-chat-text";
     box.rows = 2;
     box.maxLength = 2000;
     box.setAttribute("aria-label", t("chat.reply"));
-    const button = el("button", "primary", t("chat.send"));
+    const button = el("button", { class: "primary", text: t("chat.send") });
     button.type = "submit";
     button.id = "agent-chat-send";
-    const error = el("p", "error");
+    const error = el("p", { class: "error" });
     error.hidden = true;
     form.append(box, button);
     const title = t("chat.panel", { visitor: (contact.attributes || {}).visitor_name || "" });
-    slot.append(el("h3", "", title), status, log, form, error);
+    slot.append(el("h3", { text: title }), status, log, form, error);
     let after = 0;
     let closed = false;
 

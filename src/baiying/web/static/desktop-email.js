@@ -157,7 +157,8 @@
       try {
         let ticketId = onTicket.value;
         if (!ticketId) {
-          const made = { type: "consultation", subject: subject.slice(0, 200), description: a.text || "" };
+          // recorded in this contact: later replies on the ticket, from any channel, go to its sender
+          const made = { type: "consultation", subject: subject.slice(0, 200), description: a.text || "", contact_id: contact.id };
           if (!made.description) delete made.description;
           if (customer) made.customer_id = customer;
           if (contact.site) made.site_id = contact.site;

@@ -6,19 +6,13 @@
  * sends is ever parsed as HTML. Exposes Baiying.desktop.kb = {open(articleId), marked(text, ranges)}. */
 "use strict";
 (function () {
-  const { t, api } = window.Baiying;
+  const { t, api, el } = window.Baiying;
   const desktop = window.Baiying.desktop;
   const $ = (id) => document.getElementById(id);
   const RESULTS = 10;
   const SUGGESTIONS = 3;
   const SUGGEST_CHARS = 4000;
 
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
 
   /* `text` with the ranges in <mark>, as nodes. The server counts characters as code points (Python), so
    * the text is split the same way; a range that does not fit (overlapping, outside) is left unmarked. */
@@ -32,7 +26,7 @@
         continue;
       }
       fragment.append(document.createTextNode(chars.slice(at, start).join("")));
-      fragment.append(el("mark", "", chars.slice(start, end).join("")));
+      fragment.append(el("mark", { text: chars.slice(start, end).join("") }));
       at = end;
     }
     fragment.append(document.createTextNode(chars.slice(at).join("")));
@@ -46,13 +40,13 @@
   }
 
   function resultItem(result) {
-    const item = el("li", "kb-result");
+    const item = el("li", { class: "kb-result" });
     item.dataset.article = result.article_id;
-    const open = el("button", "link-button kb-open");
+    const open = el("button", { class: "link-button kb-open" });
     open.type = "button";
     open.append(marked(result.title, result.title_marks));
     open.addEventListener("click", () => openArticle(result.article_id));
-    const snippet = el("p", "kb-snippet");
+    const snippet = el("p", { class: "kb-snippet" });
     snippet.append(marked(result.snippet, result.snippet_marks));
     item.append(open, snippet);
     return item;
@@ -129,17 +123,17 @@
       return false; // suggestions are a help, not a must: the search card still works
     }
     if (!found.results.length) return false;
-    const list = el("ul", "kb-suggested");
+    const list = el("ul", { class: "kb-suggested" });
     for (const result of found.results) {
       const item = el("li");
       item.dataset.article = result.article_id;
-      const open = el("button", "link-button kb-open", result.title);
+      const open = el("button", { class: "link-button kb-open", text: result.title });
       open.type = "button";
       open.addEventListener("click", () => openArticle(result.article_id));
       item.append(open);
       list.append(item);
     }
-    slot.append(el("h3", "", t("kb.suggested")), list);
+    slot.append(el("h3", { text: t("kb.suggested") }), list);
     return true;
   });
 

@@ -2,8 +2,10 @@
  * the agent's ticket roles may take from its state (GET /api/tickets/{id}/transitions, each asking for
  * the fields it still needs), its notes and replies, and a box to add an internal note or a reply the
  * customer sees (on an email contact, the reply is emailed: POST /api/tickets/{id}/email-replies records it
- * and queues it in the outbox, as the email panel does, to the contact's sender); below, a form for a new ticket (type, complaint level, priority, summary, description)
- * from GET /api/tickets/types. The server checks everything again; its refusals are shown as they come.
+ * and queues it in the outbox, as the email panel does, to the contact's sender; on another contact, the
+ * server emails a reply when the ticket has a customer email address, and the panel says where); below, a
+ * form for a new ticket (type, complaint level, priority, summary, description) from GET /api/tickets/types,
+ * recorded in the contact. The server checks everything again; its refusals are shown as they come.
  *
  * Tickets created here are announced with a "baiying:ticket" event on the document
  * (detail {contact, ticket}), so the email panel can thread its replies on them. */
@@ -207,7 +209,9 @@
           const queued = await api("POST", ticketPath(ticketId, "/email-replies"), reply);
           sent.textContent = t("email.sent", { to: queued.recipient, ticket: queued.ticket_id });
         } else {
-          await api("POST", ticketPath(ticketId, "/comments"), { kind, body });
+          // a reply on a ticket with a customer email (one that began as an email, say) is emailed too
+          const added = await api("POST", ticketPath(ticketId, "/comments"), { kind, body });
+          if (added.email) sent.textContent = t("email.sent", { to: added.email.recipient, ticket: ticketId });
         }
         note.value = "";
         showError(null);
@@ -270,7 +274,8 @@
     type.addEventListener("change", sync);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      const body = { type: type.value, subject: subject.value.trim(), priority: priority.value };
+      // recorded in this contact (an email's sender is where later replies go)
+      const body = { type: type.value, subject: subject.value.trim(), priority: priority.value, contact_id: contact.id };
       if (!levelLabel.hidden) body.level = Number(level.value);
       if (description.value.trim()) body.description = description.value.trim();
       if (customer) body.customer_id = customer;

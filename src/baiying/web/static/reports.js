@@ -1,6 +1,7 @@
 /* Reports over a date range: the KPI tables (interval, day, queue, site, agent) from /api/reports/kpis,
- * first-contact resolution, ticket SLA attainment and offer conversion from their own report APIs, two
- * charts (Chart.js, vendored) and a CSV link per table (the server writes the CSV). */
+ * first-contact resolution, ticket SLA attainment and offer conversion from /api/reports/fcr,
+ * sla-attainment and offer-conversion (the same period and sites), two charts (Chart.js, vendored) and a
+ * CSV link per table (the server writes the CSV). */
 "use strict";
 (function () {
   const { t, api, page, duration } = Baiying;
@@ -155,6 +156,7 @@
       end_date: $("report-to").value,
       timezone: page.timezone,
     });
+    if ($("report-site").value) params.append("site", $("report-site").value); // else every site of the user's
     const box = $("report-error");
     box.hidden = true;
     box.textContent = "";
@@ -173,20 +175,18 @@
       chart("chart-days", report.days.map((r) => r.day), report.days);
     });
     if (report) {
-      const since = report.since;
-      const until = report.until;
+      // the same period and the same sites (the user's scope) as the KPIs
       await Promise.all([
         section("report.table.fcr", async () => {
-          const fcr = await api("GET", "/api/customers/fcr?since=" + since + "&until=" + until);
+          const fcr = await api("GET", "/api/reports/fcr?" + params);
           table("fcr", [fcr]);
           summary(report.total, fcr);
         }),
         section("report.table.sla", async () => {
-          const sla = await api("GET", "/api/tickets/reports/sla-attainment?since=" + since + "&until=" + until);
-          table("sla", sla.rows);
+          table("sla", (await api("GET", "/api/reports/sla-attainment?" + params)).rows);
         }),
         section("report.table.conversion", async () => {
-          table("conversion", await api("GET", "/api/care/offers/conversion?from=" + since + "&to=" + until));
+          table("conversion", await api("GET", "/api/reports/offer-conversion?" + params));
         }),
       ]);
     }
