@@ -6,12 +6,14 @@ import pytest
 
 from baiying.errors import ConfigError
 from baiying.tickets.actions import (
+    ActionSpec,
     Assigned,
     CallbackScheduled,
     Channel,
     Escalated,
     KnowledgeCandidate,
     NotificationRequested,
+    resolve,
 )
 from baiying.tickets.bundled import default_config
 from baiying.tickets.errors import (
@@ -123,6 +125,16 @@ def test_closing_schedules_the_survey_callback_and_the_survey_closes_the_loop() 
     assert flow.category("surveyed") is StateCategory.CLOSED
     with pytest.raises(InvalidTicket, match=r"field 'satisfaction': 6 is outside 1\.\.5"):
         flow.transition(closed.ticket, "record-survey", roles={"agent"}, fields={"satisfaction": 6}, now=T0)
+
+
+def test_a_callback_may_name_the_queue_it_is_placed_in() -> None:
+    spec = ActionSpec.model_validate(
+        {"schedule_callback": {"purpose": "survey", "after": "2h", "queue": "care"}}
+    )
+    effects = resolve([spec], new_ticket(), actor_agent=None, now=T0)
+    assert effects == [CallbackScheduled("survey", T0 + 7200, "care")]
+    with pytest.raises(ValueError, match="queue"):
+        ActionSpec.model_validate({"schedule_callback": {"purpose": "survey", "after": "2h", "queue": ""}})
 
 
 def test_waiting_returns_to_the_state_it_left() -> None:
