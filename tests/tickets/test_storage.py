@@ -23,7 +23,8 @@ def test_the_ticket_tables_are_part_of_the_schema() -> None:
 def test_only_complaints_have_a_level_and_it_is_1_to_3(db_url: str) -> None:
     engine = make_engine(db_url)
     with engine.begin() as connection:
-        connection.execute(text("INSERT INTO tenants VALUES ('t', 'T', '{}', 0)"))
+        tenant = "INSERT INTO tenants (id, name, placement, created_at) VALUES ('t', 'T', '{}', 0)"
+        connection.execute(text(tenant))
         connection.execute(text(INSERT), {"id": "a", "type": "complaint", "level": 3})
         connection.execute(text(INSERT), {"id": "b", "type": "repair", "level": None})
     for ticket_id, type, level, constraint in (
