@@ -21,6 +21,7 @@ from baiying.notifications.retry import RetryPolicy
 from baiying.notifications.senders import FileSink, HttpSmsGateway, Sender, SmtpMailer, WebhookPoster
 from baiying.notifications.templates import TemplateBook, bundled_templates
 from baiying.notifications.ticket_relay import relay_ticket_notifications, tenants_with_ticket_notifications
+from baiying.storage.engine import begin_write
 from baiying.storage.notification_tables import OutboxRow, WebhookSubscriptionRow
 
 DEFAULT_SINK = Path("var/outbox")
@@ -114,8 +115,13 @@ class Dispatcher:
         """Turn new events into webhook deliveries for every tenant with a subscription, and the customer
         notifications tickets asked for into messages."""
         relayed = 0
+        # Each relay reads, then writes: as a writer from its start, since on SQLite a transaction that
+        # read cannot write once another connection (the live center) has committed.
         with self.sessions() as session:
-            for tenant in tenants_with_ticket_notifications(session, self.clock.now()):
+            notifying = tenants_with_ticket_notifications(session, self.clock.now())
+            session.commit()
+            for tenant in notifying:
+                begin_write(session)
                 relay_ticket_notifications(session, tenant, self.templates, self.clock.now())
                 session.commit()
             tenants = session.scalars(
@@ -123,11 +129,14 @@ class Dispatcher:
                 .where(WebhookSubscriptionRow.active.is_(True))
                 .distinct()
             ).all()
+            session.commit()
             for tenant in tenants:
+                begin_write(session)
                 while (count := Outbox(session, tenant).relay_events(self.clock.now())) > 0:
                     relayed += count
                     session.commit()
-            session.commit()
+                    begin_write(session)
+                session.commit()
         return relayed
 
     def _attempt(self, session: Session, row: OutboxRow, report: DispatchReport) -> None:
