@@ -825,6 +825,19 @@ async def open_call_control(
     return center, media, switch, control
 
 
+SETTLE_SECONDS = 5.0  # a loaded machine may take seconds to deliver the last dialog ends
+
+
+async def settled(control: CallControl) -> None:
+    """Wait until the last dialog ends reached call control (no call, no monitor left), or a bounded time:
+    what is left then is reported (`calls_left`) rather than waited for."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SETTLE_SECONDS
+    await asyncio.sleep(0.5)
+    while (control.calls or control.monitoring) and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+
+
 async def run(out: Path, scenario: str, media_dir: Path | None = None) -> dict[str, Any]:
     # rtpengine 10.5 in userspace dumps core when it stops (SIGTERM), after its work is done: no core
     # files (tens of MB, in the working directory) from the lab's processes, which inherit this limit.
@@ -844,7 +857,7 @@ async def run(out: Path, scenario: str, media_dir: Path | None = None) -> dict[s
         await start_switch(lab, switch, control, media)
         await start_agents(lab, center, scenario)
         result["sipp"] = await place_calls(lab, scenario)
-        await asyncio.sleep(0.5)  # the last dialog end reaches call control
+        await settled(control)
         result["calls_left"] = sorted(control.calls)
         result["sipp_calls"] = {name: sipp_counts(out / f"{name}_stat.csv") for name in result["sipp"]}
     finally:
