@@ -14,9 +14,10 @@ repeat anywhere still counts), SLA attainment the tickets of those sites, offer 
 recorded by those sites' agents.
 """
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -42,116 +43,77 @@ SLA_COLUMNS: Final = ("policy", "metric", "fulfilled", "met", "breached", "attai
 CONVERSION_COLUMNS: Final = ("offer_id", "shown", "accepted", "declined", "later", "conversion_rate")
 
 
-def scoped_period(
-    session: Session,
-    principal: Principal,
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a report covers: the period asked for, and the sites (None: every site the user may read)."""
+
+    principal: Principal
+    period: Period
+    sites: frozenset[str] | None
+
+
+def scope_of(
+    session: SessionDep,
+    principal: Reader,
     start_date: StartDate,
     end_date: EndDate,
-    timezone: str | None,
-    site: list[str] | None,
-) -> tuple[Period, frozenset[str] | None]:
+    timezone: Timezone = None,
+    site: Sites = None,
+) -> Scope:
+    """The report's query parameters, checked: 403 naming a site outside the user's scope."""
     sites = reports.report_sites(session, principal, site)
     period = reports.period_of(session, principal.tenant_id, start_date, end_date, timezone, reports.MAX_DAYS)
-    return period, sites
+    return Scope(principal, period, sites)
 
 
-def fcr_report(
-    session: Session, tenant_id: str, period: Period, now: float, sites: frozenset[str] | None
-) -> FcrPublic:
-    return fcr_between(session, tenant_id, period.since, period.until, now, sites, reports.READ_CHUNK)
+ScopeDep = Annotated[Scope, Depends(scope_of)]
+
+
+def fcr_report(session: Session, scope: Scope, now: float) -> FcrPublic:
+    period, tenant_id = scope.period, scope.principal.tenant_id
+    return fcr_between(session, tenant_id, period.since, period.until, now, scope.sites, reports.READ_CHUNK)
 
 
 @router.get("/fcr")
-def fcr(
-    session: SessionDep,
-    clock: ClockDep,
-    principal: Reader,
-    start_date: StartDate,
-    end_date: EndDate,
-    timezone: Timezone = None,
-    site: Sites = None,
-) -> FcrPublic:
+def fcr(session: SessionDep, clock: ClockDep, scope: ScopeDep) -> FcrPublic:
     """First-contact resolution of the contacts handled in the period (at the sites asked for, or at
     every site the user may read)."""
-    period, sites = scoped_period(session, principal, start_date, end_date, timezone, site)
-    return fcr_report(session, principal.tenant_id, period, clock.now(), sites)
+    return fcr_report(session, scope, clock.now())
 
 
 @router.get("/fcr.csv", response_class=Response, responses=CSV)
-def fcr_csv(
-    session: SessionDep,
-    clock: ClockDep,
-    principal: Reader,
-    start_date: StartDate,
-    end_date: EndDate,
-    timezone: Timezone = None,
-    site: Sites = None,
-) -> Response:
+def fcr_csv(session: SessionDep, clock: ClockDep, scope: ScopeDep) -> Response:
     """First-contact resolution as CSV (one row)."""
-    period, sites = scoped_period(session, principal, start_date, end_date, timezone, site)
-    result = fcr_report(session, principal.tenant_id, period, clock.now(), sites)
-    return csv_response("fcr", period, FCR_COLUMNS, [result])
+    return csv_response("fcr", scope.period, FCR_COLUMNS, [fcr_report(session, scope, clock.now())])
 
 
 @router.get("/sla-attainment")
-def sla_attainment(
-    session: SessionDep,
-    principal: Reader,
-    start_date: StartDate,
-    end_date: EndDate,
-    timezone: Timezone = None,
-    site: Sites = None,
-) -> AttainmentReport:
+def sla_attainment(session: SessionDep, scope: ScopeDep) -> AttainmentReport:
     """Ticket SLA attainment per SLA policy and metric (tickets of the sites asked for, or of every site
     the user may read)."""
-    period, sites = scoped_period(session, principal, start_date, end_date, timezone, site)
-    tickets = TicketRepository(session, principal.tenant_id)
-    return attainment_report(tickets, period.since, period.until, period.until, sites)
+    tickets = TicketRepository(session, scope.principal.tenant_id)
+    period = scope.period
+    return attainment_report(tickets, period.since, period.until, period.until, scope.sites)
 
 
 @router.get("/sla-attainment.csv", response_class=Response, responses=CSV)
-def sla_attainment_csv(
-    session: SessionDep,
-    principal: Reader,
-    start_date: StartDate,
-    end_date: EndDate,
-    timezone: Timezone = None,
-    site: Sites = None,
-) -> Response:
+def sla_attainment_csv(session: SessionDep, scope: ScopeDep) -> Response:
     """Ticket SLA attainment as CSV, one row per SLA policy and metric."""
-    report = sla_attainment(session, principal, start_date, end_date, timezone, site)
-    period = Period(start_date, end_date, "", report.since, report.until)
-    return csv_response("sla-attainment", period, SLA_COLUMNS, report.rows)
+    report = sla_attainment(session, scope)
+    return csv_response("sla-attainment", scope.period, SLA_COLUMNS, report.rows)
 
 
 @router.get("/offer-conversion")
-def offer_conversion(
-    session: SessionDep,
-    principal: Reader,
-    start_date: StartDate,
-    end_date: EndDate,
-    timezone: Timezone = None,
-    site: Sites = None,
-) -> list[ConversionPublic]:
+def offer_conversion(session: SessionDep, scope: ScopeDep) -> list[ConversionPublic]:
     """Care offers: shown, accepted, declined, put off, and the conversion rate, per offer (recorded by
     the agents of the sites asked for, or of every site the user may read)."""
-    period, sites = scoped_period(session, principal, start_date, end_date, timezone, site)
-    rows = conversion(session, principal.tenant_id, period.since, period.until, sites)
+    period = scope.period
+    rows = conversion(session, scope.principal.tenant_id, period.since, period.until, scope.sites)
     return [ConversionPublic.of(row) for row in rows]
 
 
 @router.get("/offer-conversion.csv", response_class=Response, responses=CSV)
-def offer_conversion_csv(
-    session: SessionDep,
-    principal: Reader,
-    start_date: StartDate,
-    end_date: EndDate,
-    timezone: Timezone = None,
-    site: Sites = None,
-) -> Response:
+def offer_conversion_csv(session: SessionDep, scope: ScopeDep) -> Response:
     """Offer conversion as CSV, one row per offer."""
-    period, sites = scoped_period(session, principal, start_date, end_date, timezone, site)
-    rows = conversion(session, principal.tenant_id, period.since, period.until, sites)
-    return csv_response(
-        "offer-conversion", period, CONVERSION_COLUMNS, [ConversionPublic.of(r) for r in rows]
-    )
+    rows = offer_conversion(session, scope)
+    return csv_response("offer-conversion", scope.period, CONVERSION_COLUMNS, rows)
