@@ -8,16 +8,18 @@ answer. A server without call control answers 503 `voice-unavailable`; a contact
 call (or consultation) 409; what the switch cannot do (whisper and barge on Kamailio + rtpengine) 501.
 """
 
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 from fastapi import APIRouter, status
 
 from baiying.accounts.policy import Action, Kind
 from baiying.accounts.principal import Principal
-from baiying.api.deps import CenterDep, StateDep, allowed
+from baiying.api.deps import ApiState, CenterDep, StateDep, allowed
 from baiying.api.routes.live import contact_checked
 from baiying.api.schemas import KeyPath
 from baiying.api.schemas.voice import ConsultationPublic, MonitorPublic, MonitorRequest, SipUser
+from baiying.application.center import LiveCenter
 from baiying.errors import DomainError, InvalidTransition
 from baiying.ids import ContactId
 from baiying.telephony.switch import NotSupported, TelephonyError
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from baiying.telephony.control import CallControl
 
 router = APIRouter(prefix="/api/voice/contacts", tags=["voice"])
+T = TypeVar("T")
 
 
 class VoiceUnavailable(DomainError):
@@ -36,11 +39,24 @@ class SwitchCannot(DomainError):
     code = "not-supported-by-switch"
 
 
-def _control(state: StateDep) -> "CallControl":
+def _command(
+    state: ApiState,
+    center: LiveCenter,
+    principal: Principal,
+    contact_id: str,
+    action: Action,
+    command: "Callable[[CallControl], T]",
+) -> T:
+    """Check the user may act on the contact, then run `command` on call control's loop; a switch's
+    refusal becomes the API's 409 (or 501 for what the switch cannot do)."""
+    contact_checked(center, principal, contact_id, action)
     control = state.call_control
     if control is None:
         raise VoiceUnavailable("this server does not host call control (no voice switch is connected to it)")
-    return control
+    try:
+        return control.on_loop(lambda: command(control))
+    except TelephonyError as error:
+        raise _switch_refusal(error) from error
 
 
 def _switch_refusal(error: TelephonyError) -> DomainError:
@@ -59,15 +75,15 @@ def start_monitor(
 ) -> MonitorPublic:
     """Call the supervisor's phone `phone` and let it listen to the contact's call; logged as
     `monitor-started` (who, whom, which phone), and `monitor-stopped` when it ends."""
-    contact_checked(center, principal, contact_id, Action.MONITOR)
-    control = _control(state)
     contact = ContactId(contact_id)
-    try:
-        agent = control.on_loop(
-            lambda: control.monitor(contact, body.phone, mode=body.mode, by=principal.user_id)
-        )
-    except TelephonyError as error:
-        raise _switch_refusal(error) from error
+    agent = _command(
+        state,
+        center,
+        principal,
+        contact_id,
+        Action.MONITOR,
+        lambda control: control.monitor(contact, body.phone, mode=body.mode, by=principal.user_id),
+    )
     return MonitorPublic(contact=contact_id, agent=agent, phone=body.phone, mode=body.mode)
 
 
@@ -80,12 +96,15 @@ def stop_monitor(
     principal: Annotated[Principal, allowed(Action.MONITOR, Kind.CONTACT)],
 ) -> None:
     """Hang up the supervisor's phone that listens to the contact's call."""
-    contact_checked(center, principal, contact_id, Action.MONITOR)
-    control = _control(state)
-    try:
-        control.on_loop(lambda: control.stop_monitor(ContactId(contact_id), phone))
-    except TelephonyError as error:
-        raise _switch_refusal(error) from error
+    contact = ContactId(contact_id)
+    _command(
+        state,
+        center,
+        principal,
+        contact_id,
+        Action.MONITOR,
+        lambda control: control.stop_monitor(contact, phone),
+    )
 
 
 @router.post("/{contact_id}/consultation/complete")
@@ -96,12 +115,15 @@ def complete_consultation(
     principal: Annotated[Principal, allowed(Action.UPDATE, Kind.CONTACT)],
 ) -> ConsultationPublic:
     """Attended transfer: the caller (on hold) goes to the agent the consultation reached."""
-    contact_checked(center, principal, contact_id, Action.UPDATE)
-    control = _control(state)
-    try:
-        agent = control.on_loop(lambda: control.complete_consultation(ContactId(contact_id)))
-    except TelephonyError as error:
-        raise _switch_refusal(error) from error
+    contact = ContactId(contact_id)
+    agent = _command(
+        state,
+        center,
+        principal,
+        contact_id,
+        Action.UPDATE,
+        lambda control: control.complete_consultation(contact),
+    )
     return ConsultationPublic(contact=contact_id, agent=agent)
 
 
@@ -113,10 +135,13 @@ def cancel_consultation(
     principal: Annotated[Principal, allowed(Action.UPDATE, Kind.CONTACT)],
 ) -> ConsultationPublic:
     """End the consultation: the caller is taken off hold, back with its agent."""
-    contact_checked(center, principal, contact_id, Action.UPDATE)
-    control = _control(state)
-    try:
-        control.on_loop(lambda: control.cancel_consultation(ContactId(contact_id)))
-    except TelephonyError as error:
-        raise _switch_refusal(error) from error
+    contact = ContactId(contact_id)
+    _command(
+        state,
+        center,
+        principal,
+        contact_id,
+        Action.UPDATE,
+        lambda control: control.cancel_consultation(contact),
+    )
     return ConsultationPublic(contact=contact_id, agent=None)
