@@ -758,3 +758,25 @@ def test_calls_the_switch_lost_close_their_contacts_and_nothing_dangles(lab: Lab
     assert {a.state for a in lab.center.agents("lab")} == {"ready"}  # both agents free again
     assert lab.center.waiting("lab") == []
     assert all(call.final_code is None for call in sw.calls.values())  # nothing was sent to the switch
+
+
+@SQLITE_ONLY
+def test_a_monitor_stops_once_when_its_call_is_transferred_away(db_url: str, tmp_path: Path) -> None:
+    """The caller's phone follows a transfer: call control ends the first call itself, which Kamailio
+    reports with no dialog end, so the monitor's end is logged then, once."""
+    lab = Lab(db_url, tmp_path, MonitoringSwitch())
+    sw, control = lab.switch, lab.control
+    assert isinstance(sw, MonitoringSwitch)
+    sw.register("agent1")
+    sw.register("agent2")
+    sw.place_call("c1", "support", "caller1")
+    sw.answer("c1")
+    contact = control.calls["c1"].contact_id
+    control.monitor(contact, "super1", by="chen")
+    sw.refer("c1", "agent2")
+    sw.place_call("c1b", "agent2", "caller1")  # the caller's phone dials queue-agent2, as the REFER said
+    assert control.monitoring == {}
+    stopped = [(e.phone, e.reason) for e in lab.kinds(ev.MonitorStopped)]  # type: ignore[attr-defined]
+    assert stopped == [("super1", "call ended")]
+    lab.control.close()
+    lab.center.close()

@@ -479,6 +479,10 @@ class CallControl:
             self.switch.hangup(first)
         except TelephonyError as error:
             logger.info("the call before the transfer, %s, is over already: %s", first, error)
+        # A call the switch ends itself is reported by no dialog end: its monitors (whose phones the
+        # switch hung up with it) stop here.
+        for monitoring in list(self.monitoring.get(first, [])):
+            self._monitor_stopped(first, monitoring, "call ended")
         self._hold_with_music(call)
 
     def _recorded(self, event: CallRecorded) -> None:
