@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from baiying.application.center import LiveCenter
-from baiying.telephony.announce import EspeakSpeaker
+from baiying.telephony.announce import EspeakSpeaker, Speaker
 from baiying.telephony.control import CallControl
 from baiying.telephony.kamailio import KamailioSwitch
 from baiying.telephony.rtpengine import NgClient
@@ -55,6 +55,24 @@ def read_voice_settings(path: Path) -> VoiceSettings:
 
 async def host_call_control(settings: VoiceSettings, center: LiveCenter) -> HostedVoice:
     """Start call control for `settings.tenant` on the running loop, joined to `center`."""
+    media, user_agent = await open_links(settings)
+    switch = KamailioSwitch(settings, media, user_agent)
+    speaker = EspeakSpeaker(settings.media_dir) if shutil.which("espeak-ng") else None
+    control = call_control_for(settings, center, switch, speaker)
+    hosted = HostedVoice(settings, control, switch, media, user_agent)
+    try:
+        await switch.listen_dtmf()
+    except OSError:
+        await hosted.close()
+        raise
+    hosted.tasks.append(asyncio.create_task(switch.serve_forever(), name="voice-evapi"))
+    hosted.tasks.append(asyncio.create_task(control.run_timers(), name="voice-timers"))
+    logger.info("call control for tenant %s: Kamailio evapi at %s", settings.tenant, settings.evapi)
+    return hosted
+
+
+async def open_links(settings: VoiceSettings) -> tuple[NgClient, SipUserAgent]:
+    """The NG client to rtpengine and the SIP user agent call control signals with, both opened."""
     media = NgClient(str(settings.rtpengine.address), settings.rtpengine.port, timeout_seconds=0.5)
     await media.open()
     sip = settings.sip
@@ -65,9 +83,14 @@ async def host_call_control(settings: VoiceSettings, center: LiveCenter) -> Host
         str(sip.address),
     )
     await user_agent.open()
-    switch = KamailioSwitch(settings, media, user_agent)
-    speaker = EspeakSpeaker(settings.media_dir) if shutil.which("espeak-ng") else None
-    control = CallControl(
+    return media, user_agent
+
+
+def call_control_for(
+    settings: VoiceSettings, center: LiveCenter, switch: KamailioSwitch, speaker: Speaker | None
+) -> CallControl:
+    """Call control for `settings.tenant` on the running loop, joining `center` and `switch`."""
+    return CallControl(
         center,
         settings.tenant,
         switch,
@@ -82,13 +105,3 @@ async def host_call_control(settings: VoiceSettings, center: LiveCenter) -> Host
         hold_music=settings.hold_music,
         loop=asyncio.get_running_loop(),
     )
-    hosted = HostedVoice(settings, control, switch, media, user_agent)
-    try:
-        await switch.listen_dtmf()
-    except OSError:
-        await hosted.close()
-        raise
-    hosted.tasks.append(asyncio.create_task(switch.serve_forever(), name="voice-evapi"))
-    hosted.tasks.append(asyncio.create_task(control.run_timers(), name="voice-timers"))
-    logger.info("call control for tenant %s: Kamailio evapi at %s", settings.tenant, settings.evapi)
-    return hosted

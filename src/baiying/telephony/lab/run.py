@@ -52,6 +52,7 @@ from baiying.ids import AgentId, QueueId
 from baiying.telephony import netstring
 from baiying.telephony.announce import Announcement, EspeakSpeaker, QueueAnnouncement
 from baiying.telephony.control import CallControl
+from baiying.telephony.host import call_control_for, open_links
 from baiying.telephony.kamailio import KamailioSwitch, render_config
 from baiying.telephony.lab import lab_file, lab_settings, prepare_database
 from baiying.telephony.lab.prompts import make_media, tone_pcap
@@ -797,31 +798,9 @@ async def open_call_control(
     """Baiying's side, in this process: the live center on `url`, the NG client (opened), the Kamailio
     switch and call control joining them on the running event loop."""
     center = LiveCenter(url, clock, tenants=[settings.tenant])
-    media = NgClient(str(settings.rtpengine.address), settings.rtpengine.port, timeout_seconds=0.5)
-    await media.open()
-    user_agent = SipUserAgent(
-        str(settings.user_agent.address),
-        settings.user_agent.port,
-        (str(settings.sip.address), settings.sip.port),
-        str(settings.sip.address),
-    )
-    await user_agent.open()
+    media, user_agent = await open_links(settings)
     switch = LabSwitch(settings, media, user_agent)
-    control = CallControl(
-        center,
-        settings.tenant,
-        switch,
-        agents=settings.agents,
-        queues=settings.queues,
-        menus=settings.menus,
-        recording=settings.recording,
-        login_on_register=settings.login_on_register,
-        max_queue_seconds=settings.max_queue_seconds,
-        announcements=settings.announcements,
-        speaker=LabSpeaker(settings.media_dir),
-        hold_music=settings.hold_music,
-        loop=asyncio.get_running_loop(),
-    )
+    control = call_control_for(settings, center, switch, LabSpeaker(settings.media_dir))
     return center, media, switch, control
 
 
