@@ -1,5 +1,6 @@
 # Each target sets itself up: a fresh clone needs only Python 3.11, pip and make.
-PYTHON ?= python3
+# The Python 3.11 to build .venv with: the fastest kind installed (see tools/python-for-venv.sh).
+PYTHON ?= $(shell sh tools/python-for-venv.sh)
 VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.installed

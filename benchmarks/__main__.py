@@ -6,6 +6,7 @@ with each failure named on stderr and exit status 1.
 
 import importlib
 import pkgutil
+import platform
 import sys
 import traceback
 from pathlib import Path
@@ -19,6 +20,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"no such benchmark: {', '.join(unknown)} (have: {', '.join(names)})", file=sys.stderr)
         return 2
+    # Figures depend on the interpreter as much as on the code: say which one ran them.
+    shared = Path("/proc/self/maps").exists() and "libpython" in Path("/proc/self/maps").read_text()
+    build = "interpreter in a shared libpython" if shared else "interpreter linked in"
+    print(f"Python {platform.python_version()} ({sys.base_prefix}, {build})")
     failed: list[str] = []
     for name in names:
         if wanted and name not in wanted and name.removeprefix("bench_") not in wanted:
