@@ -52,6 +52,23 @@ Figures (compiled build; wall clock, so only as good as the machine is quiet):
   2.5k, its look for waiting work 1.0k), step timeouts 2.8k (0.22 per contact, the nationwide search and
   offer), next_due 1.5k (stale offer and step deadlines), accept 1.4k; the 25% still missing needs the
   data-layout change (agents and pools as integer indexes), not more trimming.
+- Session 13, 2026-12-06. The router is bound by memory latency, not by instructions: callgrind counts
+  ~20,000 instructions per contact, yet a contact takes ~25 µs of wall time on this 2.45 GHz machine
+  (about 0.4 instructions a cycle, where a plain interpreter loop runs ~3). With the cache simulated
+  (`--cache-sim=yes`, 512 KiB last level, only the per-contact calls counted) a contact misses the first
+  level ~554 times and the last ~251 times, most of it following references from pools to lines to
+  filings to agents; transparent huge pages for the heap alone (a diagnostic, not kept) gave ~+20%. The
+  availability index now keeps agents directly in its skill lines (no `Filing` or `Line` objects between;
+  deleted by identity, the lines being short) and each site's line as an ordered dict: last-level misses
+  251 -> 224-229 per contact (the longest-idle search 71 -> 40, filing 32 -> 25-29), for 7-11% more
+  instructions (taking an agent off its lines searches them); the same decisions (SHA-256 over the
+  147,899 outputs of 30,000 contacts). Wall clock, the build before and this one alternating, 5 runs each
+  at load average 2.9-4.9 (a helper and CI running): before 100.8k, 69.9k, 55.5k, 67.4k, 84.5k, after
+  85.9k, 80.8k, 58.8k, 91.8k, 104.1k decisions/s (median 69.9k -> 85.9k). Measured and not kept: every
+  line an ordered dict (misses 250, instructions +13%: dict iteration and deletion cost more than they
+  save in the short lines). Also this session: `make` builds the venv with an interpreter linked into its
+  executable (Debian's PGO/LTO build) rather than pyenv's shared-libpython build, which this machine's
+  figures were taken with before (see tools/python-for-venv.sh).
 """
 
 import gc

@@ -2,13 +2,15 @@
 
 Each (channel, site, skill) has a pool with one line per level, so the first agent in a line is the one
 who has been available longest; a decision looks at a handful of agents, never at all of them. Each
-(channel, site) has a pool too, with every available agent in one line.
+(channel, site) has a line too, with every available agent there.
 
-Filing an agent on a channel makes one `Filing` and appends it to the agent's line in each of its pools;
-taking the agent off only marks that filing dead and lowers the pools' counts, so neither touches a dict.
-Dead filings are skipped when a line is read and swept out when the line has grown to twice its live
-filings, which keeps every line short at a constant cost per filing. An agent's places in the index are
-computed once per channel.
+The routing engine's cost is mostly memory latency (agents and lines spread over tens of megabytes), so
+the index keeps the references a decision follows few. A skill line is a plain list of the agents
+themselves, in the order they became available, and an agent taken off is deleted from it, found by
+identity: such lines are short (few agents of one skill and level at one site are free at once), and a
+search then reads live agents only, one reference each. A site's line holds every free agent there, too
+many to search through on every removal: it is an insertion-ordered dict (values unused), one hash probe
+to delete. An agent's places on a channel are computed once.
 """
 
 from collections.abc import Iterator
@@ -19,52 +21,48 @@ from baiying.routing.model import MAX_SKILL_LEVEL, Channel
 from baiying.routing.state import AgentRecord
 
 SkillKey = tuple[Channel, SiteId, str]
-SWEEP_SLACK: Final = 8  # dead filings a line may hold beyond its live ones before it is swept
-
-
-class Filing:
-    """An agent's place in the lines of its pools on one channel, until it takes work or leaves."""
-
-    __slots__ = ("agent", "live")
-
-    def __init__(self, agent: AgentRecord) -> None:
-        self.agent = agent
-        self.live = True
+# Bit n of a pool's `occupied` stands for level n; the ints are shared, not made per filing.
+LEVEL_BITS: Final = tuple(1 << level for level in range(MAX_SKILL_LEVEL + 1))
 
 
 class SkillPool:
     """Available agents with one skill at one site on one channel; `levels[n]` lines up those at level n.
-    Bit n of `occupied` is set while line n has a live filing, so a search skips empty levels (and pools
-    with nobody at the level asked for) without reading their lines."""
+    Bit n of `occupied` is set while line n is not empty, so a search skips empty levels (and pools with
+    nobody at the level asked for) without reading their lines."""
 
     __slots__ = ("count", "levels", "occupied")
 
     def __init__(self) -> None:
-        self.levels = [Line(self, level) for level in range(MAX_SKILL_LEVEL + 1)]
-        self.count = 0  # live filings over all levels
+        self.levels: list[list[AgentRecord]] = [[] for _ in range(MAX_SKILL_LEVEL + 1)]
+        self.count = 0  # agents over all levels
         self.occupied = 0
 
 
-class Line:
-    """Live filings in the order they became available, with dead ones in between; `live` counts them."""
+class SiteLine:
+    """Every agent available at one site on one channel, longest available first."""
 
-    __slots__ = ("bit", "filings", "live", "pool")
+    __slots__ = ("agents",)
 
-    def __init__(self, pool: SkillPool, level: int) -> None:
-        self.filings: list[Filing] = []
-        self.live = 0
-        self.pool = pool
-        self.bit = 1 << level
+    def __init__(self) -> None:
+        self.agents: dict[AgentRecord, None] = {}
 
 
-SITE_LEVEL: Final = 0  # a site pool lines everybody up at this level
+class Places:
+    """An agent's lines on one channel: one per skill, at its level (with the pool and level bit of each,
+    in step), and its site's line."""
 
+    __slots__ = ("bits", "lines", "pools", "site")
 
-def in_line(line: Line) -> Iterator[AgentRecord]:
-    """The live agents of a line, longest available first."""
-    for filing in line.filings:
-        if filing.live:
-            yield filing.agent
+    def __init__(self, site: SiteLine) -> None:
+        self.lines: list[list[AgentRecord]] = []
+        self.pools: list[SkillPool] = []
+        self.bits: list[int] = []
+        self.site = site
+
+    def take(self, pool: SkillPool, level: int) -> None:
+        self.lines.append(pool.levels[level])
+        self.pools.append(pool)
+        self.bits.append(LEVEL_BITS[level])
 
 
 class AvailabilityIndex:
@@ -73,7 +71,7 @@ class AvailabilityIndex:
 
     def __init__(self) -> None:
         self.pools: dict[SkillKey, SkillPool] = {}
-        self._by_site: dict[tuple[Channel, SiteId], SkillPool] = {}
+        self._by_site: dict[tuple[Channel, SiteId], SiteLine] = {}
         self._seq = 0
 
     def add(self, agent: AgentRecord, channel: Channel, *, keep_place: bool = False) -> None:
@@ -81,54 +79,44 @@ class AvailabilityIndex:
         if not keep_place:
             self._seq += 1
             agent.avail_seq = self._seq
-        filing = Filing(agent)
-        agent.filings[channel] = filing
-        for line in self._lines(agent, channel):
-            filings = line.filings
-            if len(filings) >= 2 * line.live + SWEEP_SLACK:
-                filings[:] = [f for f in filings if f.live]
+        places = self._places(agent, channel)
+        agent.filed[channel] = places
+        lines, pools, bits = places.lines, places.pools, places.bits
+        for index in range(len(lines)):
             if keep_place:
-                _insert_in_order(filings, filing)
+                _insert_in_order(lines[index], agent)
             else:
-                filings.append(filing)
-            line.live += 1
-            pool = line.pool
+                lines[index].append(agent)
+            pool = pools[index]
             pool.count += 1
-            pool.occupied |= line.bit
+            pool.occupied |= bits[index]
+        site = places.site.agents
+        site[agent] = None
+        if keep_place:
+            ordered = sorted(site, key=_avail_seq)
+            site.clear()
+            site.update(dict.fromkeys(ordered))
 
     def remove(self, agent: AgentRecord, channel: Channel) -> None:
-        filings = agent.filings
-        filings[channel].live = False
-        del filings[channel]
-        for line in self._lines(agent, channel):
-            line.live -= 1
-            pool = line.pool
-            pool.count -= 1
-            if not line.live:
-                pool.occupied &= ~line.bit
+        _take_off(agent, agent.filed.pop(channel))
 
     def remove_all(self, agent: AgentRecord) -> None:
-        """Take the agent off every channel it is filed on (its filings, not a set of channels, are walked:
+        """Take the agent off every channel it is filed on (its places, not a set of channels, are walked:
         compiled, a dict is iterated natively)."""
-        filings = agent.filings
-        for channel, filing in filings.items():
-            filing.live = False
-            for line in self._lines(agent, channel):
-                line.live -= 1
-                pool = line.pool
-                pool.count -= 1
-                if not line.live:
-                    pool.occupied &= ~line.bit
-        filings.clear()
+        filed = agent.filed
+        for places in filed.values():
+            _take_off(agent, places)
+        filed.clear()
 
-    def _lines(self, agent: AgentRecord, channel: Channel) -> list[Line]:
-        lines: list[Line] | None = agent.index_slots.get(channel)
-        if lines is None:
+    def _places(self, agent: AgentRecord, channel: Channel) -> Places:
+        places = agent.index_slots.get(channel)
+        if places is None:
             site = agent.profile.site_id
-            lines = [self.pool(channel, site, skill).levels[level] for skill, level in agent.skills.items()]
-            lines.append(self.site_pool(channel, site).levels[SITE_LEVEL])
-            agent.index_slots[channel] = lines
-        return lines
+            places = Places(self._site_line(channel, site))
+            for skill, level in agent.skills.items():
+                places.take(self.pool(channel, site, skill), level)
+            agent.index_slots[channel] = places
+        return places
 
     def pool(self, channel: Channel, site: SiteId, skill: str) -> SkillPool:
         """The pool for a skill at a site, created empty if nobody with that skill was filed yet."""
@@ -138,35 +126,54 @@ class AvailabilityIndex:
             pool = self.pools[key] = SkillPool()
         return pool
 
-    def site_pool(self, channel: Channel, site: SiteId) -> SkillPool:
+    def _site_line(self, channel: Channel, site: SiteId) -> SiteLine:
         key = (channel, site)
-        pool = self._by_site.get(key)
-        if pool is None:
-            pool = self._by_site[key] = SkillPool()
-        return pool
+        line = self._by_site.get(key)
+        if line is None:
+            line = self._by_site[key] = SiteLine()
+        return line
 
     def count(self, channel: Channel, site: SiteId, skill: str) -> int:
         pool = self.pools.get((channel, site, skill))
         return pool.count if pool is not None else 0
 
     def count_at_site(self, channel: Channel, site: SiteId) -> int:
-        pool = self._by_site.get((channel, site))
-        return pool.count if pool is not None else 0
+        line = self._by_site.get((channel, site))
+        return len(line.agents) if line is not None else 0
 
     def in_line_at_site(self, channel: Channel, site: SiteId) -> Iterator[AgentRecord]:
         """Every available agent at a site on a channel, longest-available first."""
-        pool = self._by_site.get((channel, site))
-        return in_line(pool.levels[SITE_LEVEL]) if pool is not None else iter(())
+        line = self._by_site.get((channel, site))
+        return iter(line.agents) if line is not None else iter(())
 
     def at_site(self, channel: Channel, site: SiteId) -> dict[AgentId, AgentRecord]:
         """Every available agent at a site on a channel by id, longest-available first (a slow path)."""
         return {agent.profile.id: agent for agent in self.in_line_at_site(channel, site)}
 
 
-def _insert_in_order(line: list[Filing], filing: Filing) -> None:
-    """Insert keeping the live filings ordered by `avail_seq` (rare: an admin edit); re-sorts if needed."""
-    last = next((f for f in reversed(line) if f.live), None)
-    if last is None or last.agent.avail_seq < filing.agent.avail_seq:
-        line.append(filing)
-        return
-    line[:] = sorted([*(f for f in line if f.live), filing], key=lambda f: f.agent.avail_seq)
+def _take_off(agent: AgentRecord, places: Places) -> None:
+    lines, pools, bits = places.lines, places.pools, places.bits
+    for index in range(len(lines)):
+        line = lines[index]
+        # By identity: compares addresses in the line's own array, reading no other agent.
+        for position in range(len(line)):
+            if line[position] is agent:
+                line.pop(position)  # compiled, a native call; `del line[i]` goes through a generic one
+                break
+        pool = pools[index]
+        pool.count -= 1
+        if not line:
+            pool.occupied &= ~bits[index]
+    del places.site.agents[agent]
+
+
+def _avail_seq(agent: AgentRecord) -> int:
+    return agent.avail_seq
+
+
+def _insert_in_order(line: list[AgentRecord], agent: AgentRecord) -> None:
+    """Insert keeping the line ordered by `avail_seq` (rare: an admin edit)."""
+    position = len(line)
+    while position > 0 and line[position - 1].avail_seq > agent.avail_seq:
+        position -= 1
+    line.insert(position, agent)

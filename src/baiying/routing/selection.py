@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from baiying.ids import SiteId
-from baiying.routing.availability import AvailabilityIndex, in_line
+from baiying.routing.availability import AvailabilityIndex
 from baiying.routing.model import Channel
 from baiying.routing.policy import Selection
 from baiying.routing.state import AgentRecord, ContactRecord
@@ -92,10 +92,7 @@ def _longest_idle(record: ContactRecord, bucket: Bucket, available: Availability
             # search across every site (a widened step) would otherwise step through each of them.
             lowest = occupied & -occupied
             occupied ^= lowest
-            for filing in levels[level + lowest.bit_length() - 1].filings:
-                if not filing.live:
-                    continue
-                agent = filing.agent
+            for agent in levels[level + lowest.bit_length() - 1]:
                 if agent.avail_seq >= best_seq:
                     break
                 if declined is not None and agent.profile.id in declined:
@@ -126,7 +123,7 @@ def _candidate_groups(
     pool = available.pools.get((channel, site, lead))
     if pool is None or not pool.count:
         return []
-    return (in_line(line) for line in reversed(pool.levels[level:]) if line.live)
+    return [line for line in reversed(pool.levels[level:]) if line]
 
 
 def _score(agent: AgentRecord, bucket: Bucket, strategy: Selection, now: float) -> tuple[float, ...]:

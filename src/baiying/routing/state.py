@@ -17,7 +17,7 @@ from baiying.routing.model import (
 from baiying.routing.policy import Policy
 
 if TYPE_CHECKING:
-    from baiying.routing.availability import Filing, SkillPool
+    from baiying.routing.availability import Places, SkillPool
     from baiying.routing.waiting import Bucket
 
 
@@ -62,7 +62,7 @@ class AgentRecord:
         "aux_reason",
         "avail_seq",
         "available_in",
-        "filings",
+        "filed",
         "idle_channels",
         "index_slots",
         "items",
@@ -93,8 +93,8 @@ class AgentRecord:
         self.aux_reason: str | None = None
         self.items: dict[ContactId, WorkItem] = {}
         self.available_in: frozenset[Channel] = NO_CHANNELS
-        self.filings: dict[Channel, Filing] = {}  # its filing in the availability index, per channel
-        self.index_slots: dict[Channel, Any] = {}  # its lines in the availability index, per channel
+        self.filed: dict[Channel, Places] = {}  # where it is filed in the availability index, per channel
+        self.index_slots: dict[Channel, Places] = {}  # its places in the availability index, per channel
         self.idle_channels = _idle_channels(profile)  # open channels with nothing in hand
         self.lookup_keys: list[tuple[SiteId, str]] = lookup_keys(profile)
         self.lookup_slots: list[int] = []  # the same, as slots of the waiting index (set by the router)
