@@ -72,11 +72,13 @@ def _longest_idle(record: ContactRecord, bucket: Bucket, available: Availability
     skills = bucket.skills
     simple = len(skills) == 1 and bucket.expression is None
     lead_level = skills[0][1]  # read once, not per site: unpacking it is not free when compiled
-    for site_pools in bucket.pools:
+    lead_pools = bucket.lead_pools
+    for site in range(len(lead_pools)):
         if simple:
-            pool = site_pools[0]
+            pool = lead_pools[site]
             level = lead_level
         else:
+            site_pools = bucket.pools[site]
             # Drive the search by the scarcest required skill: fewest agents to look at. (A loop, not
             # min() with a key: compiled, the key's closure is allocated on every call, simple or not.)
             index = 0

@@ -26,6 +26,7 @@ class Bucket:
         "heap",
         "index_keys",
         "key",
+        "lead_pools",
         "lead_slots",
         "live",
         "named_agent",
@@ -52,6 +53,9 @@ class Bucket:
         filed under `EVERY_SITE` rather than under each site."""
         self.key = key
         self.pools = pools  # per site, the availability pool of each required skill: no lookups per decision
+        # Per site, the pool of the first required skill, one reference away (a search across every site
+        # for a one-skill step reads nothing else before a pool's occupied levels).
+        self.lead_pools = [site_pools[0] for site_pools in pools] if skills else []
         self.channel = channel
         self.skills = skills
         self.sites = sites
