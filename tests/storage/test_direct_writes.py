@@ -1,11 +1,14 @@
 """The live center's statements on the DBAPI cursor store what SQLAlchemy would, and fail as it would."""
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from baiying.storage.direct import DirectWrites
+from baiying.storage.engine import make_engine
 from baiying.storage.event_log import _plain, event_data
 from baiying.storage.repositories import Tenants
 from baiying.storage.tables import ContactRow
@@ -56,3 +59,14 @@ def test_only_the_tables_columns_can_be_updated(session: Session) -> None:
         with pytest.raises(ValueError, match="not an updatable column of contacts: id, colour"):
             direct.update_contacts("acme", ("id", "colour"), [{"id": "c1", "colour": "red"}])
         assert not session.in_transaction()  # nothing ran: the cursor is opened by the first statement
+
+
+def test_a_begin_sqlite_refuses_is_sqlalchemys_operational_error(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'begin.db'}")
+    try:
+        with engine.connect() as connection:
+            connection.connection.driver_connection.execute("BEGIN")  # type: ignore[union-attr]
+            with pytest.raises(OperationalError, match="within a transaction"):
+                connection.begin()  # BEGIN again, on sqlite3's own connection
+    finally:
+        engine.dispose()
