@@ -237,7 +237,7 @@ def test_a_failed_commit_rebuilds_the_router_from_the_journal(
     def broken(*_: Any, **__: Any) -> list[int]:
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(EventLog, "append", broken)
+    monkeypatch.setattr(EventLog, "append_with", broken)  # the driver's path
     with pytest.raises(RuntimeError, match="the disk is full"):
         list(play(run, [arrive(87, 20)]))  # decided by the router, then lost with the transaction
     assert stored(url) == before

@@ -1,8 +1,11 @@
 """The router journal stores commands in order, exactly, per tenant, and only with the transaction."""
 
+import json
+
 import pytest
 from sqlalchemy.orm import Session
 
+from baiying.storage.direct import DirectWrites
 from baiying.storage.journal import JournalEntry, RouterJournal
 from baiying.storage.repositories import Tenants
 
@@ -47,3 +50,19 @@ def test_an_entry_is_stored_only_with_its_transaction(tenants: Session) -> None:
     journal.append(tenants, "acme", T0, "advance", {})
     tenants.rollback()
     assert journal.read(tenants, "acme") == []
+
+
+def test_entries_appended_together_keep_the_order_given(tenants: Session) -> None:
+    journal = RouterJournal()
+    payloads = [{"contact": {"id": f"c{n}", "attributes": {"n": n, "tags": ["a", "é"]}}} for n in range(5)]
+    entries = [(T0 + n, "arrive", json.dumps(p)) for n, p in enumerate(payloads)]
+    with DirectWrites.during(tenants) as direct:
+        sequences = journal.append_encoded(direct, "acme", entries)
+        assert journal.append_encoded(direct, "acme", []) == []
+    tenants.commit()
+
+    assert sequences == sorted(sequences)
+    assert len(set(sequences)) == 5
+    assert journal.read(tenants, "acme") == [
+        JournalEntry(s, T0 + n, "arrive", p) for n, (s, p) in enumerate(zip(sequences, payloads, strict=True))
+    ]

@@ -190,8 +190,20 @@ class LiveCenter:
 
         return self._command(tenant_id, Command.ARRIVE, prepare, chosen)
 
-    def accept(self, tenant_id: str, contact_id: ContactId, agent_id: AgentId) -> CommandResult:
-        return self._command(tenant_id, Command.ACCEPT, {"contact_id": contact_id, "agent_id": agent_id})
+    def accept(
+        self, tenant_id: str, contact_id: ContactId, agent_id: AgentId | Callable[[Router], AgentId]
+    ) -> CommandResult:
+        """The agent takes the contact offered to them. `agent_id` may be a check that names the agent
+        from the router, run as the command's first step (under the tenant's lock it takes anyway):
+        its DomainError refuses the command."""
+        if not callable(agent_id):
+            return self._command(tenant_id, Command.ACCEPT, {"contact_id": contact_id, "agent_id": agent_id})
+        choose = agent_id
+
+        def prepare(_session: Session, _now: float, router: Router) -> Payload:
+            return {"contact_id": contact_id, "agent_id": choose(router)}
+
+        return self._command(tenant_id, Command.ACCEPT, prepare)
 
     def reject(self, tenant_id: str, contact_id: ContactId, agent_id: AgentId) -> CommandResult:
         return self._command(tenant_id, Command.REJECT, {"contact_id": contact_id, "agent_id": agent_id})
@@ -201,18 +213,23 @@ class LiveCenter:
         tenant_id: str,
         contact_id: ContactId,
         *,
-        agent_id: AgentId | None = None,
+        agent_id: AgentId | Callable[[Router], AgentId | None] | None = None,
         wrap_up_code: str | None = None,
         notes: str | None = None,
         wrap_up_seconds: float | None = None,
     ) -> CommandResult:
         """The agent finished the contact. `agent_id`, if given, must be the agent connected to it; the
-        wrap-up code must be an active one; code and notes are kept in the contact's `attributes`."""
+        wrap-up code must be an active one; code and notes are kept in the contact's `attributes`.
+        `agent_id` may be a check that names that agent from the router, run as the command's first step
+        (its DomainError refuses the command)."""
 
         def prepare(session: Session, now: float, router: Router) -> Payload:
+            agent = agent_id
+            if callable(agent):
+                agent = agent(router)
             record = router.contacts.get(contact_id)
-            if agent_id is not None and record is not None and record.agent_id != agent_id:
-                raise InvalidTransition(f"contact {contact_id} is not connected to agent {agent_id}")
+            if agent is not None and record is not None and record.agent_id != agent:
+                raise InvalidTransition(f"contact {contact_id} is not connected to agent {agent}")
             if wrap_up_code is not None:
                 code = WrapUpCodeRepository(session, tenant_id).find(wrap_up_code)
                 if code is None or not code.active:

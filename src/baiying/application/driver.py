@@ -36,6 +36,7 @@ from baiying.events import Event
 from baiying.ids import ContactId
 from baiying.routing.decisions import Decision
 from baiying.routing.router import Router
+from baiying.storage.direct import DirectWrites
 from baiying.storage.engine import holds_request_write_lock, make_engine
 from baiying.storage.event_log import EventLog
 from baiying.storage.journal import RouterJournal
@@ -99,7 +100,7 @@ class _Run:
 
     current: _Request | None = None
     routed: bool = False
-    journal: list[tuple[float, str, Payload]] = field(default_factory=list)  # entries to append, in order
+    journal: list[tuple[float, str, str]] = field(default_factory=list)  # entries (payload as JSON), in order
 
 
 @dataclass(slots=True)
@@ -215,17 +216,22 @@ class RouterDriver:
         events: list[Event] = []
         fired: _Request | None = None
         run = _Run()
-        with self.bus.outbox() as outbox, Session(self.db, expire_on_commit=False) as session:
+        with (
+            self.bus.outbox() as outbox,
+            Session(self.db, expire_on_commit=False) as session,
+            DirectWrites.during(session) as direct,
+        ):
             try:
                 # Deadlines that are due fire first, in a journaled `advance` of their own.
-                fired = self._due(state, session, engine, self._now(state), events, decided, run)
+                fired = self._due(state, session, direct, engine, self._now(state), events, decided, run)
                 for request in group:
                     now = self._now(state)
-                    self._due(state, session, engine, now, events, decided, run)
-                    self._decide(state, session, engine, request, now, events, decided, run)
+                    self._due(state, session, direct, engine, now, events, decided, run)
+                    self._decide(state, session, direct, engine, request, now, events, decided, run)
                 run.current = None
-                self.journal.append_many(session, tenant_id, run.journal)
-                sequences = self.log.append(session, tenant_id, events)
+                self.journal.append_encoded(direct, tenant_id, run.journal)
+                sequences = self.log.append_with(direct, tenant_id, events)
+                direct.close()
                 if decided:
                     session.commit()
             except BaseException as exc:
@@ -271,6 +277,7 @@ class RouterDriver:
         self,
         state: _Tenant,
         session: Session,
+        direct: DirectWrites,
         engine: Engine,
         now: float,
         events: list[Event],
@@ -282,13 +289,14 @@ class RouterDriver:
         if due is None or due > now:
             return None
         request = _Request(Command.ADVANCE, {}, None)
-        self._decide(state, session, engine, request, now, events, decided, run)
+        self._decide(state, session, direct, engine, request, now, events, decided, run)
         return request
 
     def _decide(
         self,
         state: _Tenant,
         session: Session,
+        direct: DirectWrites,
         engine: Engine,
         request: _Request,
         now: float,
@@ -304,7 +312,7 @@ class RouterDriver:
         try:
             # Before the router decides, a refusal leaves nothing to undo.
             payload = given(session, now, engine.router) if callable(given) else given
-            json.dumps(payload)  # an unstorable payload must fail here, not at the commit
+            encoded = json.dumps(payload)  # an unstorable payload must fail here, not at the commit
         except (DomainError, TypeError, ValueError) as exc:
             request.error = exc
             return
@@ -319,9 +327,9 @@ class RouterDriver:
         if request.command is Command.ADVANCE and not outcome.decisions:
             request.result = CommandResult(now)  # only stale timers: nothing to store
             return
-        run.journal.append((now, request.command, payload))
+        run.journal.append((now, request.command, encoded))
         added = {**outcome.attributes, **_wrap_up(request.command, payload)}
-        write_outcome(session, state.tenant_id, now, outcome, added)
+        write_outcome(session, direct, state.tenant_id, now, outcome, added)
         record = engine.router.contacts.get(request.contact_id) if request.contact_id is not None else None
         status = contact_status(record) if record is not None else None
         decided.append(_Decided(request, now, outcome.decisions, outcome.events, len(events), status))

@@ -3,12 +3,11 @@
 (an unknown site, an over-long id, attributes that are not JSON), since a failure after it costs a rebuild.
 """
 
-import functools
 import json
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, Update, bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from baiying.application.commands import Outcome
@@ -17,6 +16,7 @@ from baiying.ids import AgentId, ContactId, SiteId, TeamId
 from baiying.routing.errors import NoSuchAgent, NoSuchQueue, NoSuchSite
 from baiying.routing.model import DEFAULT_CAPACITY, AgentProfile, Channel, Contact
 from baiying.routing.router import Router
+from baiying.storage.direct import DirectWrites
 from baiying.storage.repositories import Conflict, SiteRepository
 from baiying.storage.tables import AgentRow, ContactRow
 
@@ -63,37 +63,30 @@ def check_new_contact(session: Session, tenant_id: str, contact: Contact, router
         raise InvalidContact(
             f"contact attributes must be plain JSON: {exc}", {"field": "attributes"}
         ) from None
-    known = session.connection().execute(_EXISTS, {"tenant_id": tenant_id, "contact_id": contact.id})
-    if contact.id in router.contacts or known.first() is not None:
+    if contact.id in router.contacts or _stored(session, tenant_id, contact.id):
         raise Conflict(f"contact {contact.id!r} already exists", {"entity": "contact", "id": contact.id})
+
+
+def _stored(session: Session, tenant_id: str, contact_id: str) -> bool:
+    with DirectWrites.of(session) as direct:
+        return direct.contact_exists(tenant_id, contact_id)
 
 
 def contact_row(session: Session, tenant_id: str, contact_id: ContactId) -> ContactRow | None:
     return session.get(ContactRow, {"tenant_id": tenant_id, "id": contact_id})
 
 
-# Core statements on the session's connection: the ORM's bulk paths cost more than these rows do.
-_CONTACTS = cast(Table, ContactRow.__table__)
-_EXISTS = select(_CONTACTS.c.id).where(
-    _CONTACTS.c.tenant_id == bindparam("tenant_id"), _CONTACTS.c.id == bindparam("contact_id")
-)
-_KEY = (_CONTACTS.c.tenant_id == bindparam("b_tenant_id")) & (_CONTACTS.c.id == bindparam("b_id"))
-
-
-@functools.cache
-def _update(columns: tuple[str, ...]) -> Update:
-    return _CONTACTS.update().where(_KEY).values({name: bindparam(name) for name in columns})
-
-
 def write_outcome(
     session: Session,
+    direct: DirectWrites,
     tenant_id: str,
     now: float,
     outcome: Outcome,
     attributes: Mapping[ContactId, Mapping[str, Any]] | None = None,
 ) -> None:
     """Bring the `contacts` rows (and a site's status) up to date with what the command did. `attributes`
-    adds keys to a contact's stored attributes (the wrap-up code and notes)."""
+    adds keys to a contact's stored attributes (the wrap-up code and notes). The rows are written through
+    `direct`, the transaction's statements."""
     changes = {contact_id: dict(columns) for contact_id, columns in outcome.contacts.items()}
     for contact_id, added in (attributes or {}).items():
         stored = session.scalar(
@@ -102,12 +95,10 @@ def write_outcome(
             )
         )
         changes.setdefault(contact_id, {})["attributes"] = {**(stored or {}), **added}
-    connection = session.connection()
     arrived = outcome.arrived
     if arrived is not None:
         columns = changes.pop(arrived.id, {})
-        connection.execute(
-            _CONTACTS.insert(),
+        direct.insert_contact(
             {
                 "tenant_id": tenant_id,
                 "id": arrived.id,
@@ -128,15 +119,15 @@ def write_outcome(
                 "agent_id": None,
                 "updated_at": now,
                 **columns,
-            },
+            }
         )
     # One executemany per shape of change (every row of an executemany must set the same columns).
     shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for contact_id, columns in changes.items():
-        row = {"b_tenant_id": tenant_id, "b_id": contact_id, **columns, "updated_at": now}
+        row = {**columns, "id": contact_id, "updated_at": now}
         shapes.setdefault((*sorted(columns), "updated_at"), []).append(row)
     for shape, rows in shapes.items():
-        connection.execute(_update(shape), rows)
+        direct.update_contacts(tenant_id, shape, rows)
     if outcome.site_status is not None:
         site_id, status = outcome.site_status
         SiteRepository(session, tenant_id).set_status(site_id, status, now)

@@ -61,12 +61,20 @@ def serve(
     import uvicorn
 
     from baiying.api.app import create_app
+    from baiying.api.coalesced import CoalescingHttpToolsProtocol
     from baiying.api.settings import Settings
 
     chosen = check_database(url)
     with user_errors():
         settings = Settings.from_environment(database_url=chosen)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        http=CoalescingHttpToolsProtocol,  # a response's head and body, or a command's messages, in one write
+    )
 
 
 def create_user(

@@ -18,6 +18,7 @@ from typing import Any, cast
 from sqlalchemy import JSON, Double, ForeignKey, Index, String, Table, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from baiying.storage.direct import DirectWrites
 from baiying.storage.tables import ID, SEQUENCE, Base
 
 
@@ -37,8 +38,6 @@ class JournalRow(Base):
 
 _TABLE = cast(Table, JournalRow.__table__)
 _INSERT = _TABLE.insert().returning(_TABLE.c.sequence)
-# Several entries in one statement, their sequences assigned in the order given (a replay follows them).
-_INSERT_MANY = _TABLE.insert().returning(_TABLE.c.sequence, sort_by_parameter_order=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,18 +60,14 @@ class RouterJournal:
         row = {"tenant_id": tenant_id, "at": at, "command": command, "payload": dict(payload)}
         return int(session.connection().execute(_INSERT, row).scalar_one())
 
-    def append_many(
-        self, session: Session, tenant_id: str, entries: Sequence[tuple[float, str, Mapping[str, Any]]]
+    @staticmethod
+    def append_encoded(
+        writes: DirectWrites, tenant_id: str, entries: Sequence[tuple[float, str, str]]
     ) -> list[int]:
-        """Add `(at, command, payload)` entries in order, in one statement; returns their sequences
-        (increasing, in the same order)."""
-        if not entries:
-            return []
-        rows = [
-            {"tenant_id": tenant_id, "at": at, "command": command, "payload": dict(payload)}
-            for at, command, payload in entries
-        ]
-        return list(session.execute(_INSERT_MANY, rows).scalars())
+        """Add `(at, command, payload as JSON text)` entries in order, through the transaction's
+        `DirectWrites` (the live center has encoded each payload already, to refuse one that cannot be
+        stored before the router runs it); returns their sequences (increasing, in the same order)."""
+        return writes.append_journal(tenant_id, entries)
 
     def read(
         self, session: Session, tenant_id: str, after_sequence: int = 0, limit: int | None = None

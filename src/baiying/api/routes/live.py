@@ -47,7 +47,7 @@ from baiying.api.schemas.live import (
 )
 from baiying.application.center import LiveCenter
 from baiying.application.views import AgentStatus, ContactStatus, contact_status
-from baiying.errors import InvalidTransition
+from baiying.errors import DomainError, InvalidTransition
 from baiying.ids import AgentId, ContactId, QueueId, SiteId
 from baiying.routing.errors import NoSuchQueue
 from baiying.routing.router import Router
@@ -214,6 +214,12 @@ def _offered_agent(center: LiveCenter, principal: Principal, contact_id: str) ->
     found, site = center.inspect(tenant, lambda router: _offer_in(router, ContactId(contact_id)))
     if found is None:
         found = center.contact(tenant, ContactId(contact_id))  # no longer routed: its row, or unknown
+    return _offered_agent_of(principal, contact_id, found, site)
+
+
+def _offered_agent_of(
+    principal: Principal, contact_id: str, found: ContactStatus, site: str | None
+) -> AgentId:
     if found.agent_id is None or found.state != "offered" or site is None:
         if not can(principal, Action.READ, _contact_resource(principal, found)):
             raise Forbidden(
@@ -222,8 +228,16 @@ def _offered_agent(center: LiveCenter, principal: Principal, contact_id: str) ->
             )
         raise InvalidTransition(f"contact {contact_id} is not offered to anyone", {"contact_id": contact_id})
     agent = found.agent_id
-    require(principal, Action.WORK, resource(Kind.AGENT, tenant, agent, site=site, agent=agent))
+    require(principal, Action.WORK, resource(Kind.AGENT, principal.tenant_id, agent, site=site, agent=agent))
     return agent
+
+
+class _NotRouted(DomainError):
+    """A check made inside a command found the contact out of the router: the route looks it up in full
+    (its row, or unknown) outside the command, as it did before checks ran inside (one lock round trip
+    for the usual case, the same answers for the others)."""
+
+    code = "not-routed"
 
 
 def _offer_in(router: Router, contact_id: ContactId) -> tuple[ContactStatus | None, str | None]:
@@ -246,8 +260,19 @@ async def accept_offer(
 
 
 def _accept_offer(center: LiveCenter, principal: Principal, contact_id: str) -> CommandPublic:
-    agent = _offered_agent(center, principal, contact_id)
-    return CommandPublic.of(center.accept(principal.tenant_id, ContactId(contact_id), agent))
+    tenant, contact = principal.tenant_id, ContactId(contact_id)
+
+    def offered_agent(router: Router) -> AgentId:
+        found, site = _offer_in(router, contact)
+        if found is None:
+            raise _NotRouted(f"contact {contact_id} is not routed")
+        return _offered_agent_of(principal, contact_id, found, site)
+
+    try:
+        return CommandPublic.of(center.accept(tenant, contact, offered_agent))
+    except _NotRouted:
+        agent = _offered_agent(center, principal, contact_id)
+        return CommandPublic.of(center.accept(tenant, contact, agent))
 
 
 @contacts.post("/{contact_id}/reject")
@@ -276,14 +301,25 @@ async def complete_contact(
 def _complete_contact(
     center: LiveCenter, principal: Principal, contact_id: str, given: CompleteRequest
 ) -> CommandPublic:
-    found = contact_checked(center, principal, contact_id, Action.UPDATE)
-    result = center.complete(
-        principal.tenant_id,
-        ContactId(contact_id),
-        agent_id=found.agent_id,
-        wrap_up_code=given.wrap_up_code,
-        notes=given.notes,
-    )
+    tenant, contact = principal.tenant_id, ContactId(contact_id)
+
+    def connected_agent(router: Router) -> AgentId | None:
+        record = router.contacts.get(contact)
+        if record is None:
+            raise _NotRouted(f"contact {contact_id} is not routed")
+        found = contact_status(record)
+        require(principal, Action.UPDATE, _contact_resource(principal, found))
+        return found.agent_id
+
+    try:
+        result = center.complete(
+            tenant, contact, agent_id=connected_agent, wrap_up_code=given.wrap_up_code, notes=given.notes
+        )
+    except _NotRouted:
+        found = contact_checked(center, principal, contact_id, Action.UPDATE)
+        result = center.complete(
+            tenant, contact, agent_id=found.agent_id, wrap_up_code=given.wrap_up_code, notes=given.notes
+        )
     return CommandPublic.of(result)
 
 

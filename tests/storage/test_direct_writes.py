@@ -1,0 +1,72 @@
+"""The live center's statements on the DBAPI cursor store what SQLAlchemy would, and fail as it would."""
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from baiying.storage.direct import DirectWrites
+from baiying.storage.engine import make_engine
+from baiying.storage.event_log import _plain, event_data
+from baiying.storage.repositories import Tenants
+from baiying.storage.tables import ContactRow
+from tests.storage.test_event_log import ONE_OF_EACH, T0
+
+
+def test_event_documents_are_to_record_with_plain_values() -> None:
+    for event in ONE_OF_EACH:
+        expected = {key: _plain(value) for key, value in event.to_record().items()}
+        assert event_data(event) == expected
+        assert list(event_data(event)) == list(expected)  # the same key order, so the same JSON text
+
+
+def _contact(contact_id: str, queue_id: str) -> dict[str, object]:
+    return {
+        "tenant_id": "acme",
+        "id": contact_id,
+        "queue_id": queue_id,
+        "channel": "voice",
+        "intake_site_id": None,
+        "customer_id": None,
+        "language": "yue",
+        "intent": None,
+        "tier": None,
+        "region": None,
+        "priority": 0,
+        "arrived_at": T0,
+        "attributes": {"vip": True, "tags": ["a", "é"]},
+        "state": "waiting",
+        "step_index": 0,
+        "placement": [],
+        "agent_id": None,
+        "updated_at": T0,
+    }
+
+
+def test_a_refused_row_is_sqlalchemys_integrity_error(session: Session) -> None:
+    Tenants(session).add("acme", "Acme", at=T0)
+    session.commit()
+    with DirectWrites.during(session) as direct, pytest.raises(IntegrityError):
+        direct.insert_contact(_contact("c1", "no-such-queue"))  # the queue's foreign key
+    session.rollback()
+    assert session.scalars(select(ContactRow)).all() == []
+
+
+def test_only_the_tables_columns_can_be_updated(session: Session) -> None:
+    with DirectWrites.during(session) as direct:
+        with pytest.raises(ValueError, match="not an updatable column of contacts: id, colour"):
+            direct.update_contacts("acme", ("id", "colour"), [{"id": "c1", "colour": "red"}])
+        assert not session.in_transaction()  # nothing ran: the cursor is opened by the first statement
+
+
+def test_a_begin_sqlite_refuses_is_sqlalchemys_operational_error(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'begin.db'}")
+    try:
+        with engine.connect() as connection:
+            connection.connection.driver_connection.execute("BEGIN")  # type: ignore[union-attr]
+            with pytest.raises(OperationalError, match="within a transaction"):
+                connection.begin()  # BEGIN again, on sqlite3's own connection
+    finally:
+        engine.dispose()
