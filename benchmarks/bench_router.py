@@ -69,6 +69,15 @@ Figures (compiled build; wall clock, so only as good as the machine is quiet):
   save in the short lines). Also this session: `make` builds the venv with an interpreter linked into its
   executable (Debian's PGO/LTO build) rather than pyenv's shared-libpython build, which this machine's
   figures were taken with before (see tools/python-for-venv.sh).
+- End of session 13, the same build (compiled, Debian's Python 3.11.2), the machine otherwise idle (load
+  0.8-1.5): 112.7k, 116.0k, 111.4k decisions/s (p99 13.8-15.6 µs); half an hour later 66.2k, 69.0k,
+  76.5k, then 89.2k, 95.0k, 102.6k, 93.5k (p99 16-25 µs), with nothing else running here. The host moves
+  it: a plain interpreter loop (`for i in range(n): s += i`) took 26.7 ns an iteration during the last
+  runs and 52 ns at the start of the session, same interpreter. On pyenv's shared-libpython build, in
+  alternation with it: 67.2k, 77.1k, 60.2k. Diagnostic, not kept: the heap on transparent huge pages
+  (`PYTHONMALLOC=malloc GLIBC_TUNABLES=glibc.malloc.hugetlb=1`) gave 134-152k where the plain run gave
+  111-116k (fewer TLB misses on a memory-latency-bound index), at ~5% more CPU for the HTTP server
+  (glibc's malloc instead of pymalloc; bench_contact_calls 2.69 -> 2.82 ms).
 """
 
 import gc
