@@ -569,6 +569,48 @@ async def _calls_of_a_kamailio_that_restarted_are_reported_lost() -> None:
     rpc.server.close()
 
 
+def test_a_restarted_kamailio_whose_rpc_listens_late_is_asked_again_while_its_link_is_served() -> None:
+    asyncio.run(_a_restarted_kamailio_whose_rpc_listens_late_is_asked_again())
+
+
+async def _a_restarted_kamailio_whose_rpc_listens_late_is_asked_again() -> None:
+    fake, rpc = FakeKamailio(), FakeRpc("Sun Dec  6 11:00:00 2026")
+    port, rpc_port = await fake.start(), await rpc.start()
+    switch = KamailioSwitch(VoiceSettings(evapi={"port": port}, rpc={"port": rpc_port}))  # type: ignore[arg-type]
+    seen: list[CallEvent] = []
+    switch.on_event(seen.append)
+    serving = asyncio.create_task(switch.serve_forever(retry_seconds=0.2))
+    await asyncio.wait_for(fake.connected.wait(), 5)
+    offer = {"event": "offer", "queue": "support", "from": "bob", "tlabel": 1}
+    fake.send({**offer, "callid": "old", "tindex": 1})
+    await until(seen, 1)
+    rpc.server.close()  # the new Kamailio's JSON-RPC is not listening yet when it links
+    await rpc.server.wait_closed()
+    first = fake.writer
+    fake.connected.clear()
+    first.close()  # type: ignore[union-attr]
+    await asyncio.wait_for(fake.connected.wait(), 5)
+    # The link is served meanwhile: the new run's calls come through, and are not taken for lost ones.
+    fake.send({**offer, "callid": "new", "tindex": 2})
+    await until(seen, 2)
+    rpc.up_since = "Sun Dec  6 11:05:00 2026"
+    rpc.server = await asyncio.start_server(rpc._client, "127.0.0.1", rpc_port)
+    for _ in range(500):
+        if len(seen) >= 3:
+            break
+        await asyncio.sleep(0.01)
+    assert seen[2:] == [CallLost("old")]
+    assert switch.instance == "Sun Dec  6 11:05:00 2026"
+    assert set(switch.held) == {"new"}
+    serving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await serving
+    fake.writer.close()  # type: ignore[union-attr]
+    switch.close()
+    fake.server.close()
+    rpc.server.close()
+
+
 def test_whisper_and_barge_are_refused_naming_what_rtpengine_lacks() -> None:
     switch = KamailioSwitch(VoiceSettings())
     for mode in ("whisper", "barge"):

@@ -55,6 +55,9 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     "unknown-agent": 404,
     "unknown-contact": 404,
     "unknown-site": 404,
+    # a check inside an accept/complete command found the contact out of the router; the route catches it
+    # and answers as the full lookup does (listed in case one ever escapes)
+    "not-routed": 404,
     "conflict": 409,
     "invalid-transition": 409,
     # tickets

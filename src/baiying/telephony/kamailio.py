@@ -51,6 +51,7 @@ from baiying.telephony.switch import (
 logger = logging.getLogger(__name__)
 
 RPC_FAILURES = (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError)
+INSTANCE_RETRY_SECONDS = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2)  # asking a just-linked Kamailio when it started
 REASONS = {
     480: "Temporarily Unavailable",
     486: "Busy Here",
@@ -123,6 +124,7 @@ class KamailioSwitch(RtpengineMedia, RtpengineSupervision, Unimplemented):
         self._writer: asyncio.StreamWriter | None = None
         self._reader: asyncio.StreamReader | None = None
         self._dtmf_transport: asyncio.DatagramTransport | None = None
+        self._instance_retry: asyncio.Task[None] | None = None  # asking a just-started Kamailio again
 
     def on_event(self, handler: CallEventHandler) -> None:
         self._handlers.append(handler)
@@ -189,6 +191,9 @@ class KamailioSwitch(RtpengineMedia, RtpengineSupervision, Unimplemented):
         self._writer = self._reader = None
 
     def close(self) -> None:
+        if self._instance_retry is not None:
+            self._instance_retry.cancel()
+            self._instance_retry = None
         if self._writer is not None:
             self._writer.close()
             self._writer = None
@@ -347,14 +352,34 @@ class KamailioSwitch(RtpengineMedia, RtpengineSupervision, Unimplemented):
     async def _check_instance(self) -> None:
         """After (re)connecting: a Kamailio that restarted since the last link knows none of the calls it
         held or connected before. Each is reported `CallLost` and forgotten here, so call control closes
-        its contact; nothing is left waiting for a Kamailio that will never report on it."""
+        its contact; nothing is left waiting for a Kamailio that will never report on it.
+
+        A Kamailio that has just started may link to us before its JSON-RPC listens (its children start one
+        by one; slower on a busy machine): then it is asked again in the background, at growing intervals
+        for some 6 s, while the link is served, about the calls known when the link was made."""
+        if self._instance_retry is not None:
+            self._instance_retry.cancel()
+            self._instance_retry = None
+        known = set(self.offers) | set(self.held) | set(self.dialogs)
         instance = await self.kamailio_instance()
-        if instance is None:
+        if instance is not None:
+            self._settle_instance(instance, known)
             return
+        self._instance_retry = asyncio.create_task(self._ask_instance_again(known), name="kamailio-instance")
+
+    async def _ask_instance_again(self, known: set[str]) -> None:
+        for delay in INSTANCE_RETRY_SECONDS:
+            await asyncio.sleep(delay)
+            instance = await self.kamailio_instance()
+            if instance is not None:
+                self._settle_instance(instance, known)
+                return
+
+    def _settle_instance(self, instance: str, known: set[str]) -> None:
         previous, self.instance = self.instance, instance
         if previous is None or previous == instance:
             return
-        lost = sorted(set(self.offers) | set(self.held) | set(self.dialogs))
+        lost = sorted(c for c in known if c in self.offers or c in self.held or c in self.dialogs)
         if lost:
             logger.warning("Kamailio restarted (up since %s): %d calls are gone", instance, len(lost))
         for call_id in lost:
