@@ -93,6 +93,17 @@ threads), ~5 % SQLite. Not kept or not shown: the socket coalescing's CPU gain i
 Python whatever the venv, though the compiled routing is ~1 % of its samples. Next: one center thread per
 tenant fed by a queue (no lock convoy, fewer hand-offs), and one contacts statement per group.
 
+End of session 13, the merged head on a quiet machine, `make`'s interpreter now Debian's Python 3.11.2
+(PGO/LTO, not pyenv's shared-libpython build: ~30% less CPU), 250/s offered: SQLite 250.0 routed/s, p50
+4.0 ms, p99 22.6 ms, server CPU 3.88 ms a contact at 97% of a core (the target met on SQLite); PostgreSQL
+133-150/s, p50 360-410 ms, p99 460-660 ms, server CPU 4.1-4.4 ms at only 61-65% of a core, the center's
+PostgreSQL backend at 28-37% (rising during the run): PostgreSQL waits, it does not run out of CPU. Tried
+there and not kept, none moved it at 250/s offered: a group's contact rows queued and sent at its end in
+one pipelined round trip (149.6 against 149.3/s), psycopg's pipeline mode for the group's journal, events
+and COMMIT, no pre-ping on checkout, a 0.5 ms GIL switch interval. Left to find: what the commands wait
+for (the backend's per-statement cost growing over the run, the background workers' queries, the request
+sessions' pool of 15).
+
 Agents' bearer tokens are minted with the server's secret key rather than by 1,000 Argon2 logins (each
 costs ~50 ms of CPU); every agent user shares one password hash made with the server's parameters.
 """
