@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,7 +63,7 @@ class _DtmfLog(asyncio.DatagramProtocol):
             self.switch.dtmf(message)
 
 
-class RtpengineMedia:
+class RtpengineMedia(ABC):
     """Mixin of `KamailioSwitch`: the Switch's media commands over rtpengine. The switch provides the
     state below and `_resume` (continue a held INVITE) and `_emit` (report an event)."""
 
@@ -80,11 +81,13 @@ class RtpengineMedia:
     _chains: dict[str, asyncio.Future[None]]
     _dtmf_transport: asyncio.DatagramTransport | None
 
+    @abstractmethod
     def _resume(self, call_id: str, doing: str, **fields: Any) -> None:
-        raise NotImplementedError
+        """Resume the held call (the switch's own message), with what it is `doing` for errors."""
 
+    @abstractmethod
     def _emit(self, event: CallEvent) -> None:
-        raise NotImplementedError
+        """Hand a call event to call control."""
 
     def _close_media(self) -> None:
         if self._dtmf_transport is not None:

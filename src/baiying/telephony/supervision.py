@@ -15,6 +15,7 @@ command (docs/telephony.md says what they would take).
 
 import contextlib
 import logging
+from abc import ABC, abstractmethod
 from typing import Any
 
 from baiying.telephony.rtpengine import NgClient, NgError, NgProtocolError, NgTimeout
@@ -30,7 +31,7 @@ MIXING_MISSING = (
 MONITOR_MODES = ("monitor", "whisper", "barge")
 
 
-class RtpengineSupervision:
+class RtpengineSupervision(ABC):
     """Mixin of `KamailioSwitch`: the Switch's `monitor`. The switch provides the state below."""
 
     name: str
@@ -41,11 +42,13 @@ class RtpengineSupervision:
     supervisor_of: dict[str, str]  # the supervisor call's SIP Call-ID → the supervisor phone's SIP user
     media_errors: list[str]
 
+    @abstractmethod
     def _media_task(self, call_id: str, doing: str, work: Any) -> None:
-        raise NotImplementedError
+        """Run `work` (a coroutine) for the call in order with its other media work."""
 
+    @abstractmethod
     def _emit(self, event: CallEvent) -> None:
-        raise NotImplementedError
+        """Hand a call event to call control."""
 
     def monitor(self, call_id: str, supervisor: str, *, mode: str) -> None:
         if mode not in MONITOR_MODES:
