@@ -496,12 +496,7 @@ async def _the_evapi_link_is_re_established_when_it_drops() -> None:
     assert await asyncio.wait_for(fake.received.get(), 2) == {
         "tindex": 5, "tlabel": 6, "code": 480, "reason": "Temporarily Unavailable"
     }  # fmt: skip
-    serving.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await serving
-    fake.writer.close()  # type: ignore[union-attr]
-    switch.close()
-    fake.server.close()
+    await _unlink(fake, None, switch, serving)
 
 
 class FakeRpc:
@@ -529,14 +524,37 @@ def test_calls_of_a_kamailio_that_restarted_are_reported_lost() -> None:
     asyncio.run(_calls_of_a_kamailio_that_restarted_are_reported_lost())
 
 
-async def _calls_of_a_kamailio_that_restarted_are_reported_lost() -> None:
-    fake, rpc = FakeKamailio(), FakeRpc("Sun Dec  6 11:00:00 2026")
+async def _linked_with_rpc(
+    up_since: str,
+) -> tuple[FakeKamailio, FakeRpc, KamailioSwitch, list[CallEvent], asyncio.Task[None]]:
+    """A switch serving its link to a fake Kamailio (reconnecting when it drops), whose JSON-RPC says it
+    started at `up_since`; the events it reports, and the serving task."""
+    fake, rpc = FakeKamailio(), FakeRpc(up_since)
     port, rpc_port = await fake.start(), await rpc.start()
     switch = KamailioSwitch(VoiceSettings(evapi={"port": port}, rpc={"port": rpc_port}))  # type: ignore[arg-type]
     seen: list[CallEvent] = []
     switch.on_event(seen.append)
     serving = asyncio.create_task(switch.serve_forever(retry_seconds=0.2))  # connects first
     await asyncio.wait_for(fake.connected.wait(), 5)
+    return fake, rpc, switch, seen, serving
+
+
+async def _unlink(
+    fake: FakeKamailio, rpc: "FakeRpc | None", switch: KamailioSwitch, serving: asyncio.Task[None]
+) -> None:
+    """Stop serving the link (the task ends cancelled) and close everything the test opened."""
+    serving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await serving
+    fake.writer.close()  # type: ignore[union-attr]
+    switch.close()
+    fake.server.close()
+    if rpc is not None:
+        rpc.server.close()
+
+
+async def _calls_of_a_kamailio_that_restarted_are_reported_lost() -> None:
+    fake, rpc, switch, seen, serving = await _linked_with_rpc("Sun Dec  6 11:00:00 2026")
 
     async def drop_link() -> None:
         first = fake.writer
@@ -560,13 +578,7 @@ async def _calls_of_a_kamailio_that_restarted_are_reported_lost() -> None:
     assert seen[3:] == [CallLost("held"), CallLost("talking")]
     assert (switch.held, switch.dialogs, switch.offers) == ({}, {}, {})
     assert rpc.methods == ["core.uptime"] * 3
-    serving.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await serving
-    fake.writer.close()  # type: ignore[union-attr]
-    switch.close()
-    fake.server.close()
-    rpc.server.close()
+    await _unlink(fake, rpc, switch, serving)
 
 
 def test_a_restarted_kamailio_whose_rpc_listens_late_is_asked_again_while_its_link_is_served() -> None:
@@ -574,13 +586,8 @@ def test_a_restarted_kamailio_whose_rpc_listens_late_is_asked_again_while_its_li
 
 
 async def _a_restarted_kamailio_whose_rpc_listens_late_is_asked_again() -> None:
-    fake, rpc = FakeKamailio(), FakeRpc("Sun Dec  6 11:00:00 2026")
-    port, rpc_port = await fake.start(), await rpc.start()
-    switch = KamailioSwitch(VoiceSettings(evapi={"port": port}, rpc={"port": rpc_port}))  # type: ignore[arg-type]
-    seen: list[CallEvent] = []
-    switch.on_event(seen.append)
-    serving = asyncio.create_task(switch.serve_forever(retry_seconds=0.2))
-    await asyncio.wait_for(fake.connected.wait(), 5)
+    fake, rpc, switch, seen, serving = await _linked_with_rpc("Sun Dec  6 11:00:00 2026")
+    rpc_port = int(rpc.server.sockets[0].getsockname()[1])
     offer = {"event": "offer", "queue": "support", "from": "bob", "tlabel": 1}
     fake.send({**offer, "callid": "old", "tindex": 1})
     await until(seen, 1)
@@ -602,13 +609,7 @@ async def _a_restarted_kamailio_whose_rpc_listens_late_is_asked_again() -> None:
     assert seen[2:] == [CallLost("old")]
     assert switch.instance == "Sun Dec  6 11:05:00 2026"
     assert set(switch.held) == {"new"}
-    serving.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await serving
-    fake.writer.close()  # type: ignore[union-attr]
-    switch.close()
-    fake.server.close()
-    rpc.server.close()
+    await _unlink(fake, rpc, switch, serving)
 
 
 def test_whisper_and_barge_are_refused_naming_what_rtpengine_lacks() -> None:
