@@ -191,9 +191,7 @@ class KamailioSwitch(RtpengineMedia, RtpengineSupervision, Unimplemented):
         self._writer = self._reader = None
 
     def close(self) -> None:
-        if self._instance_retry is not None:
-            self._instance_retry.cancel()
-            self._instance_retry = None
+        self._stop_asking_instance()
         if self._writer is not None:
             self._writer.close()
             self._writer = None
@@ -357,15 +355,18 @@ class KamailioSwitch(RtpengineMedia, RtpengineSupervision, Unimplemented):
         A Kamailio that has just started may link to us before its JSON-RPC listens (its children start one
         by one; slower on a busy machine): then it is asked again in the background, at growing intervals
         for some 6 s, while the link is served, about the calls known when the link was made."""
-        if self._instance_retry is not None:
-            self._instance_retry.cancel()
-            self._instance_retry = None
+        self._stop_asking_instance()  # a retry for an earlier link: its question is this link's now
         known = set(self.offers) | set(self.held) | set(self.dialogs)
         instance = await self.kamailio_instance()
         if instance is not None:
             self._settle_instance(instance, known)
             return
         self._instance_retry = asyncio.create_task(self._ask_instance_again(known), name="kamailio-instance")
+
+    def _stop_asking_instance(self) -> None:
+        if self._instance_retry is not None:
+            self._instance_retry.cancel()
+            self._instance_retry = None
 
     async def _ask_instance_again(self, known: set[str]) -> None:
         for delay in INSTANCE_RETRY_SECONDS:
