@@ -153,6 +153,8 @@ class KamailioSwitch(RtpengineMedia, RtpengineSupervision, Unimplemented):
                 payload = await netstring.read(self._reader)
             except asyncio.IncompleteReadError as error:
                 raise TelephonyError("Kamailio closed the evapi link") from error
+            except ConnectionError as error:  # reset: Kamailio was killed, or the TCP link broke
+                raise TelephonyError(f"the evapi link broke: {error}") from error
             try:
                 message = json.loads(payload)
             except ValueError:
