@@ -234,6 +234,9 @@ def test_an_admin_fixes_an_sla_error_shown_at_its_line_and_saves_a_new_version(
     page.locator("#ticketcfg-history").scroll_into_view_if_needed()
     shot(page, "admin-ticket-config-history")
     page.click("a[data-lang=zh]")
+    # The link saves the choice, then loads the page again: wait for the Chinese page, or the tab click
+    # lands on the English one just before it goes away.
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     page.click("#tab-workflows")
     page.locator("#ticketcfg-table button", has_text="sla.yaml").click()
     expect(page.locator("#ticketcfg-history-title")).to_have_text("sla.yaml 的历史版本")
