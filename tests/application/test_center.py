@@ -1,6 +1,7 @@
 """The live engine: every command is one transaction (journal, contact rows, events) published after
 COMMIT; a crash loses nothing, and the restarted center carries on exactly as one that never stopped."""
 
+import contextlib
 import shutil
 import threading
 import time
@@ -12,6 +13,7 @@ from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from baiying import events as ev
+from baiying.application import driver as driver_module
 from baiying.application.center import LiveCenter
 from baiying.clock import ManualClock
 from baiying.errors import DomainError
@@ -386,3 +388,153 @@ def test_the_center_refuses_a_call_from_inside_a_request_writer_transaction(url:
     finally:
         engine.dispose()
         run.center.close()
+
+
+class _CountingLock:
+    """The tenant's lock, counting who takes it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.taken = 0
+
+    def __enter__(self) -> bool:
+        entered = self._lock.__enter__()
+        self.taken += 1
+        return entered
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.__exit__(*exc)
+
+
+def _queue_callers(tenant: Any, calls: list[Any]) -> list[threading.Thread]:
+    """Start a thread per call while the tenant is busy, each once the one before waits: they queue in
+    the order given."""
+    threads = []
+    with tenant.lock:
+        for call in calls:
+            thread = threading.Thread(target=call)
+            thread.start()
+            threads.append(thread)
+            deadline = time.monotonic() + 30
+            while len(tenant.pending) < len(threads):
+                assert time.monotonic() < deadline, "the command did not queue"
+                time.sleep(0.005)
+    return threads
+
+
+def test_callers_whose_commands_another_ran_are_woken_without_taking_the_tenants_lock(url: str) -> None:
+    """Under load, each caller queueing for the lock just to learn its command was run made a convoy of
+    hand-offs that held groups to a few commands."""
+    run = Run.open(url)
+    tenant = run.center._driver._tenant(TENANT)
+    tenant.lock = _CountingLock()
+    results: dict[int, Any] = {}
+
+    def caller(n: int) -> Any:
+        return lambda: results.__setitem__(
+            n, run.center.arrive(TENANT, BILLING, contact_id=c(50 + n), language="cmn")
+        )
+
+    threads = _queue_callers(tenant, [caller(n) for n in range(8)])
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(r.contact_id for r in results.values()) == [c(50 + n) for n in range(8)]
+    assert tenant.lock.taken == 2  # this test, then the one caller that ran all eight
+    assert not tenant.led
+    assert not tenant.pending
+    run.center.close()
+
+
+def test_a_write_failing_mid_group_fails_the_commands_run_with_it_and_the_rest_run_next(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = Run.open(url)
+    tenant = run.center._driver._tenant(TENANT)
+    real = driver_module.write_outcome
+
+    def failing(session: Session, direct: Any, tenant_id: str, now: float, outcome: Any, *a: Any) -> None:
+        if outcome.arrived is not None and outcome.arrived.id == c(63):
+            raise RuntimeError("the disk is full")
+        real(session, direct, tenant_id, now, outcome, *a)
+
+    monkeypatch.setattr(driver_module, "write_outcome", failing)
+    results: dict[int, Any] = {}
+
+    def caller(n: int) -> Any:
+        def call() -> None:
+            try:
+                results[n] = run.center.arrive(TENANT, BILLING, contact_id=c(60 + n), language="cmn")
+            except RuntimeError as exc:
+                results[n] = exc
+
+        return call
+
+    threads = _queue_callers(tenant, [caller(n) for n in range(8)])
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads)
+    failed = sorted(n for n, r in results.items() if isinstance(r, RuntimeError))
+    assert failed == [0, 1, 2, 3]  # in the transaction that failed; 4-7 waited for the next group
+    assert sorted(r.contact_id for r in results.values() if not isinstance(r, RuntimeError)) == [
+        c(64),
+        c(65),
+        c(66),
+        c(67),
+    ]
+    waiting = {s.contact_id for s in run.center.waiting(TENANT)}
+    assert {c(60 + n) for n in range(8)} & waiting == {c(64), c(65), c(66), c(67)}
+    assert not tenant.led
+    assert not tenant.pending
+    run.center.close()
+
+
+def test_commands_from_many_threads_with_the_timer_and_failing_writes_all_end_and_agree_with_the_log(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No caller is left waiting, whoever runs its command (another caller, the timer's `advance`) and
+    whatever fails; what is stored rebuilds to the router the center has."""
+    run = Run.open(url)
+    real = driver_module.write_outcome
+    unlucky = {c(100 + 7 * n) for n in range(6)}
+
+    def failing(session: Session, direct: Any, tenant_id: str, now: float, outcome: Any, *a: Any) -> None:
+        if outcome.arrived is not None and outcome.arrived.id in unlucky:
+            raise RuntimeError("the disk is full")
+        real(session, direct, tenant_id, now, outcome, *a)
+
+    monkeypatch.setattr(driver_module, "write_outcome", failing)
+    outcomes: list[str] = []
+    stop = threading.Event()
+
+    def caller(worker: int) -> None:
+        for n in range(10):
+            try:
+                run.center.arrive(TENANT, BILLING, contact_id=c(100 + 10 * worker + n), language="cmn")
+                outcomes.append("ok")
+            except RuntimeError:
+                outcomes.append("failed")
+
+    def timer() -> None:
+        while not stop.is_set():
+            run.clock.advance(0.5)
+            with contextlib.suppress(RuntimeError):
+                run.center.advance(TENANT)
+
+    ticking = threading.Thread(target=timer)
+    ticking.start()
+    threads = [threading.Thread(target=caller, args=(worker,)) for worker in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    stop.set()
+    ticking.join(timeout=30)
+    assert not any(thread.is_alive() for thread in [*threads, ticking])
+    assert len(outcomes) == 60
+    assert outcomes.count("failed") >= len(unlucky)
+    monkeypatch.undo()
+    restarted = LiveCenter(url, ManualClock(run.clock.now()))
+    assert restarted.waiting(TENANT) == run.center.waiting(TENANT)
+    assert restarted.agents(TENANT) == run.center.agents(TENANT)
+    restarted.close()
+    run.center.close()

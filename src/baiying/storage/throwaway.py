@@ -15,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from itertools import count
 from pathlib import Path
 
@@ -72,8 +73,16 @@ class PostgresCluster:
     """A running throwaway server once `start()` returned; `database()` makes a new database and returns
     its name, `url(name)` its SQLAlchemy URL. `stop()` then `remove()` (or `close()`, both)."""
 
-    def __init__(self, bindir: Path | None = None, *, prefix: str = "baiying-pg-") -> None:
+    def __init__(
+        self,
+        bindir: Path | None = None,
+        *,
+        prefix: str = "baiying-pg-",
+        settings: Mapping[str, str] | None = None,
+    ) -> None:
+        """`settings`: server parameters over the defaults below (e.g. autovacuum for a benchmark)."""
         self.bindir = bindir if bindir is not None else server_bindir()
+        self.settings = dict(settings or {})
         self._as_postgres = os.geteuid() == 0
         self._remove_orphans(prefix)
         self.root = Path(tempfile.mkdtemp(prefix=prefix))
@@ -115,6 +124,7 @@ class PostgresCluster:
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c autovacuum=off"
         )
+        options += "".join(f" -c {name}={value}" for name, value in self.settings.items())
         log = self.root / "server.log"
         wait = ("-w", "-t", str(START_TIMEOUT_SECONDS))
         started = self._run("pg_ctl", "-D", str(self.data), "-l", str(log), "-o", options, *wait, "start")
