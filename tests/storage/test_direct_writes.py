@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 from baiying.storage.direct import DirectWrites
 from baiying.storage.engine import make_engine
 from baiying.storage.event_log import _plain, event_data
-from baiying.storage.repositories import Tenants
-from baiying.storage.tables import ContactRow
+from baiying.storage.repositories import PolicyRepository, QueueRepository, Tenants
+from baiying.storage.tables import ContactRow, QueueRow
 from tests.storage.test_event_log import ONE_OF_EACH, T0
+from tests.storage.test_repositories import BILLING_POLICY
 
 
 def test_event_documents_are_to_record_with_plain_values() -> None:
@@ -45,13 +46,54 @@ def _contact(contact_id: str, queue_id: str) -> dict[str, object]:
     }
 
 
-def test_a_refused_row_is_sqlalchemys_integrity_error(session: Session) -> None:
+def test_a_refused_row_is_sqlalchemys_integrity_error_at_the_commit_it_waited_for(session: Session) -> None:
     Tenants(session).add("acme", "Acme", at=T0)
     session.commit()
-    with DirectWrites.during(session) as direct, pytest.raises(IntegrityError):
-        direct.insert_contact(_contact("c1", "no-such-queue"))  # the queue's foreign key
+    with DirectWrites.during(session) as direct:
+        direct.insert_contact(_contact("c1", "no-such-queue"))  # the queue's foreign key: queued
+        with pytest.raises(IntegrityError, match="queue"):
+            session.commit()
     session.rollback()
     assert session.scalars(select(ContactRow)).all() == []
+
+
+def _acme_with_queue(session: Session) -> None:
+    Tenants(session).add("acme", "Acme", at=T0)
+    PolicyRepository(session, "acme").put("billing", BILLING_POLICY, at=T0)
+    QueueRepository(session, "acme").add(QueueRow(id="q", name="Q", policy_id="billing"))
+    session.commit()
+
+
+def test_queued_writes_go_before_a_read_through_the_session_and_before_the_commit(session: Session) -> None:
+    _acme_with_queue(session)
+    with DirectWrites.during(session) as direct:
+        direct.insert_contact(_contact("c1", "q"))
+        direct.update_contacts(
+            "acme", ("state", "updated_at"), [{"id": "c1", "state": "ended", "updated_at": T0}]
+        )
+        assert not session.in_transaction()  # nothing sent yet
+        assert session.scalar(select(ContactRow.state).where(ContactRow.id == "c1")) == "ended"
+        direct.insert_contact(_contact("c2", "q"))
+        session.commit()
+    assert sorted(session.scalars(select(ContactRow.id))) == ["c1", "c2"]
+
+
+def test_whether_contacts_are_stored_is_read_ahead_in_one_statement_and_counts_queued_ones(
+    session: Session,
+) -> None:
+    _acme_with_queue(session)
+    with DirectWrites.during(session) as direct:
+        direct.insert_contact(_contact("c1", "q"))
+        session.commit()
+    with DirectWrites.during(session) as direct:
+        direct.insert_contact(_contact("c2", "q"))
+        direct.read_ahead("acme", ["c1", "c2", "c3"])
+        sent = direct._send
+        direct._send = lambda _statement: pytest.fail("asked the database again")  # type: ignore[method-assign]
+        assert [direct.contact_exists("acme", c) for c in ("c1", "c2", "c3")] == [True, True, False]
+        direct._send = sent  # type: ignore[method-assign]
+        session.commit()
+    assert sorted(session.scalars(select(ContactRow.id))) == ["c1", "c2"]
 
 
 def test_only_the_tables_columns_can_be_updated(session: Session) -> None:

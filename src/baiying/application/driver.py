@@ -315,6 +315,8 @@ class RouterDriver:
             DirectWrites.during(session) as direct,
         ):
             try:
+                arriving = [r.contact_id for r in group if r.command is Command.ARRIVE and r.contact_id]
+                direct.read_ahead(tenant_id, arriving)  # one statement for the arrivals' conflict checks
                 # Deadlines that are due fire first, in a journaled `advance` of their own.
                 fired = self._due(state, session, direct, engine, self._now(state), events, decided, run)
                 for request in group:

@@ -12,19 +12,28 @@ dialects `make_engine` accepts. JSON columns are encoded with `json.dumps`, as S
 (its default serializer), so the stored text is the same either way; PostgreSQL gets it through an
 explicit CAST.
 
+Writes that return nothing (a contact's row inserted or updated) wait in the transaction's queue and go
+with the next statement that returns something (an existence check, the journal's or the log's sequences),
+or at the session's COMMIT, or before any read through the session: on PostgreSQL, in one pipeline with
+that statement, so a group of commands costs a few round trips rather than one a row (each round trip of
+the tenant's group is time no other command of the tenant can use). A queued write that fails therefore
+fails the statement it went with (the error names the failed row's constraint, not that statement).
+Whether the contacts a group's arrivals would create are stored is read for all of them at once
+(`read_ahead`).
+
 Sequences come back in the order given: SQLite's `lastrowid` after each one-row INSERT (the sequence
 column is its rowid), psycopg's `executemany(..., returning=True)`, one result set per parameter set, in
 order (pipelined: one round trip for the batch).
 """
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Table, event
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from baiying.storage.tables import ContactRow, EventRow
 
@@ -48,6 +57,17 @@ class _Sql:
         self.contact_insert = self._insert("contacts", _CONTACT_COLUMNS, _JSON_COLUMNS)
         self.contact_exists = f"SELECT 1 FROM contacts WHERE tenant_id = {mark} AND id = {mark}"
         self._updates: dict[tuple[str, ...], str] = {}
+        self._stored: dict[int, str] = {}
+
+    def contacts_stored(self, count: int) -> str:
+        """`SELECT id FROM contacts WHERE tenant_id AND id IN (count ids)`."""
+        found = self._stored.get(count)
+        if found is None:
+            marks = ", ".join([self.mark] * count)
+            found = self._stored[count] = (
+                f"SELECT id FROM contacts WHERE tenant_id = {self.mark} AND id IN ({marks})"
+            )
+        return found
 
     def _insert(self, table: str, columns: Sequence[str], json_columns: Iterable[str]) -> str:
         marks = ", ".join(self._mark(name, json_columns) for name in columns)
@@ -92,6 +112,10 @@ class DirectWrites:
         self._sql = _DIALECTS[name]
         self._sqlite = name == "sqlite"
         self._opened: Any = None
+        self._writer: Any = None
+        self._queued: list[tuple[str, tuple[Any, ...]]] = []  # writes not sent yet, in order
+        self._inserted: set[str] = set()  # contacts inserted in this transaction (sent or queued)
+        self._known: dict[str, bool] = {}  # whether a contact was stored, read ahead
 
     @classmethod
     @contextmanager
@@ -107,6 +131,14 @@ class DirectWrites:
             writes.close()
 
     @classmethod
+    def flush_shared(cls, session: Session) -> None:
+        """Send the queued writes of `session`'s shared statements, if it has them (before its COMMIT and
+        before anything reads through it)."""
+        shared: DirectWrites | None = session.info.get(cls._KEY)
+        if shared is not None:
+            shared.flush()
+
+    @classmethod
     @contextmanager
     def of(cls, session: Session) -> Iterator["DirectWrites"]:
         """The transaction's shared statements (`during`), else statements of its own for the block."""
@@ -117,13 +149,23 @@ class DirectWrites:
         writes = cls(session)
         try:
             yield writes
+            writes.flush()
         finally:
             writes.close()
 
     def close(self) -> None:
-        if self._opened is not None:
-            self._opened.close()
-            self._opened = None
+        """Close the cursor; queued writes not sent by now are dropped (the transaction failed)."""
+        self._queued.clear()
+        for cursor in (self._opened, self._writer):
+            if cursor is not None:
+                cursor.close()
+        self._opened = self._writer = None
+
+    def flush(self) -> None:
+        """Send the queued writes now."""
+        if self._queued:
+            with self._translated("(queued writes)"):
+                self._send(lambda _cursor: None)
 
     @property
     def _cursor(self) -> Any:
@@ -132,9 +174,26 @@ class DirectWrites:
         return self._opened
 
     def contact_exists(self, tenant_id: str, contact_id: str) -> bool:
-        with self._translated(self._sql.contact_exists):
-            self._cursor.execute(self._sql.contact_exists, (tenant_id, contact_id))
-            return self._cursor.fetchone() is not None
+        if contact_id in self._inserted:
+            return True
+        known = self._known.get(contact_id)
+        if known is not None:
+            return known
+        sql = self._sql.contact_exists
+        with self._translated(sql):
+            return (
+                self._send(lambda cursor: cursor.execute(sql, (tenant_id, contact_id))).fetchone() is not None
+            )
+
+    def read_ahead(self, tenant_id: str, contact_ids: Iterable[str]) -> None:
+        """Read whether each of these contacts is stored, in one statement, for `contact_exists` to come."""
+        ids = sorted({i for i in contact_ids if i not in self._known and i not in self._inserted})
+        if not ids:
+            return
+        sql = self._sql.contacts_stored(len(ids))
+        with self._translated(sql):
+            found = {row[0] for row in self._send(lambda cursor: cursor.execute(sql, (tenant_id, *ids)))}
+        self._known.update((i, i in found) for i in ids)
 
     def append_journal(self, tenant_id: str, entries: Sequence[tuple[float, str, str]]) -> list[int]:
         """Journal `(at, command, payload as JSON text)` entries in order; returns their sequences."""
@@ -147,21 +206,17 @@ class DirectWrites:
         return self._insert_returning(self._sql.event_insert, rows)
 
     def insert_contact(self, row: Mapping[str, Any]) -> None:
-        """A new `contacts` row: every column of the table given, JSON columns as Python values."""
-        with self._translated(self._sql.contact_insert):
-            self._cursor.execute(self._sql.contact_insert, _values(_CONTACT_COLUMNS, row))
+        """A new `contacts` row (queued): every column of the table given, JSON columns as Python values."""
+        self._queued.append((self._sql.contact_insert, _values(_CONTACT_COLUMNS, row)))
+        self._inserted.add(row["id"])
 
     def update_contacts(
         self, tenant_id: str, columns: tuple[str, ...], rows: Sequence[Mapping[str, Any]]
     ) -> None:
-        """Set `columns` of each `(id, values)` row: `rows` hold `"id"` and a value for each column."""
+        """Set `columns` of each `(id, values)` row (queued): `rows` hold `"id"` and a value for each
+        column."""
         sql = self._sql.contact_update(columns)
-        params = [(*_values(columns, row), tenant_id, row["id"]) for row in rows]
-        with self._translated(sql):
-            if len(params) == 1:
-                self._cursor.execute(sql, params[0])
-            else:
-                self._cursor.executemany(sql, params)
+        self._queued.extend((sql, (*_values(columns, row), tenant_id, row["id"])) for row in rows)
 
     @contextmanager
     def _translated(self, sql: str) -> Iterator[None]:
@@ -176,25 +231,50 @@ class DirectWrites:
         if not rows:
             return []
         with self._translated(sql):
-            return self._inserted(sql, rows)
-
-    def _inserted(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> list[int]:
-        cursor = self._cursor
-        if self._sqlite:
-            sequences = []
-            for row in rows:
-                cursor.execute(sql, row)
-                sequences.append(cursor.lastrowid)
+            if self._sqlite:
+                sequences: list[int] = []
+                self._send(lambda cursor: _each_rowid(cursor, sql, rows, sequences))
+                return sequences
+            cursor = self._send(lambda cursor: cursor.executemany(sql, rows, returning=True))
+            sequences = [cursor.fetchone()[0]]
+            while cursor.nextset():
+                sequences.append(cursor.fetchone()[0])
             return sequences
-        if len(rows) == 1:
-            cursor.execute(sql, rows[0])
-            return [cursor.fetchone()[0]]
-        cursor.executemany(sql, rows, returning=True)
-        sequences = [cursor.fetchone()[0]]
-        while cursor.nextset():
-            sequences.append(cursor.fetchone()[0])
-        return sequences
+
+    def _send(self, statement: Callable[[Any], object]) -> Any:
+        """Run the queued writes, then `statement(cursor)`: on PostgreSQL in one pipeline (one round trip),
+        the writes on a cursor of their own. Returns the cursor, holding the statement's results."""
+        cursor, queued = self._cursor, self._queued
+        self._queued = []
+        if self._sqlite:
+            for sql, params in queued:
+                cursor.execute(sql, params)
+            statement(cursor)
+            return cursor
+        if self._writer is None:
+            self._writer = self._session.connection().connection.cursor()
+        with cursor.connection.pipeline():
+            for sql, params in queued:
+                self._writer.execute(sql, params)
+            statement(cursor)
+        return cursor
+
+
+def _each_rowid(cursor: Any, sql: str, rows: Sequence[tuple[Any, ...]], sequences: list[int]) -> None:
+    for row in rows:
+        cursor.execute(sql, row)
+        sequences.append(cursor.lastrowid)
 
 
 def _values(columns: Sequence[str], row: Mapping[str, Any]) -> tuple[Any, ...]:
     return tuple(json.dumps(row[name]) if name in _JSON_COLUMNS else row[name] for name in columns)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    DirectWrites.flush_shared(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _before_read(state: ORMExecuteState) -> None:
+    DirectWrites.flush_shared(state.session)
