@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from baiying.storage.direct import DirectWrites
 from baiying.storage.engine import make_engine
-from baiying.storage.event_log import _plain, event_data
+from baiying.storage.event_log import EventLog, _plain, event_data, event_row
 from baiying.storage.repositories import PolicyRepository, QueueRepository, Tenants
 from baiying.storage.tables import ContactRow, QueueRow
 from tests.storage.test_event_log import ONE_OF_EACH, T0
@@ -71,7 +71,6 @@ def test_queued_writes_go_before_a_read_through_the_session_and_before_the_commi
         direct.update_contacts(
             "acme", ("state", "updated_at"), [{"id": "c1", "state": "ended", "updated_at": T0}]
         )
-        assert not session.in_transaction()  # nothing sent yet
         assert session.scalar(select(ContactRow.state).where(ContactRow.id == "c1")) == "ended"
         direct.insert_contact(_contact("c2", "q"))
         session.commit()
@@ -112,3 +111,24 @@ def test_a_begin_sqlite_refuses_is_sqlalchemys_operational_error(tmp_path: Path)
                 connection.begin()  # BEGIN again, on sqlite3's own connection
     finally:
         engine.dispose()
+
+
+def test_a_rollback_forgets_the_queued_writes(session: Session) -> None:
+    _acme_with_queue(session)
+    with DirectWrites.during(session) as direct:
+        direct.insert_contact(_contact("c1", "q"))
+        session.rollback()
+        direct.insert_contact(_contact("c2", "q"))
+        session.commit()
+    assert list(session.scalars(select(ContactRow.id))) == ["c2"]
+
+
+def test_events_logged_in_one_go_get_sequences_in_the_order_given_across_statements(session: Session) -> None:
+    Tenants(session).add("acme", "Acme", at=T0)
+    session.commit()
+    many = [ONE_OF_EACH[n % len(ONE_OF_EACH)] for n in range(2_345)]  # three statements' worth
+    with DirectWrites.during(session) as direct:
+        sequences = direct.append_events([event_row("acme", e) for e in many])
+        session.commit()
+    assert sequences == sorted(set(sequences))
+    assert EventLog().read(session, "acme") == list(zip(sequences, many, strict=True))

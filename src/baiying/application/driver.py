@@ -326,6 +326,7 @@ class RouterDriver:
                 run.current = None
                 self.journal.append_encoded(direct, tenant_id, run.journal)
                 sequences = self.log.append_with(direct, tenant_id, events)
+                direct.flush()  # the journal's entries, if no event carried them
                 direct.close()
                 if decided:
                     session.commit()

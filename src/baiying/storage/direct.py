@@ -29,14 +29,15 @@ order (pipelined: one round trip for the batch).
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, event
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from baiying.storage.tables import ContactRow, EventRow
 
+T = TypeVar("T")
 _CONTACTS = cast(Table, ContactRow.__table__)
 _EVENTS = cast(Table, EventRow.__table__)
 _JSON_COLUMNS = frozenset(
@@ -52,9 +53,11 @@ class _Sql:
 
     def __init__(self, mark: str, json_mark: str, returning: str) -> None:
         self.mark, self.json_mark = mark, json_mark
-        self.journal_insert = self._insert("router_journal", JOURNAL_COLUMNS, {"payload"}) + returning
-        self.event_insert = self._insert("events", EVENT_COLUMNS, {"data"}) + returning
+        self.returning = returning
+        self.journal_insert = self._insert("router_journal", JOURNAL_COLUMNS, {"payload"})
+        self.event_insert = self._insert("events", EVENT_COLUMNS, {"data"})
         self.contact_insert = self._insert("contacts", _CONTACT_COLUMNS, _JSON_COLUMNS)
+        self._many: dict[tuple[str, int], str] = {}
         self.contact_exists = f"SELECT 1 FROM contacts WHERE tenant_id = {mark} AND id = {mark}"
         self._updates: dict[tuple[str, ...], str] = {}
         self._stored: dict[int, str] = {}
@@ -66,6 +69,18 @@ class _Sql:
             marks = ", ".join([self.mark] * count)
             found = self._stored[count] = (
                 f"SELECT id FROM contacts WHERE tenant_id = {self.mark} AND id IN ({marks})"
+            )
+        return found
+
+    def many(self, insert: str, count: int, *, returning: bool = False) -> str:
+        """`insert` (one of the above) for `count` rows in one statement, optionally returning the
+        sequences (PostgreSQL: in no promised order, but increasing along the rows)."""
+        key = (insert + self.returning if returning else insert, count)
+        found = self._many.get(key)
+        if found is None:
+            head, _, row = insert.partition(" VALUES ")
+            found = self._many[key] = (
+                f"{head} VALUES {', '.join([row] * count)}{self.returning if returning else ''}"
             )
         return found
 
@@ -121,7 +136,7 @@ class DirectWrites:
     @contextmanager
     def during(cls, session: Session) -> Iterator["DirectWrites"]:
         """Statements for `session`'s transaction, shared by everything that runs in it (`of`); closed as
-        the block ends."""
+        the block ends, so commit inside it (writes still queued then are dropped)."""
         writes = cls(session)
         session.info[cls._KEY] = writes
         try:
@@ -129,6 +144,13 @@ class DirectWrites:
         finally:
             del session.info[cls._KEY]
             writes.close()
+
+    @classmethod
+    def discard_shared(cls, session: Session) -> None:
+        """Forget the queued writes of `session`'s shared statements (its transaction rolled back)."""
+        shared: DirectWrites | None = session.info.get(cls._KEY)
+        if shared is not None:
+            shared._queued.clear()
 
     @classmethod
     def flush_shared(cls, session: Session) -> None:
@@ -195,19 +217,35 @@ class DirectWrites:
             found = {row[0] for row in self._send(lambda cursor: cursor.execute(sql, (tenant_id, *ids)))}
         self._known.update((i, i in found) for i in ids)
 
-    def append_journal(self, tenant_id: str, entries: Sequence[tuple[float, str, str]]) -> list[int]:
-        """Journal `(at, command, payload as JSON text)` entries in order; returns their sequences."""
-        return self._insert_returning(
-            self._sql.journal_insert, [(tenant_id, at, command, payload) for at, command, payload in entries]
-        )
+    def append_journal(self, tenant_id: str, entries: Sequence[tuple[float, str, str]]) -> None:
+        """Journal `(at, command, payload as JSON text)` entries, in order (queued)."""
+        for chunk in _chunks(entries):
+            sql = self._sql.many(self._sql.journal_insert, len(chunk))
+            self._queue(sql, tuple(v for at, cmd, payload in chunk for v in (tenant_id, at, cmd, payload)))
 
     def append_events(self, rows: Sequence[tuple[Any, ...]]) -> list[int]:
-        """Log event rows (values in `EVENT_COLUMNS` order, `data` as JSON text); returns their sequences."""
-        return self._insert_returning(self._sql.event_insert, rows)
+        """Log event rows (values in `EVENT_COLUMNS` order, `data` as JSON text); returns their sequences
+        (increasing, in the order given)."""
+        sequences: list[int] = []
+        for chunk in _chunks(rows):
+            sql = self._sql.many(self._sql.event_insert, len(chunk), returning=not self._sqlite)
+            params = tuple(v for row in chunk for v in row)
+            with self._translated(sql):
+                cursor = self._send(lambda cursor: cursor.execute(sql, params))  # noqa: B023 - run here
+                if self._sqlite:  # consecutive rowids: the writer holds the database's lock
+                    last = cursor.lastrowid
+                    sequences.extend(range(last - len(chunk) + 1, last + 1))
+                else:  # one sequence value a row, drawn along the rows
+                    sequences.extend(sorted(row[0] for row in cursor.fetchall()))
+        return sequences
+
+    def _queue(self, sql: str, params: tuple[Any, ...]) -> None:
+        self._cursor  # noqa: B018 - begins the session's transaction: its rollback then drops the queue
+        self._queued.append((sql, params))
 
     def insert_contact(self, row: Mapping[str, Any]) -> None:
         """A new `contacts` row (queued): every column of the table given, JSON columns as Python values."""
-        self._queued.append((self._sql.contact_insert, _values(_CONTACT_COLUMNS, row)))
+        self._queue(self._sql.contact_insert, _values(_CONTACT_COLUMNS, row))
         self._inserted.add(row["id"])
 
     def update_contacts(
@@ -216,7 +254,8 @@ class DirectWrites:
         """Set `columns` of each `(id, values)` row (queued): `rows` hold `"id"` and a value for each
         column."""
         sql = self._sql.contact_update(columns)
-        self._queued.extend((sql, (*_values(columns, row), tenant_id, row["id"])) for row in rows)
+        for row in rows:
+            self._queue(sql, (*_values(columns, row), tenant_id, row["id"]))
 
     @contextmanager
     def _translated(self, sql: str) -> Iterator[None]:
@@ -226,20 +265,6 @@ class DirectWrites:
             yield
         except self._dbapi_error as exc:
             raise DBAPIError.instance(sql, None, exc, self._dbapi_error) from exc
-
-    def _insert_returning(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> list[int]:
-        if not rows:
-            return []
-        with self._translated(sql):
-            if self._sqlite:
-                sequences: list[int] = []
-                self._send(lambda cursor: _each_rowid(cursor, sql, rows, sequences))
-                return sequences
-            cursor = self._send(lambda cursor: cursor.executemany(sql, rows, returning=True))
-            sequences = [cursor.fetchone()[0]]
-            while cursor.nextset():
-                sequences.append(cursor.fetchone()[0])
-            return sequences
 
     def _send(self, statement: Callable[[Any], object]) -> Any:
         """Run the queued writes, then `statement(cursor)`: on PostgreSQL in one pipeline (one round trip),
@@ -260,10 +285,12 @@ class DirectWrites:
         return cursor
 
 
-def _each_rowid(cursor: Any, sql: str, rows: Sequence[tuple[Any, ...]], sequences: list[int]) -> None:
-    for row in rows:
-        cursor.execute(sql, row)
-        sequences.append(cursor.lastrowid)
+ROWS_A_STATEMENT = 1_000  # PostgreSQL takes at most 65,535 parameters a statement
+
+
+def _chunks(rows: Sequence[T]) -> Iterator[Sequence[T]]:
+    for start in range(0, len(rows), ROWS_A_STATEMENT):
+        yield rows[start : start + ROWS_A_STATEMENT]
 
 
 def _values(columns: Sequence[str], row: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -278,3 +305,8 @@ def _before_commit(session: Session) -> None:
 @event.listens_for(Session, "do_orm_execute")
 def _before_read(state: ORMExecuteState) -> None:
     DirectWrites.flush_shared(state.session)
+
+
+@event.listens_for(Session, "after_soft_rollback")  # also when nothing had begun the transaction yet
+def _after_rollback(session: Session, _previous: SessionTransaction) -> None:
+    DirectWrites.discard_shared(session)

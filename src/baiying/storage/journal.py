@@ -63,11 +63,11 @@ class RouterJournal:
     @staticmethod
     def append_encoded(
         writes: DirectWrites, tenant_id: str, entries: Sequence[tuple[float, str, str]]
-    ) -> list[int]:
+    ) -> None:
         """Add `(at, command, payload as JSON text)` entries in order, through the transaction's
         `DirectWrites` (the live center has encoded each payload already, to refuse one that cannot be
-        stored before the router runs it); returns their sequences (increasing, in the same order)."""
-        return writes.append_journal(tenant_id, entries)
+        stored before the router runs it); their sequences increase in the same order."""
+        writes.append_journal(tenant_id, entries)
 
     def read(
         self, session: Session, tenant_id: str, after_sequence: int = 0, limit: int | None = None
