@@ -538,3 +538,46 @@ def test_commands_from_many_threads_with_the_timer_and_failing_writes_all_end_an
     assert restarted.agents(TENANT) == run.center.agents(TENANT)
     restarted.close()
     run.center.close()
+
+
+def _in_a_thread(call: Any) -> None:
+    """Run `call` in a daemon thread, failing (not hanging) if it does not end: a deadlock's symptom."""
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            call()
+        except BaseException as exc:  # pragma: no cover - reported below
+            failures.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "the call did not end: a command waits for its own thread"
+    assert failures == []
+
+
+def test_a_subscriber_may_command_the_center_from_the_events_of_a_command_or_of_the_timer(url: str) -> None:
+    """Call control does: an offer's event makes it ring a phone, whose failure rejects the offer, all on
+    the thread that ran the group whose events it is handed."""
+    run = Run.open(url)
+    nested: list[str] = []
+
+    def on_batch(batch: Any) -> None:
+        for published in batch.events:
+            if isinstance(published, ev.ContactArrived) and published.contact_id == c(70):
+                nested.append(run.center.arrive(TENANT, BILLING, contact_id=c(71), language="cmn").contact_id)
+            timed_out = isinstance(published, ev.ContactOverflowed | ev.ContactQueued) and timer
+            if timed_out and published.contact_id == c(72) and c(73) not in nested:
+                nested.append(run.center.arrive(TENANT, BILLING, contact_id=c(73), language="cmn").contact_id)
+
+    timer = False
+    run.center.bus.subscribe(on_batch)
+    _in_a_thread(lambda: run.center.arrive(TENANT, BILLING, contact_id=c(70), language="cmn"))
+    assert nested == [c(71)]
+    run.center.arrive(TENANT, BILLING, contact_id=c(72), language="cmn")
+    run.clock.advance(600)  # past the policy's first step
+    timer = True
+    _in_a_thread(lambda: run.center.advance(TENANT))
+    assert nested == [c(71), c(73)]
+    run.center.close()

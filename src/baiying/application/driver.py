@@ -23,7 +23,8 @@ import json
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -127,6 +128,7 @@ class _Tenant:
     pending: deque[_Request] = field(default_factory=deque)  # appended under `gate`, run under `lock`
     gate: threading.Lock = field(default_factory=threading.Lock)  # guards `led` and the lead's hand-over
     led: bool = False  # a caller leads (runs or is about to run the pending commands)
+    holder: int | None = None  # the thread running groups under `lock` (`_holding`), if any
 
 
 class RouterDriver:
@@ -164,22 +166,26 @@ class RouterDriver:
     ) -> CommandResult:
         state = self._tenant(tenant_id)
         request = _Request(command, payload, contact_id)
+        # Called back by a subscriber of the events of a group this thread is running (it holds the lock):
+        # run it here and now, as the lock's re-entry always did; who leads does not change.
+        nested = state.holder == threading.get_ident()
         with state.gate:
             state.pending.append(request)
-            request.leads = not state.led
-            state.led = True
+            request.leads = nested or not state.led
+            state.led = state.led or not nested
         if not request.leads:
             request.wake.acquire()  # until another caller ran our command, or passed us the lead
         if request.leads:
             try:
-                with state.lock:
+                with self._holding(state):
                     while not request.finished:  # run what waits, ours included, until ours is done
                         self._run_group(state)
             except BaseException as exc:
                 self._withdraw(state, request, exc)
                 raise
             finally:
-                self._hand_over(state)
+                if not nested:
+                    self._hand_over(state)
         if request.error is not None:
             raise request.error
         assert request.result is not None
@@ -197,7 +203,7 @@ class RouterDriver:
     def advance(self, tenant_id: str | None) -> list[CommandResult]:
         results = []
         for state in self._states(tenant_id):
-            with state.lock:
+            with self._holding(state):
                 result = self._run_group(state, advance=True)
             if result is not None:
                 results.append(result)
@@ -232,6 +238,17 @@ class RouterDriver:
     # ---- who runs the waiting commands --------------------------------------------------------------------
     # `gate` orders these against each other: a waiting command (in `pending`) is never finished, so it was
     # never woken; a finished one is woken once, unless its caller leads (and so is awake already).
+
+    @staticmethod
+    @contextmanager
+    def _holding(state: _Tenant) -> Iterator[None]:
+        """The tenant's lock, to run groups: `holder` names this thread meanwhile."""
+        with state.lock:
+            outer, state.holder = state.holder, threading.get_ident()
+            try:
+                yield
+            finally:
+                state.holder = outer
 
     @staticmethod
     def _hand_over(state: _Tenant) -> None:
