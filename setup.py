@@ -1,10 +1,11 @@
 """Build hook: compile the routing engine's hot path and the simulator's event loop with mypyc (they are
-mypy --strict clean, so they compile as written). Set BAIYING_PURE_PYTHON=1 to install without a C compiler; behaviour is the same, slower.
+mypy --strict clean, so they compile as written), and the huge-page arena allocator (C). Set
+BAIYING_PURE_PYTHON=1 to install without a C compiler; behaviour is the same, slower.
 """
 
 import os
 
-from setuptools import setup
+from setuptools import Extension, setup
 
 COMPILED = [
     "availability",
@@ -35,5 +36,7 @@ if os.environ.get("BAIYING_PURE_PYTHON") != "1":
     paths += [f"src/baiying/simulation/{name}.py" for name in SIMULATOR]
     paths += EVENTS
     ext_modules = mypycify(paths, opt_level="3")
+    # Python's arenas on huge pages (baiying.hugepages); optional: where it does not build, nothing is lost.
+    ext_modules.append(Extension("baiying._hugepages", ["src/baiying/_hugepages.c"], optional=True))
 
 setup(ext_modules=ext_modules)

@@ -5,6 +5,7 @@ from typing import NoReturn
 
 import pytest
 from benchmarks.__main__ import main as run_benchmarks
+from benchmarks.__main__ import run_one
 
 from baiying.storage.throwaway import ClusterUnavailable
 from benchmarks import BenchmarkCannotRun, bench_kb_search, bench_screen_pop, bench_voice
@@ -50,11 +51,12 @@ def test_the_runner_names_each_failure_and_exits_1_after_running_the_rest(
         raise BenchmarkCannotRun("voice: missing sipp")
 
     monkeypatch.setattr(bench_voice, "main", fail)
-    assert run_benchmarks(["voice", "screen_pop", "erlang"]) == 1
+    assert run_benchmarks(["voice", "screen_pop", "erlang"], run_one) == 1  # here, for the patches
     assert ran == ["erlang"]
     out, err = capsys.readouterr()
     assert "BENCHMARK FAILED bench_screen_pop: BenchmarkCannotRun: screen_pop needs" in err
     assert "BENCHMARK FAILED bench_voice: BenchmarkCannotRun: voice: missing sipp" in err
+    assert "2 benchmark(s) failed: bench_screen_pop, bench_voice" in err
     assert "=== bench_erlang ===" in out
     assert "skipped" not in out
 
@@ -62,3 +64,10 @@ def test_the_runner_names_each_failure_and_exits_1_after_running_the_rest(
 def test_the_runner_refuses_an_unknown_benchmark(capsys: pytest.CaptureFixture[str]) -> None:
     assert run_benchmarks(["screen-pop"]) == 2
     assert "no such benchmark: screen-pop" in capsys.readouterr().err
+
+
+def test_the_runner_runs_each_module_in_a_process_of_its_own(capfd: pytest.CaptureFixture[str]) -> None:
+    assert run_benchmarks(["erlang"]) == 0
+    out, _ = capfd.readouterr()
+    assert "=== bench_erlang ===" in out
+    assert "erlang-c required agents" in out  # printed by the child

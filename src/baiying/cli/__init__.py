@@ -2,6 +2,7 @@
 
 import typer
 
+from baiying import hugepages
 from baiying.cli import (
     calls,
     database,
@@ -44,4 +45,5 @@ knowledge_cli.register(app)
 
 
 def main() -> None:
+    hugepages.enable()  # if BAIYING_HUGE_PAGES=1 asks for it (`serve` turns it on by itself)
     app()

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from baiying import hugepages
 from baiying.cli.database import UrlOption
 from baiying.cli.errors import user_errors
 
@@ -58,6 +59,7 @@ def serve(
     url: UrlOption = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs) until Ctrl-C. Refuses an un-migrated database."""
+    hugepages.enable(default=True)  # before the routers' objects are made: the server routes
     import uvicorn
 
     from baiying.api.app import create_app
