@@ -78,6 +78,14 @@ Figures (compiled build; wall clock, so only as good as the machine is quiet):
   (`PYTHONMALLOC=malloc GLIBC_TUNABLES=glibc.malloc.hugetlb=1`) gave 134-152k where the plain run gave
   111-116k (fewer TLB misses on a memory-latency-bound index), at ~5% more CPU for the HTTP server
   (glibc's malloc instead of pymalloc; bench_contact_calls 2.69 -> 2.82 ms).
+- Session 14, 2026-12-06. pymalloc's own arenas on huge pages instead (`baiying.hugepages`: a C arena
+  allocator cutting 1 MiB arenas from 2 MiB-aligned regions marked MADV_HUGEPAGE; pymalloc's speed kept).
+  `baiying serve` turns it on, and this benchmark measures the router as serve runs it
+  (BAIYING_HUGE_PAGES=0 measures without). Alternating on the quiet machine: ordinary pages 118.1k,
+  107.9k, 94.9k, 110.3k decisions/s (p99 14.1-17.1 µs), huge pages 151.2k, 140.7k, 136.7k, 131.8k (p99
+  10.7-11.5 µs): +28% in each pair. The same allocator made the simulator ~25% slower (205k -> 143-160k
+  callers/s: it allocates and frees far more, and pool headers at every 16 KiB boundary crowd a few cache
+  sets on 2 MiB pages), so it stays off there; the in-process HTTP calls were unchanged (2.6-2.8 ms).
 """
 
 import gc

@@ -422,6 +422,24 @@ def _queue_callers(tenant: Any, calls: list[Any]) -> list[threading.Thread]:
     return threads
 
 
+def _fail_writing(monkeypatch: pytest.MonkeyPatch, arrivals: set[ContactId]) -> None:
+    """The driver's writes fail for these contacts' arrivals ("the disk is full")."""
+    real = driver_module.write_outcome
+
+    def failing(session: Session, direct: Any, tenant_id: str, now: float, outcome: Any, *a: Any) -> None:
+        if outcome.arrived is not None and outcome.arrived.id in arrivals:
+            raise RuntimeError("the disk is full")
+        real(session, direct, tenant_id, now, outcome, *a)
+
+    monkeypatch.setattr(driver_module, "write_outcome", failing)
+
+
+def _join(threads: list[threading.Thread]) -> None:
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "a caller was left waiting"
+
+
 def test_callers_whose_commands_another_ran_are_woken_without_taking_the_tenants_lock(url: str) -> None:
     """Under load, each caller queueing for the lock just to learn its command was run made a convoy of
     hand-offs that held groups to a few commands."""
@@ -435,9 +453,7 @@ def test_callers_whose_commands_another_ran_are_woken_without_taking_the_tenants
             n, run.center.arrive(TENANT, BILLING, contact_id=c(50 + n), language="cmn")
         )
 
-    threads = _queue_callers(tenant, [caller(n) for n in range(8)])
-    for thread in threads:
-        thread.join(timeout=30)
+    _join(_queue_callers(tenant, [caller(n) for n in range(8)]))
     assert sorted(r.contact_id for r in results.values()) == [c(50 + n) for n in range(8)]
     assert tenant.lock.taken == 2  # this test, then the one caller that ran all eight
     assert not tenant.led
@@ -450,14 +466,7 @@ def test_a_write_failing_mid_group_fails_the_commands_run_with_it_and_the_rest_r
 ) -> None:
     run = Run.open(url)
     tenant = run.center._driver._tenant(TENANT)
-    real = driver_module.write_outcome
-
-    def failing(session: Session, direct: Any, tenant_id: str, now: float, outcome: Any, *a: Any) -> None:
-        if outcome.arrived is not None and outcome.arrived.id == c(63):
-            raise RuntimeError("the disk is full")
-        real(session, direct, tenant_id, now, outcome, *a)
-
-    monkeypatch.setattr(driver_module, "write_outcome", failing)
+    _fail_writing(monkeypatch, {c(63)})
     results: dict[int, Any] = {}
 
     def caller(n: int) -> Any:
@@ -469,10 +478,7 @@ def test_a_write_failing_mid_group_fails_the_commands_run_with_it_and_the_rest_r
 
         return call
 
-    threads = _queue_callers(tenant, [caller(n) for n in range(8)])
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
+    _join(_queue_callers(tenant, [caller(n) for n in range(8)]))
     failed = sorted(n for n, r in results.items() if isinstance(r, RuntimeError))
     assert failed == [0, 1, 2, 3]  # in the transaction that failed; 4-7 waited for the next group
     assert sorted(r.contact_id for r in results.values() if not isinstance(r, RuntimeError)) == [
@@ -494,15 +500,8 @@ def test_commands_from_many_threads_with_the_timer_and_failing_writes_all_end_an
     """No caller is left waiting, whoever runs its command (another caller, the timer's `advance`) and
     whatever fails; what is stored rebuilds to the router the center has."""
     run = Run.open(url)
-    real = driver_module.write_outcome
     unlucky = {c(100 + 7 * n) for n in range(6)}
-
-    def failing(session: Session, direct: Any, tenant_id: str, now: float, outcome: Any, *a: Any) -> None:
-        if outcome.arrived is not None and outcome.arrived.id in unlucky:
-            raise RuntimeError("the disk is full")
-        real(session, direct, tenant_id, now, outcome, *a)
-
-    monkeypatch.setattr(driver_module, "write_outcome", failing)
+    _fail_writing(monkeypatch, unlucky)
     outcomes: list[str] = []
     stop = threading.Event()
 

@@ -63,18 +63,24 @@
     quote.hidden = true;
     quote.replaceChildren();
     if (!contact || contact.channel !== "chat") return;
-    try {
-      const found = await api("GET", "/api/chat/contacts/" + encodeURIComponent(contact.id) + "/messages");
-      const said = found.messages.filter((m) => m.sender === "visitor");
-      if (quoted !== contact.id || !said.length) return;
-      const last = said[said.length - 1];
-      quote.append(
-        el("span", { class: "who", text: t("chat.says", { visitor: last.author }) }),
-        el("span", { class: "text", text: last.text }),
-      );
-      quote.hidden = false;
-    } catch (_) {
-      /* the quote is a courtesy: the offer works without it */
+    /* The quote is a courtesy (the offer works without it), but a busy server's one failed read should not
+     * cost it: asked again a few times while the same offer rings. */
+    for (let attempt = 0; attempt < 4 && quoted === contact.id; attempt++) {
+      if (attempt) await new Promise((resolve) => setTimeout(resolve, 1000));
+      try {
+        const found = await api("GET", "/api/chat/contacts/" + encodeURIComponent(contact.id) + "/messages");
+        const said = found.messages.filter((m) => m.sender === "visitor");
+        if (quoted !== contact.id || !said.length) return;
+        const last = said[said.length - 1];
+        quote.append(
+          el("span", { class: "who", text: t("chat.says", { visitor: last.author }) }),
+          el("span", { class: "text", text: last.text }),
+        );
+        quote.hidden = false;
+        return;
+      } catch (_) {
+        /* asked again below */
+      }
     }
   });
 
