@@ -118,7 +118,9 @@ arrivals' existence checks are one statement. At 250/s offered, PostgreSQL: 136 
 routed/s; p50 411 -> 272 -> 28-45 -> 6 ms (3), p99 530 -> 369 -> 75-150 -> 20-40 ms; server CPU per
 contact 4.7 -> 3.0-3.3 ms. SQLite: p50 2.1-2.7 ms, p99 11-18 ms. The first quarter second of the window
 is the slowest (p50 38 ms there once); then moments of 40-70 ms every few seconds (autovacuum's passes,
-young-generation collections).
+young-generation collections). The server this bench starts now runs the installed package (compiled, its
+routers' arenas on huge pages, as `baiying serve` runs after `make`), not the source tree; measured both
+ways, alternating, the figures moved within the machine's noise (SQLite server CPU 3.37-3.84 ms a contact).
 
 Agents' bearer tokens are minted with the server's secret key rather than by 1,000 Argon2 logins (each
 costs ~50 ms of CPU); every agent user shares one password hash made with the server's parameters.
@@ -517,7 +519,7 @@ def _run(database: str, url: str, workdir: Path) -> None:
     started = time.perf_counter()
     agent_hash = _seed(url, agent_ids)
     print(f"  seeded {AGENTS:,} agents in {time.perf_counter() - started:.1f} s", flush=True)
-    server = ServerProcess(url, workdir)
+    server = ServerProcess(url, workdir, from_source=False)  # the installed package, as `make` builds it
     profile = os.environ.get(PROFILE_ENV)
     try:
         server.start()

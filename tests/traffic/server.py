@@ -58,6 +58,9 @@ class ServerProcess:
     process: subprocess.Popen[bytes] | None = None
     log: Path | None = None
     starts: int = 0
+    # The source tree (pure Python) unless False: then the installed package, compiled, as `baiying serve`
+    # runs after `make` (the server benchmark).
+    from_source: bool = True
 
     @property
     def base(self) -> str:
@@ -66,7 +69,9 @@ class ServerProcess:
     def start(self) -> None:
         self.starts += 1
         self.log = self.workdir / f"server-{self.starts}.log"
-        env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "BAIYING_SECRET_KEY": SECRET}
+        env = {**os.environ, "BAIYING_SECRET_KEY": SECRET}
+        if self.from_source:
+            env["PYTHONPATH"] = str(REPO / "src")
         command = [sys.executable, "-m", "baiying", "serve", "--host", "127.0.0.1"]
         command += ["--port", str(self.port), "--url", self.url]
         with self.log.open("wb") as out:
