@@ -237,7 +237,9 @@ class RouterDriver:
 
     # ---- who runs the waiting commands --------------------------------------------------------------------
     # `gate` orders these against each other: a waiting command (in `pending`) is never finished, so it was
-    # never woken; a finished one is woken once, unless its caller leads (and so is awake already).
+    # never woken; a finished one is woken once, unless its caller leads (and so is awake already). A
+    # nested command (run by the thread holding the lock) also leads, but never hands the lead on: it is
+    # never chosen to lead the others.
 
     @staticmethod
     @contextmanager
@@ -254,11 +256,15 @@ class RouterDriver:
     def _hand_over(state: _Tenant) -> None:
         """The leader is done: the oldest command still waiting leads next, or nobody does."""
         with state.gate:
-            if not state.pending:
-                state.led = False
-                return
-            successor = state.pending[0]
-            successor.leads = True
+            state.led = False
+            RouterDriver._lead_if_waiting(state)
+
+    @staticmethod
+    def _lead_if_waiting(state: _Tenant) -> None:
+        """The oldest command waiting to be run by another leads, if any (caller holds `gate`)."""
+        successor = next((request for request in state.pending if not request.leads), None)
+        if successor is not None:
+            state.led = successor.leads = True
             successor.wake.release()
 
     @staticmethod
@@ -269,16 +275,13 @@ class RouterDriver:
     @staticmethod
     def _requeue(state: _Tenant, requests: list[_Request]) -> None:
         """Commands a failed group did not reach wait again, first in line; if nobody leads (the group was
-        an `advance` of the timer's), the first of them does."""
+        an `advance` of the timer's), the oldest waiting command does."""
         if not requests:
             return
         with state.gate:
             state.pending.extendleft(reversed(requests))
             if not state.led:
-                state.led = True
-                first = state.pending[0]
-                first.leads = True
-                first.wake.release()
+                RouterDriver._lead_if_waiting(state)
 
     @staticmethod
     def _wake(state: _Tenant, group: list[_Request]) -> None:
