@@ -307,6 +307,7 @@ def _before_read(state: ORMExecuteState) -> None:
     DirectWrites.flush_shared(state.session)
 
 
-@event.listens_for(Session, "after_soft_rollback")  # also when nothing had begun the transaction yet
+# Fired by every rollback of a begun transaction (queueing a write begins it, see `_queue`).
+@event.listens_for(Session, "after_soft_rollback")
 def _after_rollback(session: Session, _previous: SessionTransaction) -> None:
     DirectWrites.discard_shared(session)
